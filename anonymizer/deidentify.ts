@@ -1,0 +1,379 @@
+/**
+ * The de-identification engine: identified bytes in, de-identified bytes and a linkage record out.
+ * It reads, decides per attribute from the profile (PS3.15 Table E.1-1 with options), rewrites only
+ * what the profile changes, and writes Explicit VR Little Endian (or the input's encapsulated
+ * transfer syntax). Pixel data and every kept value are copied byte for byte, never decoded.
+ * No I/O: the caller decides what is stored where.
+ */
+import { Scrubber } from './clean.js';
+import { shiftDate, shiftDateTime } from './dates.js';
+import {
+  DicomParseError,
+  T,
+  find,
+  formatTag,
+  isGroupLength,
+  isPrivate,
+  isPrivateCreator,
+  isFreeText,
+  outputTransferSyntax,
+  readDatasetIn,
+  readPart10,
+  stringOf,
+  stringsOf,
+  textElement,
+  writePart10,
+  type Dataset,
+  type Element,
+  type ParsedInstance,
+  type VR,
+} from './dicom/index.js';
+import type { DeidentificationError } from './errors.js';
+import type { IdentifierGenerator, PatientKey } from './identifiers.js';
+import { LINKED_ATTRIBUTES, toBase64, type LinkageRecord } from './linkage.js';
+import { BASIC_PROFILE_CODE, OPTION_CODES } from './profile/codes.js';
+import { iodFamily, resolveCombined, type IodFamily } from './profile/iod.js';
+import type { Profile } from './profile/profile.js';
+import type { ActionCode } from './profile/table.js';
+
+/** Limen's implementation identity in the file meta group (PS3.7 D.3.3.2). */
+export const IMPLEMENTATION_CLASS_UID = '2.25.176402735298744233717305096396046011857';
+export const IMPLEMENTATION_VERSION_NAME = 'LIMEN_0_1';
+
+export interface DeidentifyInput {
+  /** A Part 10 file, or a bare dataset with its transfer syntax (as DIMSE delivers it). */
+  bytes: Uint8Array;
+  format?: 'part10' | 'dataset';
+  transferSyntaxUID?: string;
+}
+
+/** What happened to one attribute, by path: "(0040,0275)[0](0040,1001)". No values. */
+export interface Change {
+  path: string;
+  action: 'removed' | 'emptied' | 'dummy' | 'uid' | 'cleaned' | 'shifted' | 'pseudonym' | 'added';
+}
+
+export interface Deidentified {
+  ok: true;
+  /** The de-identified Part 10 file. */
+  bytes: Uint8Array;
+  /** The de-identified dataset, for callers that index attributes without parsing again. */
+  dataset: Dataset;
+  transferSyntaxUID: string;
+  sopClassUID: string;
+  sopInstanceUID: string;
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  linkage: LinkageRecord;
+  changes: Change[];
+}
+
+export type DeidentifyResult = Deidentified | { ok: false; error: DeidentificationError };
+
+const SOP_CLASSES_WITH_BURNED_IN_TEXT = [
+  '1.2.840.10008.5.1.4.1.1.6.', // Ultrasound
+  '1.2.840.10008.5.1.4.1.1.3.1', // Ultrasound Multi-frame
+  '1.2.840.10008.5.1.4.1.1.7', // Secondary Capture family
+  '1.2.840.10008.5.1.4.1.1.77.1.', // Visible Light
+  '1.2.840.10008.5.1.4.1.1.104.', // Encapsulated documents
+];
+
+/** De-identifies one instance. Never throws for bad input: the result says what was wrong. */
+export function deidentify(input: DeidentifyInput, profile: Profile, ids: IdentifierGenerator): DeidentifyResult {
+  let parsed: ParsedInstance;
+  try {
+    parsed =
+      (input.format ?? 'part10') === 'part10'
+        ? readPart10(input.bytes)
+        : readDatasetIn(input.bytes, input.transferSyntaxUID ?? '');
+  } catch (e) {
+    if (e instanceof DicomParseError) {
+      return { ok: false, error: { code: e.code, message: e.message, tag: e.tag !== undefined ? formatTag(e.tag) : undefined } };
+    }
+    if (e instanceof RangeError) return { ok: false, error: { code: 'too-deep', message: `the dataset could not be read: ${e.message}` } };
+    throw e;
+  }
+  return new Run(parsed, profile, ids).execute();
+}
+
+class Run {
+  private readonly ds: Dataset;
+  private readonly family: IodFamily;
+  private readonly sopClassUID: string;
+  private readonly patient: PatientKey;
+  private readonly scrubber = new Scrubber();
+  private readonly uidMap = new Map<string, string>();
+  private readonly changes: Change[] = [];
+  private shiftDays?: number;
+
+  constructor(
+    private readonly parsed: ParsedInstance,
+    private readonly profile: Profile,
+    private readonly ids: IdentifierGenerator,
+  ) {
+    this.ds = parsed.dataset;
+    this.sopClassUID = stringOf(find(this.ds, T.SOPClassUID)) ?? '';
+    this.family = iodFamily(this.sopClassUID);
+    this.patient = patientKeyOf(this.ds);
+  }
+
+  execute(): DeidentifyResult {
+    const sopInstanceUID = stringOf(find(this.ds, T.SOPInstanceUID));
+    if (!this.sopClassUID || !sopInstanceUID) {
+      return { ok: false, error: { code: 'not-an-instance', message: 'no SOPClassUID or SOPInstanceUID: not a composite instance (a DICOMDIR or a fragment?)' } };
+    }
+    const burnedIn = this.burnedInReason();
+    if (burnedIn && !this.profile.allowBurnedIn) return { ok: false, error: { code: 'burned-in-annotation', message: burnedIn } };
+
+    this.collectIdentifyingValues(this.ds, 0);
+    const out = this.transform(this.ds, '', 0);
+    this.mark(out);
+
+    const newSop = stringOf(find(out, T.SOPInstanceUID)) ?? '';
+    const transferSyntaxUID = outputTransferSyntax(this.parsed.transferSyntax);
+    const bytes = writePart10(
+      {
+        mediaStorageSOPClassUID: this.sopClassUID,
+        mediaStorageSOPInstanceUID: newSop,
+        transferSyntaxUID,
+        implementationClassUID: IMPLEMENTATION_CLASS_UID,
+        implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+      },
+      out,
+    );
+    return {
+      ok: true,
+      bytes,
+      dataset: out,
+      transferSyntaxUID,
+      sopClassUID: this.sopClassUID,
+      sopInstanceUID: newSop,
+      studyInstanceUID: stringOf(find(out, T.StudyInstanceUID)) ?? '',
+      seriesInstanceUID: stringOf(find(out, T.SeriesInstanceUID)) ?? '',
+      linkage: this.linkage(),
+      changes: this.changes,
+    };
+  }
+
+  private burnedInReason(): string | undefined {
+    const flag = stringOf(find(this.ds, T.BurnedInAnnotation))?.toUpperCase();
+    if (flag === 'YES') return 'BurnedInAnnotation (0028,0301) is YES: pixel data carries identifying text; the profile does not allow it';
+    if (flag === undefined && SOP_CLASSES_WITH_BURNED_IN_TEXT.some((p) => this.sopClassUID === p || this.sopClassUID.startsWith(p))) {
+      return `SOP Class ${this.sopClassUID} usually carries burned-in text and BurnedInAnnotation (0028,0301) is absent; the profile does not allow it`;
+    }
+    return undefined;
+  }
+
+  /** The profile's action for a standard attribute, combined actions resolved for this IOD. */
+  private actionOf(el: Element): ActionCode | undefined {
+    const a = this.profile.actionFor(el.tag);
+    if (a === undefined || !a.includes('/')) return a;
+    // Patient's Sex Neutered is Type 2C, required only for animals: a human's is simply removed.
+    if (el.tag === 0x00102203 && !find(this.ds, T.PatientSpeciesDescription) && !find(this.ds, T.PatientSpeciesCodeSequence)) return 'X';
+    return resolveCombined(a, el.tag, this.family);
+  }
+
+  /** Values the profile takes out are what Clean must scrub from the text it keeps. */
+  private collectIdentifyingValues(ds: Dataset, depth: number): void {
+    for (const el of ds) {
+      if (el.items) {
+        for (const item of el.items) this.collectIdentifyingValues(item, depth + 1);
+        continue;
+      }
+      if (!el.value || el.value.length < 2 || isGroupLength(el.tag)) continue;
+      const action = isPrivate(el.tag) ? 'X' : this.profile.actionFor(el.tag);
+      if (action === undefined || action === 'K' || action === 'C' || action === 'U') continue;
+      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') this.scrubber.add(el.value);
+    }
+  }
+
+  private transform(ds: Dataset, path: string, depth: number): Dataset {
+    const out: Element[] = [];
+    const keptPrivateBlocks = new Set<number>();
+    const creators = new Map<number, string>();
+    for (const el of ds) if (isPrivateCreator(el.tag)) creators.set(((el.tag >>> 16) << 8) | (el.tag & 0xff), stringOf(el) ?? '');
+
+    for (const el of ds) {
+      const here = `${path}${formatTag(el.tag)}`;
+      const group = el.tag >>> 16;
+      if (isGroupLength(el.tag) || group === 0x0002) continue;
+      if (isPrivate(el.tag)) {
+        if (isPrivateCreator(el.tag)) continue; // re-added below for blocks that keep an element
+        const block = (group << 8) | ((el.tag >>> 8) & 0xff);
+        if (this.isSafePrivate(el.tag, creators.get(block))) {
+          keptPrivateBlocks.add(block);
+          out.push(el);
+        } else this.changes.push({ path: here, action: 'removed' });
+        continue;
+      }
+      if (group >= 0x5000 && group <= 0x501e && !(group & 1)) {
+        // Curves (retired) cannot be checked for identifying content: removed, Clean Graphics or not.
+        this.changes.push({ path: here, action: 'removed' });
+        continue;
+      }
+      if (group >= 0x6000 && group <= 0x601e && !(group & 1)) {
+        // Overlay bitmaps can hold burned-in text that no automatic check can clean: the whole
+        // overlay group goes, so no Overlay Plane module is left without its data.
+        this.changes.push({ path: here, action: 'removed' });
+        continue;
+      }
+      const next = this.apply(el, here, depth);
+      if (next) out.push(next);
+    }
+    for (const block of keptPrivateBlocks) {
+      const creatorTag = (((block >>> 8) << 16) | (block & 0xff)) >>> 0;
+      const creator = find(ds, creatorTag);
+      if (creator) out.push(creator);
+    }
+    return out;
+  }
+
+  private isSafePrivate(tag: number, creator: string | undefined): boolean {
+    if (!this.profile.options.has('retainSafePrivate') || creator === undefined) return false;
+    const group = tag >>> 16;
+    const element = tag & 0xff;
+    return this.profile.safePrivate.some((s) => s.group === group && s.element === element && s.creator === creator.trim());
+  }
+
+  private apply(el: Element, path: string, depth: number): Element | undefined {
+    if (el.tag === T.PatientName || el.tag === T.PatientID) {
+      const pseudonym = this.ids.patientPseudonym(this.patient, this.profile.name);
+      this.changes.push({ path, action: 'pseudonym' });
+      // As a person name the pseudonym is the family name component ("CODE^"), PS3.5 §6.2.1.
+      if (el.tag === T.PatientName) return textElement(el.tag, 'PN', `${pseudonym}^`);
+      return textElement(el.tag, 'LO', pseudonym);
+    }
+    const action = this.actionOf(el);
+    switch (action) {
+      case undefined:
+      case 'K':
+        return el.items ? { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) } : el;
+      case 'X':
+        this.changes.push({ path, action: 'removed' });
+        return undefined;
+      case 'Z':
+        this.changes.push({ path, action: 'emptied' });
+        return el.items ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) };
+      case 'D':
+        if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
+        this.changes.push({ path, action: 'dummy' });
+        return { tag: el.tag, vr: el.vr, value: dummyValue(el, this.ids) };
+      case 'U':
+        if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
+        this.changes.push({ path, action: 'uid' });
+        return textElement(el.tag, 'UI', stringsOf(el).map((u) => this.replaceUID(u)).join('\\'));
+      case 'C':
+        return this.clean(el, path, depth);
+      default:
+        // Combined actions were resolved above; anything else is a table value this engine does not know.
+        this.changes.push({ path, action: 'removed' });
+        return undefined;
+    }
+  }
+
+  private clean(el: Element, path: string, depth: number): Element {
+    if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
+    if (el.vr === 'DA' || el.vr === 'DT') {
+      const days = this.dateShift();
+      const shifted = stringsOf(el).map((v) => (v === '' ? '' : ((el.vr === 'DA' ? shiftDate(v, days) : shiftDateTime(v, days)) ?? '')));
+      this.changes.push({ path, action: 'shifted' });
+      return textElement(el.tag, el.vr, shifted.join('\\'));
+    }
+    if (el.vr === 'TM' || !el.value) return el;
+    this.changes.push({ path, action: 'cleaned' });
+    return { tag: el.tag, vr: el.vr, value: this.scrubber.clean(el.value) };
+  }
+
+  private dateShift(): number {
+    return (this.shiftDays ??= this.ids.dateShiftDays(this.patient, this.profile.name));
+  }
+
+  private replaceUID(uid: string): string {
+    // Well-known UIDs of the standard (frames of reference such as Talairach, coding schemes) identify nobody.
+    if (uid === '' || uid.startsWith('1.2.840.10008.')) return uid;
+    let out = this.uidMap.get(uid);
+    if (!out) {
+      out = this.ids.uid(uid);
+      this.uidMap.set(uid, out);
+    }
+    return out;
+  }
+
+  /** PatientIdentityRemoved, DeidentificationMethod and its code sequence (PS3.15 E.1.1, CID 7050). */
+  private mark(out: Dataset): void {
+    const drop = new Set<number>([T.PatientIdentityRemoved, T.DeidentificationMethod, T.DeidentificationMethodCodeSequence, T.LongitudinalTemporalInformationModified]);
+    for (let i = out.length - 1; i >= 0; i--) if (drop.has(out[i].tag)) out.splice(i, 1);
+    const options = [...this.profile.options].sort();
+    const codes = [BASIC_PROFILE_CODE, ...options.map((o) => OPTION_CODES[o])];
+    out.push(textElement(T.PatientIdentityRemoved, 'CS', 'YES'));
+    out.push(
+      textElement(
+        T.DeidentificationMethod,
+        'LO',
+        [`Limen: PS3.15 E.1-1 (2024b), profile ${this.profile.name}`.slice(0, 64), ...codes.map((c) => c.meaning.slice(0, 64))].join('\\'),
+      ),
+    );
+    out.push({
+      tag: T.DeidentificationMethodCodeSequence,
+      vr: 'SQ',
+      items: codes.map((c) => [
+        textElement(T.CodeValue, 'SH', c.value),
+        textElement(T.CodingSchemeDesignator, 'SH', 'DCM'),
+        textElement(T.CodeMeaning, 'LO', c.meaning),
+      ]),
+    });
+    const temporal = this.profile.options.has('retainLongitudinalFullDates')
+      ? 'UNMODIFIED'
+      : this.profile.options.has('retainLongitudinalModifiedDates')
+        ? 'MODIFIED'
+        : 'REMOVED';
+    out.push(textElement(T.LongitudinalTemporalInformationModified, 'CS', temporal));
+    this.changes.push({ path: formatTag(T.DeidentificationMethodCodeSequence), action: 'added' });
+  }
+
+  private linkage(): LinkageRecord {
+    const patient: LinkageRecord['patient'] = {};
+    for (const [t, keyword] of LINKED_ATTRIBUTES) {
+      const el = find(this.ds, t);
+      if (el?.value) patient[keyword] = { vr: el.vr, base64: toBase64(el.value) };
+    }
+    return {
+      version: 1,
+      profile: this.profile.name,
+      specificCharacterSet: stringOf(find(this.ds, T.SpecificCharacterSet)) ?? '',
+      patient,
+      uids: [...this.uidMap.entries()],
+    };
+  }
+}
+
+function patientKeyOf(ds: Dataset): PatientKey {
+  return {
+    patientID: stringOf(find(ds, T.PatientID))?.trim() ?? '',
+    issuerOfPatientID: stringOf(find(ds, T.IssuerOfPatientID))?.trim() ?? '',
+    patientName: stringOf(find(ds, T.PatientName))?.trim() ?? '',
+  };
+}
+
+const ascii = new TextEncoder();
+
+/** A non-empty value of the element's VR that identifies nobody (PS3.15 action D). */
+function dummyValue(el: Element, ids: IdentifierGenerator): Uint8Array {
+  const vr: VR = el.vr;
+  switch (vr) {
+    case 'UI':
+      return ascii.encode(stringsOf(el).map((u) => (u.startsWith('1.2.840.10008.') ? u : ids.uid(u))).join('\\') || ids.uid('dummy'));
+    case 'DA': return ascii.encode('19000101');
+    case 'DT': return ascii.encode('19000101000000');
+    case 'TM': return ascii.encode('000000');
+    case 'AS': return ascii.encode('000D');
+    case 'DS': case 'IS': return ascii.encode('0');
+    case 'AE': case 'CS': case 'LO': case 'LT': case 'PN': case 'SH': case 'ST': case 'UC': case 'UT':
+      return ascii.encode('ANONYMIZED');
+    case 'UR': return ascii.encode('urn:x-limen:anonymized');
+    case 'FD': case 'SV': case 'UV': return new Uint8Array(8);
+    case 'FL': case 'SL': case 'UL': case 'AT': return new Uint8Array(4);
+    case 'SS': case 'US': return new Uint8Array(2);
+    default: return new Uint8Array(2);
+  }
+}

@@ -1,0 +1,39 @@
+/** Value representations (PS3.5 §6.2) and what encoding needs to know about them. */
+
+export type VR =
+  | 'AE' | 'AS' | 'AT' | 'CS' | 'DA' | 'DS' | 'DT' | 'FL' | 'FD' | 'IS' | 'LO' | 'LT' | 'OB' | 'OD' | 'OF' | 'OL'
+  | 'OV' | 'OW' | 'PN' | 'SH' | 'SL' | 'SQ' | 'SS' | 'ST' | 'SV' | 'TM' | 'UC' | 'UI' | 'UL' | 'UN' | 'UR' | 'US'
+  | 'UT' | 'UV';
+
+const ALL = new Set<string>([
+  'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'PN',
+  'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
+]);
+
+export const isVR = (s: string): s is VR => ALL.has(s);
+
+/** VRs whose explicit-VR header has a 2-byte reserved field and a 4-byte length (PS3.5 Table 7.1-1). */
+const LONG = new Set<VR>(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+export const hasLongLength = (vr: VR): boolean => LONG.has(vr);
+
+/** Byte width of the binary units to swap between byte orders; 1 or 0 for none. */
+export function swapWidth(vr: VR): number {
+  switch (vr) {
+    case 'US': case 'SS': case 'OW': return 2;
+    case 'UL': case 'SL': case 'FL': case 'OF': case 'OL': return 4;
+    case 'AT': return 2; // a pair of 16-bit group and element numbers
+    case 'FD': case 'OD': case 'SV': case 'UV': case 'OV': return 8;
+    default: return 0;
+  }
+}
+
+/** Character-string VRs whose values are text, padded with a space. */
+const TEXT = new Set<VR>(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UR', 'UT']);
+export const isText = (vr: VR): boolean => TEXT.has(vr);
+
+/** Text VRs that may carry free text in the instance's character set (what cleaning scrubs). */
+const FREE_TEXT = new Set<VR>(['LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT']);
+export const isFreeText = (vr: VR): boolean => FREE_TEXT.has(vr);
+
+/** Padding byte for an odd-length value. */
+export const padByte = (vr: VR): number => (vr === 'UI' || vr === 'OB' || vr === 'UN' ? 0 : isText(vr) ? 0x20 : 0);

@@ -1,0 +1,1 @@
+export { scanResidualPhi, needlesOf, type ResidualHit, type ScanOptions } from './residual-phi.js';
