@@ -16,6 +16,7 @@ import {
   isPrivate,
   isPrivateCreator,
   isFreeText,
+  isText,
   outputTransferSyntax,
   readDatasetIn,
   readPart10,
@@ -196,7 +197,8 @@ class Run {
     for (const el of ds) {
       const here = `${path}${formatTag(el.tag)}`;
       const group = el.tag >>> 16;
-      if (isGroupLength(el.tag) || group === 0x0002) continue;
+      // Group lengths are retired; meta (0002) and command (0000) elements do not belong in a dataset.
+      if (isGroupLength(el.tag) || group === 0x0002 || group === 0x0000) continue;
       if (isPrivate(el.tag)) {
         if (isPrivateCreator(el.tag)) continue; // re-added below for blocks that keep an element
         const block = (group << 8) | ((el.tag >>> 8) & 0xff);
@@ -271,7 +273,7 @@ class Run {
     }
   }
 
-  private clean(el: Element, path: string, depth: number): Element {
+  private clean(el: Element, path: string, depth: number): Element | undefined {
     if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
     if (el.vr === 'DA' || el.vr === 'DT') {
       const days = this.dateShift();
@@ -279,7 +281,13 @@ class Run {
       this.changes.push({ path, action: 'shifted' });
       return textElement(el.tag, el.vr, shifted.join('\\'));
     }
+    // A whole-day shift leaves the time of day meaningful and identifying nobody.
     if (el.vr === 'TM' || !el.value) return el;
+    if (!isText(el.vr)) {
+      // Binary content (a camera's maker note) cannot be cleaned without knowing its format.
+      this.changes.push({ path, action: 'removed' });
+      return undefined;
+    }
     this.changes.push({ path, action: 'cleaned' });
     return { tag: el.tag, vr: el.vr, value: this.scrubber.clean(el.value) };
   }

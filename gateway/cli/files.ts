@@ -1,0 +1,40 @@
+/** File helpers for CLI commands: recursive listing and writes that are never seen half-done. */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Every regular file under the given paths, directories read recursively, in a stable order. */
+export function listFiles(paths: string[]): { files: string[]; missing: string[] } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = (p: string): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      missing.push(p);
+      return;
+    }
+    if (st.isDirectory()) for (const name of readdirSync(p).sort()) walk(join(p, name));
+    else if (st.isFile()) files.push(p);
+  };
+  for (const p of paths) walk(p);
+  return { files, missing };
+}
+
+/** Writes a file atomically: a temp file beside it, fsync, rename. A crash leaves the old state or the new. */
+export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): void {
+  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
