@@ -67,8 +67,6 @@ function readDataset(bytes: Uint8Array, ts: TransferSyntax): Dataset {
   const reader = new Reader(data, 0, { explicitVR, littleEndian: ts.littleEndian, pixelRepresentation: 0 });
   const out: Element[] = [];
   while (reader.offset < data.length) {
-    // Trailing padding some writers leave after the last element.
-    if (data.length - reader.offset < 8 && data.subarray(reader.offset).every((b) => b === 0)) break;
     const el = reader.element(0);
     if (el.tag === T.PixelRepresentation) reader.ctx.pixelRepresentation = uint16Of(el) ?? 0;
     out.push(el);
