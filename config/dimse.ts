@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { aeTitleSchema } from './ae-title.js';
+import { hostSchema, portSchema } from './addresses.js';
+
+/** Loopback by default: on loopback the default route may accept any calling AE. */
+export const DEFAULT_DIMSE_HOST = '127.0.0.1';
+export const DEFAULT_DIMSE_PORT = 11112;
+export const DEFAULT_AE_TITLE = 'LIMEN';
+/** The largest P-DATA PDU Limen offers to receive (bytes). */
+export const DEFAULT_MAX_PDU_LENGTH = 262144;
+/** PS3.8 leaves the floor to implementations; below 4 KiB no peer negotiates sensibly. */
+export const MIN_MAX_PDU_LENGTH = 4096;
+export const MAX_MAX_PDU_LENGTH = 16 * 1024 * 1024;
+/** An association with no PDU for this long is aborted. */
+export const DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS = 60;
+/** Associations served at once; more are rejected (transient, local limit exceeded). */
+export const DEFAULT_MAX_ASSOCIATIONS = 16;
+
+/** The DIMSE SCP: where it listens and the AE title it answers to. */
+export const dimseSchema = z.strictObject({
+  host: hostSchema.default(DEFAULT_DIMSE_HOST),
+  port: portSchema.default(DEFAULT_DIMSE_PORT),
+  aeTitle: aeTitleSchema.default(DEFAULT_AE_TITLE),
+  maxPduLength: z
+    .number()
+    .int()
+    .min(MIN_MAX_PDU_LENGTH)
+    .max(MAX_MAX_PDU_LENGTH)
+    .default(DEFAULT_MAX_PDU_LENGTH),
+  associationIdleTimeoutSeconds: z
+    .number()
+    .positive()
+    .max(3600)
+    .default(DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS),
+  maxAssociations: z.number().int().min(1).max(1000).default(DEFAULT_MAX_ASSOCIATIONS),
+});
+
+export type DimseConfig = z.output<typeof dimseSchema>;

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { hostSchema, portSchema } from './addresses.js';
+
+/** Loopback by default: exposing the HTTP API is an explicit decision. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+export const DEFAULT_HTTP_PORT = 8080;
+/** STOW-RS per-instance cap; a larger part is answered 413. 512 MiB holds a large multi-frame CT. */
+export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;
+
+/** The HTTP listener (DICOMweb, REST API, dashboard, viewer). */
+export const httpSchema = z.strictObject({
+  host: hostSchema.default(DEFAULT_HTTP_HOST),
+  port: portSchema.default(DEFAULT_HTTP_PORT),
+  maxInstanceBytes: z.number().int().min(1024).default(DEFAULT_MAX_INSTANCE_BYTES),
+});
+
+export type HttpConfig = z.output<typeof httpSchema>;
