@@ -1,0 +1,208 @@
+/**
+ * The DIMSE SCP as a long-running service: listens on its own `net.Server`, bound only to
+ * the configured host (dcmjs-dimse's `Server.listen` binds every interface), and hands each
+ * connection to an `ScpAssociation`.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../log/index.js';
+import { silenceDimseLog } from './dcmjs-dimse.js';
+import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
+import { message, type MessageName } from './messages.js';
+import type { AssociationRejectReason } from './rejection.js';
+import { ScpAssociation, type AssociationContext, type ScpSettings } from './scp-association.js';
+import {
+  DIMSE_SCP_DEFAULTS,
+  type DimseScpDependencies,
+  type DimseScpEvent,
+  type DimseScpOptions,
+  type ServiceStatus,
+} from './types.js';
+import { DEFAULT_ACCEPTED_TRANSFER_SYNTAXES } from './uids.js';
+
+/** PS3.8 §9.3.1: a maximum length below this cannot carry a useful P-DATA-TF. */
+const MIN_PDU_LENGTH = 4096;
+/** What dcmjs-dimse announces at most, whatever it is asked. */
+const LIBRARY_MAX_PDU_LENGTH = 262_144;
+
+export class DimseScpService {
+  readonly name = 'dimse-scp';
+  private statusValue: ServiceStatus = 'stopped';
+  private server?: Server;
+  private bound?: { host: string; port: number };
+  private readonly associations = new Set<ScpAssociation>();
+  private readonly settings: ScpSettings;
+  private readonly context: AssociationContext;
+  private readonly log: Logger;
+  private stopping?: Promise<void>;
+
+  constructor(
+    private readonly options: DimseScpOptions,
+    private readonly deps: DimseScpDependencies,
+  ) {
+    this.settings = resolveSettings(options);
+    this.log = deps.logger.child({ service: this.name });
+    this.context = {
+      settings: this.settings,
+      ingest: deps.ingest,
+      associate: deps.associate,
+      logger: this.log,
+      admit: () => this.admit(),
+      report: (event) => this.report(event),
+    };
+  }
+
+  get status(): ServiceStatus {
+    return this.statusValue;
+  }
+
+  /** The address actually bound (the port is known only after `start()` when 0 was asked). */
+  get address(): { host: string; port: number } | undefined {
+    return this.bound;
+  }
+
+  /** Associations open or still finishing a C-STORE. */
+  get associationCount(): number {
+    return this.associations.size;
+  }
+
+  /** Resolves once listening; rejects with `listen-failed` (and status `failed`) otherwise. */
+  async start(): Promise<void> {
+    if (this.statusValue !== 'stopped' && this.statusValue !== 'failed') {
+      throw new DimseError('already-started', `${this.name} is ${this.statusValue}`);
+    }
+    silenceDimseLog();
+    this.statusValue = 'starting';
+    const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: this.options.host, port: this.options.port, exclusive: true }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.statusValue = 'failed';
+      this.emitLog('listenFailed', { host: this.options.host, port: this.options.port, err });
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new DimseError('listen-failed', `cannot listen on ${this.options.host}:${this.options.port}: ${reason}`, [], { cause: err });
+    }
+    server.on('error', (err) => this.emitLog('serverError', { err }));
+    const address = server.address();
+    this.bound = typeof address === 'object' && address ? { host: address.address, port: address.port } : undefined;
+    this.server = server;
+    this.statusValue = 'running';
+    this.emitLog('listening', { ...this.bound, aeTitle: this.settings.aeTitle, maxPduLength: this.settings.maxPduLength });
+  }
+
+  /**
+   * Stops accepting connections and associations, lets each C-STORE in flight finish and be
+   * answered, then aborts the remaining associations and closes. After `stopTimeoutMs` what
+   * is left is aborted without waiting.
+   */
+  stop(): Promise<void> {
+    if (this.statusValue === 'stopped' || this.statusValue === 'failed') return Promise.resolve();
+    this.stopping ??= this.drainAndClose().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async drainAndClose(): Promise<void> {
+    this.statusValue = 'stopping';
+    this.emitLog('stopping', { associations: this.associations.size });
+    const server = this.server;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    const associations = [...this.associations];
+    const drained = Promise.all(associations.map(async (a) => {
+      await a.shutdown();
+      await a.settled();
+    }));
+    const timeoutMs = this.options.stopTimeoutMs ?? DIMSE_SCP_DEFAULTS.stopTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.emitLog('stopTimedOut', { associations: this.associations.size });
+      for (const a of this.associations) a.forceClose();
+    }
+    await closed;
+    this.server = undefined;
+    this.bound = undefined;
+    this.statusValue = 'stopped';
+    this.emitLog('stopped');
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.statusValue !== 'running') {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    let association: ScpAssociation;
+    try {
+      association = new ScpAssociation(socket, this.context);
+    } catch (err) {
+      this.emitLog('serverError', { err });
+      socket.destroy();
+      return;
+    }
+    this.associations.add(association);
+    void association.settled().then(() => this.associations.delete(association));
+  }
+
+  private admit(): AssociationRejectReason | undefined {
+    if (this.statusValue !== 'running') return 'stopping';
+    const max = this.options.maxAssociations ?? DIMSE_SCP_DEFAULTS.maxAssociations;
+    // The set includes the association asking.
+    if (this.associations.size > max) return 'too-many-associations';
+    return undefined;
+  }
+
+  private report(event: DimseScpEvent): void {
+    try {
+      this.deps.onEvent?.(event);
+    } catch (err) {
+      this.emitLog('auditSinkFailed', { event: event.type, err });
+    }
+  }
+
+  private emitLog(name: MessageName, fields: Record<string, unknown> = {}): void {
+    const { level, record } = message(name, fields);
+    this.log.log(level, record);
+  }
+}
+
+function resolveSettings(options: DimseScpOptions): ScpSettings {
+  const issues: DimseIssue[] = [];
+  const aeIssue = aeTitleIssue('aeTitle', options.aeTitle);
+  if (aeIssue) issues.push(aeIssue);
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    issues.push({ path: 'port', message: 'must be an integer from 0 to 65535' });
+  }
+  if (!options.host) issues.push({ path: 'host', message: 'is required' });
+  const positive = (path: keyof DimseScpOptions, value: number | undefined, min = 1): void => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) issues.push({ path, message: `must be an integer >= ${min}` });
+  };
+  positive('maxPduLength', options.maxPduLength, MIN_PDU_LENGTH);
+  positive('idleTimeoutMs', options.idleTimeoutMs);
+  positive('maxAssociations', options.maxAssociations);
+  positive('maxDataSetBytes', options.maxDataSetBytes);
+  positive('stopTimeoutMs', options.stopTimeoutMs, 0);
+  if (issues.length > 0) {
+    throw new DimseError('invalid-options', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  }
+  return {
+    aeTitle: options.aeTitle.trim(),
+    acceptedSopClassUIDs: new Set(options.acceptedSopClasses),
+    acceptedTransferSyntaxUIDs: new Set(options.acceptedTransferSyntaxes ?? DEFAULT_ACCEPTED_TRANSFER_SYNTAXES),
+    maxPduLength: Math.min(options.maxPduLength ?? DIMSE_SCP_DEFAULTS.maxPduLength, LIBRARY_MAX_PDU_LENGTH),
+    idleTimeoutMs: options.idleTimeoutMs ?? DIMSE_SCP_DEFAULTS.idleTimeoutMs,
+    maxDataSetBytes: options.maxDataSetBytes ?? DIMSE_SCP_DEFAULTS.maxDataSetBytes,
+  };
+}

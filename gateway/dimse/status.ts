@@ -1,0 +1,66 @@
+/**
+ * C-STORE response statuses (PS3.4 Annex B.2.3, PS3.7 Annex C) and the ErrorComment that
+ * goes with a failure.
+ */
+import type { IngestOutcome } from '../ingest/types.js';
+
+export const CStoreStatus = {
+  Success: 0x0000,
+  SopClassNotSupported: 0x0122,
+  OutOfResources: 0xa700,
+  DataSetDoesNotMatchSopClass: 0xa900,
+  CannotUnderstand: 0xc000,
+} as const;
+export type CStoreStatus = (typeof CStoreStatus)[keyof typeof CStoreStatus];
+
+/** What Limen answers a C-STORE with. */
+export interface StoreAnswer {
+  status: CStoreStatus;
+  /** ErrorComment (0000,0902), failures only. */
+  errorComment?: string;
+}
+
+/** ErrorComment is LO: at most 64 characters of the default repertoire, no backslash. */
+const ERROR_COMMENT_MAX = 64;
+
+/** Makes any text a valid LO value for the command set. */
+export function toErrorComment(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]|\\/g, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length <= ERROR_COMMENT_MAX ? clean : clean.slice(0, ERROR_COMMENT_MAX).trimEnd();
+}
+
+/** Maps the ingest outcome to the C-STORE status the sender sees. */
+export function answerForOutcome(outcome: IngestOutcome): StoreAnswer {
+  if (outcome.ok) return { status: CStoreStatus.Success };
+  return { status: statusForFailure(outcome.code), errorComment: toErrorComment(outcome.reason) };
+}
+
+function statusForFailure(code: Extract<IngestOutcome, { ok: false }>['code']): CStoreStatus {
+  switch (code) {
+    case 'out-of-resources':
+      return CStoreStatus.OutOfResources;
+    case 'sop-class-mismatch':
+      return CStoreStatus.DataSetDoesNotMatchSopClass;
+    case 'cannot-understand':
+      return CStoreStatus.CannotUnderstand;
+    case 'sop-class-not-supported':
+      return CStoreStatus.SopClassNotSupported;
+    default: {
+      // A code added to the contract later must not turn into a success.
+      const unknown: never = code;
+      void unknown;
+      return CStoreStatus.CannotUnderstand;
+    }
+  }
+}
+
+/** Failures Limen answers without asking the ingest. */
+export const LocalFailure = {
+  ingestThrew: { status: CStoreStatus.OutOfResources, errorComment: 'Internal error while storing the instance' },
+  noDataSet: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without a data set' },
+  tooLarge: { status: CStoreStatus.OutOfResources, errorComment: 'Data set exceeds the size limit of this node' },
+  sopClassNotOnContext: {
+    status: CStoreStatus.SopClassNotSupported,
+    errorComment: 'Affected SOP Class differs from the presentation context',
+  },
+} as const satisfies Record<string, StoreAnswer>;

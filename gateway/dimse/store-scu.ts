@@ -1,0 +1,201 @@
+/**
+ * C-STORE SCU for export: sends data sets exactly as given, in the transfer syntax they are
+ * encoded in, over one association.
+ *
+ * dcmjs-dimse's `Client` would serialize each data set through dcmjs (dropping private
+ * tags, rewriting values) and, when the peer accepts another transfer syntax than the data
+ * set's, transcode it. Two things prevent that here:
+ * - each data set is an `OutgoingDataSet` whose serialization is its own bytes;
+ * - each (SOP Class, transfer syntax) pair is proposed in a presentation context of its
+ *   own, and an instance whose exact pair was not accepted is not sent at all (reported as
+ *   `no-presentation-context`) rather than handed to the library's transcoder.
+ */
+import { Client, CStoreRequest, Dataset, PresentationContext, silenceDimseLog, type Association, type CStoreResponse } from './dcmjs-dimse.js';
+import { DimseError, aeTitleIssue, type DimseIssue } from './errors.js';
+import { PresentationContextResult } from './negotiation.js';
+import { TransferSyntax } from './uids.js';
+
+/** One instance to send. */
+export interface OutgoingInstance {
+  sopClassUID: string;
+  sopInstanceUID: string;
+  /** The transfer syntax `bytes` are encoded in; sent as is. */
+  transferSyntaxUID: string;
+  /** The data set, without preamble or file meta. */
+  bytes: Uint8Array;
+}
+
+export interface StoreInstancesRequest {
+  host: string;
+  port: number;
+  callingAETitle: string;
+  calledAETitle: string;
+  instances: readonly OutgoingInstance[];
+  /** Connection, association and per-PDU timeout; default 60 s. */
+  timeoutMs?: number;
+}
+
+/** What happened to one instance. */
+export type InstanceResult =
+  | { sopInstanceUID: string; sent: true; status: number; errorComment?: string }
+  | {
+      sopInstanceUID: string;
+      sent: false;
+      /** No presentation context for its SOP Class in its own transfer syntax was accepted. */
+      reason: 'no-presentation-context' | 'association-not-established' | 'association-ended';
+    };
+
+export interface StoreInstancesOutcome {
+  association: 'released' | 'rejected' | 'failed';
+  /** A-ASSOCIATE-RJ fields when rejected. */
+  rejection?: { result: number; source: number; reason: number };
+  /** Network or protocol error, when the association failed. */
+  error?: string;
+  /** In the order of the request's instances. */
+  results: InstanceResult[];
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** PS3.8: presentation context IDs are odd numbers from 1 to 255. */
+const MAX_PRESENTATION_CONTEXTS = 128;
+
+/** A data set whose serialization is the bytes it was given. */
+class OutgoingDataSet extends Dataset {
+  constructor(
+    private readonly raw: Buffer,
+    transferSyntaxUID: string,
+    sopClassUID: string,
+    sopInstanceUID: string,
+  ) {
+    // CStoreRequest reads the two UIDs for its command set; nothing else is parsed.
+    super({ SOPClassUID: sopClassUID, SOPInstanceUID: sopInstanceUID }, transferSyntaxUID);
+  }
+
+  override getDenaturalizedDataset(): Buffer {
+    return this.raw;
+  }
+}
+
+/**
+ * Sends every instance over one association and resolves with a result per instance. Never
+ * rejects for network or peer failures (they are in the outcome); throws `invalid-options`
+ * for a request that cannot be sent at all.
+ */
+export function storeInstances(request: StoreInstancesRequest): Promise<StoreInstancesOutcome> {
+  validate(request);
+  silenceDimseLog();
+  const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client = new Client();
+  const results: Array<InstanceResult | undefined> = request.instances.map(() => undefined);
+  const requests = request.instances.map((instance, index) => {
+    const bytes = Buffer.from(instance.bytes.buffer, instance.bytes.byteOffset, instance.bytes.byteLength);
+    const storeRequest = new CStoreRequest(new OutgoingDataSet(bytes, instance.transferSyntaxUID, instance.sopClassUID, instance.sopInstanceUID));
+    storeRequest.on('response', (response: CStoreResponse) => {
+      const errorComment = response.getErrorComment();
+      results[index] = {
+        sopInstanceUID: instance.sopInstanceUID,
+        sent: true,
+        status: response.getStatus(),
+        ...(errorComment ? { errorComment: String(errorComment) } : {}),
+      };
+    });
+    client.addRequest(storeRequest);
+    return storeRequest;
+  });
+  // dcmjs-dimse proposes each SOP Class with implicit and explicit VR little endian in one
+  // context, and a compressed syntax in a context of its own. An uncompressed data set also
+  // gets a context with its syntax alone, so the peer cannot pick the other one.
+  for (const [sopClassUID, transferSyntaxUID] of uncompressedPairs(request.instances)) {
+    client.addAdditionalPresentationContext(new PresentationContext(0, sopClassUID, transferSyntaxUID), true);
+  }
+
+  return new Promise((resolve) => {
+    let released = false;
+    let rejection: StoreInstancesOutcome['rejection'];
+    let error: string | undefined;
+    let established = false;
+
+    client.on('associationAccepted', (accepted: Association) => {
+      established = true;
+      client.clearRequests();
+      requests.forEach((storeRequest, index) => {
+        const instance = request.instances[index];
+        if (hasExactContext(accepted, instance.sopClassUID, instance.transferSyntaxUID)) client.addRequest(storeRequest);
+        else results[index] = { sopInstanceUID: instance.sopInstanceUID, sent: false, reason: 'no-presentation-context' };
+      });
+    });
+    client.on('associationReleased', () => {
+      released = true;
+    });
+    client.on('associationRejected', (fields: { result: number; source: number; reason: number }) => {
+      rejection = { result: fields.result, source: fields.source, reason: fields.reason };
+    });
+    client.on('networkError', (err: unknown) => {
+      error ??= err instanceof Error ? err.message : String(err);
+    });
+    client.on('closed', () => {
+      const reason = established ? 'association-ended' : 'association-not-established';
+      const outcome: StoreInstancesOutcome = {
+        association: rejection ? 'rejected' : released && error === undefined ? 'released' : 'failed',
+        results: results.map((r, i) => r ?? { sopInstanceUID: request.instances[i].sopInstanceUID, sent: false, reason }),
+      };
+      if (rejection) outcome.rejection = rejection;
+      else if (outcome.association === 'failed') outcome.error = error ?? 'connection closed before the association was released';
+      resolve(outcome);
+    });
+
+    client.send(request.host, request.port, request.callingAETitle, request.calledAETitle, {
+      connectTimeout: timeoutMs,
+      associationTimeout: timeoutMs,
+      pduTimeout: timeoutMs,
+    });
+    // The library creates the socket inside send(); Nagle would add ~40 ms per C-STORE on loopback.
+    (client as unknown as { network?: { socket?: { setNoDelay(on: boolean): void } } }).network?.socket?.setNoDelay(true);
+  });
+}
+
+function uncompressedPairs(instances: readonly OutgoingInstance[]): Array<[string, string]> {
+  const pairs = new Map<string, [string, string]>();
+  for (const i of instances) {
+    if (i.transferSyntaxUID === TransferSyntax.ImplicitVRLittleEndian || i.transferSyntaxUID === TransferSyntax.ExplicitVRLittleEndian) {
+      pairs.set(`${i.sopClassUID}|${i.transferSyntaxUID}`, [i.sopClassUID, i.transferSyntaxUID]);
+    }
+  }
+  return [...pairs.values()];
+}
+
+function hasExactContext(association: Association, sopClassUID: string, transferSyntaxUID: string): boolean {
+  return association
+    .getPresentationContexts()
+    .some(
+      ({ context }) =>
+        context.getAbstractSyntaxUid() === sopClassUID &&
+        context.getResult() === PresentationContextResult.Acceptance &&
+        context.getAcceptedTransferSyntaxUid() === transferSyntaxUID,
+    );
+}
+
+function validate(request: StoreInstancesRequest): void {
+  const issues: DimseIssue[] = [];
+  for (const [path, value] of [
+    ['callingAETitle', request.callingAETitle],
+    ['calledAETitle', request.calledAETitle],
+  ] as const) {
+    const issue = aeTitleIssue(path, value);
+    if (issue) issues.push(issue);
+  }
+  if (!Number.isInteger(request.port) || request.port < 1 || request.port > 65535) issues.push({ path: 'port', message: 'must be an integer from 1 to 65535' });
+  if (request.instances.length === 0) issues.push({ path: 'instances', message: 'must not be empty' });
+  request.instances.forEach((instance, i) => {
+    for (const key of ['sopClassUID', 'sopInstanceUID', 'transferSyntaxUID'] as const) {
+      if (!/^[0-9]+(\.[0-9]+)*$/.test(instance[key]) || instance[key].length > 64) issues.push({ path: `instances.${i}.${key}`, message: 'must be a UID' });
+    }
+    if (instance.bytes.byteLength % 2 !== 0) issues.push({ path: `instances.${i}.bytes`, message: 'a data set has an even length' });
+  });
+  const sopClasses = new Set(request.instances.map((i) => i.sopClassUID));
+  const pairs = new Set(request.instances.map((i) => `${i.sopClassUID}|${i.transferSyntaxUID}`));
+  if (sopClasses.size + pairs.size > MAX_PRESENTATION_CONTEXTS) {
+    issues.push({ path: 'instances', message: `needs more than ${MAX_PRESENTATION_CONTEXTS} presentation contexts; split the export` });
+  }
+  if (issues.length > 0) throw new DimseError('invalid-options', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+}

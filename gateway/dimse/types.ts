@@ -1,0 +1,94 @@
+/**
+ * The DIMSE SCP's options, the dependencies it is given, and the audit events it reports.
+ */
+import type { InstanceIngest } from '../ingest/types.js';
+import type { Logger } from '../log/index.js';
+import type { AssociateRefusal, AssociationRejectReason } from './rejection.js';
+
+/** Named defaults for the options below. */
+export const DIMSE_SCP_DEFAULTS = {
+  /**
+   * dcmjs-dimse never announces more than its own 262144 bytes, so larger values are
+   * capped there; 256 KiB PDUs keep a loopback C-STORE far from PDU-bound.
+   */
+  maxPduLength: 262_144,
+  /** An association with no traffic and nothing in progress for this long is aborted. */
+  idleTimeoutMs: 60_000,
+  maxAssociations: 32,
+  /** One instance larger than this is refused (A700) without being held in memory. */
+  maxDataSetBytes: 1 << 30,
+  /** How long `stop()` lets in-flight C-STOREs run before aborting them. */
+  stopTimeoutMs: 30_000,
+} as const;
+
+export interface DimseScpOptions {
+  /** The only address listened on. */
+  host: string;
+  /** 0 picks a free port; read it back from `DimseScpService.address`. */
+  port: number;
+  /** The called AE title this node answers to. */
+  aeTitle: string;
+  /** Storage SOP Classes accepted; Verification is always accepted. */
+  acceptedSopClasses: readonly string[];
+  /** Transfer syntaxes accepted, as they are; default `DEFAULT_ACCEPTED_TRANSFER_SYNTAXES`. */
+  acceptedTransferSyntaxes?: readonly string[];
+  maxPduLength?: number;
+  idleTimeoutMs?: number;
+  maxAssociations?: number;
+  maxDataSetBytes?: number;
+  stopTimeoutMs?: number;
+}
+
+/** What the association hook is told about a requestor. */
+export interface AssociateRequest {
+  callingAETitle: string;
+  calledAETitle: string;
+  /** The peer's IP address (IPv4-mapped IPv6 addresses are given as IPv4). */
+  remoteAddress: string;
+}
+
+export type AssociateDecision = { accept: true; route: string } | { accept: false; reason: AssociateRefusal };
+
+/** Decides who may associate and which route their instances go to (config's remote AEs). */
+export type AssociateHook = (request: AssociateRequest) => AssociateDecision | Promise<AssociateDecision>;
+
+/** Facts every association event carries. AE titles identify devices, never patients. */
+export interface AssociationFacts {
+  /** Random, per connection; ties log lines and audit events together. */
+  associationId: string;
+  callingAETitle?: string;
+  calledAETitle?: string;
+  remoteAddress: string;
+}
+
+/** Reported for the audit trail. */
+export type DimseScpEvent =
+  | (AssociationFacts & { type: 'association-accepted'; route: string })
+  | (AssociationFacts & { type: 'association-rejected'; reason: AssociationRejectReason })
+  | (AssociationFacts & {
+      type: 'association-aborted';
+      /** Who ended it: the peer (A-ABORT or a dropped connection) or Limen. */
+      initiator: 'peer' | 'local';
+      reason: AbortCause;
+      stored: number;
+      failed: number;
+    })
+  | (AssociationFacts & { type: 'association-released'; stored: number; failed: number });
+
+export type AbortCause =
+  | 'peer-abort'
+  | 'connection-lost'
+  | 'protocol-error'
+  | 'idle-timeout'
+  | 'stopping';
+
+export interface DimseScpDependencies {
+  ingest: InstanceIngest;
+  associate: AssociateHook;
+  logger: Logger;
+  /** Audit sink; a throwing sink is logged and otherwise ignored. */
+  onEvent?: (event: DimseScpEvent) => void;
+}
+
+/** Lifecycle of a long-running service. */
+export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';

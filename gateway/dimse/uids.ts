@@ -1,0 +1,47 @@
+/**
+ * The UIDs the DIMSE service negotiates with (PS3.6 Annex A). Transfer syntaxes are
+ * accepted as they are: Limen never transcodes what a modality sends.
+ */
+
+/** Transfer syntax UIDs by name. */
+export const TransferSyntax = {
+  ImplicitVRLittleEndian: '1.2.840.10008.1.2',
+  ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
+  DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
+  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
+  JPEGBaseline8Bit: '1.2.840.10008.1.2.4.50',
+  JPEGExtended12Bit: '1.2.840.10008.1.2.4.51',
+  JPEGLossless: '1.2.840.10008.1.2.4.57',
+  JPEGLosslessSV1: '1.2.840.10008.1.2.4.70',
+  JPEGLSLossless: '1.2.840.10008.1.2.4.80',
+  JPEGLSNearLossless: '1.2.840.10008.1.2.4.81',
+  JPEG2000Lossless: '1.2.840.10008.1.2.4.90',
+  JPEG2000: '1.2.840.10008.1.2.4.91',
+  RLELossless: '1.2.840.10008.1.2.5',
+} as const;
+
+/**
+ * Accepted by default. Which one a context gets is the requestor's choice: its first
+ * acceptable proposal (see negotiation.ts).
+ */
+export const DEFAULT_ACCEPTED_TRANSFER_SYNTAXES: readonly string[] = Object.freeze(Object.values(TransferSyntax));
+
+/** Verification SOP Class (C-ECHO), always accepted. */
+export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+/** C-ECHO carries no data set; any uncompressed transfer syntax will do. */
+export const VERIFICATION_TRANSFER_SYNTAXES: readonly string[] = Object.freeze([
+  TransferSyntax.ImplicitVRLittleEndian,
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ExplicitVRBigEndian,
+]);
+
+/** Storage SOP Classes a CT route typically accepts. */
+export const StorageSopClass = {
+  CTImage: '1.2.840.10008.5.1.4.1.1.2',
+  EnhancedCTImage: '1.2.840.10008.5.1.4.1.1.2.1',
+  LegacyConvertedEnhancedCTImage: '1.2.840.10008.5.1.4.1.1.2.2',
+  MRImage: '1.2.840.10008.5.1.4.1.1.4',
+  SecondaryCaptureImage: '1.2.840.10008.5.1.4.1.1.7',
+  Segmentation: '1.2.840.10008.5.1.4.1.1.66.4',
+} as const;

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { negotiatePresentationContexts, PresentationContextResult } from '../../../gateway/dimse/negotiation.js';
+import { DEFAULT_ACCEPTED_TRANSFER_SYNTAXES, StorageSopClass, TransferSyntax, VERIFICATION_SOP_CLASS } from '../../../gateway/dimse/uids.js';
+
+const policy = {
+  acceptedSopClassUIDs: new Set<string>([StorageSopClass.CTImage]),
+  acceptedTransferSyntaxUIDs: new Set(DEFAULT_ACCEPTED_TRANSFER_SYNTAXES),
+};
+
+describe('gateway/dimse negotiatePresentationContexts', () => {
+  it('accepts the requestor’s first acceptable transfer syntax, so compressed data stay compressed', () => {
+    const [answer] = negotiatePresentationContexts(
+      [{ id: 1, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ['1.2.3.4.5', TransferSyntax.JPEG2000Lossless, TransferSyntax.ExplicitVRLittleEndian] }],
+      policy,
+    );
+    expect(answer).to.deep.equal({
+      id: 1,
+      abstractSyntaxUID: StorageSopClass.CTImage,
+      result: PresentationContextResult.Acceptance,
+      transferSyntaxUID: TransferSyntax.JPEG2000Lossless,
+    });
+  });
+
+  it('answers 3 for a SOP class outside the policy and 4 when no transfer syntax is acceptable', () => {
+    const answers = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUID: StorageSopClass.MRImage, transferSyntaxUIDs: [TransferSyntax.ExplicitVRLittleEndian] },
+        { id: 3, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ['1.2.840.10008.1.2.4.100'] },
+      ],
+      policy,
+    );
+    expect(answers.map((a) => [a.id, a.result, a.transferSyntaxUID])).to.deep.equal([
+      [1, 3, undefined],
+      [3, 4, undefined],
+    ]);
+  });
+
+  it('always accepts Verification, with an uncompressed syntax only', () => {
+    const answers = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUID: VERIFICATION_SOP_CLASS, transferSyntaxUIDs: [TransferSyntax.JPEGBaseline8Bit, TransferSyntax.ImplicitVRLittleEndian] },
+        { id: 3, abstractSyntaxUID: VERIFICATION_SOP_CLASS, transferSyntaxUIDs: [TransferSyntax.RLELossless] },
+      ],
+      { ...policy, acceptedSopClassUIDs: new Set() },
+    );
+    expect(answers.map((a) => [a.result, a.transferSyntaxUID])).to.deep.equal([
+      [0, TransferSyntax.ImplicitVRLittleEndian],
+      [4, undefined],
+    ]);
+  });
+
+  it('answers each context on its own, in order, even for the same abstract syntax', () => {
+    const answers = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: [TransferSyntax.RLELossless] },
+        { id: 3, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: [TransferSyntax.ExplicitVRBigEndian] },
+      ],
+      policy,
+    );
+    expect(answers.map((a) => a.transferSyntaxUID)).to.deep.equal([TransferSyntax.RLELossless, TransferSyntax.ExplicitVRBigEndian]);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * A hand-written DICOM upper-layer peer for the tests DCMTK cannot play: malformed,
+ * oversized or truncated PDUs, and protocol violations. Written from PS3.8 §9.3 and
+ * PS3.7 §E, independent of the code under test.
+ */
+import { connect, type Socket } from 'node:net';
+
+export interface RawContext {
+  id: number;
+  abstractSyntax: string;
+  transferSyntaxes: string[];
+}
+
+function uidBytes(uid: string): Buffer {
+  return Buffer.from(uid, 'latin1');
+}
+
+function item(type: number, value: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header[0] = type;
+  header.writeUInt16BE(value.length, 2);
+  return Buffer.concat([header, value]);
+}
+
+function pdu(type: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(6);
+  header[0] = type;
+  header.writeUInt32BE(body.length, 2);
+  return Buffer.concat([header, body]);
+}
+
+function aeTitle(title: string): Buffer {
+  return Buffer.from(title.padEnd(16, ' '), 'latin1');
+}
+
+/** An A-ASSOCIATE-RQ PDU (PS3.8 Table 9-11). */
+export function associateRq(called: string, calling: string, contexts: RawContext[], maxPdu = 16384): Buffer {
+  const fixed = Buffer.alloc(4);
+  fixed.writeUInt16BE(1, 0);
+  const parts = [fixed, aeTitle(called), aeTitle(calling), Buffer.alloc(32), item(0x10, uidBytes('1.2.840.10008.3.1.1.1'))];
+  for (const c of contexts) {
+    const head = Buffer.from([c.id, 0, 0, 0]);
+    parts.push(item(0x20, Buffer.concat([head, item(0x30, uidBytes(c.abstractSyntax)), ...c.transferSyntaxes.map((t) => item(0x40, uidBytes(t)))])));
+  }
+  const max = Buffer.alloc(4);
+  max.writeUInt32BE(maxPdu, 0);
+  parts.push(item(0x50, Buffer.concat([item(0x51, max), item(0x52, uidBytes('1.2.3.4'))])));
+  return pdu(0x01, Buffer.concat(parts));
+}
+
+/** A P-DATA-TF PDU with one PDV. */
+export function pData(contextId: number, value: Buffer, command: boolean, last = true): Buffer {
+  const pdv = Buffer.alloc(6);
+  pdv.writeUInt32BE(value.length + 2, 0);
+  pdv[4] = contextId;
+  pdv[5] = (command ? 1 : 0) | (last ? 2 : 0);
+  return pdu(0x04, Buffer.concat([pdv, value]));
+}
+
+/** A command set in implicit VR little endian, group length first (PS3.7 §6.3.1). */
+export function commandSet(elements: Array<[number, 'UI' | 'US' | 'UL', string | number]>): Buffer {
+  const encoded = elements.map(([element, vr, value]) => {
+    let bytes: Buffer;
+    if (vr === 'UI') {
+      bytes = Buffer.from(String(value), 'latin1');
+      if (bytes.length % 2) bytes = Buffer.concat([bytes, Buffer.from([0])]);
+    } else if (vr === 'US') {
+      bytes = Buffer.alloc(2);
+      bytes.writeUInt16LE(Number(value), 0);
+    } else {
+      bytes = Buffer.alloc(4);
+      bytes.writeUInt32LE(Number(value), 0);
+    }
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(0, 0);
+    head.writeUInt16LE(element, 2);
+    head.writeUInt32LE(bytes.length, 4);
+    return Buffer.concat([head, bytes]);
+  });
+  const body = Buffer.concat(encoded);
+  const groupLength = Buffer.alloc(12);
+  groupLength.writeUInt16LE(0, 0);
+  groupLength.writeUInt16LE(0, 2);
+  groupLength.writeUInt32LE(4, 4);
+  groupLength.writeUInt32LE(body.length, 8);
+  return Buffer.concat([groupLength, body]);
+}
+
+/** A C-STORE-RQ command set announcing a data set. */
+export function cStoreRq(messageId: number, sopClassUID: string, sopInstanceUID: string): Buffer {
+  return commandSet([
+    [0x0002, 'UI', sopClassUID],
+    [0x0100, 'US', 0x0001],
+    [0x0110, 'US', messageId],
+    [0x0700, 'US', 0],
+    [0x0800, 'US', 0x0000],
+    [0x1000, 'UI', sopInstanceUID],
+  ]);
+}
+
+/** Reads one element of an implicit VR little endian command set. */
+export function commandElement(command: Buffer, element: number): Buffer | undefined {
+  let offset = 0;
+  while (offset + 8 <= command.length) {
+    const el = command.readUInt16LE(offset + 2);
+    const length = command.readUInt32LE(offset + 4);
+    if (el === element) return command.subarray(offset + 8, offset + 8 + length);
+    offset += 8 + length;
+  }
+  return undefined;
+}
+
+export interface ReceivedPdu {
+  type: number;
+  body: Buffer;
+}
+
+/** A raw connection that collects the PDUs the server sends. */
+export class RawPeer {
+  readonly socket: Socket;
+  private buffer = Buffer.alloc(0);
+  private readonly pdus: ReceivedPdu[] = [];
+  private waiters: Array<() => void> = [];
+  closed = false;
+  readonly closedPromise: Promise<void>;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      while (this.buffer.length >= 6) {
+        const length = this.buffer.readUInt32BE(2);
+        if (this.buffer.length < 6 + length) break;
+        this.pdus.push({ type: this.buffer[0], body: this.buffer.subarray(6, 6 + length) });
+        this.buffer = this.buffer.subarray(6 + length);
+      }
+      this.wake();
+    });
+    socket.on('error', () => {});
+    this.closedPromise = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      }),
+    );
+  }
+
+  static open(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next PDU, or undefined once the connection is closed with none pending. */
+  async next(timeoutMs = 5000): Promise<ReceivedPdu | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pdus.length === 0 && !this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a PDU');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.pdus.shift();
+  }
+
+  /** Resolves when the server has closed the connection. */
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    await Promise.race([
+      this.closedPromise,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('connection still open')), timeoutMs).unref()),
+    ]);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+/** Presentation context results in an A-ASSOCIATE-AC body: id → result. */
+export function acceptedContexts(acBody: Buffer): Map<number, { result: number; transferSyntax: string }> {
+  const results = new Map<number, { result: number; transferSyntax: string }>();
+  let offset = 68;
+  while (offset + 4 <= acBody.length) {
+    const type = acBody[offset];
+    const length = acBody.readUInt16BE(offset + 2);
+    if (type === 0x21) {
+      const id = acBody[offset + 4];
+      const result = acBody[offset + 6];
+      const tsLength = acBody.readUInt16BE(offset + 10);
+      const transferSyntax = acBody.toString('latin1', offset + 12, offset + 12 + tsLength).replace(/\0+$/, '');
+      results.set(id, { result, transferSyntax });
+    }
+    offset += 4 + length;
+  }
+  return results;
+}
+
+/** Reads the Maximum Length the acceptor announced in its A-ASSOCIATE-AC. */
+export function announcedMaxPdu(acBody: Buffer): number | undefined {
+  let offset = 68;
+  while (offset + 4 <= acBody.length) {
+    const type = acBody[offset];
+    const length = acBody.readUInt16BE(offset + 2);
+    if (type === 0x50) {
+      let sub = offset + 4;
+      while (sub < offset + 4 + length) {
+        const subType = acBody[sub];
+        const subLength = acBody.readUInt16BE(sub + 2);
+        if (subType === 0x51) return acBody.readUInt32BE(sub + 4);
+        sub += 4 + subLength;
+      }
+    }
+    offset += 4 + length;
+  }
+  return undefined;
+}

@@ -1,0 +1,491 @@
+/**
+ * The DIMSE SCP against real DCMTK peers (echoscu, storescu, storescp as a reference
+ * receiver) and a hand-written peer for what DCMTK will not send.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
+import { silentLogger } from '../../../gateway/log/index.js';
+import { requirePeers } from '../../support/peers.js';
+import { readPart10, RecordingIngest, runTool } from './helpers.js';
+import { acceptedContexts, announcedMaxPdu, associateRq, commandElement, cStoreRq, pData, RawPeer } from './raw-pdu.js';
+
+const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
+const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
+const VERIFICATION = '1.2.840.10008.1.1';
+
+/** Starts an SCP on an ephemeral loopback port with a recording ingest and event log. */
+async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}) {
+  const ingest = new RecordingIngest();
+  const events: DimseScpEvent[] = [];
+  const scp = new DimseScpService(
+    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
+    {
+      ingest,
+      associate: ({ callingAETitle }) => {
+        if (callingAETitle === 'MODALITY') return { accept: true, route: 'ct-route' };
+        if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
+        return { accept: false, reason: 'calling-ae-not-recognized' };
+      },
+      logger: silentLogger,
+      onEvent: (e) => events.push(e),
+    },
+  );
+  await scp.start();
+  const port = scp.address!.port;
+  return { scp, ingest, events, port: String(port), portNumber: port };
+}
+
+function echo(port: string, calling = 'MODALITY', called = 'LIMEN') {
+  return runTool('echoscu', ['-v', '-aet', calling, '-aec', called, '127.0.0.1', port]);
+}
+
+/** Statuses and error comments of each C-STORE response, from storescu's debug output. */
+function storeResponses(output: string): Array<{ status: string; comment?: string }> {
+  const responses: Array<{ status: string; comment?: string }> = [];
+  for (const line of output.split('\n')) {
+    const status = /DIMSE Status\s+:\s+(0x[0-9a-f]{4})/i.exec(line);
+    if (status) responses.push({ status: status[1].toLowerCase() });
+    const comment = /\(0000,0902\) LO \[(.*?)\]/.exec(line);
+    if (comment && responses.length > 0) responses[responses.length - 1].comment = comment[1];
+  }
+  return responses;
+}
+
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('gateway/dimse DimseScpService with DCMTK', function () {
+  let ctx: Awaited<ReturnType<typeof startScp>>;
+
+  before(async function () {
+    requirePeers(this, 'dcmtk');
+    ctx = await startScp();
+  });
+  after(async () => {
+    await ctx?.scp.stop();
+  });
+
+  it('binds only the configured host and reports the bound port', () => {
+    expect(ctx.scp.status).to.equal('running');
+    expect(ctx.scp.address?.host).to.equal('127.0.0.1');
+    expect(ctx.portNumber).to.be.greaterThan(0);
+  });
+
+  it('answers C-ECHO from a known caller', async () => {
+    const r = await echo(ctx.port);
+    expect(r.status, r.output).to.equal(0);
+    expect(r.output).to.contain('Received Echo Response (Success)');
+    const accepted = ctx.events.filter((e) => e.type === 'association-accepted');
+    expect(accepted.at(-1)).to.include({ callingAETitle: 'MODALITY', calledAETitle: 'LIMEN', route: 'ct-route', remoteAddress: '127.0.0.1' });
+  });
+
+  it('rejects a wrong called AE title: permanent, service-user, reason 7', async () => {
+    const r = await echo(ctx.port, 'MODALITY', 'NOTLIMEN');
+    expect(r.status).to.not.equal(0);
+    expect(r.output).to.contain('Result: Rejected Permanent, Source: Service User');
+    expect(r.output).to.contain('Reason: Called AE Title Not Recognized');
+    expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason: 'called-ae-not-recognized', calledAETitle: 'NOTLIMEN' });
+  });
+
+  it('rejects an unknown calling AE title: permanent, service-user, reason 3', async () => {
+    const r = await echo(ctx.port, 'STRANGER');
+    expect(r.status).to.not.equal(0);
+    expect(r.output).to.contain('Result: Rejected Permanent, Source: Service User');
+    expect(r.output).to.contain('Reason: Calling AE Title Not Recognized');
+    expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason: 'calling-ae-not-recognized', callingAETitle: 'STRANGER' });
+  });
+
+  it('rejects a caller from an address it is not allowed from as an unrecognized calling AE', async () => {
+    const r = await echo(ctx.port, 'FARAWAY');
+    expect(r.status).to.not.equal(0);
+    expect(r.output).to.contain('Result: Rejected Permanent, Source: Service User');
+    expect(r.output).to.contain('Reason: Calling AE Title Not Recognized');
+    expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason: 'address-not-allowed' });
+  });
+
+  it('receives the 112 ct-fakephi instances over one association, byte for byte', async () => {
+    const before = ctx.ingest.received.length;
+    const acceptedBefore = ctx.events.filter((e) => e.type === 'association-accepted').length;
+    // Without -R, storescu proposes every storage SOP class it knows: 128 contexts.
+    const r = await runTool('storescu', ['-aet', 'MODALITY', '-aec', 'LIMEN', '+sd', '127.0.0.1', ctx.port, CT_DIR]);
+    expect(r.status, r.output).to.equal(0);
+    const received = ctx.ingest.received.slice(before);
+    expect(received).to.have.length(112);
+    expect(ctx.events.filter((e) => e.type === 'association-accepted')).to.have.length(acceptedBefore + 1);
+    const byUid = new Map(received.map((x) => [x.announcedSOPInstanceUID, x]));
+    for (const file of readdirSync(CT_DIR)) {
+      const part10 = readPart10(join(CT_DIR, file));
+      const got = byUid.get(part10.sopInstanceUID);
+      expect(got, file).to.not.equal(undefined);
+      expect(got!.transferSyntaxUID, file).to.equal(part10.transferSyntaxUID);
+      expect(got!.announcedSOPClassUID, file).to.equal(part10.sopClassUID);
+      expect(Buffer.compare(got!.bytes, part10.dataSet), `${file}: data set bytes differ`).to.equal(0);
+      expect(got).to.include({ route: 'ct-route', callingAETitle: 'MODALITY', remoteAddress: '127.0.0.1' });
+    }
+    const released = ctx.events.at(-1);
+    expect(released).to.include({ type: 'association-released', stored: 112, failed: 0 });
+  });
+
+  it('fails one instance with the mapped status and ErrorComment while the rest are stored', async () => {
+    const files = ['CT000010.dcm', 'CT000011.dcm', 'CT000012.dcm', 'CT000013.dcm', 'CT000014.dcm', 'CT000015.dcm', 'CT000016.dcm'].map((f) =>
+      join(CT_DIR, f),
+    );
+    const uids = files.map((f) => readPart10(f).sopInstanceUID);
+    ctx.ingest.failWith.set(uids[1], { code: 'cannot-understand', reason: 'Refused by profile: burned-in annotation' });
+    ctx.ingest.failWith.set(uids[2], { code: 'out-of-resources', reason: 'Disk full' });
+    ctx.ingest.failWith.set(uids[3], { code: 'sop-class-mismatch', reason: 'SOP Class UID differs from the announced one' });
+    ctx.ingest.failWith.set(uids[4], { code: 'sop-class-not-supported', reason: 'Route does not accept this SOP Class' });
+    ctx.ingest.failWith.set(uids[5], 'throw');
+    try {
+      // -nh: do not halt at the first failure, as a modality sending a study would not.
+      const r = await runTool('storescu', ['-d', '-nh', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
+      const responses = storeResponses(r.output);
+      expect(responses).to.deep.equal([
+        { status: '0x0000' },
+        { status: '0xc000', comment: 'Refused by profile: burned-in annotation' },
+        { status: '0xa700', comment: 'Disk full' },
+        { status: '0xa900', comment: 'SOP Class UID differs from the announced one' },
+        { status: '0x0122', comment: 'Route does not accept this SOP Class' },
+        { status: '0xa700', comment: 'Internal error while storing the instance' },
+        { status: '0x0000' },
+      ]);
+      expect(ctx.events.at(-1)).to.include({ type: 'association-released', stored: 2, failed: 5 });
+    } finally {
+      ctx.ingest.failWith.clear();
+    }
+  });
+
+  it('refuses a SOP class it does not accept at negotiation (MR on a CT-only node)', async () => {
+    const before = ctx.ingest.received.length;
+    const r = await runTool('storescu', ['-v', '+v', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CORPUS, 'MR_small.dcm')]);
+    expect(r.status).to.not.equal(0);
+    // storescu's verbose dump of the A-ASSOCIATE-AC shows each context's result.
+    expect(r.output).to.match(/Context ID:\s+1 \(Abstract Syntax Not Supported\)\s+I:\s+Abstract Syntax: =MRImageStorage/);
+    expect(r.output).to.contain('No Acceptable Presentation Contexts');
+    expect(ctx.ingest.received.length).to.equal(before);
+  });
+
+  it('refuses transfer syntaxes it does not accept with result 4', async () => {
+    const strict = await startScp({ acceptedTransferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] });
+    try {
+      const r = await runTool('storescu', ['-v', '+v', '-R', '-xi', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', strict.port, join(CT_DIR, 'CT000001.dcm')]);
+      expect(r.output).to.match(/Context ID:\s+1 \(Transfer Syntaxes Not Supported\)\s+I:\s+Abstract Syntax: =CTImageStorage/);
+      expect(strict.ingest.received).to.have.length(0);
+    } finally {
+      await strict.scp.stop();
+    }
+  });
+
+  it('survives garbage bytes on the port: aborts that connection, then answers an echo', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(Buffer.from('GET / HTTP/1.1\r\nHost: limen\r\n\r\n'));
+    const abort = await peer.next();
+    expect(abort?.type).to.equal(0x07);
+    expect([...abort!.body]).to.deep.equal([0, 0, 2, 1]); // service-provider, unrecognized PDU
+    await peer.waitClosed();
+    expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'protocol-error' });
+    const r = await echo(ctx.port);
+    expect(r.status, r.output).to.equal(0);
+    expect(ctx.scp.status).to.equal('running');
+  });
+
+  it('aborts an announced PDU longer than any limit without buffering it', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(Buffer.from([0x01, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1, 0, 0]));
+    const abort = await peer.next();
+    expect(abort?.type).to.equal(0x07);
+    expect([...abort!.body]).to.deep.equal([0, 0, 2, 6]); // invalid PDU parameter value
+    await peer.waitClosed();
+    expect((await echo(ctx.port)).status).to.equal(0);
+  });
+
+  it('aborts a P-DATA-TF longer than the maximum length it announced', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+    const ac = await peer.next();
+    expect(ac?.type).to.equal(0x02);
+    const max = announcedMaxPdu(ac!.body)!;
+    expect(max).to.equal(262144);
+    const header = Buffer.alloc(6);
+    header[0] = 0x04;
+    header.writeUInt32BE(max + 1, 2);
+    peer.send(header);
+    const abort = await peer.next();
+    expect(abort?.type).to.equal(0x07);
+    expect([...abort!.body]).to.deep.equal([0, 0, 2, 6]);
+    await peer.waitClosed();
+    expect((await echo(ctx.port)).status).to.equal(0);
+  });
+
+  it('records a peer that disconnects in the middle of a PDU as aborted, and stores nothing', async () => {
+    const before = ctx.ingest.received.length;
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    peer.send(pData(1, cStoreRq(1, StorageSopClass.CTImage, '2.25.42'), true));
+    const partial = pData(1, Buffer.alloc(1000, 0x55), false);
+    peer.send(partial.subarray(0, 300));
+    await new Promise((r) => setTimeout(r, 50));
+    peer.destroy();
+    await until(() => ctx.events.at(-1)?.type === 'association-aborted');
+    expect(ctx.events.at(-1)).to.include({ initiator: 'peer', reason: 'connection-lost' });
+    expect(ctx.ingest.received.length).to.equal(before);
+    expect((await echo(ctx.port)).status).to.equal(0);
+  });
+
+  it('aborts a C-STORE sent on a presentation context it rejected', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(
+      associateRq('LIMEN', 'MODALITY', [
+        { id: 1, abstractSyntax: StorageSopClass.MRImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
+        { id: 3, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.JPEGLSNearLossless, TransferSyntax.ExplicitVRLittleEndian] },
+      ]),
+    );
+    const ac = await peer.next();
+    const results = acceptedContexts(ac!.body);
+    expect(results.get(1)?.result).to.equal(3);
+    expect(results.get(3)).to.deep.equal({ result: 0, transferSyntax: TransferSyntax.JPEGLSNearLossless });
+    const before = ctx.ingest.received.length;
+    peer.send(pData(1, cStoreRq(1, StorageSopClass.MRImage, '2.25.43'), true));
+    peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+    const abort = await peer.next();
+    expect(abort?.type).to.equal(0x07);
+    await peer.waitClosed();
+    expect(ctx.ingest.received.length).to.equal(before);
+  });
+
+  it('records an A-ABORT from the peer', async () => {
+    const r = await runTool('storescu', ['--abort', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CT_DIR, 'CT000040.dcm')]);
+    expect(r.status, r.output).to.equal(0);
+    await until(() => ctx.events.at(-1)?.type === 'association-aborted');
+    expect(ctx.events.at(-1)).to.include({ initiator: 'peer', reason: 'peer-abort', stored: 1 });
+  });
+
+  it('answers a C-STORE still in flight before the A-RELEASE-RP when the release request comes early', async () => {
+    ctx.ingest.delayMs = 200;
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      peer.send(pData(1, cStoreRq(9, StorageSopClass.CTImage, '2.25.45'), true));
+      peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+      peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+      const response = await peer.next();
+      expect(response?.type).to.equal(0x04);
+      expect(commandElement(response!.body.subarray(6), 0x0900)?.readUInt16LE(0)).to.equal(0);
+      expect((await peer.next())?.type).to.equal(0x06);
+      await peer.waitClosed();
+    } finally {
+      ctx.ingest.delayMs = 0;
+    }
+  });
+
+  it('answers 0x0122 when the command names a SOP class other than its context', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    peer.send(pData(1, cStoreRq(7, StorageSopClass.EnhancedCTImage, '2.25.44'), true));
+    peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+    const response = await peer.next();
+    expect(response?.type).to.equal(0x04);
+    const command = response!.body.subarray(6);
+    expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0x0122);
+    expect(commandElement(command, 0x0120)?.readUInt16LE(0)).to.equal(7);
+    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    expect((await peer.next())?.type).to.equal(0x06);
+    await peer.waitClosed();
+  });
+});
+
+describe('gateway/dimse DimseScpService with compressed transfer syntaxes', function () {
+  // storescu flag → corpus files it offers a matching compressed (or other) syntax for.
+  const CASES: Array<[string, string]> = [
+    ['-xw', '693_J2KI.dcm'], // CT, JPEG 2000
+    ['-xv', 'J2K_pixelrep_mismatch.dcm'], // CT, JPEG 2000 lossless
+    ['-xv', 'MR_small_jp2klossless.dcm'],
+    ['-xy', 'SC_rgb_jpeg_dcmtk.dcm'], // JPEG baseline
+    ['-xx', 'JPEG-lossy.dcm'], // JPEG extended
+    ['-xs', 'SC_rgb_jpeg_gdcm.dcm'], // JPEG lossless SV1
+    ['-xt', 'MR_small_jpeg_ls_lossless.dcm'], // JPEG-LS lossless
+    ['-xr', 'MR_small_RLE.dcm'],
+    ['-xr', 'SC_rgb_rle_2frame.dcm'], // RLE, two frames: fragments must stay one per frame
+    ['-xd', 'image_dfl.dcm'], // deflated
+    ['-xb', 'MR_small_bigendian.dcm'],
+    ['-xi', 'MR_small_implicit.dcm'],
+    ['-xe', 'CT_small.dcm'],
+  ];
+  let reference: Buffer[];
+  let workDir: string;
+
+  before(async function () {
+    requirePeers(this, 'dcmtk');
+    this.timeout(60_000);
+    workDir = mkdtempSync(join(tmpdir(), 'limen-dimse-'));
+    reference = await captureWithStorescp(workDir, CASES);
+  });
+  after(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('receives each instance in the transfer syntax it was sent in, bytes identical to what storescu put on the wire', async () => {
+    const ctx = await startScp({
+      acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.MRImage, StorageSopClass.SecondaryCaptureImage],
+    });
+    try {
+      for (const [i, [flag, file]] of CASES.entries()) {
+        const path = join(CORPUS, file);
+        const part10 = readPart10(path);
+        const before = ctx.ingest.received.length;
+        const r = await runTool('storescu', [flag, '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, path]);
+        expect(r.status, `${file}: ${r.output}`).to.equal(0);
+        const got = ctx.ingest.received[before];
+        expect(got, file).to.not.equal(undefined);
+        expect(got.transferSyntaxUID, file).to.equal(part10.transferSyntaxUID);
+        expect(Buffer.compare(got.bytes, reference[i]), `${file}: bytes differ from what storescp received`).to.equal(0);
+      }
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+});
+
+describe('gateway/dimse DimseScpService lifecycle', function () {
+  before(function () {
+    requirePeers(this, 'dcmtk');
+  });
+
+  it('stops gracefully: the C-STORE in flight is answered, then nothing is accepted', async () => {
+    const ctx = await startScp();
+    ctx.ingest.delayMs = 300;
+    const files = ['CT000020.dcm', 'CT000021.dcm', 'CT000022.dcm'].map((f) => join(CT_DIR, f));
+    const sending = runTool('storescu', ['-d', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
+    await until(() => ctx.ingest.received.length === 1);
+    const stopped = ctx.scp.stop();
+    expect(ctx.scp.status).to.equal('stopping');
+    await stopped;
+    expect(ctx.scp.status).to.equal('stopped');
+    const r = await sending;
+    // The instance being stored was answered with success; the association was then aborted.
+    expect(storeResponses(r.output)[0]).to.deep.equal({ status: '0x0000' });
+    expect(ctx.ingest.received).to.have.length(1);
+    expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'stopping', stored: 1 });
+    const refused = await echo(ctx.port);
+    expect(refused.status).to.not.equal(0);
+  });
+
+  it('aborts an association idle for longer than its timeout', async () => {
+    const ctx = await startScp({ idleTimeoutMs: 150 });
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      const abort = await peer.next(2000);
+      expect(abort?.type).to.equal(0x07);
+      await peer.waitClosed();
+      expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'idle-timeout' });
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
+  it('keeps an instance in flight past the idle timeout: a slow ingest is not an idle peer', async () => {
+    const ctx = await startScp({ idleTimeoutMs: 200 });
+    ctx.ingest.delayMs = 600;
+    try {
+      const r = await runTool('storescu', ['-d', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CT_DIR, 'CT000030.dcm')]);
+      expect(storeResponses(r.output)).to.deep.equal([{ status: '0x0000' }]);
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
+  it('rejects associations beyond maxAssociations as transient, local limit exceeded', async () => {
+    const ctx = await startScp({ maxAssociations: 1 });
+    try {
+      const holder = await RawPeer.open(ctx.portNumber);
+      holder.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+      expect((await holder.next())?.type).to.equal(0x02);
+      const r = await echo(ctx.port);
+      expect(r.status).to.not.equal(0);
+      expect(r.output).to.contain('Result: Rejected Transient, Source: Service Provider (Presentation Related)');
+      expect(r.output).to.contain('Reason: Local Limit Exceeded');
+      holder.destroy();
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
+  it('fails to start with listen-failed when the port is taken', async () => {
+    const first = await startScp();
+    try {
+      const second = new DimseScpService(
+        { host: '127.0.0.1', port: first.portNumber, aeTitle: 'LIMEN', acceptedSopClasses: [] },
+        { ingest: first.ingest, associate: () => ({ accept: true, route: 'x' }), logger: silentLogger },
+      );
+      let error: unknown;
+      try {
+        await second.start();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.have.property('code', 'listen-failed');
+      expect(String((error as Error).message)).to.contain('EADDRINUSE');
+      expect(second.status).to.equal('failed');
+    } finally {
+      await first.scp.stop();
+    }
+  });
+
+  it('refuses invalid options with every issue and its path', () => {
+    let error: unknown;
+    try {
+      new DimseScpService(
+        { host: '127.0.0.1', port: 70000, aeTitle: 'THIS AE TITLE IS TOO LONG', acceptedSopClasses: [], maxPduLength: 100 },
+        { ingest: new RecordingIngest(), associate: () => ({ accept: true, route: 'x' }), logger: silentLogger },
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.have.property('code', 'invalid-options');
+    const paths = (error as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
+    expect(paths).to.have.members(['aeTitle', 'port', 'maxPduLength']);
+  });
+});
+
+/**
+ * What storescu puts on the wire for each case, captured by DCMTK's own storescp in
+ * bit-preserving mode. storescu re-serializes what it reads (it drops data set trailing
+ * padding, for one), so the file's bytes are not always the wire's. storescp binds every
+ * interface, so both run in a network namespace that has only loopback.
+ */
+async function captureWithStorescp(dir: string, cases: Array<[string, string]>): Promise<Buffer[]> {
+  const incoming = join(dir, 'incoming');
+  // Several corpus files share a SOP Instance UID: move each capture aside before the next.
+  const sends = cases
+    .map(([flag, file], i) => `storescu ${flag} -R -aec STORESCP 127.0.0.1 11112 ${join(process.cwd(), CORPUS, file)}\nmkdir ${join(dir, String(i))}\nmv ${incoming}/* ${join(dir, String(i))}/`)
+    .join('\n');
+  const script = [
+    'set -e',
+    'ip link set lo up',
+    `mkdir -p ${incoming}`,
+    `storescp +B +xa -aet STORESCP -od ${incoming} 11112 & pid=$!`,
+    'for i in $(seq 1 100); do echoscu -aec STORESCP 127.0.0.1 11112 2>/dev/null && break; sleep 0.05; done',
+    sends,
+    'kill $pid',
+  ].join('\n');
+  const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
+  if (r.status !== 0) throw new Error(`storescp capture failed: ${r.output}`);
+  return cases.map((_, i) => {
+    const files = readdirSync(join(dir, String(i)));
+    if (files.length !== 1) throw new Error(`case ${i}: storescp captured ${files.length} files`);
+    return readPart10(join(dir, String(i), files[0])).dataSet;
+  });
+}

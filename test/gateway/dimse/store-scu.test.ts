@@ -1,0 +1,149 @@
+/**
+ * The C-STORE SCU: against Limen's own SCP (recording what arrives) and against DCMTK's
+ * storescp in bit-preserving mode, an independent receiver.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DimseScpService, StorageSopClass, storeInstances, TransferSyntax, type OutgoingInstance } from '../../../gateway/dimse/index.js';
+import { silentLogger } from '../../../gateway/log/index.js';
+import { requirePeers } from '../../support/peers.js';
+import { readPart10, RecordingIngest, runTool } from './helpers.js';
+
+const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
+const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
+/** Uncompressed, compressed and big-endian data sets, each sent in its own syntax. */
+const FILES = [
+  join(CT_DIR, 'CT000001.dcm'),
+  join(CT_DIR, 'CT000002.dcm'),
+  join(CORPUS, '693_J2KI.dcm'),
+  join(CORPUS, 'MR_small_RLE.dcm'),
+  join(CORPUS, 'MR_small_implicit.dcm'),
+  join(CORPUS, 'MR_small_bigendian.dcm'),
+  join(CORPUS, 'MR_small_jpeg_ls_lossless.dcm'),
+];
+
+function instance(path: string): OutgoingInstance {
+  const p = readPart10(path);
+  return { sopClassUID: p.sopClassUID, sopInstanceUID: p.sopInstanceUID, transferSyntaxUID: p.transferSyntaxUID, bytes: p.dataSet };
+}
+
+async function startScp(acceptedTransferSyntaxes?: string[]) {
+  const ingest = new RecordingIngest();
+  const scp = new DimseScpService(
+    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.MRImage], acceptedTransferSyntaxes },
+    { ingest, associate: () => ({ accept: true, route: 'r' }), logger: silentLogger },
+  );
+  await scp.start();
+  return { scp, ingest, port: scp.address!.port };
+}
+
+describe('gateway/dimse storeInstances', function () {
+  it('sends each data set byte for byte in its own transfer syntax, with per-instance statuses', async () => {
+    const { scp, ingest, port } = await startScp();
+    try {
+      const instances = FILES.map(instance);
+      ingest.failWith.set(instances[1].sopInstanceUID, { code: 'cannot-understand', reason: 'Refused by profile' });
+      const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances });
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results.map((r) => (r.sent ? r.status : r.reason))).to.deep.equal([0, 0xc000, 0, 0, 0, 0, 0]);
+      expect(outcome.results[1]).to.include({ errorComment: 'Refused by profile' });
+      expect(ingest.received).to.have.length(instances.length);
+      ingest.received.forEach((got, i) => {
+        expect(got.transferSyntaxUID, FILES[i]).to.equal(instances[i].transferSyntaxUID);
+        expect(Buffer.compare(got.bytes, Buffer.from(instances[i].bytes)), FILES[i]).to.equal(0);
+        expect(got.callingAETitle).to.equal('EXPORTER');
+      });
+    } finally {
+      await scp.stop();
+    }
+  });
+
+  it('does not send, and never transcodes, an instance whose exact transfer syntax was refused', async () => {
+    const { scp, ingest, port } = await startScp([TransferSyntax.ExplicitVRLittleEndian]);
+    try {
+      const explicit = instance(join(CT_DIR, 'CT000003.dcm'));
+      const implicit = instance(join(CORPUS, 'MR_small_implicit.dcm'));
+      const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances: [implicit, explicit] });
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results[0]).to.deep.equal({ sopInstanceUID: implicit.sopInstanceUID, sent: false, reason: 'no-presentation-context' });
+      expect(outcome.results[1]).to.include({ sent: true, status: 0 });
+      expect(ingest.received).to.have.length(1);
+      expect(ingest.received[0].announcedSOPInstanceUID).to.equal(explicit.sopInstanceUID);
+    } finally {
+      await scp.stop();
+    }
+  });
+
+  it('reports a rejected association with its A-ASSOCIATE-RJ fields', async () => {
+    const { scp, port } = await startScp();
+    try {
+      const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'ELSEWHERE', instances: [instance(FILES[0])] });
+      expect(outcome.association).to.equal('rejected');
+      expect(outcome.rejection).to.deep.equal({ result: 1, source: 1, reason: 7 });
+      expect(outcome.results[0]).to.include({ sent: false, reason: 'association-not-established' });
+    } finally {
+      await scp.stop();
+    }
+  });
+
+  it('resolves with a failure, not an exception, when nobody listens', async () => {
+    const { scp, port } = await startScp();
+    await scp.stop();
+    const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances: [instance(FILES[0])] });
+    expect(outcome.association).to.equal('failed');
+    expect(outcome.error).to.match(/ECONNREFUSED/);
+    expect(outcome.results[0]).to.include({ sent: false, reason: 'association-not-established' });
+  });
+
+  it('refuses a request it cannot send, naming each issue', () => {
+    expect(() =>
+      storeInstances({ host: '127.0.0.1', port: 104, callingAETitle: '', calledAETitle: 'PACS', instances: [{ ...instance(FILES[0]), transferSyntaxUID: 'x' }] }),
+    )
+      .to.throw()
+      .with.property('code', 'invalid-options');
+  });
+
+  describe('against DCMTK storescp', function () {
+    let dir: string;
+    before(function () {
+      requirePeers(this, 'dcmtk');
+      dir = mkdtempSync(join(tmpdir(), 'limen-scu-'));
+    });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('is received bit for bit by storescp in bit-preserving mode', async function () {
+      this.timeout(60_000);
+      const out = join(dir, 'storescp');
+      const script = [
+        'set -e',
+        'ip link set lo up',
+        `mkdir -p ${out}`,
+        `storescp +B +xa -aet STORESCP -od ${out} 11112 & pid=$!`,
+        'for i in $(seq 1 100); do echoscu -aec STORESCP 127.0.0.1 11112 2>/dev/null && break; sleep 0.05; done',
+        // Several corpus files share a SOP Instance UID: send the ones that do not.
+        `node --import tsx test/gateway/dimse/scu-send.ts 11112 STORESCP ${FILES.slice(0, 4).join(' ')}`,
+        'kill $pid',
+      ].join('\n');
+      const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
+      expect(r.status, r.output).to.equal(0);
+      const outcome = JSON.parse(r.stdout) as Awaited<ReturnType<typeof storeInstances>>;
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results.every((x) => x.sent && x.status === 0), JSON.stringify(outcome.results)).to.equal(true);
+      const captured = new Map(readdirSync(out).map((name) => {
+        const p = readPart10(join(out, name));
+        return [p.sopInstanceUID, p] as const;
+      }));
+      for (const file of FILES.slice(0, 4)) {
+        const sent = readPart10(file);
+        const got = captured.get(sent.sopInstanceUID);
+        expect(got, file).to.not.equal(undefined);
+        expect(got!.transferSyntaxUID, file).to.equal(sent.transferSyntaxUID);
+        expect(Buffer.compare(got!.dataSet, sent.dataSet), `${file}: storescp received other bytes`).to.equal(0);
+      }
+    });
+  });
+});
