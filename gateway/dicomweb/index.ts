@@ -1,0 +1,10 @@
+export { stowRoutes, stowRouteDocs, DICOM_JSON } from './stow.js';
+export type { StowRoutesDeps } from './stow.js';
+export { readMultipart, MultipartError, isValidBoundary, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PREAMBLE_BYTES } from './multipart.js';
+export type { MultipartPart, MultipartOptions, MultipartErrorCode } from './multipart.js';
+export { parseMediaType } from './media-type.js';
+export type { MediaType } from './media-type.js';
+export { readPart10Meta, readStudyInstanceUID } from './part10.js';
+export type { Part10Meta, Part10Result } from './part10.js';
+export { FailureReason, failureReasonFor, storeResponse, storeStatus } from './store-response.js';
+export type { StoredReference, FailedReference, DicomJsonDataset, DicomJsonAttribute } from './store-response.js';

@@ -1,0 +1,261 @@
+/**
+ * STOW-RS, the Studies Store Transaction (PS3.18 §10.5): `POST /dicomweb/studies` and
+ * `POST /dicomweb/studies/{study}` with a `multipart/related; type="application/dicom"` body.
+ *
+ * Parts are read as they stream in and handed to the edge one at a time; the response lists
+ * every instance by the sender's own UIDs (PS3.18 Annex I). Request-level errors (401, 403,
+ * 400, 413, 415) are JSON `{ error: { code, message } }`; instances stored before such an
+ * error stay stored (each was acknowledged durable by the edge), and the error says how many.
+ */
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { IngestOutcome, IngestSource, InstanceIngest } from '../ingest/types.js';
+import type { Logger } from '../log/index.js';
+import type { MetricsRegistry } from '../metrics/index.js';
+import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
+import { HttpError } from '../http/errors.js';
+import type { RouteDoc } from '../http/route-doc.js';
+import { isDicomUID } from '../http/studies.js';
+import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
+import { parseMediaType } from './media-type.js';
+import { StowLog } from './messages.js';
+import { MultipartError, readMultipart, type MultipartPart } from './multipart.js';
+import { readPart10Meta, readStudyInstanceUID } from './part10.js';
+import {
+  FailureReason,
+  failureReasonFor,
+  storeResponse,
+  storeStatus,
+  type FailedReference,
+  type StoredReference,
+} from './store-response.js';
+
+export const DICOM_JSON = 'application/dicom+json';
+
+export interface StowRoutesDeps {
+  ingest: InstanceIngest;
+  tokens: TokenVerifier;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  routeForToken(identity: Identity): string;
+  maxInstanceBytes: number;
+  onAuthRejected?: BearerAuthOptions['onRejected'];
+}
+
+const STOW_ROLES = ['modality', 'admin'] as const;
+const STOW_RESPONSES = {
+  200: 'all instances stored',
+  202: 'some instances stored, others failed (FailedSOPSequence)',
+  400: 'broken multipart body (reason in the error), or no part',
+  401: 'no valid token',
+  403: 'role not modality or admin',
+  406: 'Accept excludes application/dicom+json',
+  409: 'no instance stored (FailedSOPSequence says why)',
+  413: 'an instance is larger than the configured limit',
+  415: 'not multipart/related; type="application/dicom", or a part is not application/dicom',
+} as const;
+
+export const stowRouteDocs: readonly RouteDoc[] = [
+  {
+    method: 'POST',
+    path: '/dicomweb/studies',
+    summary:
+      'STOW-RS: store DICOM instances (multipart/related; type="application/dicom"). ' +
+      'Response: DICOM JSON Store Instances Response Module.',
+    roles: STOW_ROLES,
+    responses: STOW_RESPONSES,
+  },
+  {
+    method: 'POST',
+    path: '/dicomweb/studies/:study',
+    summary: 'STOW-RS into one study: an instance of another study fails with FailureReason A900.',
+    roles: STOW_ROLES,
+    responses: STOW_RESPONSES,
+  },
+];
+
+/** Why a part was refused before reaching the edge (the `reason` label of the metric below). */
+type RejectReason = 'not-dicom-media-type' | 'not-part10' | 'study-unreadable' | 'study-mismatch' | 'ingest-error';
+
+/** Routes relative to `/dicomweb`. */
+export function stowRoutes(deps: StowRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const auth = bearerAuth({ tokens: deps.tokens, roles: STOW_ROLES, onRejected: deps.onAuthRejected });
+  const rejected = deps.metrics.counter({
+    name: 'limen_stow_parts_rejected_total',
+    help: 'STOW-RS parts refused before reaching the edge, by reason.',
+    labelNames: ['reason'],
+  });
+  const store = storeHandler(deps, (reason) => rejected.inc({ reason }));
+  app.post('/studies', auth, (c) => store(c, undefined));
+  app.post('/studies/:study', auth, (c) => store(c, c.req.param('study')));
+  return app;
+}
+
+function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason) => void) {
+  return async (c: Context<AppEnv>, study: string | undefined): Promise<Response> => {
+    const requestId = c.get('requestId') ?? '-';
+    if (study !== undefined && !isDicomUID(study)) {
+      throw new HttpError(400, 'invalid-uid', 'the path does not hold a valid Study Instance UID');
+    }
+    checkAccept(c.req.header('accept'));
+    const boundary = checkContentType(c.req.header('content-type'));
+    const body = c.req.raw.body;
+    if (!body) throw new HttpError(400, 'invalid-multipart', 'the request has no body');
+
+    const identity = c.get('identity');
+    const target: StoreTarget = {
+      study,
+      route: deps.routeForToken(identity),
+      source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c) },
+    };
+    const stored: StoredReference[] = [];
+    const failed: FailedReference[] = [];
+
+    try {
+      for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes })) {
+        const result = await storePart(deps, part, target, requestId);
+        if ('stored' in result) {
+          stored.push(result.stored);
+          continue;
+        }
+        // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
+        if ('unsupported' in result && stored.length === 0) {
+          throw new HttpError(415, 'unsupported-media-type', result.unsupported, { headers: { connection: 'close' } });
+        }
+        const failure: FailedReference =
+          'unsupported' in result
+            ? { failureReason: FailureReason.cannotUnderstand, comment: 'part is not application/dicom' }
+            : result.failed;
+        if (result.rejected) countRejected(result.rejected);
+        failed.push(failure);
+        deps.logger.warn(
+          StowLog.instanceFailed({ requestId, part: part.index, code: result.code, failureReason: hex4(failure.failureReason) }),
+        );
+      }
+    } catch (err) {
+      if (err instanceof MultipartError) {
+        deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
+        throw new HttpError(
+          err.status,
+          err.status === 413 ? 'instance-too-large' : 'invalid-multipart',
+          stored.length > 0 ? `${err.message} (${stored.length} earlier instance(s) of this request were stored)` : err.message,
+          { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length } },
+        );
+      }
+      if (err instanceof HttpError) {
+        deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length }));
+      }
+      throw err;
+    }
+
+    if (stored.length === 0 && failed.length === 0) {
+      throw new HttpError(400, 'invalid-multipart', 'the multipart body holds no part');
+    }
+    const status = storeStatus(stored.length, failed.length);
+    deps.logger.info(
+      StowLog.completed({ requestId, route: target.route, tokenUser: identity.user, stored: stored.length, failed: failed.length, status }),
+    );
+    return new Response(JSON.stringify(storeResponse(stored, failed)), {
+      status,
+      headers: { 'content-type': DICOM_JSON },
+    });
+  };
+}
+
+interface StoreTarget {
+  /** The study named in the URL, if any. */
+  study: string | undefined;
+  route: string;
+  source: IngestSource;
+}
+
+type PartResult =
+  | { stored: StoredReference }
+  /** The part is not application/dicom: the caller decides between 415 and a failed item. */
+  | { unsupported: string; code: string; rejected: RejectReason }
+  | { failed: FailedReference; code: string; rejected?: RejectReason };
+
+/** Checks one part and hands it to the edge; the outcome is the part's line in the response. */
+async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: StoreTarget, requestId: string): Promise<PartResult> {
+  const partType = part.headers.get('content-type');
+  // A part without Content-Type takes the body's `type`, application/dicom (RFC 2387).
+  if (partType !== undefined && parseMediaType(partType)?.essence !== 'application/dicom') {
+    return {
+      unsupported: `part ${part.index} is ${JSON.stringify(partType)}; STOW-RS here accepts application/dicom parts only`,
+      code: 'not-dicom-media-type',
+      rejected: 'not-dicom-media-type',
+    };
+  }
+
+  const meta = readPart10Meta(part.body);
+  if (!meta.ok) {
+    return { failed: { failureReason: FailureReason.cannotUnderstand, comment: meta.message }, code: 'not-part10', rejected: 'not-part10' };
+  }
+  const sender = { sopClassUID: meta.value.sopClassUID, sopInstanceUID: meta.value.sopInstanceUID };
+
+  if (target.study !== undefined) {
+    const found = readStudyInstanceUID(part.body, meta.value);
+    if (!found.ok) {
+      const comment = `StudyInstanceUID unreadable: ${found.message}`;
+      const failed = { ...sender, failureReason: FailureReason.cannotUnderstand, comment };
+      return { failed, code: 'study-unreadable', rejected: 'study-unreadable' };
+    }
+    if (found.value !== target.study) {
+      const comment = found.value === null ? 'instance has no StudyInstanceUID' : 'StudyInstanceUID differs from the study in the URL';
+      const failed = { ...sender, failureReason: FailureReason.dataSetDoesNotMatch, comment };
+      return { failed, code: 'study-mismatch', rejected: 'study-mismatch' };
+    }
+  }
+
+  let outcome: IngestOutcome;
+  try {
+    outcome = await deps.ingest.ingest({ format: 'part10', bytes: part.body, route: target.route, source: target.source });
+  } catch (err) {
+    // The edge reports failures as outcomes; a throw is a defect. This instance fails with
+    // "processing failure" and the rest of the request goes on, as a DIMSE association would.
+    deps.logger.error(StowLog.ingestThrew({ requestId, part: part.index, err }));
+    const failed = { ...sender, failureReason: FailureReason.processingFailure, comment: 'internal error while storing' };
+    return { failed, code: 'ingest-error', rejected: 'ingest-error' };
+  }
+  if (outcome.ok) return { stored: sender };
+  return { failed: { ...sender, failureReason: failureReasonFor(outcome.code), comment: outcome.reason }, code: outcome.code };
+}
+
+/** The response is DICOM JSON; a client that accepts none of it gets 406 before anything is stored. */
+function checkAccept(header: string | undefined): void {
+  if (!header) return;
+  const acceptable = new Set([DICOM_JSON, 'application/json', 'application/*', '*/*']);
+  const ranges = header.split(',').map((r) => parseMediaType(r.trim()));
+  const ok = ranges.some((m) => m && acceptable.has(m.essence) && !/^0(\.0*)?$/.test(m.parameters.q ?? ''));
+  if (!ok) {
+    throw new HttpError(406, 'not-acceptable', `the response is ${DICOM_JSON}; Accept is ${JSON.stringify(header)}`);
+  }
+}
+
+/** Checks the request's media type and returns the multipart boundary. */
+function checkContentType(header: string | undefined): string {
+  const expected = 'expected multipart/related; type="application/dicom"';
+  const media = parseMediaType(header);
+  if (!media || media.essence !== 'multipart/related') {
+    throw new HttpError(415, 'unsupported-media-type', `Content-Type is ${header ? JSON.stringify(header) : 'missing'}; ${expected}`);
+  }
+  const type = media.parameters.type;
+  // `type` absent is read leniently as application/dicom; the parts' own types are checked.
+  if (type !== undefined && parseMediaType(type)?.essence !== 'application/dicom') {
+    throw new HttpError(415, 'unsupported-media-type', `multipart/related of type ${JSON.stringify(type)} is not supported; ${expected}`);
+  }
+  const boundary = media.parameters.boundary;
+  if (!boundary) throw new HttpError(400, 'invalid-multipart', 'the multipart/related Content-Type has no boundary parameter');
+  return boundary;
+}
+
+/** The peer's address when served by @hono/node-server; absent in in-process requests. */
+function remoteAddressOf(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+function hex4(n: number): string {
+  return n.toString(16).toUpperCase().padStart(4, '0');
+}

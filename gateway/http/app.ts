@@ -1,0 +1,90 @@
+/**
+ * The HTTP app: probes and metrics, the admin REST API under `/api/v1`, and DICOMweb under
+ * `/dicomweb`. A plain hono app, so tests call it in process with `app.request()` and
+ * `HttpService` serves it on a socket.
+ */
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import { stowRouteDocs, stowRoutes } from '../dicomweb/index.js';
+import type { AuthRefusal } from './auth.js';
+import { errorResponse, HttpError, type ErrorStatus } from './errors.js';
+import { healthRouteDocs, healthRoutes } from './health.js';
+import { HttpLog } from './messages.js';
+import type { RouteDoc } from './route-doc.js';
+import { studiesRouteDocs, studiesRoutes } from './studies.js';
+import { DEFAULT_MAX_INSTANCE_BYTES, type AppEnv, type HttpAppDeps } from './types.js';
+
+/** Every route of the app with its documentation. */
+export const httpRouteDocs: readonly RouteDoc[] = [...healthRouteDocs, ...studiesRouteDocs, ...stowRouteDocs];
+
+/** Request duration buckets (seconds): a probe takes a millisecond, a STOW batch minutes. */
+const REQUEST_DURATION_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120, 600];
+
+export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
+  const logger = deps.logger.child({ service: 'http' });
+  const maxInstanceBytes = deps.options?.maxInstanceBytes ?? DEFAULT_MAX_INSTANCE_BYTES;
+  const requests = deps.metrics.counter({
+    name: 'limen_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+  });
+  const duration = deps.metrics.histogram({
+    name: 'limen_http_request_duration_seconds',
+    help: 'Time from request to response headers, by method and route pattern.',
+    labelNames: ['method', 'route'],
+    buckets: REQUEST_DURATION_BUCKETS,
+  });
+
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const start = process.hrtime.bigint();
+    await next();
+    // The route pattern, never the path: a STOW path holds an original Study Instance UID.
+    const pattern = routePath(c, -1);
+    const route = pattern === '/*' || pattern === '*' ? 'unmatched' : pattern;
+    const method = c.req.method;
+    requests.inc({ method, route, status: String(c.res.status) });
+    duration.observe(Number(process.hrtime.bigint() - start) / 1e9, { method, route });
+  });
+
+  const onAuthRejected = (r: AuthRefusal) => logger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
+
+  app.route('/', healthRoutes({ metrics: deps.metrics, readiness: deps.readiness, logger }));
+  app.route('/api/v1', studiesRoutes({ studies: deps.studies, tokens: deps.tokens, onAuthRejected }));
+  app.route(
+    '/dicomweb',
+    stowRoutes({
+      ingest: deps.ingest,
+      tokens: deps.tokens,
+      logger: deps.logger.child({ service: 'stow' }),
+      metrics: deps.metrics,
+      routeForToken: deps.routeForToken,
+      maxInstanceBytes,
+      onAuthRejected,
+    }),
+  );
+
+  // Error responses are built anew, so they lose headers set earlier: keep the request id.
+  const withRequestId = (c: Context<AppEnv>, res: Response): Response => {
+    const id = c.get('requestId');
+    if (id) res.headers.set('x-request-id', id);
+    return res;
+  };
+
+  app.notFound((c) =>
+    withRequestId(c, errorResponse(404, 'not-found', `no resource ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return withRequestId(c, err.getResponse());
+    if (err instanceof HTTPException) return withRequestId(c, errorResponse(err.status as ErrorStatus, 'http-error', err.message));
+    const id = c.get('requestId') ?? '-';
+    logger.error(HttpLog.requestFailed(id, routePath(c, -1), err));
+    return withRequestId(c, errorResponse(500, 'internal-error', `internal error (request ${id}); see the server log`));
+  });
+
+  return app;
+}

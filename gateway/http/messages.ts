@@ -1,0 +1,38 @@
+/**
+ * The HTTP service's log messages, with stable IDs operators can alert on. Fields are
+ * pseudonymous: no request paths (a STOW URL holds an original Study Instance UID), no tokens.
+ */
+import type { LogRecord } from '../log/index.js';
+
+export const HttpLog = {
+  listening: (host: string, port: number): LogRecord => ({ id: 'http.listening', msg: 'HTTP service listening', host, port }),
+  startFailed: (host: string, port: number, err: Error): LogRecord => ({
+    id: 'http.start.failed',
+    msg: `HTTP service cannot listen on ${host}:${port}`,
+    host,
+    port,
+    err,
+  }),
+  stopping: (inFlight: number): LogRecord => ({ id: 'http.stopping', msg: 'HTTP service stopping: no new connections', inFlight }),
+  stopForced: (timeoutMs: number): LogRecord => ({
+    id: 'http.stop.forced',
+    msg: `in-flight requests still open after ${timeoutMs} ms: connections closed`,
+    timeoutMs,
+  }),
+  stopped: (): LogRecord => ({ id: 'http.stopped', msg: 'HTTP service stopped' }),
+  requestFailed: (requestId: string, route: string, err: unknown): LogRecord => ({
+    id: 'http.request.failed',
+    msg: 'request failed with an unexpected error',
+    requestId,
+    route,
+    err,
+  }),
+  authRejected: (requestId: string, route: string, status: 401 | 403, reason: string): LogRecord => ({
+    id: 'http.auth.rejected',
+    msg: `request refused: ${reason}`,
+    requestId,
+    route,
+    status,
+  }),
+  readinessFailed: (err: unknown): LogRecord => ({ id: 'http.readiness.failed', msg: 'readiness check threw', err }),
+} as const;

@@ -1,0 +1,122 @@
+/**
+ * The HTTP listener as a service (name, status, start, stop), bound only to the configured
+ * host and port. Stopping is graceful: the listener closes at once, idle keep-alive
+ * connections are closed, and requests in flight finish (up to `stopTimeoutMs`, after which
+ * their connections are closed).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Logger } from '../log/index.js';
+import { HttpLog } from './messages.js';
+
+export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+export interface HttpServiceOptions {
+  /** The app's fetch handler, e.g. `createHttpApp(deps).fetch`. */
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>;
+  /** Address to bind; `127.0.0.1` by default (`LIMEN_HTTP_HOST`). */
+  host: string;
+  /** Port to bind; 0 picks a free one (see `address`). */
+  port: number;
+  logger: Logger;
+  /** How long in-flight requests may run after stop() before their connections are closed. */
+  stopTimeoutMs?: number;
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+/** Why the service could not start, with the system's error code (EADDRINUSE, EACCES...). */
+export class HttpServiceError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'HttpServiceError';
+    this.code = code;
+  }
+}
+
+export class HttpService {
+  readonly name = 'http';
+  private state: ServiceStatus = 'stopped';
+  private server: Server | undefined;
+  private readonly logger: Logger;
+  private inFlight = 0;
+
+  constructor(private readonly options: HttpServiceOptions) {
+    this.logger = options.logger.child({ service: 'http' });
+  }
+
+  get status(): ServiceStatus {
+    return this.state;
+  }
+
+  /** The bound address once running (the real port when started with port 0). */
+  get address(): { host: string; port: number } | undefined {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    return a ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'stopped' && this.state !== 'failed') {
+      throw new HttpServiceError('invalid-state', `cannot start the HTTP service while ${this.state}`);
+    }
+    this.state = 'starting';
+    const { host, port } = this.options;
+    // overrideGlobalObjects: false keeps the process' Request/Response untouched.
+    const server = createAdaptorServer({ fetch: this.options.fetch, overrideGlobalObjects: false }) as Server;
+    server.on('request', (_req, res) => {
+      this.inFlight += 1;
+      res.once('close', () => (this.inFlight -= 1));
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => reject(err);
+        server.once('error', onError);
+        server.listen({ host, port, exclusive: true }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.state = 'failed';
+      const e = err as NodeJS.ErrnoException;
+      this.logger.error(HttpLog.startFailed(host, port, e));
+      throw new HttpServiceError(e.code ?? 'listen-failed', `HTTP service cannot listen on ${host}:${port}: ${e.message}`, err);
+    }
+    this.server = server;
+    this.state = 'running';
+    const bound = this.address!;
+    this.logger.info(HttpLog.listening(bound.host, bound.port));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server || this.state !== 'running') return;
+    this.state = 'stopping';
+    this.logger.info(HttpLog.stopping(this.inFlight));
+    const timeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // close() waits for every connection; idle keep-alive ones would otherwise hold it open.
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    // Connections that finish their request during the wait go idle: close those too.
+    const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+    try {
+      if ((await Promise.race([closed, timedOut])) === 'timeout') {
+        this.logger.warn(HttpLog.stopForced(timeoutMs));
+        server.closeAllConnections();
+        await closed;
+      }
+    } finally {
+      clearTimeout(timer);
+      clearInterval(sweeper);
+    }
+    this.server = undefined;
+    this.state = 'stopped';
+    this.logger.info(HttpLog.stopped());
+  }
+}

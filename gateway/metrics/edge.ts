@@ -1,0 +1,63 @@
+/**
+ * The edge's metrics, defined once so every receiver and the ingest code record the same
+ * series. Names and labels are part of the operators' contract (dashboards, alerts).
+ */
+import type { IngestFailureCode } from '../ingest/types.js';
+import type { Counter, Histogram, MetricsRegistry } from './registry.js';
+
+/** Per-instance store latency buckets (seconds): de-identify, seal, encrypt, fsync, commit. */
+export const STORE_LATENCY_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** Every value the `reason` label of `limen_instances_failed_total` takes. */
+export const FAILURE_REASONS: readonly IngestFailureCode[] = [
+  'out-of-resources',
+  'sop-class-mismatch',
+  'sop-class-not-supported',
+  'cannot-understand',
+];
+
+export interface EdgeMetrics {
+  /** `limen_instances_received_total`: every instance handed to the edge, whatever its outcome. */
+  instancesReceived: Counter;
+  /** `limen_instances_failed_total{reason}`: instances not stored, by IngestFailureCode. */
+  instancesFailed: Counter;
+  /** `limen_received_bytes_total`: bytes of the instances as received. */
+  receivedBytes: Counter;
+  /** `limen_studies_completed_total`: studies that reached `complete`. */
+  studiesCompleted: Counter;
+  /** `limen_store_latency_seconds`: from receipt of an instance to its durable write. */
+  storeLatency: Histogram;
+}
+
+/** Registers the edge's metrics in `registry` (idempotent for one registry). */
+export function createEdgeMetrics(registry: MetricsRegistry): EdgeMetrics {
+  const edge: EdgeMetrics = {
+    instancesReceived: registry.counter({
+      name: 'limen_instances_received_total',
+      help: 'DICOM instances received by any receiver (DIMSE, STOW-RS, upload), stored or not.',
+    }),
+    instancesFailed: registry.counter({
+      name: 'limen_instances_failed_total',
+      help: 'DICOM instances that were received but not stored, by failure reason.',
+      labelNames: ['reason'],
+    }),
+    receivedBytes: registry.counter({
+      name: 'limen_received_bytes_total',
+      help: 'Bytes of DICOM instances received, as sent.',
+    }),
+    studiesCompleted: registry.counter({
+      name: 'limen_studies_completed_total',
+      help: 'Studies that became complete (stable time elapsed) and were queued for processing.',
+    }),
+    storeLatency: registry.histogram({
+      name: 'limen_store_latency_seconds',
+      help: 'Time to make one received instance durable: de-identify, seal, encrypt, write, commit.',
+      buckets: STORE_LATENCY_BUCKETS,
+    }),
+  };
+  // Zero series for every reason, so a rate() over them exists before the first failure.
+  for (const reason of FAILURE_REASONS) edge.instancesFailed.inc({ reason }, 0);
+  return edge;
+}

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { createHttpApp, httpRouteDocs } from '../../../gateway/http/index.js';
+import { parseExposition } from '../metrics/exposition-parser.js';
+import { makeHarness, STUDIES } from './harness.js';
+
+const admin = { authorization: 'Bearer admin-token' };
+
+describe('gateway/http app', () => {
+  it('/healthz answers 200 while the process is up', async () => {
+    const res = await createHttpApp(makeHarness().deps).request('/healthz');
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ status: 'ok' });
+  });
+
+  it('/readyz is 200 when ready, 503 when not or when the check throws', async () => {
+    const h = makeHarness();
+    const app = createHttpApp(h.deps);
+    let res = await app.request('/readyz');
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ ready: true, checks: { database: { ok: true } } });
+    h.setReadiness({ ready: false, checks: { database: { ok: false, message: 'connection refused' } } });
+    res = await app.request('/readyz');
+    expect(res.status).to.equal(503);
+    expect(((await res.json()) as { checks: unknown }).checks).to.deep.equal({ database: { ok: false, message: 'connection refused' } });
+    h.setReadiness(new Error('pool exhausted'));
+    res = await app.request('/readyz');
+    expect(res.status).to.equal(503);
+    expect(await res.json()).to.deep.include({ ready: false, error: 'pool exhausted' });
+    expect(h.logLines.some((l) => l.includes('"http.readiness.failed"'))).to.equal(true);
+  });
+
+  it('/metrics serves the registry in the Prometheus text format 0.0.4', async () => {
+    const h = makeHarness();
+    const app = createHttpApp(h.deps);
+    h.deps.metrics.counter({ name: 'limen_test_total', help: 'test' }).inc({}, 3);
+    await app.request('/healthz');
+    await app.request('/healthz');
+    await app.request('/no/such/thing');
+    const res = await app.request('/metrics');
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
+    const fams = parseExposition(await res.text());
+    expect(fams.get('limen_test_total')?.samples[0].value).to.equal(3);
+    const reqs = fams.get('limen_http_requests_total')!;
+    expect(reqs.samples).to.deep.include({ name: 'limen_http_requests_total', labels: { method: 'GET', route: '/healthz', status: '200' }, value: 2 });
+    expect(reqs.samples).to.deep.include({ name: 'limen_http_requests_total', labels: { method: 'GET', route: 'unmatched', status: '404' }, value: 1 });
+    expect(fams.get('limen_http_request_duration_seconds')?.type).to.equal('histogram');
+  });
+
+  it('GET /api/v1/studies: 401 without a token, 403 for non-admins, 200 with the list for admin', async () => {
+    const h = makeHarness();
+    const app = createHttpApp(h.deps);
+    const none = await app.request('/api/v1/studies');
+    expect(none.status).to.equal(401);
+    expect(none.headers.get('www-authenticate')).to.match(/^Bearer /);
+    expect(await none.json()).to.deep.equal({ error: { code: 'unauthenticated', message: 'an Authorization: Bearer token is required' } });
+    const expired = await app.request('/api/v1/studies', { headers: { authorization: 'Bearer revoked' } });
+    expect(expired.status).to.equal(401);
+    for (const t of ['modality-token', 'reviewer-token']) {
+      const res = await app.request('/api/v1/studies', { headers: { authorization: `Bearer ${t}` } });
+      expect(res.status, t).to.equal(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('forbidden');
+    }
+    expect(h.listCalls).to.have.length(0);
+
+    const res = await app.request('/api/v1/studies', { headers: admin });
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { studies: Record<string, unknown>[]; limit: number; offset: number };
+    expect(body.limit).to.equal(100);
+    expect(body.offset).to.equal(0);
+    expect(body.studies).to.deep.equal(JSON.parse(JSON.stringify(STUDIES)));
+    expect(body.studies[1].receivedAt).to.equal('2025-01-02T10:00:00.000Z');
+
+    const page = await app.request('/api/v1/studies?limit=1&offset=1', { headers: admin });
+    expect(((await page.json()) as { studies: { studyInstanceUID: string }[] }).studies.map((s) => s.studyInstanceUID)).to.deep.equal(['2.25.1002']);
+    expect(h.listCalls.at(-1)).to.deep.equal({ limit: 1, offset: 1 });
+    for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'offset=-1']) {
+      const bad = await app.request(`/api/v1/studies?${q}`, { headers: admin });
+      expect(bad.status, q).to.equal(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal('invalid-parameter');
+    }
+    expect(h.logLines.some((l) => l.includes('"http.auth.rejected"') && !l.includes('admin-token'))).to.equal(true);
+  });
+
+  it('GET /api/v1/studies/{uid}: the study, 404 JSON for an unknown one, 400 for a non-UID', async () => {
+    const app = createHttpApp(makeHarness().deps);
+    const ok = await app.request('/api/v1/studies/2.25.1001', { headers: admin });
+    expect(ok.status).to.equal(200);
+    expect(((await ok.json()) as { instanceCount: number }).instanceCount).to.equal(112);
+    const missing = await app.request('/api/v1/studies/2.25.999', { headers: admin });
+    expect(missing.status).to.equal(404);
+    expect(missing.headers.get('content-type')).to.match(/^application\/json/);
+    expect(await missing.json()).to.deep.equal({ error: { code: 'not-found', message: 'no study with this Study Instance UID' } });
+    const bad = await app.request('/api/v1/studies/1.02.x', { headers: admin });
+    expect(bad.status).to.equal(400);
+    const unauth = await app.request('/api/v1/studies/2.25.999');
+    expect(unauth.status).to.equal(401);
+  });
+
+  it('answers unknown paths and unexpected errors with JSON errors, without leaking the error', async () => {
+    const h = makeHarness({
+      studies: {
+        listStudies: async () => {
+          throw new Error('SQLITE_CORRUPT: secret detail');
+        },
+        getStudy: async () => null,
+      },
+    });
+    const app = createHttpApp(h.deps);
+    const nf = await app.request('/api/v1/nothing', { headers: admin });
+    expect(nf.status).to.equal(404);
+    expect(((await nf.json()) as { error: { code: string } }).error.code).to.equal('not-found');
+    const res = await app.request('/api/v1/studies', { headers: { ...admin, 'x-request-id': 'req-42' } });
+    expect(res.status).to.equal(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal('internal-error');
+    expect(body.error.message).to.contain('req-42');
+    expect(body.error.message).not.to.contain('SQLITE');
+    const logged = h.logLines.find((l) => l.includes('"http.request.failed"'));
+    expect(logged).to.contain('req-42').and.to.contain('SQLITE_CORRUPT');
+    expect(res.headers.get('x-request-id')).to.equal('req-42');
+  });
+
+  it('documents every route it serves', () => {
+    const app = createHttpApp(makeHarness().deps);
+    const served = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`);
+    const documented = httpRouteDocs.map((d) => `${d.method} ${d.path}`);
+    expect([...new Set(served)].sort()).to.deep.equal([...documented].sort());
+  });
+});

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { request as httpRequest } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
+import { createHttpApp, HttpService, HttpServiceError } from '../../../gateway/http/index.js';
+import { silentLogger } from '../../../gateway/log/index.js';
+import { makeHarness } from './harness.js';
+
+/** GET over a fresh connection (no pooling), so "refused" means the listener is gone. */
+function get(port: number, path: string, host = '127.0.0.1'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host, port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('gateway/http HttpService (real socket)', () => {
+  const services: HttpService[] = [];
+  afterEach(async () => {
+    for (const s of services.splice(0)) await s.stop();
+  });
+
+  it('serves the app on the configured loopback address only, then stops', async () => {
+    const svc = new HttpService({ fetch: createHttpApp(makeHarness().deps).fetch, host: '127.0.0.1', port: 0, logger: silentLogger });
+    services.push(svc);
+    expect(svc.name).to.equal('http');
+    expect(svc.status).to.equal('stopped');
+    await svc.start();
+    expect(svc.status).to.equal('running');
+    const { host, port } = svc.address!;
+    expect(host).to.equal('127.0.0.1');
+    const res = await get(port, '/healthz');
+    expect(res).to.deep.equal({ status: 200, body: '{"status":"ok"}' });
+    // Any other address of this machine must not reach it.
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && a.family === 'IPv4' && !a.internal)
+      .map((a) => a!.address);
+    // 127.0.0.2 reaches a wildcard (0.0.0.0) listener on Linux, never a 127.0.0.1 one.
+    others.push('127.0.0.2');
+    for (const addr of others) expect(await canConnect(addr, port), addr).to.equal(false);
+    await svc.stop();
+    expect(svc.status).to.equal('stopped');
+    expect(await canConnect('127.0.0.1', port)).to.equal(false);
+  });
+
+  it('fails to start with the system reason when the port is taken', async () => {
+    const a = new HttpService({ fetch: () => new Response('a'), host: '127.0.0.1', port: 0, logger: silentLogger });
+    services.push(a);
+    await a.start();
+    const b = new HttpService({ fetch: () => new Response('b'), host: '127.0.0.1', port: a.address!.port, logger: silentLogger });
+    try {
+      await b.start();
+      expect.fail('second bind succeeded');
+    } catch (err) {
+      expect(err).to.be.instanceOf(HttpServiceError);
+      expect((err as HttpServiceError).code).to.equal('EADDRINUSE');
+      expect((err as Error).message).to.contain(`127.0.0.1:${a.address!.port}`);
+    }
+    expect(b.status).to.equal('failed');
+  });
+
+  it('stops gracefully: refuses new connections at once and lets in-flight requests finish', async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const svc = new HttpService({
+      fetch: async (req) => {
+        if (new URL(req.url).pathname === '/slow') {
+          entered();
+          await released;
+          return new Response('finished');
+        }
+        return new Response('fast');
+      },
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+    });
+    services.push(svc);
+    await svc.start();
+    const port = svc.address!.port;
+    const slow = get(port, '/slow');
+    await inHandler;
+    const stopping = svc.stop();
+    expect(svc.status).to.equal('stopping');
+    let refused = false;
+    await get(port, '/fast').catch((err) => (refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED'));
+    expect(refused).to.equal(true);
+    release();
+    expect(await slow).to.deep.equal({ status: 200, body: 'finished' });
+    await stopping;
+    expect(svc.status).to.equal('stopped');
+  });
+
+  it('closes connections still in flight after the stop timeout', async () => {
+    const svc = new HttpService({
+      fetch: () => new Promise<Response>(() => {}),
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      stopTimeoutMs: 200,
+    });
+    await svc.start();
+    const hanging = get(svc.address!.port, '/never').then(
+      () => 'answered',
+      () => 'closed',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await svc.stop();
+    expect(Date.now() - t0).to.be.within(150, 2000);
+    expect(await hanging).to.equal('closed');
+  });
+});
