@@ -102,7 +102,7 @@ class Run {
   private readonly family: IodFamily;
   private readonly sopClassUID: string;
   private readonly patient: PatientKey;
-  private readonly scrubber = new Scrubber();
+  private scrubberCache?: Scrubber;
   private readonly uidMap = new Map<string, string>();
   private readonly changes: Change[] = [];
   private shiftDays?: number;
@@ -126,7 +126,6 @@ class Run {
     const burnedIn = this.burnedInReason();
     if (burnedIn && !this.profile.allowBurnedIn) return { ok: false, error: { code: 'burned-in-annotation', message: burnedIn } };
 
-    this.collectIdentifyingValues(this.ds, 0);
     const out = this.transform(this.ds, '', 0);
     this.mark(out);
 
@@ -174,17 +173,26 @@ class Run {
     return resolveCombined(a, el.tag, this.family);
   }
 
+  /** Built on first use: most profiles never clean text. */
+  private get scrubber(): Scrubber {
+    if (!this.scrubberCache) {
+      this.scrubberCache = new Scrubber();
+      this.collectIdentifyingValues(this.ds, this.scrubberCache);
+    }
+    return this.scrubberCache;
+  }
+
   /** Values the profile takes out are what Clean must scrub from the text it keeps. */
-  private collectIdentifyingValues(ds: Dataset, depth: number): void {
+  private collectIdentifyingValues(ds: Dataset, scrubber: Scrubber): void {
     for (const el of ds) {
       if (el.items) {
-        for (const item of el.items) this.collectIdentifyingValues(item, depth + 1);
+        for (const item of el.items) this.collectIdentifyingValues(item, scrubber);
         continue;
       }
       if (!el.value || el.value.length < 2 || isGroupLength(el.tag)) continue;
       const action = isPrivate(el.tag) ? 'X' : this.profile.actionFor(el.tag);
       if (action === undefined || action === 'K' || action === 'C' || action === 'U') continue;
-      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') this.scrubber.add(el.value);
+      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') scrubber.add(el.value);
     }
   }
 
