@@ -1,0 +1,160 @@
+/**
+ * The audit trail: append-only and hash-chained. Each event stores the SHA-256 of the
+ * previous event and its own SHA-256 over a canonical JSON of (seq, at, type, actor, study,
+ * detail, prevHash), so an edited, inserted or removed event breaks the chain where it
+ * happened. Appends are serialized (a table lock on PostgreSQL, the single connection on
+ * SQLite) and `seq`/`prev_hash` are unique, so concurrent appends cannot fork the chain.
+ * Events carry pseudonymous IDs only.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJSON } from './canonical-json.js';
+import type { Database } from './db/index.js';
+import { writeTransaction } from './db/transaction.js';
+import { json, num } from './db/rows.js';
+import { StorageError } from './errors.js';
+import { isUID } from './uid.js';
+
+/** prevHash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEventInput {
+  /** e.g. `association.accepted`, `instance.stored`, `study.complete`. */
+  type: string;
+  /** A pseudonymous actor: calling AE title, token id, service name. */
+  actor?: string;
+  studyInstanceUID?: string;
+  /** PHI-free JSON details. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  id: number;
+  seq: number;
+  at: Date;
+  type: string;
+  actor: string | null;
+  studyInstanceUID: string | null;
+  detail: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export type AuditVerifyResult =
+  | { ok: true; count: number; headHash: string }
+  | { ok: false; brokenAtId: number; reason: string };
+
+export interface AuditListOptions {
+  /** Only events with id greater than this (paging). */
+  afterId?: number;
+  limit?: number;
+  type?: string;
+  studyInstanceUID?: string;
+}
+
+const VERIFY_BATCH = 1000;
+
+/** The hash-chained audit log over `audit_events`. */
+export class AuditLog {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Appends one event at the head of the chain. */
+  async append(input: AuditEventInput): Promise<AuditEvent> {
+    if (!input.type || input.type.length > 64) throw new StorageError('invalid-input', 'an audit event type is 1 to 64 characters', { path: 'type' });
+    if (input.actor !== undefined && input.actor.length > 256) throw new StorageError('invalid-input', 'an audit actor is at most 256 characters', { path: 'actor' });
+    if (input.studyInstanceUID !== undefined && !isUID(input.studyInstanceUID)) throw new StorageError('invalid-input', 'studyInstanceUID is not a UID', { path: 'studyInstanceUID' });
+    const detailText = canonicalJSON(input.detail ?? {});
+    return writeTransaction(this.db, async (trx) => {
+      if (this.db.dialect === 'postgres') await trx.raw('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
+      const last = await trx('audit_events').orderBy('seq', 'desc').first('seq', 'hash');
+      const fields = {
+        seq: last ? num(last.seq) + 1 : 1,
+        at: this.now().getTime(),
+        type: input.type,
+        actor: input.actor ?? null,
+        studyInstanceUID: input.studyInstanceUID ?? null,
+        detail: JSON.parse(detailText) as Record<string, unknown>,
+        prevHash: last ? String(last.hash) : GENESIS_HASH,
+      };
+      const hash = eventHash(fields);
+      const [row] = await trx('audit_events')
+        .insert({ seq: fields.seq, at: fields.at, type: fields.type, actor: fields.actor, study_instance_uid: fields.studyInstanceUID, detail: detailText, prev_hash: fields.prevHash, hash })
+        .returning('id');
+      const id = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
+      return { id, ...fields, at: new Date(fields.at), hash };
+    });
+  }
+
+  /** Events in chain order. */
+  async list(options: AuditListOptions = {}): Promise<AuditEvent[]> {
+    const q = this.db.knex('audit_events').orderBy('seq').limit(Math.min(options.limit ?? 100, 10_000));
+    if (options.afterId !== undefined) q.where('id', '>', options.afterId);
+    if (options.type !== undefined) q.where('type', options.type);
+    if (options.studyInstanceUID !== undefined) q.where('study_instance_uid', options.studyInstanceUID);
+    return (await q).map(toEvent);
+  }
+
+  /** The head of the chain (anchor it outside the database to detect truncation), or null when empty. */
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    const last = await this.db.knex('audit_events').orderBy('seq', 'desc').first('seq', 'hash');
+    return last ? { seq: num(last.seq), hash: String(last.hash) } : null;
+  }
+
+  /**
+   * Walks the whole chain. Detects edited events (hash mismatch), removed or inserted events
+   * (link or sequence break). Removing only the newest events is detectable only against an
+   * anchored `head()`.
+   */
+  async verify(): Promise<AuditVerifyResult> {
+    let prevHash = GENESIS_HASH;
+    let expectedSeq = 1;
+    let count = 0;
+    for (;;) {
+      const rows = await this.db.knex('audit_events').where('seq', '>=', expectedSeq).orderBy('seq').limit(VERIFY_BATCH);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const event = toEvent(row);
+        if (event.prevHash !== prevHash) return { ok: false, brokenAtId: event.id, reason: `event seq ${event.seq} does not link to the event before it (an event was removed, inserted or altered)` };
+        if (event.seq !== expectedSeq) return { ok: false, brokenAtId: event.id, reason: `expected seq ${expectedSeq}, found ${event.seq}` };
+        const recomputed = eventHash({ ...event, at: event.at.getTime() });
+        if (recomputed !== event.hash) return { ok: false, brokenAtId: event.id, reason: `event seq ${event.seq} was altered (its hash does not match its content)` };
+        prevHash = event.hash;
+        expectedSeq += 1;
+        count += 1;
+      }
+    }
+    return { ok: true, count, headHash: prevHash };
+  }
+}
+
+interface HashedFields {
+  seq: number;
+  at: number;
+  type: string;
+  actor: string | null;
+  studyInstanceUID: string | null;
+  detail: Record<string, unknown>;
+  prevHash: string;
+}
+
+/** SHA-256 (hex) of an event's canonical JSON. */
+export function eventHash(fields: HashedFields): string {
+  const { seq, at, type, actor, studyInstanceUID, detail, prevHash } = fields;
+  return createHash('sha256').update(canonicalJSON({ seq, at, type, actor, studyInstanceUID, detail, prevHash }), 'utf8').digest('hex');
+}
+
+function toEvent(row: Record<string, unknown>): AuditEvent {
+  return {
+    id: num(row.id),
+    seq: num(row.seq),
+    at: new Date(num(row.at)),
+    type: String(row.type),
+    actor: (row.actor as string | null) ?? null,
+    studyInstanceUID: (row.study_instance_uid as string | null) ?? null,
+    detail: json(row.detail) as Record<string, unknown>,
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}

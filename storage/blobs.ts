@@ -1,0 +1,135 @@
+/**
+ * Encrypted blob files under `<dataDir>/blobs/<studyInstanceUID>/<random id>.blob`. Paths hold
+ * only the pseudonymous study UID and a random id. Each file is
+ *
+ *   magic "LMNB" ‖ version 1 ‖ algorithm 1 (AES-256-GCM) ‖ 2 reserved ‖ nonce(12) ‖ ciphertext ‖ tag(16)
+ *
+ * and the header, the file's own relative path and the id of what it holds (`bind`, e.g. the
+ * SOP Instance UID) are authenticated, so a blob copied over another, or a row pointed at
+ * another blob, fails to open instead of serving the wrong data.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NONCE_BYTES, TAG_BYTES, decrypt, encryptParts } from './crypto/aead.js';
+import { StorageError } from './errors.js';
+import { TEMP_PREFIX, ensureDirDurable, writeFileDurable } from './fs-durable.js';
+
+const MAGIC = Buffer.from('LMNB', 'ascii');
+const VERSION = 1;
+const ALG_AES_256_GCM = 1;
+/** Size of the authenticated header. */
+export const BLOB_HEADER_BYTES = MAGIC.length + 4 + NONCE_BYTES;
+
+const DIR_PATTERN = /^[0-9A-Za-z.-]{1,64}$/;
+const FILE_PATTERN = /^[0-9a-f]{32}\.blob$/;
+
+/** A file found under the blob root, for sweeping. */
+export interface BlobEntry {
+  relPath: string;
+  dir: string;
+  /** True for an unfinished write's temporary file. */
+  temp: boolean;
+  modifiedAt: Date;
+}
+
+/** Encrypted, durable, tamper-evident files under one root directory. */
+export class BlobStore {
+  /** Directories this store has already made durable (skips a mkdir per write). */
+  private readonly knownDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  /** Encrypts and durably writes `bytes` into `dir`; returns the new blob's relative path. */
+  async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<string> {
+    if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
+    const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
+    const header = Buffer.alloc(BLOB_HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header[4] = VERSION;
+    header[5] = ALG_AES_256_GCM;
+    const nonce = randomBytes(NONCE_BYTES);
+    nonce.copy(header, 8);
+    const sealed = encryptParts(key, nonce, bytes, aad(header, relPath, bind));
+    const chunks = [header, ...sealed];
+    try {
+      if (!this.knownDirs.has(dir)) {
+        await ensureDirDurable(join(this.root, dir));
+        this.knownDirs.add(dir);
+      }
+      try {
+        await writeFileDurable(join(this.root, relPath), chunks);
+      } catch (err) {
+        // The directory went away under us (removed by another process): make it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await ensureDirDurable(join(this.root, dir));
+        await writeFileDurable(join(this.root, relPath), chunks);
+      }
+    } catch (err) {
+      throw new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
+    }
+    return relPath;
+  }
+
+  /** Reads and authenticates a blob; `blob-corrupt` when it does not authenticate, never the bytes. */
+  async read(key: Uint8Array, relPath: string, bind: string): Promise<Buffer> {
+    const [dir, file, ...rest] = relPath.split('/');
+    if (rest.length > 0 || !dir || !file || !DIR_PATTERN.test(dir) || !FILE_PATTERN.test(file)) {
+      throw new StorageError('blob-corrupt', 'not a blob path', { path: relPath });
+    }
+    let data: Buffer;
+    try {
+      data = await readFile(join(this.root, relPath));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError('blob-missing', 'the blob file is missing', { path: relPath, cause: err });
+      throw err;
+    }
+    if (data.length < BLOB_HEADER_BYTES + TAG_BYTES || !data.subarray(0, 4).equals(MAGIC) || data[4] !== VERSION || data[5] !== ALG_AES_256_GCM) {
+      throw new StorageError('blob-corrupt', 'the blob header is not a Limen blob header', { path: relPath });
+    }
+    const header = data.subarray(0, BLOB_HEADER_BYTES);
+    const plain = decrypt(key, header.subarray(8, 8 + NONCE_BYTES), data.subarray(BLOB_HEADER_BYTES), aad(header, relPath, bind));
+    if (!plain) throw new StorageError('blob-corrupt', 'the blob failed authentication', { path: relPath });
+    return plain;
+  }
+
+  /** Removes a blob (no error when already gone). */
+  async remove(relPath: string): Promise<void> {
+    await rm(join(this.root, relPath), { force: true });
+  }
+
+  /** Removes a directory and every blob in it (a study's, once its rows are gone). */
+  async removeDir(dir: string): Promise<void> {
+    if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
+    this.knownDirs.delete(dir);
+    await rm(join(this.root, dir), { recursive: true, force: true });
+  }
+
+  /** Lists every file under the root, blob or temporary, with its modification time. */
+  async list(): Promise<BlobEntry[]> {
+    const entries: BlobEntry[] = [];
+    for (const dir of await readdirOrEmpty(this.root)) {
+      if (!DIR_PATTERN.test(dir)) continue;
+      for (const file of await readdirOrEmpty(join(this.root, dir))) {
+        const temp = file.startsWith(TEMP_PREFIX);
+        if (!temp && !FILE_PATTERN.test(file)) continue;
+        const info = await stat(join(this.root, dir, file)).catch(() => null);
+        if (info?.isFile()) entries.push({ relPath: `${dir}/${file}`, dir, temp, modifiedAt: info.mtime });
+      }
+    }
+    return entries;
+  }
+}
+
+function aad(header: Buffer, relPath: string, bind: string): Buffer {
+  return Buffer.concat([header, Buffer.from(`limen blob|${relPath}|${bind}`, 'utf8')]);
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Storing an instance: the edge's one durable operation. The order makes a crash at any
+ * point harmless:
+ *   1. ensure the study row and its key (a transaction);
+ *   2. write the encrypted blob durably (temp file, fsync, rename, fsync dir);
+ *   3. commit the series, instance and vault rows and the study's counts (one transaction).
+ * A crash after 2 and before 3 leaves an orphan blob no row points to: never visible as an
+ * instance, removed by `sweepOrphanBlobs`. Resending an instance stores nothing new.
+ */
+import type { Knex } from 'knex';
+import type { BlobStore } from './blobs.js';
+import type { Database } from './db/index.js';
+import { writeTransaction } from './db/transaction.js';
+import { isUniqueViolation, jsonObject, num } from './db/rows.js';
+import { StorageError } from './errors.js';
+import { PROCESS_JOB, lockStudy, type StudyStatus } from './studies.js';
+import type { StudyKey, StudyKeys } from './keys.js';
+import { isUID } from './uid.js';
+import { sealRecord } from './vault.js';
+
+const DAY_MS = 86_400_000;
+
+/** A de-identified instance and what it takes to store it. All UIDs are the pseudonymous ones. */
+export interface StoreInstanceInput {
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  sopClassUID: string;
+  transferSyntaxUID: string;
+  /** The de-identified Part 10 file. */
+  bytes: Uint8Array;
+  /** The linkage record (original identity and UIDs), sealed into the vault; never stored in clear. */
+  linkage: unknown;
+  /** Route name. */
+  route: string;
+  /** The route's stable time, kept on the study for completion. */
+  stableSeconds: number;
+  /** The route's retention; the study expires this long after its first instance. */
+  retentionDays: number;
+  modality?: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+  /** De-identified study-level attributes for queries; the first value of each key is kept. */
+  attributes?: Record<string, unknown>;
+  /** De-identified series-level attributes (SeriesDescription...). */
+  seriesAttributes?: Record<string, unknown>;
+  /** De-identified instance-level attributes (Rows, Columns, NumberOfFrames...). */
+  instanceAttributes?: Record<string, unknown>;
+  /** Default: now. */
+  receivedAt?: Date;
+}
+
+export interface StoreInstanceResult {
+  /** True when the instance was already stored; nothing new was written or counted. */
+  duplicate: boolean;
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  /** True when this instance was the study's first. */
+  newStudy: boolean;
+  newSeries: boolean;
+  /** True when the study had completed and this late instance reopened it. */
+  reopened: boolean;
+  studyStatus: StudyStatus;
+}
+
+/** Metadata of a stored instance. */
+export interface InstanceInfo {
+  sopInstanceUID: string;
+  seriesInstanceUID: string;
+  studyInstanceUID: string;
+  sopClassUID: string;
+  transferSyntaxUID: string;
+  instanceNumber: number | null;
+  sizeBytes: number;
+  receivedAt: Date;
+  attributes: Record<string, unknown>;
+}
+
+/** A stored instance with its decrypted, authenticated bytes. */
+export interface InstanceBlob extends InstanceInfo {
+  bytes: Buffer;
+}
+
+/** Stores and reads instances. */
+export class Instances {
+  constructor(
+    private readonly db: Database,
+    private readonly keys: StudyKeys,
+    private readonly blobs: BlobStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Stores one instance durably and atomically; idempotent per SOP Instance UID. */
+  async store(input: StoreInstanceInput): Promise<StoreInstanceResult> {
+    validate(input);
+    try {
+      return await this.storeOnce(input);
+    } catch (err) {
+      // The orphan sweep removed the (empty) study row between steps 1 and 3: start over once.
+      if (err instanceof StorageError && err.code === 'not-found') return this.storeOnce(input);
+      throw err;
+    }
+  }
+
+  private async storeOnce(input: StoreInstanceInput): Promise<StoreInstanceResult> {
+    const knex = this.db.knex;
+    const study = input.studyInstanceUID;
+    const receivedAt = (input.receivedAt ?? this.now()).getTime();
+
+    const known = await knex('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid');
+    if (known) return this.duplicate(knex, input, known);
+
+    const key = await this.ensureStudy(input);
+    const blobPath = await this.blobs.write(key.blobKey, study, input.sopInstanceUID, input.bytes);
+    let result: StoreInstanceResult;
+    try {
+      result = await writeTransaction(this.db, (trx) => this.commit(trx, input, key, blobPath, receivedAt));
+    } catch (err) {
+      // Remove the blob only when it is certain no committed row points to it (a failed COMMIT
+      // may still have committed); otherwise it stays for the orphan sweep to judge.
+      let row: Record<string, unknown> | undefined;
+      try {
+        row = await knex('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid', 'blob_path');
+      } catch {
+        throw err;
+      }
+      if (row?.blob_path === blobPath) throw err;
+      await this.blobs.remove(blobPath);
+      if (!isUniqueViolation(err)) throw err;
+      // Another process committed the same UID first.
+      if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
+      return this.duplicate(knex, input, row);
+    }
+    if (result.duplicate) await this.blobs.remove(blobPath);
+    return result;
+  }
+
+  /** Step 1: the study row and its key, created in one transaction on the study's first instance. */
+  private async ensureStudy(input: StoreInstanceInput): Promise<StudyKey> {
+    const study = input.studyInstanceUID;
+    try {
+      return await this.keys.get(this.db.knex, study);
+    } catch (err) {
+      if (!(err instanceof StorageError && err.code === 'not-found')) throw err;
+    }
+    await writeTransaction(this.db, async (trx) => {
+      const t = this.now().getTime();
+      await trx('studies')
+        .insert({ study_instance_uid: study, status: 'receiving', route: input.route, stable_seconds: input.stableSeconds, retention_days: input.retentionDays, attributes: '{}', created_at: t, updated_at: t })
+        .onConflict('study_instance_uid')
+        .ignore();
+      await this.keys.ensure(trx, study);
+    });
+    return this.keys.get(this.db.knex, study);
+  }
+
+  /** Metadata of one instance, or null. */
+  async info(sopInstanceUID: string): Promise<InstanceInfo | null> {
+    const row = await this.db.knex('instances').where({ sop_instance_uid: sopInstanceUID }).first();
+    return row ? toInfo(row) : null;
+  }
+
+  /** Instances of a study (optionally one series), by series then instance number. */
+  async list(studyInstanceUID: string, seriesInstanceUID?: string): Promise<InstanceInfo[]> {
+    const q = this.db.knex('instances').where({ study_instance_uid: studyInstanceUID });
+    if (seriesInstanceUID !== undefined) q.where({ series_instance_uid: seriesInstanceUID });
+    const rows = await q.orderBy([{ column: 'series_instance_uid' }, { column: 'instance_number' }, { column: 'sop_instance_uid' }]);
+    return rows.map(toInfo);
+  }
+
+  /** An instance's decrypted bytes, or null when unknown; `blob-corrupt` when they do not authenticate. */
+  async blob(sopInstanceUID: string): Promise<InstanceBlob | null> {
+    const row = await this.db.knex('instances').where({ sop_instance_uid: sopInstanceUID }).first();
+    if (!row) return null;
+    const info = toInfo(row);
+    const key = await this.keys.get(this.db.knex, info.studyInstanceUID);
+    const bytes = await this.blobs.read(key.blobKey, String(row.blob_path), sopInstanceUID);
+    return { ...info, bytes };
+  }
+
+  private async commit(trx: Knex.Transaction, input: StoreInstanceInput, key: StudyKey, blobPath: string, receivedAt: number): Promise<StoreInstanceResult> {
+    const study = await lockStudy(trx, this.db, input.studyInstanceUID);
+    if (!study) throw new StorageError('not-found', 'the study row vanished before the instance was committed', { path: input.studyInstanceUID });
+    const known = await trx('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid');
+    if (known) return this.duplicate(trx, input, known);
+
+    const t = this.now().getTime();
+    const series = await trx('series').where({ series_instance_uid: input.seriesInstanceUID }).first('study_instance_uid');
+    if (series && series.study_instance_uid !== input.studyInstanceUID) {
+      throw new StorageError('uid-conflict', 'this series already belongs to another study', { path: input.seriesInstanceUID });
+    }
+    const newSeries = !series;
+    if (newSeries) {
+      await trx('series').insert({
+        series_instance_uid: input.seriesInstanceUID,
+        study_instance_uid: input.studyInstanceUID,
+        modality: input.modality ?? null,
+        series_number: input.seriesNumber ?? null,
+        instance_count: 0,
+        attributes: JSON.stringify(input.seriesAttributes ?? {}),
+        created_at: t,
+      });
+    }
+    await trx('instances').insert({
+      sop_instance_uid: input.sopInstanceUID,
+      series_instance_uid: input.seriesInstanceUID,
+      study_instance_uid: input.studyInstanceUID,
+      sop_class_uid: input.sopClassUID,
+      transfer_syntax_uid: input.transferSyntaxUID,
+      instance_number: input.instanceNumber ?? null,
+      blob_path: blobPath,
+      size_bytes: input.bytes.length,
+      attributes: JSON.stringify(input.instanceAttributes ?? {}),
+      received_at: receivedAt,
+    });
+    await sealRecord(trx, key, input.sopInstanceUID, input.linkage, new Date(t));
+    await trx('series').where({ series_instance_uid: input.seriesInstanceUID }).increment('instance_count', 1);
+
+    const instanceCount = num(study.instance_count);
+    const firstReceived = study.first_received_at === null ? receivedAt : Math.min(num(study.first_received_at), receivedAt);
+    const lastReceived = study.last_received_at === null ? receivedAt : Math.max(num(study.last_received_at), receivedAt);
+    // A late instance for a completed study that nobody has started on reopens it and withdraws its job.
+    let status = study.status as StudyStatus;
+    let reopened = false;
+    if (status === 'complete') {
+      const claimed = await trx('jobs').where({ study_instance_uid: input.studyInstanceUID, type: PROCESS_JOB }).whereNot('status', 'queued').whereNot('status', 'cancelled').first('id');
+      if (!claimed) {
+        await trx('jobs').where({ study_instance_uid: input.studyInstanceUID, type: PROCESS_JOB, status: 'queued' }).update({ status: 'cancelled', last_error: 'study reopened by a late instance', updated_at: t, finished_at: t });
+        status = 'receiving';
+        reopened = true;
+      }
+    }
+    await trx('studies')
+      .where({ study_instance_uid: input.studyInstanceUID })
+      .update({
+        status,
+        completed_at: reopened ? null : study.completed_at,
+        instance_count: instanceCount + 1,
+        series_count: num(study.series_count) + (newSeries ? 1 : 0),
+        first_received_at: firstReceived,
+        last_received_at: lastReceived,
+        expires_at: firstReceived + num(study.retention_days) * DAY_MS,
+        attributes: JSON.stringify({ ...(input.attributes ?? {}), ...jsonObject(study.attributes) }),
+        updated_at: t,
+      });
+    return {
+      duplicate: false,
+      studyInstanceUID: input.studyInstanceUID,
+      seriesInstanceUID: input.seriesInstanceUID,
+      sopInstanceUID: input.sopInstanceUID,
+      newStudy: instanceCount === 0,
+      newSeries,
+      reopened,
+      studyStatus: status,
+    };
+  }
+
+  // `q` is the open transaction when there is one: on SQLite's single connection, a query outside it would wait forever.
+  private async duplicate(q: Knex | Knex.Transaction, input: StoreInstanceInput, known: Record<string, unknown>): Promise<StoreInstanceResult> {
+    if (known.study_instance_uid !== input.studyInstanceUID || known.series_instance_uid !== input.seriesInstanceUID) {
+      throw new StorageError('uid-conflict', 'this SOP Instance UID is already stored under another study or series', { path: input.sopInstanceUID });
+    }
+    const study = await q('studies').where({ study_instance_uid: input.studyInstanceUID }).first('status');
+    return {
+      duplicate: true,
+      studyInstanceUID: input.studyInstanceUID,
+      seriesInstanceUID: input.seriesInstanceUID,
+      sopInstanceUID: input.sopInstanceUID,
+      newStudy: false,
+      newSeries: false,
+      reopened: false,
+      studyStatus: study?.status as StudyStatus,
+    };
+  }
+}
+
+function validate(input: StoreInstanceInput): void {
+  for (const field of ['studyInstanceUID', 'seriesInstanceUID', 'sopInstanceUID', 'sopClassUID', 'transferSyntaxUID'] as const) {
+    if (!isUID(input[field])) throw new StorageError('invalid-input', `${field} is not a valid UID`, { path: field });
+  }
+  if (!(input.bytes instanceof Uint8Array) || input.bytes.length === 0) throw new StorageError('invalid-input', 'bytes must be a non-empty Uint8Array', { path: 'bytes' });
+  if (typeof input.route !== 'string' || input.route.length === 0 || input.route.length > 128) throw new StorageError('invalid-input', 'route is 1 to 128 characters', { path: 'route' });
+  if (!Number.isInteger(input.stableSeconds) || input.stableSeconds < 1) throw new StorageError('invalid-input', 'stableSeconds must be an integer of at least 1', { path: 'stableSeconds' });
+  if (!Number.isInteger(input.retentionDays) || input.retentionDays < 1) throw new StorageError('invalid-input', 'retentionDays must be an integer of at least 1', { path: 'retentionDays' });
+  if (input.modality !== undefined && (typeof input.modality !== 'string' || input.modality.length > 16)) throw new StorageError('invalid-input', 'modality is at most 16 characters', { path: 'modality' });
+  for (const field of ['seriesNumber', 'instanceNumber'] as const) {
+    const v = input[field];
+    if (v !== undefined && !Number.isSafeInteger(v)) throw new StorageError('invalid-input', `${field} must be an integer`, { path: field });
+  }
+  if (input.receivedAt !== undefined && Number.isNaN(input.receivedAt.getTime())) throw new StorageError('invalid-input', 'receivedAt is not a valid time', { path: 'receivedAt' });
+  if (JSON.stringify(input.linkage) === undefined) throw new StorageError('invalid-input', 'the linkage record must be JSON', { path: 'linkage' });
+}
+
+function toInfo(row: Record<string, unknown>): InstanceInfo {
+  return {
+    sopInstanceUID: String(row.sop_instance_uid),
+    seriesInstanceUID: String(row.series_instance_uid),
+    studyInstanceUID: String(row.study_instance_uid),
+    sopClassUID: String(row.sop_class_uid),
+    transferSyntaxUID: String(row.transfer_syntax_uid),
+    instanceNumber: row.instance_number === null ? null : num(row.instance_number),
+    sizeBytes: num(row.size_bytes),
+    receivedAt: new Date(num(row.received_at)),
+    attributes: jsonObject(row.attributes),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The job queue (table `jobs`): work the pipeline picks up, with leases so a crashed worker's
+ * job is claimed again, retries with exponential backoff, and a dead state that keeps the
+ * last error. PostgreSQL claims with `FOR UPDATE SKIP LOCKED` so several processes never get
+ * the same job; SQLite claims inside a transaction on its single connection.
+ */
+import type { Knex } from 'knex';
+import type { Database } from './db/index.js';
+import { writeTransaction } from './db/transaction.js';
+import { dateOrNull, json, num, numOrNull } from './db/rows.js';
+import { StorageError } from './errors.js';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'dead' | 'cancelled';
+
+/** A job as stored. */
+export interface Job {
+  id: number;
+  type: string;
+  studyInstanceUID: string | null;
+  payload: unknown;
+  status: JobStatus;
+  /** Claims so far, including the current one. */
+  attempts: number;
+  maxAttempts: number;
+  /** When the job may next be claimed. */
+  runAt: Date;
+  leaseExpiresAt: Date | null;
+  workerId: string | null;
+  stage: string | null;
+  percent: number | null;
+  lastError: string | null;
+  result: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface EnqueueOptions {
+  /** Claims allowed before the job is dead; default from the queue's options. */
+  maxAttempts?: number;
+  /** Not claimable before this time; default now. */
+  runAt?: Date;
+}
+
+/** Retry policy: the n-th retry waits min(base · 2^(n-1), max) seconds. */
+export interface JobQueueOptions {
+  defaultMaxAttempts?: number;
+  backoffBaseSeconds?: number;
+  backoffMaxSeconds?: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_BACKOFF_BASE_SECONDS = 10;
+export const DEFAULT_BACKOFF_MAX_SECONDS = 3600;
+
+/** What `fail` did with the job. */
+export type FailOutcome =
+  | { status: 'queued'; nextRunAt: Date; attempts: number }
+  | { status: 'dead'; attempts: number }
+  /** The worker no longer held the job (lease lost, or already finished). */
+  | { status: 'not-owner' };
+
+/** Inserts a queued job with `q` (a transaction, so it commits with the change that caused it). */
+export async function insertJob(q: Knex | Knex.Transaction, now: Date, type: string, studyInstanceUID: string | null, payload: unknown, maxAttempts: number, runAt?: Date): Promise<number> {
+  if (!type || type.length > 64) throw new StorageError('invalid-input', 'a job type is 1 to 64 characters', { path: 'type' });
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new StorageError('invalid-input', 'maxAttempts must be a positive integer', { path: 'maxAttempts' });
+  const t = now.getTime();
+  const [row] = await q('jobs')
+    .insert({
+      type,
+      study_instance_uid: studyInstanceUID,
+      payload: JSON.stringify(payload ?? null),
+      status: 'queued',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      run_at: (runAt ?? now).getTime(),
+      created_at: t,
+      updated_at: t,
+    })
+    .returning('id');
+  return num(typeof row === 'object' ? (row as { id: unknown }).id : row);
+}
+
+/** The job queue over the `jobs` table. */
+export class JobQueue {
+  private readonly defaultMaxAttempts: number;
+  private readonly backoffBase: number;
+  private readonly backoffMax: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+    options: JobQueueOptions = {},
+  ) {
+    this.defaultMaxAttempts = options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.backoffBase = options.backoffBaseSeconds ?? DEFAULT_BACKOFF_BASE_SECONDS;
+    this.backoffMax = options.backoffMaxSeconds ?? DEFAULT_BACKOFF_MAX_SECONDS;
+  }
+
+  /** Queues a job; returns it. */
+  async enqueue(type: string, studyInstanceUID: string | null, payload: unknown, options: EnqueueOptions = {}): Promise<Job> {
+    const id = await insertJob(this.db.knex, this.now(), type, studyInstanceUID, payload, options.maxAttempts ?? this.defaultMaxAttempts, options.runAt);
+    return (await this.get(id))!;
+  }
+
+  /**
+   * Claims the oldest due job of `type` for `workerId` with a lease of `leaseSeconds`: a queued
+   * job whose time has come, or a running job whose lease expired (its worker is presumed
+   * dead). A job whose lease expired on its last allowed attempt goes dead instead.
+   */
+  async claim(type: string, workerId: string, leaseSeconds: number): Promise<Job | null> {
+    if (!(leaseSeconds > 0)) throw new StorageError('invalid-input', 'leaseSeconds must be positive', { path: 'leaseSeconds' });
+    const id = await writeTransaction(this.db, async (trx) => {
+      for (;;) {
+        const t = this.now().getTime();
+        let query = trx('jobs')
+          .where({ type })
+          .andWhere((w) => w.where((q) => q.where('status', 'queued').andWhere('run_at', '<=', t)).orWhere((q) => q.where('status', 'running').andWhere('lease_expires_at', '<=', t)))
+          .orderBy([{ column: 'run_at' }, { column: 'id' }])
+          .first('id', 'status', 'attempts', 'max_attempts');
+        if (this.db.dialect === 'postgres') query = query.forUpdate().skipLocked();
+        const row = await query;
+        if (!row) return null;
+        if (row.status === 'running' && num(row.attempts) >= num(row.max_attempts)) {
+          await trx('jobs')
+            .where({ id: row.id })
+            .update({ status: 'dead', last_error: `lease expired on attempt ${num(row.attempts)} of ${num(row.max_attempts)} (worker lost)`, lease_expires_at: null, updated_at: t, finished_at: t });
+          continue;
+        }
+        await trx('jobs')
+          .where({ id: row.id })
+          .update({ status: 'running', worker_id: workerId, attempts: num(row.attempts) + 1, lease_expires_at: t + Math.round(leaseSeconds * 1000), stage: null, percent: null, updated_at: t });
+        return num(row.id);
+      }
+    });
+    return id === null ? null : this.get(id);
+  }
+
+  /** Extends the lease; false when `workerId` no longer holds the job (stop working on it). */
+  async heartbeat(id: number, workerId: string, leaseSeconds: number): Promise<boolean> {
+    const t = this.now().getTime();
+    return this.updateOwned(id, workerId, { lease_expires_at: t + Math.round(leaseSeconds * 1000), updated_at: t });
+  }
+
+  /** Records progress; does not extend the lease (that is `heartbeat`). */
+  async progress(id: number, workerId: string, progress: { stage: string; percent?: number }): Promise<boolean> {
+    const percent = progress.percent === undefined ? null : Math.max(0, Math.min(100, progress.percent));
+    return this.updateOwned(id, workerId, { stage: progress.stage.slice(0, 64), percent, updated_at: this.now().getTime() });
+  }
+
+  /** Marks the job done with an optional JSON result. */
+  async complete(id: number, workerId: string, result?: unknown): Promise<boolean> {
+    const t = this.now().getTime();
+    return this.updateOwned(id, workerId, { status: 'done', result: result === undefined ? null : JSON.stringify(result), lease_expires_at: null, percent: 100, updated_at: t, finished_at: t });
+  }
+
+  /**
+   * Records a failure. A retryable failure with attempts left is queued again after the
+   * backoff; otherwise the job is dead and keeps `error` (which must be PHI-free).
+   */
+  async fail(id: number, workerId: string, error: string, options: { retryable?: boolean } = {}): Promise<FailOutcome> {
+    return writeTransaction(this.db, async (trx) => {
+      const row = await trx('jobs').where({ id, worker_id: workerId, status: 'running' }).first('attempts', 'max_attempts');
+      if (!row) return { status: 'not-owner' } as const;
+      const t = this.now().getTime();
+      const attempts = num(row.attempts);
+      if ((options.retryable ?? true) && attempts < num(row.max_attempts)) {
+        const delay = Math.min(this.backoffBase * 2 ** (attempts - 1), this.backoffMax);
+        const nextRunAt = t + Math.round(delay * 1000);
+        await trx('jobs').where({ id }).update({ status: 'queued', run_at: nextRunAt, last_error: error, lease_expires_at: null, worker_id: null, updated_at: t });
+        return { status: 'queued', nextRunAt: new Date(nextRunAt), attempts } as const;
+      }
+      await trx('jobs').where({ id }).update({ status: 'dead', last_error: error, lease_expires_at: null, updated_at: t, finished_at: t });
+      return { status: 'dead', attempts } as const;
+    });
+  }
+
+  /** One job, or null. */
+  async get(id: number): Promise<Job | null> {
+    const row = await this.db.knex('jobs').where({ id }).first();
+    return row ? toJob(row) : null;
+  }
+
+  /** Jobs matching the filter, oldest first. */
+  async list(filter: { type?: string; status?: JobStatus; studyInstanceUID?: string; limit?: number } = {}): Promise<Job[]> {
+    const q = this.db.knex('jobs').orderBy('id').limit(Math.min(filter.limit ?? 100, 1000));
+    if (filter.type !== undefined) q.where('type', filter.type);
+    if (filter.status !== undefined) q.where('status', filter.status);
+    if (filter.studyInstanceUID !== undefined) q.where('study_instance_uid', filter.studyInstanceUID);
+    return (await q).map(toJob);
+  }
+
+  private async updateOwned(id: number, workerId: string, patch: Record<string, unknown>): Promise<boolean> {
+    const changed = await this.db.knex('jobs').where({ id, worker_id: workerId, status: 'running' }).update(patch);
+    return Number(changed) > 0;
+  }
+}
+
+function toJob(row: Record<string, unknown>): Job {
+  return {
+    id: num(row.id),
+    type: String(row.type),
+    studyInstanceUID: (row.study_instance_uid as string | null) ?? null,
+    payload: json(row.payload),
+    status: row.status as JobStatus,
+    attempts: num(row.attempts),
+    maxAttempts: num(row.max_attempts),
+    runAt: new Date(num(row.run_at)),
+    leaseExpiresAt: dateOrNull(row.lease_expires_at),
+    workerId: (row.worker_id as string | null) ?? null,
+    stage: (row.stage as string | null) ?? null,
+    percent: numOrNull(row.percent),
+    lastError: (row.last_error as string | null) ?? null,
+    result: row.result === null || row.result === undefined ? null : json(row.result),
+    createdAt: new Date(num(row.created_at)),
+    updatedAt: new Date(num(row.updated_at)),
+    finishedAt: dateOrNull(row.finished_at),
+  };
+}

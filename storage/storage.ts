@@ -1,0 +1,105 @@
+/**
+ * `openStorage` composes the database, keys, blob store, vault, instances, studies, jobs,
+ * tokens and audit log over one data dir. Nothing here is global: two storages in one
+ * process (tests) are independent.
+ */
+import { join } from 'node:path';
+import { AuditLog } from './audit.js';
+import { BlobStore } from './blobs.js';
+import { connectDatabase, migrateToLatest, type Dialect } from './db/index.js';
+import { ensureDirDurable } from './fs-durable.js';
+import { Instances, type InstanceBlob, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
+import { JobQueue, type JobQueueOptions } from './jobs.js';
+import { StudyKeys } from './keys.js';
+import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
+import { sweepOrphanBlobs, type SweepOptions, type SweepReport } from './sweep.js';
+import { TokenStore, type CreateTokenOptions, type CreatedToken, type TokenIdentity } from './tokens.js';
+import { Vault } from './vault.js';
+
+/** Directory of the blob store inside the data dir. */
+export const BLOB_DIR = 'blobs';
+
+export interface OpenStorageOptions {
+  /** Holds the SQLite file (when embedded) and the blobs. Created (mode 0700) when missing. */
+  dataDir: string;
+  /** `postgres://…` for PostgreSQL; empty or absent for `<dataDir>/limen.sqlite`. */
+  databaseUrl?: string;
+  /** 32 bytes; see `loadMasterKey`. */
+  masterKey: Uint8Array;
+  now?: () => Date;
+  jobs?: JobQueueOptions;
+}
+
+/** Everything the gateway and the pipeline persist. */
+export interface Storage {
+  readonly dialect: Dialect;
+  readonly dataDir: string;
+  /** Stores one de-identified instance durably; idempotent per SOP Instance UID. */
+  storeInstance(input: StoreInstanceInput): Promise<StoreInstanceResult>;
+  /** Decrypted bytes of an instance, or null when unknown; throws `blob-corrupt` rather than return tampered bytes. */
+  getInstanceBlob(sopInstanceUID: string): Promise<InstanceBlob | null>;
+  getInstance(sopInstanceUID: string): Promise<InstanceInfo | null>;
+  listInstances(studyInstanceUID: string, seriesInstanceUID?: string): Promise<InstanceInfo[]>;
+  listStudies(options?: ListStudiesOptions): Promise<StudyPage>;
+  getStudy(studyInstanceUID: string): Promise<StudyDetail | null>;
+  /** Completes stable studies and queues their `process` job (see `Studies.completeStable`). */
+  completeStableStudies(options?: CompleteOptions): Promise<CompletedStudy[]>;
+  setStudyStatus(studyInstanceUID: string, to: StudyStatus, options?: { from?: StudyStatus | StudyStatus[] }): Promise<boolean>;
+  /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
+  destroyStudyKey(studyInstanceUID: string): Promise<boolean>;
+  sweepOrphanBlobs(options?: SweepOptions): Promise<SweepReport>;
+  readonly vault: Vault;
+  readonly jobs: JobQueue;
+  readonly tokens: TokenStore;
+  /** Shorthands for `tokens.create` / `tokens.verify`. */
+  createToken(options: CreateTokenOptions): Promise<CreatedToken>;
+  verifyToken(token: string): Promise<TokenIdentity | null>;
+  readonly audit: AuditLog;
+  /** Resolves when the database answers (for `/readyz`). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens (and migrates) the storage. Fails with `master-key-mismatch` under the wrong master key. */
+export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
+  const now = options.now ?? (() => new Date());
+  await ensureDirDurable(options.dataDir);
+  const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  try {
+    await migrateToLatest(db.knex);
+    const keys = new StudyKeys(db, options.masterKey, now);
+    await keys.verifyMasterKey();
+    const blobs = new BlobStore(join(options.dataDir, BLOB_DIR));
+    await ensureDirDurable(blobs.root);
+    const instances = new Instances(db, keys, blobs, now);
+    const studies = new Studies(db, now);
+    const tokens = new TokenStore(db, now);
+    return {
+      dialect: db.dialect,
+      dataDir: options.dataDir,
+      storeInstance: (input) => instances.store(input),
+      getInstanceBlob: (sop) => instances.blob(sop),
+      getInstance: (sop) => instances.info(sop),
+      listInstances: (study, series) => instances.list(study, series),
+      listStudies: (o) => studies.list(o),
+      getStudy: (uid) => studies.get(uid),
+      completeStableStudies: (o) => studies.completeStable(o),
+      setStudyStatus: (uid, to, o) => studies.setStatus(uid, to, o),
+      destroyStudyKey: (uid) => keys.destroy(uid),
+      sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),
+      vault: new Vault(db, keys, now),
+      jobs: new JobQueue(db, now, options.jobs),
+      tokens,
+      createToken: (o) => tokens.create(o),
+      verifyToken: (t) => tokens.verify(t),
+      audit: new AuditLog(db, now),
+      ping: async () => {
+        await db.knex.raw('SELECT 1');
+      },
+      close: () => db.knex.destroy(),
+    };
+  } catch (err) {
+    await db.knex.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Study rows: status, route, times, counts and the de-identified attributes later QIDO needs;
+ * listing, lookup, and completion (a study is complete once no instance has arrived for its
+ * stable time; completing it queues a `process` job in the same transaction).
+ */
+import type { Knex } from 'knex';
+import type { Database } from './db/index.js';
+import { writeTransaction } from './db/transaction.js';
+import { dateOrNull, jsonObject, num, numOrNull } from './db/rows.js';
+import { StorageError } from './errors.js';
+import { insertJob } from './jobs.js';
+
+/** Known study states; later stages add to the list. */
+export const STUDY_STATUSES = ['receiving', 'complete', 'processing', 'awaiting_review', 'approved', 'rejected', 'delivered', 'failed', 'expired'] as const;
+export type StudyStatus = (typeof STUDY_STATUSES)[number];
+
+/** The job type queued when a study completes. */
+export const PROCESS_JOB = 'process';
+/** Attempts a `process` job gets before it is dead. */
+export const PROCESS_JOB_MAX_ATTEMPTS = 3;
+
+export interface StudySummary {
+  /** Pseudonymous. */
+  studyInstanceUID: string;
+  status: StudyStatus;
+  route: string;
+  stableSeconds: number;
+  retentionDays: number;
+  seriesCount: number;
+  instanceCount: number;
+  firstReceivedAt: Date | null;
+  lastReceivedAt: Date | null;
+  expiresAt: Date | null;
+  completedAt: Date | null;
+  /** De-identified study-level attributes (StudyDate, StudyDescription, PatientID pseudonym...). */
+  attributes: Record<string, unknown>;
+}
+
+export interface SeriesSummary {
+  seriesInstanceUID: string;
+  modality: string | null;
+  seriesNumber: number | null;
+  instanceCount: number;
+  attributes: Record<string, unknown>;
+}
+
+export interface StudyDetail extends StudySummary {
+  series: SeriesSummary[];
+}
+
+export interface StudyPage {
+  /** Studies matching the filter, all pages together. */
+  total: number;
+  studies: StudySummary[];
+}
+
+export interface ListStudiesOptions {
+  limit?: number;
+  offset?: number;
+  status?: StudyStatus;
+}
+
+export interface CompleteOptions {
+  now?: Date;
+  /** Overrides the stable time stored on the study, per route name. */
+  stableSecondsByRoute?: Record<string, number>;
+}
+
+export interface CompletedStudy {
+  studyInstanceUID: string;
+  route: string;
+  seriesCount: number;
+  instanceCount: number;
+  /** The queued `process` job. */
+  jobId: number;
+}
+
+export const MAX_PAGE = 1000;
+
+/** Queries and state changes on studies. */
+export class Studies {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Studies with at least one stored instance, most recently received first. */
+  async list(options: ListStudiesOptions = {}): Promise<StudyPage> {
+    const limit = Math.max(0, Math.min(options.limit ?? 100, MAX_PAGE));
+    const offset = Math.max(0, options.offset ?? 0);
+    const base = () => {
+      const q = this.db.knex('studies').where('instance_count', '>', 0);
+      if (options.status !== undefined) q.where('status', options.status);
+      return q;
+    };
+    const [{ n }] = await base().count({ n: '*' });
+    const rows = await base().orderBy([{ column: 'last_received_at', order: 'desc' }, { column: 'study_instance_uid' }]).limit(limit).offset(offset);
+    return { total: num(n), studies: rows.map(toStudy) };
+  }
+
+  /** One study with its series, or null when unknown or still empty. */
+  async get(studyInstanceUID: string): Promise<StudyDetail | null> {
+    const row = await this.db.knex('studies').where({ study_instance_uid: studyInstanceUID }).andWhere('instance_count', '>', 0).first();
+    if (!row) return null;
+    const series = await this.db.knex('series').where({ study_instance_uid: studyInstanceUID }).orderBy([{ column: 'series_number' }, { column: 'series_instance_uid' }]);
+    return { ...toStudy(row), series: series.map(toSeries) };
+  }
+
+  /**
+   * Completes every `receiving` study whose newest instance is older than its stable time and
+   * queues one `process` job for each, atomically: a study completes, and gets its job, once.
+   */
+  async completeStable(options: CompleteOptions = {}): Promise<CompletedStudy[]> {
+    const t = (options.now ?? this.now()).getTime();
+    const candidates = await this.db.knex('studies').where({ status: 'receiving' }).andWhere('instance_count', '>', 0).select('study_instance_uid', 'route', 'stable_seconds', 'last_received_at');
+    const completed: CompletedStudy[] = [];
+    for (const c of candidates) {
+      const stable = options.stableSecondsByRoute?.[c.route as string] ?? num(c.stable_seconds);
+      const last = num(c.last_received_at);
+      if (last + stable * 1000 > t) continue;
+      const done = await writeTransaction(this.db, async (trx) => {
+        // Guarded on status and time: another scheduler, or an instance that just arrived, wins.
+        const changed = await trx('studies')
+          .where({ study_instance_uid: c.study_instance_uid, status: 'receiving', last_received_at: last })
+          .update({ status: 'complete', completed_at: t, updated_at: t });
+        if (Number(changed) !== 1) return null;
+        const row = await trx('studies').where({ study_instance_uid: c.study_instance_uid }).first('series_count', 'instance_count');
+        const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), { studyInstanceUID: c.study_instance_uid }, PROCESS_JOB_MAX_ATTEMPTS);
+        return { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
+      });
+      if (done) completed.push(done);
+    }
+    return completed;
+  }
+
+  /** Moves a study to `to`, only from `from` when given; false when it was not there. */
+  async setStatus(studyInstanceUID: string, to: StudyStatus, options: { from?: StudyStatus | StudyStatus[] } = {}): Promise<boolean> {
+    if (!(STUDY_STATUSES as readonly string[]).includes(to)) throw new StorageError('invalid-input', `unknown study status ${to}`, { path: 'status' });
+    const q = this.db.knex('studies').where({ study_instance_uid: studyInstanceUID });
+    if (options.from !== undefined) q.whereIn('status', Array.isArray(options.from) ? options.from : [options.from]);
+    return Number(await q.update({ status: to, updated_at: this.now().getTime() })) > 0;
+  }
+}
+
+/** Locks a study row for the rest of `trx` (PostgreSQL); SQLite's single connection already serializes. */
+export async function lockStudy(trx: Knex.Transaction, db: Database, studyInstanceUID: string): Promise<Record<string, unknown> | undefined> {
+  const q = trx('studies').where({ study_instance_uid: studyInstanceUID }).first();
+  const row: Record<string, unknown> | undefined = await (db.dialect === 'postgres' ? q.forUpdate() : q);
+  return row;
+}
+
+export function toStudy(row: Record<string, unknown>): StudySummary {
+  return {
+    studyInstanceUID: String(row.study_instance_uid),
+    status: row.status as StudyStatus,
+    route: String(row.route),
+    stableSeconds: num(row.stable_seconds),
+    retentionDays: num(row.retention_days),
+    seriesCount: num(row.series_count),
+    instanceCount: num(row.instance_count),
+    firstReceivedAt: dateOrNull(row.first_received_at),
+    lastReceivedAt: dateOrNull(row.last_received_at),
+    expiresAt: dateOrNull(row.expires_at),
+    completedAt: dateOrNull(row.completed_at),
+    attributes: jsonObject(row.attributes),
+  };
+}
+
+function toSeries(row: Record<string, unknown>): SeriesSummary {
+  return {
+    seriesInstanceUID: String(row.series_instance_uid),
+    modality: (row.modality as string | null) ?? null,
+    seriesNumber: numOrNull(row.series_number),
+    instanceCount: num(row.instance_count),
+    attributes: jsonObject(row.attributes),
+  };
+}

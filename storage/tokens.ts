@@ -1,0 +1,107 @@
+/**
+ * API tokens for machines and scripts. The plaintext is shown once, at creation; only its
+ * SHA-256 is stored, so a copy of the database grants nothing. Tokens always expire.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from './db/index.js';
+import { dateOrNull, num } from './db/rows.js';
+import { StorageError } from './errors.js';
+
+export const ROLES = ['admin', 'reviewer', 'requester', 'auditor', 'modality'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Every token starts with this, so leaked tokens are easy to recognise and scan for. */
+export const TOKEN_PREFIX = 'limen_';
+
+/** `lastUsedAt` is updated at most this often per token. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface CreateTokenOptions {
+  role: Role;
+  /** A pseudonymous user or system id (never a person's name). */
+  user?: string;
+  ttlSeconds: number;
+}
+
+export interface CreatedToken {
+  id: string;
+  /** The bearer secret; returned only here. */
+  token: string;
+  role: Role;
+  user: string | null;
+  expiresAt: Date;
+}
+
+/** Who a valid token belongs to. */
+export interface TokenIdentity {
+  id: string;
+  role: Role;
+  user: string | null;
+}
+
+/** A stored token without its secret. */
+export interface TokenInfo extends TokenIdentity {
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+/** Creates, verifies, lists and revokes API tokens. */
+export class TokenStore {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Creates a token and returns its plaintext once. */
+  async create(options: CreateTokenOptions): Promise<CreatedToken> {
+    if (!(ROLES as readonly string[]).includes(options.role)) throw new StorageError('invalid-input', `role must be one of ${ROLES.join(', ')}`, { path: 'role' });
+    if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) throw new StorageError('invalid-input', 'ttlSeconds must be a positive number', { path: 'ttlSeconds' });
+    if (options.user !== undefined && (options.user.length === 0 || options.user.length > 256)) throw new StorageError('invalid-input', 'user is 1 to 256 characters', { path: 'user' });
+    const id = randomBytes(8).toString('hex');
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const t = this.now().getTime();
+    const expiresAt = t + Math.round(options.ttlSeconds * 1000);
+    await this.db.knex('api_tokens').insert({ id, token_hash: hashToken(token), role: options.role, user_id: options.user ?? null, created_at: t, expires_at: expiresAt });
+    return { id, token, role: options.role, user: options.user ?? null, expiresAt: new Date(expiresAt) };
+  }
+
+  /** The token's identity, or null when it is unknown, expired or revoked. */
+  async verify(token: string): Promise<TokenIdentity | null> {
+    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+    const t = this.now().getTime();
+    const row = await this.db.knex('api_tokens').where({ token_hash: hashToken(token) }).first('id', 'role', 'user_id', 'expires_at', 'revoked_at', 'last_used_at');
+    if (!row || row.revoked_at !== null || num(row.expires_at) <= t) return null;
+    // Coarse on purpose: a write per request would cost an fsync per STOW call on SQLite.
+    if (row.last_used_at === null || num(row.last_used_at) < t - LAST_USED_RESOLUTION_MS) {
+      await this.db.knex('api_tokens').where({ id: row.id }).update({ last_used_at: t });
+    }
+    return { id: String(row.id), role: row.role as Role, user: (row.user_id as string | null) ?? null };
+  }
+
+  /** Revokes a token by id; false when unknown or already revoked. */
+  async revoke(id: string): Promise<boolean> {
+    const changed = await this.db.knex('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: this.now().getTime() });
+    return Number(changed) > 0;
+  }
+
+  /** All tokens, newest first, without secrets. */
+  async list(): Promise<TokenInfo[]> {
+    const rows = await this.db.knex('api_tokens').orderBy('created_at', 'desc');
+    return rows.map((row) => ({
+      id: String(row.id),
+      role: row.role as Role,
+      user: (row.user_id as string | null) ?? null,
+      createdAt: new Date(num(row.created_at)),
+      expiresAt: new Date(num(row.expires_at)),
+      revokedAt: dateOrNull(row.revoked_at),
+      lastUsedAt: dateOrNull(row.last_used_at),
+    }));
+  }
+}
+
+/** SHA-256 (hex) of a token: what is stored and looked up. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

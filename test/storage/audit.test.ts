@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { GENESIS_HASH } from '../../storage/index.js';
+import { eventHash } from '../../storage/audit.js';
+import { describeEachDatabase } from './harness.js';
+import { manualClock, rejection, uid } from './fixtures.js';
+
+async function dropAppendOnlyGuard(h: { dialect: string; sql(q: string): Promise<unknown> }): Promise<void> {
+  // What someone with direct database access could do; the chain must still tell.
+  if (h.dialect === 'postgres') await h.sql('DROP TRIGGER audit_events_append_only ON audit_events');
+  else {
+    await h.sql('DROP TRIGGER audit_events_no_update');
+    await h.sql('DROP TRIGGER audit_events_no_delete');
+  }
+}
+
+describeEachDatabase('storage: audit trail', (h) => {
+  it('chains each event to the one before and verifies', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 0, headHash: GENESIS_HASH });
+    const study = uid();
+    const first = await s.audit.append({ type: 'association.accepted', actor: 'MODALITY1', detail: { calledAE: 'LIMEN' } });
+    clock.advance(1);
+    const second = await s.audit.append({ type: 'instance.stored', actor: 'MODALITY1', studyInstanceUID: study, detail: { sopInstanceUID: uid(), bytes: 1234 } });
+    expect(first.prevHash).to.equal(GENESIS_HASH);
+    expect(second.prevHash).to.equal(first.hash);
+    expect(second.seq).to.equal(2);
+    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 2, headHash: second.hash });
+    expect(await s.audit.head()).to.deep.equal({ seq: 2, hash: second.hash });
+    const listed = await s.audit.list({ studyInstanceUID: study });
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.deep.equal(second);
+  });
+
+  it('concurrent appends never fork the chain', async () => {
+    const storages = h.dialect === 'postgres' ? [await h.open(), await h.open()] : [await h.open()];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => storages[i % storages.length].audit.append({ type: 'instance.stored', detail: { i } })));
+    const result = await storages[0].audit.verify();
+    expect(result).to.deep.include({ ok: true, count: 40 });
+    const events = await storages[0].audit.list({ limit: 100 });
+    expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('refuses updates and deletes at the database', async () => {
+    const s = await h.open();
+    await s.audit.append({ type: 'x' });
+    expect((await rejection(h.sql("UPDATE audit_events SET type = 'y'"))).message).to.match(/append-only/);
+    expect((await rejection(h.sql('DELETE FROM audit_events'))).message).to.match(/append-only/);
+  });
+
+  it('detects an edited event', async () => {
+    const s = await h.open();
+    const events = [];
+    for (let i = 0; i < 5; i++) events.push(await s.audit.append({ type: 'instance.stored', detail: { i } }));
+    await dropAppendOnlyGuard(h);
+    await h.sql(`UPDATE audit_events SET detail = '{"i":99}' WHERE id = ${events[2].id}`);
+    const result = await s.audit.verify();
+    expect(result).to.deep.include({ ok: false, brokenAtId: events[2].id });
+    expect((result as { reason: string }).reason).to.match(/altered/);
+  });
+
+  it('detects an edited event whose own hash was recomputed, at the next event', async () => {
+    const s = await h.open();
+    const events = [];
+    for (let i = 0; i < 4; i++) events.push(await s.audit.append({ type: 'instance.stored', detail: { i } }));
+    await dropAppendOnlyGuard(h);
+    const forged = { ...events[1], type: 'forged' };
+    const hash = eventHash({ ...forged, at: forged.at.getTime() });
+    await h.sql(`UPDATE audit_events SET type = 'forged', hash = '${hash}' WHERE id = ${events[1].id}`);
+    const result = await s.audit.verify();
+    expect(result).to.deep.include({ ok: false, brokenAtId: events[2].id });
+    expect((result as { reason: string }).reason).to.match(/does not link/);
+  });
+
+  it('detects a deleted event', async () => {
+    const s = await h.open();
+    const events = [];
+    for (let i = 0; i < 5; i++) events.push(await s.audit.append({ type: 'instance.stored', detail: { i } }));
+    await dropAppendOnlyGuard(h);
+    await h.sql(`DELETE FROM audit_events WHERE id = ${events[2].id}`);
+    const result = await s.audit.verify();
+    expect(result).to.deep.include({ ok: false, brokenAtId: events[3].id });
+    await h.sql(`DELETE FROM audit_events WHERE id = ${events[0].id}`);
+    expect(await s.audit.verify()).to.deep.include({ ok: false, brokenAtId: events[1].id });
+  });
+
+  it('refuses an event that is not well formed', async () => {
+    const s = await h.open();
+    expect((await rejection(s.audit.append({ type: '' }))).code).to.equal('invalid-input');
+    expect((await rejection(s.audit.append({ type: 'x', studyInstanceUID: 'Doe^Jane' }))).path).to.equal('studyInstanceUID');
+  });
+});
