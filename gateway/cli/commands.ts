@@ -1,9 +1,17 @@
 /** The registry of `limen` subcommands: one entry per command, each implemented in its own file. */
+import { auditCommand } from './audit.js';
 import type { Command } from './command.js';
+import { configCommand } from './config-check.js';
 import { deidentifyCommand } from './deidentify.js';
+import { startCommand } from './start.js';
+import { tokenCommand } from './token.js';
 
 export const commands: Record<string, Command> = {
+  start: startCommand,
   deidentify: deidentifyCommand,
+  config: configCommand,
+  token: tokenCommand,
+  audit: auditCommand,
 };
 
 export function usage(): string {

@@ -1,0 +1,34 @@
+# Limen gateway image: build stage compiles TypeScript and native modules; the runtime stage
+# carries only what runs, as a non-root user, with the data dir as a volume.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts=false
+COPY tsconfig.json tsconfig.build.json ./
+COPY anonymizer anonymizer
+COPY config config
+COPY storage storage
+COPY pipeline pipeline
+COPY gateway gateway
+COPY models models
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    LIMEN_DATA_DIR=/var/lib/limen \
+    LIMEN_HTTP_HOST=0.0.0.0
+WORKDIR /app
+RUN groupadd --system limen && useradd --system --gid limen --home /var/lib/limen limen \
+ && mkdir -p /var/lib/limen && chown limen:limen /var/lib/limen
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY --from=build /app/models models
+COPY --from=build /app/package.json package.json
+RUN ln -s /app/dist/gateway/cli/main.js /usr/local/bin/limen && chmod +x /app/dist/gateway/cli/main.js
+USER limen
+VOLUME ["/var/lib/limen"]
+EXPOSE 8080 11112
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["limen", "start"]

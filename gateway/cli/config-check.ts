@@ -1,0 +1,27 @@
+/** `limen config check <file>`: the same validation as start, plus the routes' de-identification profiles. */
+import { formatConfigErrors, loadConfig } from '../../config/index.js';
+import { compileRoutes } from '../ingest/index.js';
+import type { Command } from './command.js';
+
+export const configCommand: Command = {
+  summary: 'config check <file>: validate a configuration file',
+  async run(argv) {
+    const [sub, file] = argv;
+    if (sub !== 'check' || !file) {
+      process.stderr.write('usage: limen config check <file>\n');
+      return 2;
+    }
+    const r = loadConfig({ file });
+    if (!r.ok) {
+      process.stderr.write(`${formatConfigErrors(r.errors)}\n`);
+      return 1;
+    }
+    const routes = compileRoutes(r.config);
+    if (!routes.ok) {
+      process.stderr.write(`${routes.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}\n`);
+      return 1;
+    }
+    process.stdout.write(`${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), DIMSE ${r.config.dimse.aeTitle}@${r.config.dimse.host}:${r.config.dimse.port}, HTTP ${r.config.http.host}:${r.config.http.port})\n`);
+    return 0;
+  },
+};

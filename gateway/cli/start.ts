@@ -1,0 +1,33 @@
+/** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT. */
+import { parseArgs } from 'node:util';
+import { createLogger } from '../log/index.js';
+import { startGateway, GatewayStartError } from '../process/gateway.js';
+import type { Command } from './command.js';
+import { configOrReport } from './load-config.js';
+
+export const startCommand: Command = {
+  summary: 'run the gateway (HTTP, DIMSE, worker, scheduler) until SIGTERM',
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+    const config = configOrReport(values.config, 'start');
+    if (!config) return 2;
+    const logger = createLogger({ level: (process.env.LIMEN_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+    let gateway;
+    try {
+      gateway = await startGateway(config, logger);
+    } catch (err) {
+      const message = err instanceof GatewayStartError ? err.message : (err as Error).message;
+      logger.error({ id: 'gateway.start.failed', msg: `Limen could not start: ${message}` });
+      return 1;
+    }
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        logger.info({ id: 'gateway.signal', msg: `${signal}: shutting down gracefully`, signal });
+        gateway.stop().then(resolve, resolve);
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+    return 0;
+  },
+};

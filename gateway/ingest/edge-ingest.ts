@@ -1,0 +1,123 @@
+/**
+ * The edge: de-identify in memory, then make the result durable (vault, encrypted blob, database)
+ * and only then say so. Everything after `deidentify` sees pseudonymous data only.
+ */
+import { deidentify, dicom, type Deidentified, type IdentifierGenerator } from '../../anonymizer/index.js';
+import type { Storage } from '../../storage/index.js';
+import type { Logger } from '../log/index.js';
+import type { EdgeMetrics } from '../metrics/index.js';
+import type { CompiledRoute } from './routes.js';
+import type { IngestInstance, IngestOutcome, InstanceIngest } from './types.js';
+
+const { T, find, stringOf } = dicom;
+
+export interface EdgeIngestDeps {
+  storage: Pick<Storage, 'storeInstance' | 'audit'>;
+  routes: ReadonlyMap<string, CompiledRoute>;
+  identifiers: IdentifierGenerator;
+  metrics: EdgeMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class EdgeIngest implements InstanceIngest {
+  constructor(private readonly deps: EdgeIngestDeps) {}
+
+  async ingest(instance: IngestInstance): Promise<IngestOutcome> {
+    const { metrics } = this.deps;
+    const started = performance.now();
+    metrics.instancesReceived.inc();
+    metrics.receivedBytes.inc({}, instance.bytes.length);
+    const outcome = await this.process(instance);
+    if (outcome.ok) metrics.storeLatency.observe((performance.now() - started) / 1000);
+    else {
+      metrics.instancesFailed.inc({ reason: outcome.code });
+      await this.audit({ type: 'instance.failed', actor: actorOf(instance), detail: { route: instance.route, source: instance.source.kind, reason: outcome.code } });
+    }
+    return outcome;
+  }
+
+  private async process(instance: IngestInstance): Promise<IngestOutcome> {
+    const route = this.deps.routes.get(instance.route);
+    if (!route) return { ok: false, code: 'cannot-understand', reason: `no route "${instance.route}" is configured` };
+    const result = deidentify({ bytes: instance.bytes, format: instance.format, transferSyntaxUID: instance.transferSyntaxUID }, route.profile, this.deps.identifiers);
+    const announced = { sopClassUID: instance.announcedSOPClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
+    if (!result.ok) {
+      this.deps.logger.info({ id: 'edge.instance.rejected', msg: 'instance not de-identified', code: result.error.code, route: route.name });
+      return { ok: false, code: 'cannot-understand', reason: result.error.message, ...announced };
+    }
+    if (instance.announcedSOPClassUID && instance.announcedSOPClassUID !== result.sopClassUID) {
+      return { ok: false, code: 'sop-class-mismatch', reason: `the dataset is ${result.sopClassUID}, not the announced ${instance.announcedSOPClassUID}`, ...announced };
+    }
+    if (!route.config.acceptSopClasses.includes(result.sopClassUID)) {
+      return { ok: false, code: 'sop-class-not-supported', reason: `route "${route.name}" does not accept SOP Class ${result.sopClassUID}`, sopClassUID: result.sopClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
+    }
+    let stored;
+    try {
+      stored = await this.deps.storage.storeInstance({
+        studyInstanceUID: result.studyInstanceUID,
+        seriesInstanceUID: result.seriesInstanceUID,
+        sopInstanceUID: result.sopInstanceUID,
+        sopClassUID: result.sopClassUID,
+        transferSyntaxUID: result.transferSyntaxUID,
+        bytes: result.bytes,
+        linkage: result.linkage,
+        route: route.name,
+        stableSeconds: route.config.stableSeconds,
+        retentionDays: route.config.retentionDays,
+        ...indexAttributes(result),
+      });
+    } catch (err) {
+      this.deps.logger.error({ id: 'edge.instance.store-failed', msg: 'instance could not be made durable', err, study: result.studyInstanceUID });
+      return { ok: false, code: 'out-of-resources', reason: 'the instance could not be stored; retry later', ...announced };
+    }
+    await this.audit({
+      type: 'instance.stored',
+      actor: actorOf(instance),
+      studyInstanceUID: result.studyInstanceUID,
+      detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, source: instance.source.kind, duplicate: stored.duplicate },
+    });
+    return { ok: true, sopClassUID: result.sopClassUID, sopInstanceUID: result.sopInstanceUID, studyInstanceUID: result.studyInstanceUID, duplicate: stored.duplicate };
+  }
+
+  // The instance is durable whether or not its audit event is: a failing audit is logged, not fatal to the sender.
+  private async audit(event: Parameters<Storage['audit']['append']>[0]): Promise<void> {
+    try {
+      await this.deps.storage.audit.append(event);
+    } catch (err) {
+      this.deps.logger.error({ id: 'edge.audit.failed', msg: 'audit event not recorded', type: event.type, err });
+    }
+  }
+}
+
+/** The calling AE title or token user: a machine's name, never a person's data. */
+function actorOf(i: IngestInstance): string | undefined {
+  return i.source.callingAETitle ?? i.source.tokenUser;
+}
+
+/** De-identified attributes kept in the database for queries (QIDO-RS) without opening blobs. */
+function indexAttributes(r: Deidentified): { modality?: string; seriesNumber?: number; instanceNumber?: number; attributes: Record<string, unknown>; seriesAttributes: Record<string, unknown>; instanceAttributes: Record<string, unknown> } {
+  const ds = r.dataset;
+  const s = (tag: number) => stringOf(find(ds, tag)) || undefined;
+  const n = (tag: number) => {
+    const v = s(tag);
+    return v !== undefined && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : undefined;
+  };
+  return {
+    modality: s(T.Modality),
+    seriesNumber: n(T.SeriesNumber),
+    instanceNumber: n(T.InstanceNumber),
+    attributes: {
+      StudyDate: s(T.StudyDate),
+      StudyTime: s(T.StudyTime),
+      AccessionNumber: s(T.AccessionNumber),
+      StudyID: s(T.StudyID),
+      StudyDescription: s(T.StudyDescription),
+      PatientID: s(T.PatientID),
+      PatientName: s(T.PatientName),
+      ReferringPhysicianName: s(T.ReferringPhysicianName),
+    },
+    seriesAttributes: { SeriesDescription: s(T.SeriesDescription), BodyPartExamined: s(0x00180015) },
+    instanceAttributes: { Rows: dicom.uint16Of(find(ds, 0x00280010)), Columns: dicom.uint16Of(find(ds, 0x00280011)), NumberOfFrames: n(0x00280008) },
+  };
+}

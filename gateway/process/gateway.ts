@@ -1,0 +1,139 @@
+/**
+ * The composition root: one process with the DIMSE listener, the HTTP app, and the schedulers,
+ * wired to storage and the edge. Services start in order and stop in reverse; if one cannot
+ * start, the process says why and stops what it started.
+ */
+import type { LimenConfig } from '../../config/index.js';
+import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
+import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
+import { HttpService, createHttpApp, type StudySummary as HttpStudySummary } from '../http/index.js';
+import { EdgeIngest, compileRoutes } from '../ingest/index.js';
+import type { Logger } from '../log/index.js';
+import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
+import { resolveCaller } from '../../config/index.js';
+import { CompletionService } from '../services/completion.js';
+import type { Service } from '../services/service.js';
+import { gatewayIdentifiers } from './identifiers.js';
+
+export interface RunningGateway {
+  storage: Storage;
+  services: Service[];
+  /** Bound addresses (the real ports when configured with 0). */
+  http: { host: string; port: number };
+  dimse: { host: string; port: number };
+  stop(): Promise<void>;
+}
+
+export class GatewayStartError extends Error {
+  override readonly name = 'GatewayStartError';
+}
+
+export async function startGateway(config: LimenConfig, logger: Logger): Promise<RunningGateway> {
+  const compiled = compileRoutes(config);
+  if (!compiled.ok) throw new GatewayStartError(compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+
+  const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
+    logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
+  );
+  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined, masterKey: master.key });
+  const swept = await storage.sweepOrphanBlobs();
+  if (swept.orphanBlobs || swept.tempFiles) logger.info({ id: 'gateway.orphans.removed', msg: 'removed what interrupted writes left (never acknowledged)', ...swept });
+
+  const registry = new MetricsRegistry();
+  const metrics = createEdgeMetrics(registry);
+  const ingest = new EdgeIngest({ storage, routes: compiled.routes, identifiers: gatewayIdentifiers(master.key), metrics, logger: logger.child({ service: 'edge' }) });
+  const acceptedSopClasses = [...new Set(Object.values(config.routes).flatMap((r) => r.acceptSopClasses))];
+
+  const dimse = new DimseScpService(
+    {
+      host: config.dimse.host,
+      port: config.dimse.port,
+      aeTitle: config.dimse.aeTitle,
+      acceptedSopClasses,
+      maxPduLength: config.dimse.maxPduLength,
+      idleTimeoutMs: config.dimse.associationIdleTimeoutSeconds * 1000,
+      maxAssociations: config.dimse.maxAssociations,
+    },
+    {
+      ingest,
+      logger: logger.child({ service: 'dimse' }),
+      associate: (req) => {
+        const r = resolveCaller(config, { callingAETitle: req.callingAETitle, calledAETitle: req.calledAETitle, remoteAddress: req.remoteAddress });
+        if (r.ok) return { accept: true, route: r.routeName };
+        return { accept: false, reason: r.reason === 'tls-required' ? 'address-not-allowed' : r.reason };
+      },
+      onEvent: (event) => void auditAssociation(storage, event, logger),
+    },
+  );
+  const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }));
+  const app = createHttpApp({
+    ingest,
+    tokens: {
+      verifyToken: async (t) => {
+        const id = await storage.verifyToken(t);
+        return id && { id: id.id, role: id.role, user: id.user ?? undefined };
+      },
+    },
+    studies: {
+      listStudies: async (page) => (await storage.listStudies(page)).studies.map(studyView),
+      getStudy: async (uid) => {
+        const s = await storage.getStudy(uid);
+        return s && studyView(s);
+      },
+    },
+    metrics: registry,
+    readiness: async () => {
+      const database = await storage.ping().then(() => ({ ok: true }), (e: Error) => ({ ok: false, message: e.message }));
+      const dimseOk = { ok: dimse.status === 'running' };
+      return { ready: database.ok && dimseOk.ok, checks: { database, dimse: dimseOk } };
+    },
+    logger: logger.child({ service: 'http' }),
+    routeForToken: () => 'default',
+    options: { maxInstanceBytes: config.http.maxInstanceBytes },
+  });
+  const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger });
+
+  const services: Service[] = [completion, dimse, http];
+  const started: Service[] = [];
+  try {
+    for (const s of services) {
+      await s.start();
+      started.push(s);
+    }
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+    await storage.close();
+    throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
+  }
+  logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, aeTitle: config.dimse.aeTitle, database: storage.dialect });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    storage,
+    services,
+    http: http.address!,
+    dimse: dimse.address!,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Receivers first, so nothing new arrives while the rest finishes.
+        for (const s of [http, dimse, completion]) {
+          await s.stop().catch((err: Error) => logger.error({ id: 'gateway.stop.failed', msg: `stopping ${s.name} failed`, err }));
+        }
+        await storage.close();
+        logger.info({ id: 'gateway.stopped', msg: 'Limen stopped' });
+      })()),
+  };
+}
+
+/** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */
+function studyView(s: StudySummary): HttpStudySummary {
+  return { ...s, receivedAt: s.firstReceivedAt ?? '', expiresAt: s.expiresAt ?? '' };
+}
+
+async function auditAssociation(storage: Storage, event: DimseScpEvent, logger: Logger): Promise<void> {
+  try {
+    await storage.audit.append({ type: `association.${event.type.replace('association-', '')}`, actor: event.callingAETitle, detail: { ...event } as Record<string, unknown> });
+  } catch (err) {
+    logger.error({ id: 'gateway.audit.failed', msg: 'association audit event not recorded', err });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Study completion: a study is complete when no instance has arrived for its route's stable
+ * time. Then it becomes `complete` and a `process` job is queued, in one transaction (storage).
+ */
+import type { Storage } from '../../storage/index.js';
+import type { Logger } from '../log/index.js';
+import type { EdgeMetrics } from '../metrics/index.js';
+import type { Service } from './service.js';
+
+export interface CompletionServiceOptions {
+  /** How often stable studies are looked for; at most the smallest stable time. Default 1 s. */
+  intervalMs?: number;
+}
+
+export class CompletionService implements Service {
+  readonly name = 'completion';
+  status: 'stopped' | 'running' = 'stopped';
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly storage: Pick<Storage, 'completeStableStudies' | 'audit'>,
+    private readonly metrics: EdgeMetrics,
+    private readonly logger: Logger,
+    private readonly options: CompletionServiceOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.status = 'running';
+    // Studies that became stable while the process was down complete right away.
+    await this.sweep();
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep().then(() => (this.running = undefined));
+    }, this.options.intervalMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    this.status = 'stopped';
+  }
+
+  /** One pass: complete every stable study. Exposed for tests and `limen` commands. */
+  async sweep(): Promise<number> {
+    try {
+      const done = await this.storage.completeStableStudies();
+      for (const study of done) {
+        this.metrics.studiesCompleted.inc();
+        await this.storage.audit.append({ type: 'study.complete', actor: this.name, studyInstanceUID: study.studyInstanceUID, detail: { instanceCount: study.instanceCount, route: study.route } });
+        this.logger.info({ id: 'completion.study.complete', msg: 'study complete; process job queued', study: study.studyInstanceUID, instances: study.instanceCount });
+      }
+      return done.length;
+    } catch (err) {
+      this.logger.error({ id: 'completion.sweep.failed', msg: 'completion sweep failed; retrying next tick', err });
+      return 0;
+    }
+  }
+}
