@@ -1,0 +1,73 @@
+/**
+ * BINARY segmentation frames as one bit stream (PS3.5 §8.1.1 and §8.2): pixel i of the stream is
+ * bit (i mod 8) of byte ⌊i/8⌋, least significant bit first, and frames follow each other with no
+ * padding between them. When Rows × Columns is not a multiple of 8 (101 × 122 = 12322 bits), a
+ * frame therefore starts in the middle of a byte; only the end of the whole stream is padded.
+ */
+
+/** One frame to pack: the voxels of slice `z` equal to `labelId`. */
+export interface PackedFrame {
+  labelId: number;
+  z: number;
+}
+
+/** Bytes needed for `frames` frames of `pixelsPerFrame` one-bit pixels, before the even-length pad. */
+export const packedLength = (frames: number, pixelsPerFrame: number): number => Math.ceil((frames * pixelsPerFrame) / 8);
+
+/**
+ * Packs the given slices of a label map, one frame after the other. `labels` holds `plane` voxels
+ * per slice, slice after slice; the pixel order within a frame is the slice's (column fastest).
+ */
+export function packFrames(labels: Uint8Array, plane: number, frames: readonly PackedFrame[]): Uint8Array {
+  const out = new Uint8Array(packedLength(frames.length, plane));
+  const whole = plane & ~7;
+  let bit = 0;
+  for (const { labelId: id, z } of frames) {
+    const base = z * plane;
+    // Eight pixels make one byte's worth of bits, which lands `shift` bits into the output byte
+    // and spills into the next one when the frame did not start on a byte boundary.
+    const shift = bit & 7;
+    let at = bit >>> 3;
+    let i = 0;
+    for (; i < whole; i += 8, at++) {
+      const p = base + i;
+      const v =
+        (labels[p] === id ? 1 : 0) | (labels[p + 1] === id ? 2 : 0) | (labels[p + 2] === id ? 4 : 0) | (labels[p + 3] === id ? 8 : 0) |
+        (labels[p + 4] === id ? 16 : 0) | (labels[p + 5] === id ? 32 : 0) | (labels[p + 6] === id ? 64 : 0) | (labels[p + 7] === id ? 128 : 0);
+      if (v === 0) continue;
+      out[at] |= (v << shift) & 0xff;
+      if (shift !== 0) out[at + 1] |= v >>> (8 - shift);
+    }
+    for (; i < plane; i++) {
+      if (labels[base + i] === id) {
+        const b = bit + i;
+        out[b >>> 3] |= 1 << (b & 7);
+      }
+    }
+    bit += plane;
+  }
+  return out;
+}
+
+/**
+ * Unpacks frame `frameIndex` (0-based) of a packed stream into `target` from `offset`: a set bit
+ * writes `value`, a clear bit leaves the target as it is (so several frames can be merged).
+ * Returns the number of set bits.
+ */
+export function unpackFrame(packed: Uint8Array, frameIndex: number, plane: number, target: Uint8Array, offset: number, value = 1): number {
+  const start = frameIndex * plane;
+  const end = start + plane;
+  let set = 0;
+  for (let at = start >>> 3, last = (end - 1) >>> 3; at <= last; at++) {
+    const v = packed[at];
+    if (v === 0) continue;
+    for (let k = 0; k < 8; k++) {
+      const b = at * 8 + k;
+      if ((v >>> k) & 1 && b >= start && b < end) {
+        target[offset + b - start] = value;
+        set++;
+      }
+    }
+  }
+  return set;
+}

@@ -1,0 +1,16 @@
+/**
+ * The DICOM Segmentation writer and reader: a label map on the CT grid to a BINARY SEG that
+ * references the de-identified source, the way back to masks, and the UID remapping the exporter
+ * uses to re-identify it. Pure computation, no I/O.
+ */
+export { SegError, isSegError, type SegErrorCode } from './errors.js';
+export type {
+  AlgorithmIdentification, CodedConcept, Equipment, PatientStudyValues, SegmentDescription, SegmentationInput,
+  SegmentationSource, WrittenSegment, WrittenSegmentation,
+} from './types.js';
+export { writeSegmentation } from './write.js';
+export { readSegmentation, frameMask, segmentMasks, type Segmentation, type SegmentInfo, type SegmentationFrame, type ReferencedSeries } from './read.js';
+export { remapReferences, remapDataset, type RemapResult } from './remap.js';
+export { srgbToDicomLab, dicomLabToSrgb } from './cielab.js';
+export { packFrames, unpackFrame, packedLength, type PackedFrame } from './bits.js';
+export { SEGMENTATION_STORAGE } from './tags.js';
