@@ -24,3 +24,5 @@ export type { JobQueue, Job, JobStatus, EnqueueOptions, JobQueueOptions, FailOut
 export { ROLES, TOKEN_PREFIX, type TokenStore, type Role, type CreateTokenOptions, type CreatedToken, type TokenIdentity, type TokenInfo } from './tokens.js';
 export { GENESIS_HASH, type AuditLog, type AuditEvent, type AuditEventInput, type AuditListOptions, type AuditVerifyResult } from './audit.js';
 export type { SweepOptions, SweepReport } from './sweep.js';
+export type { Results, ResultInfo } from './results.js';
+export { REVIEW_STATUSES, type Reviews, type Review, type ReviewInput, type ReviewStatus, type Decision, type DecideResult } from './reviews.js';

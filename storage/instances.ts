@@ -29,8 +29,11 @@ export interface StoreInstanceInput {
   transferSyntaxUID: string;
   /** The de-identified Part 10 file. */
   bytes: Uint8Array;
-  /** The linkage record (original identity and UIDs), sealed into the vault; never stored in clear. */
-  linkage: unknown;
+  /**
+   * The linkage record (original identity and UIDs), sealed into the vault; never stored in clear.
+   * Absent for instances Limen derived itself (a SEG): they link to nobody but through their source.
+   */
+  linkage?: unknown;
   /** Route name. */
   route: string;
   /** The route's stable time, kept on the study for completion. */
@@ -214,7 +217,7 @@ export class Instances {
       attributes: JSON.stringify(input.instanceAttributes ?? {}),
       received_at: receivedAt,
     });
-    await sealRecord(trx, key, input.sopInstanceUID, input.linkage, new Date(t));
+    if (input.linkage !== undefined) await sealRecord(trx, key, input.sopInstanceUID, input.linkage, new Date(t));
     await trx('series').where({ series_instance_uid: input.seriesInstanceUID }).increment('instance_count', 1);
 
     const instanceCount = num(study.instance_count);
@@ -289,7 +292,7 @@ function validate(input: StoreInstanceInput): void {
     if (v !== undefined && !Number.isSafeInteger(v)) throw new StorageError('invalid-input', `${field} must be an integer`, { path: field });
   }
   if (input.receivedAt !== undefined && Number.isNaN(input.receivedAt.getTime())) throw new StorageError('invalid-input', 'receivedAt is not a valid time', { path: 'receivedAt' });
-  if (JSON.stringify(input.linkage) === undefined) throw new StorageError('invalid-input', 'the linkage record must be JSON', { path: 'linkage' });
+  if (input.linkage !== undefined && JSON.stringify(input.linkage) === undefined) throw new StorageError('invalid-input', 'the linkage record must be JSON', { path: 'linkage' });
 }
 
 function toInfo(row: Record<string, unknown>): InstanceInfo {

@@ -4,6 +4,8 @@
  * process (tests) are independent.
  */
 import { join } from 'node:path';
+import { Results } from './results.js';
+import { Reviews } from './reviews.js';
 import { AuditLog } from './audit.js';
 import { BlobStore } from './blobs.js';
 import { connectDatabase, migrateToLatest, type Dialect } from './db/index.js';
@@ -55,6 +57,10 @@ export interface Storage {
   createToken(options: CreateTokenOptions): Promise<CreatedToken>;
   verifyToken(token: string): Promise<TokenIdentity | null>;
   readonly audit: AuditLog;
+  /** The pipeline's result files (GLB, STL, report), encrypted with the study key. */
+  readonly results: Results;
+  /** The review gate: one review per processed study. */
+  readonly reviews: Reviews;
   /** Resolves when the database answers (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +99,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       createToken: (o) => tokens.create(o),
       verifyToken: (t) => tokens.verify(t),
       audit: new AuditLog(db, now),
+      results: new Results(db, keys, blobs, now),
+      reviews: new Reviews(db, now),
       ping: async () => {
         await db.knex.raw('SELECT 1');
       },

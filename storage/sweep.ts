@@ -7,7 +7,10 @@ import type { BlobStore } from './blobs.js';
 import type { Database } from './db/index.js';
 
 /** Columns that reference blob paths, with the study they belong to. Add new blob owners here. */
-const BLOB_REFERENCES = [{ table: 'instances', column: 'blob_path', studyColumn: 'study_instance_uid' }] as const;
+const BLOB_REFERENCES = [
+  { table: 'instances', column: 'blob_path', studyColumn: 'study_instance_uid' },
+  { table: 'results', column: 'blob_path', studyColumn: 'study_instance_uid' },
+] as const;
 
 export const DEFAULT_SWEEP_GRACE_SECONDS = 3600;
 
