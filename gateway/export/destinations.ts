@@ -1,0 +1,114 @@
+/**
+ * Where approved results go. Both kinds share one contract and differ in how they send, as
+ * MONAI Deploy's export services share a base (`ExportServiceBase`).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dicom } from '../../anonymizer/index.js';
+import type { DestinationConfig, DicomwebDestinationConfig, DimseDestinationConfig } from '../../config/index.js';
+import { storeInstances } from '../dimse/index.js';
+
+/** One outgoing instance: a Part 10 file in Explicit VR Little Endian. */
+export interface OutgoingInstance {
+  bytes: Uint8Array;
+  sopClassUID: string;
+  sopInstanceUID: string;
+}
+
+export interface Destination {
+  readonly name: string;
+  /** Resolves when the destination confirmed it stored the instance; throws with the reason otherwise. */
+  send(instance: OutgoingInstance): Promise<void>;
+}
+
+/** A DIMSE C-STORE SCU to an AE title, host and port; the SEG Storage context is negotiated. */
+export class DimseDestination implements Destination {
+  constructor(
+    readonly name: string,
+    private readonly config: DimseDestinationConfig,
+    private readonly callingAETitle: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(instance: OutgoingInstance): Promise<void> {
+    const parsed = dicom.readPart10(instance.bytes);
+    const outcome = await storeInstances({
+      host: this.config.host,
+      port: this.config.port,
+      callingAETitle: this.config.callingAETitle ?? this.callingAETitle,
+      calledAETitle: this.config.aeTitle,
+      timeoutMs: this.timeoutMs,
+      instances: [{ sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: parsed.transferSyntax.uid, bytes: dicom.writeDataset(parsed.dataset) }],
+    });
+    if (outcome.association !== 'released') {
+      throw new Error(`${this.name}: association ${outcome.association}${outcome.error ? `: ${outcome.error}` : ''}${outcome.rejection ? `: ${JSON.stringify(outcome.rejection)}` : ''}`);
+    }
+    const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string } | undefined;
+    if (!result || result.status !== 0) {
+      throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? `0x${result.status.toString(16).padStart(4, '0')}` : 'none'}${result?.errorComment ? ` (${result.errorComment})` : ''}${result?.error ? `: ${result.error}` : ''}`);
+    }
+  }
+}
+
+/** STOW-RS with fetch and a multipart/related body, with bearer or basic auth read from files. */
+export class DicomwebDestination implements Destination {
+  constructor(
+    readonly name: string,
+    private readonly config: DicomwebDestinationConfig,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(instance: OutgoingInstance): Promise<void> {
+    const boundary = `limen-${randomBytes(12).toString('hex')}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(head);
+        controller.enqueue(instance.bytes);
+        controller.enqueue(tail);
+        controller.close();
+      },
+    });
+    const headers: Record<string, string> = {
+      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      accept: 'application/dicom+json',
+      ...(await this.authorization()),
+    };
+    const url = `${this.config.url.replace(/\/+$/, '')}/studies`;
+    const response = await fetch(url, { method: 'POST', headers, body, duplex: 'half', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
+    const text = await response.text();
+    if (response.status !== 200) {
+      throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text)}`);
+    }
+  }
+
+  private async authorization(): Promise<Record<string, string>> {
+    const auth = this.config.auth;
+    if (!auth) return {};
+    if ('bearerTokenFile' in auth) return { authorization: `Bearer ${(await readFile(auth.bearerTokenFile, 'utf8')).trim()}` };
+    const password = (await readFile(auth.basic.passwordFile, 'utf8')).trim();
+    return { authorization: `Basic ${Buffer.from(`${auth.basic.user}:${password}`).toString('base64')}` };
+  }
+}
+
+/** FailureReason (0008,1197) codes from a STOW-RS response body, when there are any. */
+function failureReason(body: string): string {
+  try {
+    const json = JSON.parse(body) as Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
+    const failed = json['00081198']?.Value ?? [];
+    const reasons = failed.map((item) => item['00081197']?.Value?.[0]).filter((v) => v !== undefined);
+    return reasons.length ? ` (FailureReason ${reasons.map((r) => `0x${Number(r).toString(16)}`).join(', ')})` : '';
+  } catch {
+    return body ? `: ${body.slice(0, 200)}` : '';
+  }
+}
+
+/** The configured destinations, by name. */
+export function createDestinations(destinations: Record<string, DestinationConfig>, callingAETitle: string, timeoutSeconds: number): Map<string, Destination> {
+  const out = new Map<string, Destination>();
+  for (const [name, d] of Object.entries(destinations)) {
+    out.set(name, d.kind === 'dimse' ? new DimseDestination(name, d, callingAETitle, timeoutSeconds * 1000) : new DicomwebDestination(name, d, timeoutSeconds * 1000));
+  }
+  return out;
+}

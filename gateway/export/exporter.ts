@@ -1,0 +1,66 @@
+/**
+ * The egress: works `export` jobs. For an approved review only, it opens the vault, builds the
+ * re-identified SEG in memory, sends it to one destination, and records "exported". Nothing
+ * re-identified is ever written; a failed send is retried on the configured schedule, and the
+ * final failure stays visible on the job.
+ */
+import { randomUUID } from 'node:crypto';
+import type { LinkageRecord } from '../../anonymizer/index.js';
+import type { LimenConfig } from '../../config/index.js';
+import type { Storage } from '../../storage/index.js';
+import { JobWorker, PermanentJobError, type JobContext } from '../../pipeline/worker/job-worker.js';
+import type { Logger } from '../log/index.js';
+import { EXPORT_JOB } from '../review/gate.js';
+import type { Destination } from './destinations.js';
+import { reidentifySegmentation } from './reidentify.js';
+
+/** A fresh UID under 2.25 from a random UUID (PS3.5 §B.2). */
+export function randomUID(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString(10)}`;
+}
+
+export interface ExporterDeps {
+  storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs' | 'setStudyStatus'>;
+  destinations: ReadonlyMap<string, Destination>;
+  config: Pick<LimenConfig, 'export'>;
+  logger: Logger;
+}
+
+export function createExportWorker(deps: ExporterDeps): JobWorker {
+  return new JobWorker(deps.storage.jobs, (ctx) => exportOne(deps, ctx), {
+    type: EXPORT_JOB,
+    workerId: `exporter-${randomUUID()}`,
+    leaseSeconds: Math.max(60, deps.config.export.timeoutSeconds * 2),
+    retryDelaysSeconds: deps.config.export.retryDelaysSeconds,
+    onError: (job, err, outcome) =>
+      deps.logger.warn({ id: 'export.failed', msg: `export attempt failed (${outcome})`, study: job.studyInstanceUID, destination: (job.payload as { destination?: string }).destination, attempt: job.attempts, err }),
+  });
+}
+
+async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> {
+  const { storage } = deps;
+  const study = ctx.job.studyInstanceUID;
+  const destinationName = (ctx.job.payload as { destination?: string }).destination ?? '';
+  if (!study) throw new PermanentJobError('an export job needs a study');
+  const destination = deps.destinations.get(destinationName);
+  if (!destination) throw new PermanentJobError(`destination "${destinationName}" is not configured`);
+  const review = await storage.reviews.get(study);
+  // The gate, checked again at the moment of sending: only an approved result leaves.
+  if (review?.status !== 'approved') throw new PermanentJobError(`the result is ${review?.status ?? 'not reviewed'}, not approved: nothing is sent`);
+
+  await ctx.progress('re-identify', 10);
+  const seg = await storage.getInstanceBlob(review.segSOPInstanceUID);
+  if (!seg) throw new PermanentJobError('the approved SEG is no longer stored');
+  const records = (await storage.vault.open(study)).map((r) => r.record as LinkageRecord).filter((r) => r && r.version === 1 && Array.isArray(r.uids));
+  const outgoing = reidentifySegmentation(seg.bytes, records, randomUID);
+
+  await ctx.progress('send', 50);
+  await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
+  outgoing.bytes.fill(0); // the identified copy lives only while it is sent
+
+  await storage.audit.append({ type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, attempt: ctx.job.attempts } });
+  const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
+  if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved' });
+  deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name });
+  return { destination: destination.name };
+}

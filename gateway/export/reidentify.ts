@@ -1,0 +1,107 @@
+/**
+ * Re-identification at egress: the approved SEG, built on pseudonymous data, is put back on the
+ * right patient for the hospital PACS. Pure: the linkage records come in (from the vault), the
+ * outgoing bytes go out, and nothing is written anywhere. The bytes live only while they are sent.
+ */
+import { dicom, fromBase64, type LinkageRecord } from '../../anonymizer/index.js';
+import { remapDataset } from '../../pipeline/seg/index.js';
+
+const { T, find, readPart10, stringOf, textElement, writePart10 } = dicom;
+type Element = dicom.Element;
+
+/** Patient and study attributes restored from the linkage record (PS3.3 C.7.1.1, C.7.2.1). */
+const RESTORED: ReadonlyArray<readonly [number, string]> = [
+  [T.PatientName, 'PatientName'],
+  [T.PatientID, 'PatientID'],
+  [T.IssuerOfPatientID, 'IssuerOfPatientID'],
+  [T.PatientBirthDate, 'PatientBirthDate'],
+  [T.PatientSex, 'PatientSex'],
+  [T.AccessionNumber, 'AccessionNumber'],
+  [T.StudyID, 'StudyID'],
+  [T.StudyDate, 'StudyDate'],
+  [T.StudyTime, 'StudyTime'],
+  [T.ReferringPhysicianName, 'ReferringPhysicianName'],
+];
+
+export interface ReidentifyResult {
+  bytes: Uint8Array;
+  sopInstanceUID: string;
+  seriesInstanceUID: string;
+  studyInstanceUID: string;
+  /** Pseudonymous UIDs found in the SEG that no linkage record maps: a reason to refuse sending. */
+  unmapped: string[];
+}
+
+export class ReidentifyError extends Error {
+  override readonly name = 'ReidentifyError';
+}
+
+/**
+ * Builds the outgoing SEG: original patient module, original study, source series, instance and
+ * frame-of-reference UIDs everywhere they are referenced, and new Series and SOP Instance UIDs of
+ * its own (so the delivered object shares no identifier with Limen's pseudonymous copy).
+ */
+export function reidentifySegmentation(seg: Uint8Array, records: readonly LinkageRecord[], newUID: () => string): ReidentifyResult {
+  if (records.length === 0) throw new ReidentifyError('the vault holds no linkage record for this study');
+  const reverse = new Map<string, string>();
+  for (const r of records) for (const [original, replacement] of r.uids) reverse.set(replacement, original);
+
+  const parsed = readPart10(seg);
+  // Limen's own UIDs in the SEG (its series, instance, dimension organization) get fresh ones.
+  const own = [T.SeriesInstanceUID, T.SOPInstanceUID, DIMENSION_ORGANIZATION_UID].map((t) => stringOf(findDeep(parsed.dataset, t))).filter((u): u is string => !!u);
+  const mapped = remapDataset(parsed.dataset, new Map([...reverse, ...own.map((u) => [u, newUID()] as [string, string])]));
+  if (mapped.unmapped.length) {
+    throw new ReidentifyError(`${mapped.unmapped.length} referenced UID(s) have no original in the vault; refusing to send a half re-identified SEG`);
+  }
+
+  // The patient is the one of the source instances: all records of a study carry the same module.
+  const patient = records[0].patient;
+  const charset = records[0].specificCharacterSet;
+  const restoredTags = new Set(RESTORED.map(([t]) => t));
+  const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet);
+  for (const [t, keyword] of RESTORED) {
+    const v = patient[keyword];
+    // Type 2 attributes stay present, empty when the source had no value.
+    if (v) out.push({ tag: t, vr: v.vr as dicom.VR, value: fromBase64(v.base64) });
+    else if (t !== T.IssuerOfPatientID) out.push(textElement(t, vrOf(t), ''));
+  }
+  // The restored values are in the source's character set; Limen's own text is ASCII, valid in any of them.
+  if (charset) out.push(textElement(T.SpecificCharacterSet, 'CS', charset));
+
+  const sopInstanceUID = stringOf(find(out, T.SOPInstanceUID))!;
+  const bytes = writePart10(
+    {
+      mediaStorageSOPClassUID: stringOf(find(out, T.SOPClassUID))!,
+      mediaStorageSOPInstanceUID: sopInstanceUID,
+      transferSyntaxUID: dicom.EXPLICIT_VR_LITTLE_ENDIAN,
+      implementationClassUID: stringOf(find(parsed.meta ?? [], T.ImplementationClassUID)) ?? '2.25.0',
+      implementationVersionName: stringOf(find(parsed.meta ?? [], T.ImplementationVersionName)) ?? 'LIMEN',
+    },
+    out,
+  );
+  return {
+    bytes,
+    sopInstanceUID,
+    seriesInstanceUID: stringOf(find(out, T.SeriesInstanceUID))!,
+    studyInstanceUID: stringOf(find(out, T.StudyInstanceUID))!,
+    unmapped: mapped.unmapped,
+  };
+}
+
+const DIMENSION_ORGANIZATION_UID = 0x00209164;
+
+/** The first element with this tag at any depth (the dimension organization sits in a sequence). */
+function findDeep(ds: Element[], t: number): Element | undefined {
+  for (const e of ds) {
+    if (e.tag === t) return e;
+    for (const item of e.items ?? []) {
+      const hit = findDeep(item, t);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+function vrOf(t: number): dicom.VR {
+  return (dicom.lookup(t)?.vr ?? 'LO') as dicom.VR;
+}

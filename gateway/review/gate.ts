@@ -1,0 +1,60 @@
+/**
+ * The gate: nothing leaves before a reviewer approves, and a rejected result never leaves.
+ * Deciding records who, when, the comment and exactly what was approved (the SEG's SOP Instance
+ * UID and the GLB's SHA-256) in the database and the audit trail, then queues one export per
+ * destination of the study's route.
+ */
+import type { LimenConfig } from '../../config/index.js';
+import type { Decision, Review, Storage } from '../../storage/index.js';
+
+export const EXPORT_JOB = 'export';
+
+export interface DecisionInput {
+  decision: Decision;
+  /** The reviewer's account (token user or id): pseudonymous, never a patient's data. */
+  by: string;
+  comment: string | null;
+  /** What the reviewer saw, so a decision about a superseded result is refused. */
+  expected?: { segSOPInstanceUID?: string; glbSha256?: string };
+}
+
+export type DecisionOutcome =
+  | { ok: true; review: Review; exports: string[] }
+  | { ok: false; status: 400 | 404 | 409; code: string; message: string; review?: Review };
+
+export class ReviewGate {
+  constructor(
+    private readonly storage: Pick<Storage, 'reviews' | 'audit' | 'jobs' | 'getStudy' | 'setStudyStatus'>,
+    private readonly config: Pick<LimenConfig, 'routes' | 'export'>,
+  ) {}
+
+  async decide(studyInstanceUID: string, input: DecisionInput): Promise<DecisionOutcome> {
+    if (input.decision === 'reject' && !input.comment?.trim()) {
+      return { ok: false, status: 400, code: 'comment-required', message: 'a rejection needs a comment saying why' };
+    }
+    const r = await this.storage.reviews.decide(studyInstanceUID, input.decision, input.by, input.comment?.trim() || null, input.expected);
+    if (!r.ok) {
+      if (r.reason === 'not-found') return { ok: false, status: 404, code: 'not-found', message: 'no review for this study' };
+      if (r.reason === 'stale') return { ok: false, status: 409, code: 'stale', message: 'the result was replaced since it was shown; reload and review again', review: r.review };
+      return { ok: false, status: 409, code: 'already-decided', message: `already ${r.review?.status}`, review: r.review };
+    }
+    const review = r.review;
+    await this.storage.audit.append({
+      type: input.decision === 'approve' ? 'review.approved' : 'review.rejected',
+      actor: input.by,
+      studyInstanceUID,
+      detail: { segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, comment: review.comment, decidedAt: review.decidedAt?.toISOString() },
+    });
+    if (input.decision === 'reject') {
+      await this.storage.setStudyStatus(studyInstanceUID, 'rejected');
+      return { ok: true, review, exports: [] };
+    }
+    await this.storage.setStudyStatus(studyInstanceUID, 'approved');
+    const study = await this.storage.getStudy(studyInstanceUID);
+    const destinations = (study && this.config.routes[study.route]?.destinations) || [];
+    for (const destination of destinations) {
+      await this.storage.jobs.enqueue(EXPORT_JOB, studyInstanceUID, { destination }, { maxAttempts: this.config.export.retryDelaysSeconds.length + 1 });
+    }
+    return { ok: true, review, exports: [...destinations] };
+  }
+}
