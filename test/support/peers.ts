@@ -15,6 +15,7 @@ export const PEERS = {
   'orthanc-dicomweb': '/usr/share/orthanc/plugins/libOrthancDicomWeb.so',
   chromium: '/usr/bin/chromium',
   'python3-vtk9': '/usr/lib/python3/dist-packages/vtkmodules/__init__.py',
+  'libgdcm-tools': '/usr/bin/gdcmconv',
 } as const;
 
 export type PeerName = keyof typeof PEERS;
