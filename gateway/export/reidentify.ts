@@ -48,10 +48,14 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
 
   const parsed = readPart10(seg);
   // Limen's own UIDs in the SEG (its series, instance, dimension organization) get fresh ones.
-  const own = [T.SeriesInstanceUID, T.SOPInstanceUID, DIMENSION_ORGANIZATION_UID].map((t) => stringOf(findDeep(parsed.dataset, t))).filter((u): u is string => !!u);
+  const own = [
+    stringOf(find(parsed.dataset, T.SeriesInstanceUID)),
+    stringOf(find(parsed.dataset, T.SOPInstanceUID)),
+    stringOf(findDeep(parsed.dataset, DIMENSION_ORGANIZATION_UID)),
+  ].filter((u): u is string => !!u);
   const mapped = remapDataset(parsed.dataset, new Map([...reverse, ...own.map((u) => [u, newUID()] as [string, string])]));
   if (mapped.unmapped.length) {
-    throw new ReidentifyError(`${mapped.unmapped.length} referenced UID(s) have no original in the vault; refusing to send a half re-identified SEG`);
+    throw new ReidentifyError(`${mapped.unmapped.length} referenced UID(s) have no original in the vault (${mapped.unmapped.slice(0, 3).join(", ")}); refusing to send a half re-identified SEG`);
   }
 
   // The patient is the one of the source instances: all records of a study carry the same module.
