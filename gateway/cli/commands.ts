@@ -3,12 +3,14 @@ import { auditCommand } from './audit.js';
 import type { Command } from './command.js';
 import { configCommand } from './config-check.js';
 import { deidentifyCommand } from './deidentify.js';
+import { segmentCommand } from './segment.js';
 import { startCommand } from './start.js';
 import { tokenCommand } from './token.js';
 
 export const commands: Record<string, Command> = {
   start: startCommand,
   deidentify: deidentifyCommand,
+  segment: segmentCommand,
   config: configCommand,
   token: tokenCommand,
   audit: auditCommand,

@@ -6,7 +6,12 @@
 import type { LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
-import { HttpService, createHttpApp, type StudySummary as HttpStudySummary } from '../http/index.js';
+import { HttpService, createHttpApp, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
+import { createDestinations } from '../export/destinations.js';
+import { createExportWorker, randomUID } from '../export/exporter.js';
+import { createProcessWorker } from '../../pipeline/process/process-worker.js';
+import { ReviewGate } from '../review/gate.js';
+import { reviewRoutes } from '../review/routes.js';
 import { EdgeIngest, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
@@ -65,15 +70,16 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       onEvent: (event) => void auditAssociation(storage, event, logger),
     },
   );
+  const tokenVerifier: TokenVerifier = {
+    verifyToken: async (t) => {
+      const id = await storage.verifyToken(t);
+      return id && { id: id.id, role: id.role, user: id.user ?? undefined };
+    },
+  };
   const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }));
   const app = createHttpApp({
     ingest,
-    tokens: {
-      verifyToken: async (t) => {
-        const id = await storage.verifyToken(t);
-        return id && { id: id.id, role: id.role, user: id.user ?? undefined };
-      },
-    },
+    tokens: tokenVerifier,
     studies: {
       listStudies: async (page) => (await storage.listStudies(page)).studies.map(studyView),
       getStudy: async (uid) => {
@@ -91,9 +97,24 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     routeForToken: () => 'default',
     options: { maxInstanceBytes: config.http.maxInstanceBytes },
   });
+  const gate = new ReviewGate(storage, config);
+  app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier }));
+  const exporter = createExportWorker({
+    storage,
+    destinations: createDestinations(config.destinations, config.dimse.aeTitle, config.export.timeoutSeconds),
+    config,
+    logger: logger.child({ service: 'export' }),
+  });
+  const processor = createProcessWorker({
+    storage,
+    config,
+    newUID: randomUID,
+    workerId: `processor-${process.pid}`,
+    log: (e) => logger.info({ ...e, service: 'pipeline' }),
+  });
   const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger });
 
-  const services: Service[] = [completion, dimse, http];
+  const services: Service[] = [completion, processor, exporter, dimse, http];
   const started: Service[] = [];
   try {
     for (const s of services) {
@@ -116,7 +137,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     stop: () =>
       (stopping ??= (async () => {
         // Receivers first, so nothing new arrives while the rest finishes.
-        for (const s of [http, dimse, completion]) {
+        for (const s of [http, dimse, exporter, processor, completion]) {
           await s.stop().catch((err: Error) => logger.error({ id: 'gateway.stop.failed', msg: `stopping ${s.name} failed`, err }));
         }
         await storage.close();

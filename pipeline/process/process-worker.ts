@@ -1,0 +1,122 @@
+/**
+ * The `process` job: a complete study becomes a SEG (stored beside its CT, as its own series),
+ * a GLB, one STL per segment and a report, all encrypted with the study key; then a review task
+ * is created and the study awaits review. Every step is audited; bad input fails the study with
+ * a reason an admin can read, and nothing partial is offered for review.
+ */
+import type { LimenConfig } from '../../config/index.js';
+import { PROCESS_JOB, type Storage } from '../../storage/index.js';
+import { JobWorker, PermanentJobError, type JobContext } from '../worker/job-worker.js';
+import { modelDir } from '../models/registry.js';
+import { PipelineError } from './errors.js';
+import { runPipeline, type PipelineStage } from './run-pipeline.js';
+
+export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+const DEFAULT_MODEL = 'default';
+
+export interface ProcessWorkerDeps {
+  storage: Storage;
+  config: Pick<LimenConfig, 'routes' | 'models'>;
+  newUID: () => string;
+  workerId: string;
+  log?: (event: { id: string; msg: string; [k: string]: unknown }) => void;
+}
+
+export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
+  return new JobWorker(deps.storage.jobs, (ctx) => processStudy(deps, ctx), {
+    type: PROCESS_JOB,
+    workerId: deps.workerId,
+    leaseSeconds: 120,
+    onError: (job, err, outcome) => {
+      const message = err instanceof Error ? err.message : String(err);
+      deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, study: job.studyInstanceUID, reason: message });
+      if (outcome === 'dead' && job.studyInstanceUID) {
+        void (async () => {
+          await deps.storage.setStudyStatus(job.studyInstanceUID!, 'failed');
+          await deps.storage.audit.append({ type: 'processing.failed', actor: PROCESS_JOB, studyInstanceUID: job.studyInstanceUID!, detail: { reason: message, code: err instanceof PipelineError ? err.code : 'error', attempts: job.attempts } });
+        })().catch(() => {});
+      }
+    },
+  });
+}
+
+async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<unknown> {
+  const { storage } = deps;
+  const study = ctx.job.studyInstanceUID;
+  if (!study) throw new PermanentJobError('a process job needs a study');
+  const detail = await storage.getStudy(study);
+  if (!detail) throw new PermanentJobError('the study is gone (erased or expired)');
+  const route = deps.config.routes[detail.route];
+  const modelId = (ctx.job.payload as { model?: string } | null)?.model ?? route?.model ?? DEFAULT_MODEL;
+
+  await storage.setStudyStatus(study, 'processing');
+  await storage.audit.append({ type: 'processing.started', actor: PROCESS_JOB, studyInstanceUID: study, detail: { model: modelId, attempt: ctx.job.attempts } });
+
+  const infos = (await storage.listInstances(study)).filter((i) => i.sopClassUID !== SEGMENTATION_STORAGE);
+  const instances: { bytes: Uint8Array }[] = [];
+  for (const info of infos) {
+    const blob = await storage.getInstanceBlob(info.sopInstanceUID);
+    if (blob) instances.push({ bytes: blob.bytes });
+  }
+  let last = 0;
+  const onProgress = (stage: PipelineStage, percent: number) => {
+    const now = Date.now();
+    if (now - last < 1000 && percent < 100) return;
+    last = now;
+    void ctx.progress(stage, percent).catch(() => {});
+  };
+  let out;
+  try {
+    out = await runPipeline({ instances, modelDir: modelDir(deps.config.models.dir, modelId), newUID: deps.newUID, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
+  } catch (err) {
+    // The same input fails the same way again: no retries for the study's own problems.
+    if (err instanceof PipelineError) throw new PermanentJobError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+
+  await ctx.progress('store', 95);
+  const seg = out.report.seg;
+  await storage.storeInstance({
+    studyInstanceUID: study,
+    seriesInstanceUID: seg.seriesInstanceUID,
+    sopInstanceUID: seg.sopInstanceUID,
+    sopClassUID: SEGMENTATION_STORAGE,
+    transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    bytes: out.seg,
+    route: detail.route,
+    stableSeconds: detail.stableSeconds,
+    retentionDays: detail.retentionDays,
+    modality: 'SEG',
+    seriesNumber: 9901,
+    instanceNumber: 1,
+    seriesAttributes: { SeriesDescription: `AI segmentation (${out.report.model.id} ${out.report.model.version})` },
+    instanceAttributes: { NumberOfFrames: seg.frames },
+  });
+  const glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);
+  for (const stl of out.stls) await storage.results.put(study, stl.name, 'model/stl', stl.bytes);
+  await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
+
+  await storage.reviews.create({
+    studyInstanceUID: study,
+    summary: {
+      model: out.report.model,
+      segments: out.report.segments.map((s) => ({ number: s.number, label: s.label, volumeMl: round(s.meshVolumeMl), color: s.color })),
+      seg: { seriesInstanceUID: seg.seriesInstanceUID },
+      stl: out.stls.map((s) => ({ name: s.name, label: s.label, url: `/api/v1/results/${study}/${s.name}` })),
+    },
+    segSOPInstanceUID: seg.sopInstanceUID,
+    glbSha256: glb.sha256,
+  });
+  await storage.setStudyStatus(study, 'awaiting_review');
+  await storage.audit.append({
+    type: 'processing.completed',
+    actor: PROCESS_JOB,
+    studyInstanceUID: study,
+    detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
+  });
+  deps.log?.({ id: 'process.done', msg: 'study processed; awaiting review', study, ms: out.report.timings.total });
+  return { seg: seg.sopInstanceUID, glbSha256: glb.sha256, timings: out.report.timings };
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;

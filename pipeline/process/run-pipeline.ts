@@ -1,0 +1,217 @@
+/**
+ * One study's way from CT instances to results: assemble the volume, segment it (ONNX in a worker
+ * thread), write the DICOM SEG, mesh every segment, write GLB and STL. No storage and no files:
+ * the job handler and `limen segment` put the outputs where they belong.
+ */
+import { dicom } from '../../anonymizer/index.js';
+import type { VolumeGeometry as MeshGeometry } from '../mesh/geometry.js';
+import { meshSegment } from '../mesh/index.js';
+import { readManifest } from '../models/registry.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { encodeGlb, encodeStl, encodeStlCombined, stlFileName, type ModelSegment } from '../models3d/index.js';
+import { writeSegmentation, type SegmentDescription } from '../seg/index.js';
+import { segmentInWorker } from '../segment/segment-in-worker.js';
+import { DEFAULT_SERIES_RULE, assembleVolume, selectSeries, type SeriesRule } from '../volume/index.js';
+import type { CtVolume } from '../volume/types.js';
+import { PipelineError } from './errors.js';
+import { IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/deidentify.js';
+
+export type PipelineStage = 'assemble' | 'segment' | 'seg' | 'mesh' | 'files';
+
+export interface PipelineInput {
+  /** De-identified instances of the study (any series; the rule picks one). */
+  instances: ReadonlyArray<{ bytes: Uint8Array }>;
+  /** The model's directory (`<models-dir>/<id>`). */
+  modelDir: string;
+  seriesRule?: Partial<SeriesRule>;
+  /** New UIDs for the SEG (series, instance, dimension organisation). */
+  newUID: () => string;
+  /** Decimation target per segment, as a ratio of the extracted triangles (default 0.1). */
+  decimationRatio?: number;
+  onProgress?: (stage: PipelineStage, percent: number) => void;
+}
+
+export interface PipelineSegmentReport {
+  number: number;
+  label: string;
+  /** Voxel count × voxel volume. */
+  volumeMl: number;
+  /** Enclosed volume of the final mesh. */
+  meshVolumeMl: number;
+  triangles: number;
+  color: [number, number, number];
+}
+
+export interface PipelineReport {
+  model: { id: string; name: string; version: string; sha256: string; cardUrl: string };
+  series: { seriesInstanceUID: string; slices: number; dims: [number, number, number]; spacing: [number, number, number] };
+  segments: PipelineSegmentReport[];
+  /** Milliseconds per stage, and in all. */
+  timings: Record<PipelineStage | 'total', number>;
+  peakRssMb: number;
+  seg: { seriesInstanceUID: string; sopInstanceUID: string; frames: number };
+}
+
+export interface PipelineOutput {
+  seg: Uint8Array;
+  glb: Uint8Array;
+  /** One binary STL per segment, millimetres, patient coordinates. */
+  stls: Array<{ name: string; label: string; bytes: Uint8Array }>;
+  /** Every segment in one binary STL. */
+  combinedStl: Uint8Array;
+  report: PipelineReport;
+  /** The de-identified source the SEG was made from, for callers that store it beside the CT. */
+  volume: Pick<CtVolume, 'studyInstanceUID' | 'seriesInstanceUID'>;
+}
+
+const SCT_ANATOMICAL_STRUCTURE = { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' };
+
+export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
+  const started = performance.now();
+  const timings = { assemble: 0, segment: 0, seg: 0, mesh: 0, files: 0, total: 0 };
+  let peakRss = process.memoryUsage().rss;
+  const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  const progress = (stage: PipelineStage, percent: number) => {
+    sampleRss();
+    input.onProgress?.(stage, percent);
+  };
+  const manifest = await readManifest(input.modelDir).catch((e: Error) => {
+    throw new PipelineError('model-unavailable', `the model in ${input.modelDir} cannot be used: ${e.message}`);
+  });
+
+  // 1. Assemble.
+  let t = performance.now();
+  progress('assemble', 0);
+  const selected = selectSeries([...input.instances], { ...DEFAULT_SERIES_RULE, ...input.seriesRule });
+  if (!selected.ok) throw new PipelineError(selected.error.code, selected.error.message);
+  const assembled = await assembleVolume(selected.series.instances, { onSlice: (n, total) => progress('assemble', Math.round((100 * n) / total)) });
+  if (!assembled.ok) throw new PipelineError(assembled.error.code, assembled.error.message);
+  const volume = assembled.volume;
+  timings.assemble = performance.now() - t;
+
+  // 2. Segment, off the event loop.
+  t = performance.now();
+  const result = await segmentInWorker(volume, input.modelDir, (percent) => progress('segment', percent));
+  timings.segment = performance.now() - t;
+  const present = result.segments.filter((s) => s.voxels > 0);
+  if (present.length === 0) throw new PipelineError('empty-segmentation', 'the model found none of its structures in this CT');
+
+  // 3. DICOM SEG on the CT's grid, referencing the de-identified source.
+  t = performance.now();
+  progress('seg', 0);
+  const labels = new Map(manifest.labels.map((l) => [l.id, l]));
+  const descriptions: SegmentDescription[] = present.map((s) => describe(labels.get(s.id)!));
+  const source = selected.series.instances[0] as { bytes: Uint8Array };
+  const written = writeSegmentation({
+    labelMap: result.labelMap,
+    source: volume,
+    patientStudy: dicom.readPart10(source.bytes).dataset,
+    segments: descriptions,
+    algorithm: {
+      name: manifest.algorithm.name,
+      version: manifest.algorithm.version,
+      family: { value: manifest.algorithm.family.code, scheme: manifest.algorithm.family.scheme, meaning: manifest.algorithm.family.meaning },
+      source: manifest.algorithm.source,
+    },
+    equipment: { manufacturer: 'Limen', modelName: manifest.name.slice(0, 64), deviceSerialNumber: manifest.onnx.sha256.slice(0, 16), softwareVersions: [IMPLEMENTATION_VERSION_NAME, manifest.algorithm.version] },
+    contentCreatorName: '',
+    contentLabel: 'LIMEN_AI',
+    contentDescription: `AI segmentation by ${manifest.name}`.slice(0, 64),
+    seriesNumber: 9901,
+    seriesDescription: `AI segmentation (${manifest.id} ${manifest.algorithm.version}), requires review`.slice(0, 64),
+    newUID: input.newUID,
+  });
+  timings.seg = performance.now() - t;
+
+  // 4. Mesh each segment at native resolution; a segment's surface includes the labels it contains.
+  t = performance.now();
+  const geometry = meshGeometry(volume);
+  const models: ModelSegment[] = [];
+  const reports: PipelineSegmentReport[] = [];
+  for (const [i, s] of present.entries()) {
+    const label = labels.get(s.id)!;
+    const inside = new Set([s.id, ...containedLabels(manifest, s.id)]);
+    const meshed = await meshSegment(result.labelMap.labels, geometry, (v) => inside.has(v), { decimation: { targetRatio: input.decimationRatio ?? 0.1 } });
+    const rgb = label.color.rgb ?? [200, 200, 200];
+    const writtenSegment = written.segments.find((w) => w.labelId === s.id)!;
+    models.push({
+      segmentNumber: writtenSegment.segmentNumber,
+      label: label.name,
+      color: [rgb[0] / 255, rgb[1] / 255, rgb[2] / 255],
+      category: concept(label.category),
+      type: concept(label.type),
+      anatomicRegion: label.anatomicRegion ? concept(label.anatomicRegion) : undefined,
+      mesh: meshed.mesh,
+      normals: meshed.normals,
+      volumeMl: meshed.volumeMl,
+    });
+    reports.push({ number: writtenSegment.segmentNumber, label: label.name, volumeMl: s.volumeMl, meshVolumeMl: meshed.volumeMl, triangles: meshed.mesh.indices.length / 3, color: rgb as [number, number, number] });
+    progress('mesh', Math.round((100 * (i + 1)) / present.length));
+  }
+  timings.mesh = performance.now() - t;
+
+  // 5. Files.
+  t = performance.now();
+  const glb = await encodeGlb(models, { modelId: manifest.id, modelVersion: manifest.algorithm.version, studyInstanceUID: volume.studyInstanceUID });
+  const stls = models.map((m) => ({ name: stlFileName(m.segmentNumber, m.label), label: m.label, bytes: encodeStl(m.mesh, `Limen ${m.label} (mm, patient LPS)`) }));
+  const combinedStl = encodeStlCombined(models.map((m) => m.mesh), 'Limen segmentation (mm, patient LPS)');
+  timings.files = performance.now() - t;
+  progress('files', 100);
+  timings.total = performance.now() - started;
+
+  return {
+    seg: written.bytes,
+    glb,
+    stls,
+    combinedStl,
+    volume,
+    report: {
+      model: { id: manifest.id, name: manifest.name, version: manifest.algorithm.version, sha256: manifest.onnx.sha256, cardUrl: `/api/v1/models/${manifest.id}/card` },
+      series: { seriesInstanceUID: volume.seriesInstanceUID, slices: volume.dims[2], dims: volume.dims, spacing: volume.spacing },
+      segments: reports,
+      timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) as PipelineReport['timings'],
+      peakRssMb: Math.round(sampleRss() / 2 ** 20),
+      seg: { seriesInstanceUID: written.seriesInstanceUID, sopInstanceUID: written.sopInstanceUID, frames: written.numberOfFrames },
+    },
+  };
+}
+
+type Label = ModelManifest['labels'][number];
+
+function describe(label: Label): SegmentDescription {
+  return {
+    labelId: label.id,
+    label: label.name,
+    description: label.description?.slice(0, 1024),
+    category: label.category ? { value: label.category.code, scheme: label.category.scheme, meaning: label.category.meaning } : SCT_ANATOMICAL_STRUCTURE,
+    type: { value: label.type.code, scheme: label.type.scheme, meaning: label.type.meaning },
+    anatomicRegion: label.anatomicRegion ? { value: label.anatomicRegion.code, scheme: label.anatomicRegion.scheme, meaning: label.anatomicRegion.meaning } : undefined,
+    rgb: label.color.rgb as [number, number, number] | undefined,
+    cieLab: label.color.cielab as [number, number, number] | undefined,
+  };
+}
+
+/** The labels a label's surface encloses (transitively), e.g. the body contains the bones. */
+function containedLabels(manifest: ModelManifest, id: number, seen = new Set<number>()): number[] {
+  const label = manifest.labels.find((l) => l.id === id);
+  for (const c of label?.contains ?? []) {
+    if (seen.has(c)) continue;
+    seen.add(c);
+    containedLabels(manifest, c, seen);
+  }
+  return [...seen];
+}
+
+function concept(c: { code: string; scheme: string; meaning: string }) {
+  return { codeValue: c.code, codingSchemeDesignator: c.scheme, codeMeaning: c.meaning };
+}
+
+function meshGeometry(v: CtVolume): MeshGeometry {
+  return {
+    dims: v.dims,
+    spacing: v.spacing,
+    imagePositionPatient: v.origin,
+    imageOrientationPatient: [...v.rowDirection, ...v.columnDirection] as [number, number, number, number, number, number],
+    sliceNormal: v.sliceDirection,
+  };
+}
