@@ -110,11 +110,13 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     config,
     newUID: randomUID,
     workerId: `processor-${process.pid}`,
+    idleMs: config.worker.pollIntervalMs,
     log: (e) => logger.info({ ...e, service: 'pipeline' }),
   });
   const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger });
 
-  const services: Service[] = [completion, processor, exporter, dimse, http];
+  // A process with the worker disabled only receives and serves; another process runs the jobs.
+  const services: Service[] = [completion, ...(config.worker.enabled ? [processor] : []), exporter, dimse, http];
   const started: Service[] = [];
   try {
     for (const s of services) {

@@ -20,6 +20,7 @@ export interface ProcessWorkerDeps {
   config: Pick<LimenConfig, 'routes' | 'models'>;
   newUID: () => string;
   workerId: string;
+  idleMs?: number;
   log?: (event: { id: string; msg: string; [k: string]: unknown }) => void;
 }
 
@@ -28,6 +29,7 @@ export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
     type: PROCESS_JOB,
     workerId: deps.workerId,
     leaseSeconds: 120,
+    idleMs: deps.idleMs,
     onError: (job, err, outcome) => {
       const message = err instanceof Error ? err.message : String(err);
       deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, study: job.studyInstanceUID, reason: message });
@@ -101,7 +103,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     studyInstanceUID: study,
     summary: {
       model: out.report.model,
-      segments: out.report.segments.map((s) => ({ number: s.number, label: s.label, volumeMl: round(s.meshVolumeMl), color: s.color })),
+      segments: out.report.segments.map((s) => ({ number: s.number, label: s.label, volumeMl: round(s.volumeMl), meshVolumeMl: round(s.meshVolumeMl), color: s.color })),
       seg: { seriesInstanceUID: seg.seriesInstanceUID },
       stl: out.stls.map((s) => ({ name: s.name, label: s.label, url: `/api/v1/results/${study}/${s.name}` })),
     },
