@@ -3,10 +3,10 @@
  * `seg.dcm`, `model.glb`, `model.stl` (every segment) and one STL per segment, and `report.json`
  * (timings per stage, segments with volumes, model id and version). Progress goes to stderr.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findModelDir } from '../../pipeline/process/model-dirs.js';
 import { runPipeline, type PipelineStage } from '../../pipeline/process/run-pipeline.js';
 import { PipelineError } from '../../pipeline/process/errors.js';
 import { randomUID } from '../export/exporter.js';
@@ -15,13 +15,6 @@ import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar, type Progress } from './progress.js';
 
 const USAGE = 'usage: limen segment <series-dir> --out <dir> [--model <id>] [--models-dir <dir>]\n';
-
-/** The models shipped with Limen, next to its package.json. */
-export function shippedModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'models');
-}
 
 export const segmentCommand: Command = {
   summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json',
@@ -38,10 +31,9 @@ export const segmentCommand: Command = {
       process.stderr.write(`limen segment: ${values.out ? 'no series directory' : '--out is required'}\n${USAGE}`);
       return 2;
     }
-    const modelsDir = values['models-dir'] ?? process.env.LIMEN_MODELS_DIR ?? shippedModelsDir();
-    const modelDir = join(modelsDir, values.model ?? 'default');
-    if (!existsSync(join(modelDir, 'manifest.json'))) {
-      process.stderr.write(`limen segment: no model "${values.model}" in ${modelsDir}\n`);
+    const modelDir = findModelDir(values.model ?? 'default', values['models-dir']);
+    if (!modelDir) {
+      process.stderr.write(`limen segment: no model "${values.model}"${values['models-dir'] ? ` in ${values['models-dir']}` : ''} or among the shipped models\n`);
       return 2;
     }
     const { files, missing } = listFiles(positionals);

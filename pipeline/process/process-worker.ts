@@ -7,7 +7,7 @@
 import type { LimenConfig } from '../../config/index.js';
 import { PROCESS_JOB, type Storage } from '../../storage/index.js';
 import { JobWorker, PermanentJobError, type JobContext } from '../worker/job-worker.js';
-import { modelDir } from '../models/registry.js';
+import { findModelDir } from './model-dirs.js';
 import { PipelineError } from './errors.js';
 import { runPipeline, type PipelineStage } from './run-pipeline.js';
 
@@ -70,7 +70,9 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   };
   let out;
   try {
-    out = await runPipeline({ instances, modelDir: modelDir(deps.config.models.dir, modelId), newUID: deps.newUID, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
+    const dir = findModelDir(modelId, deps.config.models.dir);
+    if (!dir) throw new PipelineError('model-unavailable', `no model "${modelId}" in ${deps.config.models.dir} or among the shipped models`);
+    out = await runPipeline({ instances, modelDir: dir, newUID: deps.newUID, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
   } catch (err) {
     // The same input fails the same way again: no retries for the study's own problems.
     if (err instanceof PipelineError) throw new PermanentJobError(`${err.code}: ${err.message}`);

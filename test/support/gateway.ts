@@ -15,14 +15,14 @@ export interface TestGateway extends RunningGateway {
   dispose(): Promise<void>;
 }
 
-/** Starts a gateway from YAML (merged over loopback defaults with free ports). */
-export async function startTestGateway(yaml = ''): Promise<TestGateway> {
+/** Starts a gateway from YAML (merged over loopback defaults with free ports, or the ports given). */
+export async function startTestGateway(yaml = '', ports: { dimse?: number; http?: number } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'limen-gw-'));
   const file = join(dataDir, 'limen.yaml');
   writeFileSync(file, yaml);
   const config = loadConfigOrThrow({
     file,
-    env: { LIMEN_DATA_DIR: join(dataDir, 'var'), LIMEN_HTTP_PORT: String(await freePort()), LIMEN_DIMSE_PORT: String(await freePort()) },
+    env: { LIMEN_DATA_DIR: join(dataDir, 'var'), LIMEN_HTTP_PORT: String(ports.http ?? (await freePort())), LIMEN_DIMSE_PORT: String(ports.dimse ?? (await freePort())) },
   });
   const logs: string[] = [];
   const gateway = await startGateway(config, createLogger({ level: 'debug', write: (line) => logs.push(line) }));
