@@ -1,0 +1,41 @@
+/**
+ * `npm run bench -- <name> [args]`: runs one benchmark. Each benchmark is a module exporting
+ * `main(argv)`, loaded only when asked for, so one benchmark's dependencies never slow another.
+ */
+type Main = (argv: string[]) => Promise<number>;
+
+const BENCHES: Record<string, { summary: string; load: () => Promise<{ main: Main }> }> = {
+  'ct-series': { summary: 'generate the 300-slice 512x512 CT series other benchmarks use', load: () => import('./ct-series.js') },
+  deidentify: { summary: 'limen deidentify vs gdcmanon, dcmodify and Orthanc on the CT series (issue 2)', load: () => import('./deidentify.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(BENCHES).map((n) => n.length));
+  return `usage: npm run bench -- <name> [args]\n\n${Object.entries(BENCHES)
+    .map(([name, b]) => `  ${name.padEnd(width)}  ${b.summary}`)
+    .join('\n')}\n`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const bench = BENCHES[name];
+  if (!bench) {
+    process.stderr.write(`bench: unknown benchmark '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await bench.load()).main(rest);
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
