@@ -4,7 +4,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --ignore-scripts=false
+COPY scripts scripts
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY anonymizer anonymizer
 COPY config config
@@ -12,7 +13,9 @@ COPY storage storage
 COPY pipeline pipeline
 COPY gateway gateway
 COPY models models
-RUN npm run build && npm prune --omit=dev
+COPY ohif-extension ohif-extension
+# The pinned, checksum-verified OHIF viewer (npm pack), then the build, then only runtime modules.
+RUN npm rebuild better-sqlite3 && node scripts/fetch-ohif.mjs --strict && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -24,6 +27,7 @@ RUN groupadd --system limen && useradd --system --gid limen --home /var/lib/lime
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/models models
+COPY --from=build /app/viewer-dist viewer-dist
 COPY --from=build /app/package.json package.json
 RUN ln -s /app/dist/gateway/cli/main.js /usr/local/bin/limen && chmod +x /app/dist/gateway/cli/main.js
 USER limen

@@ -6,11 +6,12 @@
 import type { LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
-import { HttpService, createHttpApp, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
+import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker, randomUID } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
 import { ReviewGate } from '../review/gate.js';
+import { MemorySessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
 import { EdgeIngest, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
@@ -97,8 +98,14 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     routeForToken: () => 'default',
     options: { maxInstanceBytes: config.http.maxInstanceBytes },
   });
+  // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie.
+  const sessions = new MemorySessionStore();
+  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
   const gate = new ReviewGate(storage, config);
-  app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier }));
+  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
+  app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
+  const root = findProjectRoot(import.meta.url) ?? process.cwd();
+  app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const exporter = createExportWorker({
     storage,
     destinations: createDestinations(config.destinations, config.dimse.aeTitle, config.export.timeoutSeconds),

@@ -1,0 +1,48 @@
+/**
+ * What the extension's parts share: OHIF's managers (reached by closure, since the extension's
+ * React is not the viewer's), the settings, the API client, and the review of the study on screen.
+ */
+import { createApi, type LimenApi, type Review } from './api.js';
+import type { OverlayCommands, OverlayServices } from './seg-overlay.js';
+import { readSettings, type LimenSettings } from './settings.js';
+import { createStore, type Store } from './store.js';
+import { studyUIDsFromSearch } from './review-logic.js';
+
+/** OHIF's managers, typed as far as the extension uses them. */
+export interface OhifManagers {
+  servicesManager: { services: OverlayServices & Record<string, unknown> };
+  commandsManager: OverlayCommands;
+  extensionManager: { appConfig?: unknown };
+}
+
+export interface CurrentReview {
+  /** The study on screen, if any. */
+  studyInstanceUID: string | null;
+  /** Its review: `undefined` while loading, `null` when the study has no AI result. */
+  review: Review | null | undefined;
+  error: string | null;
+}
+
+export interface LimenContext extends OhifManagers {
+  settings: LimenSettings;
+  api: LimenApi;
+  current: Store<CurrentReview>;
+}
+
+export function createContext(managers: OhifManagers, fetchImpl?: typeof fetch): LimenContext {
+  const settings = readSettings(managers.extensionManager.appConfig);
+  return {
+    ...managers,
+    settings,
+    api: createApi({ apiRoot: settings.apiRoot, fetch: fetchImpl }),
+    current: createStore<CurrentReview>({ studyInstanceUID: null, review: undefined, error: null }),
+  };
+}
+
+/** The study on screen: from the viewer's URL, else from the loaded display sets. */
+export function currentStudyUID(ctx: Pick<LimenContext, 'servicesManager'>, search = globalThis.location?.search ?? ''): string | null {
+  const fromUrl = studyUIDsFromSearch(search)[0];
+  if (fromUrl) return fromUrl;
+  const sets = ctx.servicesManager.services.displaySetService?.getActiveDisplaySets?.() ?? [];
+  return sets.find((ds) => ds.StudyInstanceUID)?.StudyInstanceUID ?? null;
+}

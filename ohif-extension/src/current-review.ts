@@ -1,0 +1,36 @@
+/**
+ * On entering a study: fetch its review, share it with the panels and the notice, and overlay its
+ * SEG in the active viewport. Runs from the extension's `onModeEnter`, so the overlay happens
+ * whether or not a Limen panel is open.
+ */
+import { ApiError } from './api.js';
+import { currentStudyUID, type LimenContext } from './context.js';
+import { overlaySeg, type OverlayOutcome } from './seg-overlay.js';
+
+/** Loads the review of the study on screen into `ctx.current`; `null` review when it has none. */
+export async function loadCurrentReview(ctx: LimenContext): Promise<void> {
+  const studyInstanceUID = currentStudyUID(ctx);
+  ctx.current.set({ studyInstanceUID, review: studyInstanceUID ? undefined : null, error: null });
+  if (!studyInstanceUID) return;
+  try {
+    const review = await ctx.api.getReview(studyInstanceUID);
+    if (ctx.current.get().studyInstanceUID === studyInstanceUID) ctx.current.set({ review });
+  } catch (err) {
+    if (ctx.current.get().studyInstanceUID !== studyInstanceUID) return;
+    if (err instanceof ApiError && err.status === 404) ctx.current.set({ review: null });
+    else ctx.current.set({ review: null, error: (err as Error).message });
+  }
+}
+
+/**
+ * Loads the review, then overlays its SEG. Resolves with the overlay's outcome (`null` when the
+ * study has no AI result); `onOverlay` hears it too (the panel reports failures).
+ */
+export async function enterStudy(ctx: LimenContext, onOverlay?: (o: OverlayOutcome) => void): Promise<OverlayOutcome | null> {
+  await loadCurrentReview(ctx);
+  const review = ctx.current.get().review;
+  if (!review) return null;
+  const outcome = await overlaySeg(ctx.servicesManager.services, ctx.commandsManager, review.seg);
+  onOverlay?.(outcome);
+  return outcome;
+}

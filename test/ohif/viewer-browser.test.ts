@@ -1,0 +1,218 @@
+/**
+ * The prebuilt OHIF viewer under `/viewer` in headless Chromium, served by the gateway's viewer
+ * routes with the extension built from `ohif-extension/`: sign-in through the session exchange,
+ * the study list renders (its QIDO request authenticated by the cookie), the page is cross-origin
+ * isolated, no asset is missing, the Limen extension registers its panels, the 3D panel draws a
+ * GLB (and hides it segment by segment), and the review panel decides through the review API.
+ *
+ * Needs the viewer (`npm run fetch-viewer`, run by `npm install`) and Debian's chromium.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { buildExtension } from '../../ohif-extension/build.js';
+import { PROJECT_ROOT } from '../../scripts/fetch-ohif.mjs';
+import { PEERS, requirePeers } from '../support/peers.js';
+import { makeTestGlb, TEST_SEGMENTS } from './support/glb.js';
+import { startViewerServer, testReview, type ViewerServer } from './support/viewer-server.js';
+
+const VIEWER_DIR = join(PROJECT_ROOT, 'viewer-dist');
+const STUDY = '2.25.31415926535897932384626433832795';
+const OTHER = '2.25.27182818284590452353602874713526';
+/** The 3D panel's background (model-viewer.ts MODEL_BACKGROUND). */
+const BACKGROUND = [0x0b, 0x10, 0x30];
+const SCREENSHOTS = process.env.LIMEN_SCREENSHOT_DIR;
+
+/** Pixels of the panel's canvas that differ from the background, counted in the page. */
+function modelPixels(page: Page): Promise<number> {
+  return page.evaluate((bg) => {
+    const canvas = document.querySelector('#limen-test-3d canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const g = copy.getContext('2d')!;
+    g.drawImage(canvas, 0, 0);
+    const data = g.getImageData(0, 0, copy.width, copy.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 30) n++;
+    }
+    return n;
+  }, BACKGROUND);
+}
+
+const nextFrames = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+describe('ohif: the viewer under /viewer with the Limen extension (headless Chromium)', function () {
+  this.timeout(120_000);
+  let server: ViewerServer | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let work: string | undefined;
+  const consoleErrors: string[] = [];
+  const failed: string[] = [];
+
+  before(async function () {
+    requirePeers(this, 'chromium');
+    if (!existsSync(join(VIEWER_DIR, 'index.html'))) {
+      const line = `the OHIF viewer is not installed in ${VIEWER_DIR} (npm run fetch-viewer)`;
+      if (process.env.CI === 'true') throw new Error(line);
+      process.stdout.write(`  skipped: ${line}\n`);
+      this.skip();
+    }
+    work = mkdtempSync(join(tmpdir(), 'limen-viewer-'));
+    const bundle = join(work, 'limen-extension.js');
+    await buildExtension({ outFile: bundle });
+    const glb = await makeTestGlb();
+    server = await startViewerServer({
+      viewerDir: VIEWER_DIR,
+      extensionBundle: bundle,
+      glb,
+      reviews: [testReview(STUDY, glb), testReview(OTHER, glb, { status: 'approved', decidedBy: 'dr-curie', decidedAt: '2025-03-02T10:00:00.000Z', comment: 'fine' })],
+    });
+    context = await chromium.launchPersistentContext(join(work, 'profile'), {
+      executablePath: PEERS.chromium,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`));
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('sends a visitor without a session to the sign-in page, and back after the token exchange', async () => {
+    await page.goto(`${server!.url}/viewer/`);
+    expect(new URL(page.url()).pathname).to.equal('/viewer/sign-in');
+    await page.fill('#token', 'modality-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]:not(:empty)');
+    expect(await page.textContent('[role=alert]')).to.match(/role "modality" may not/);
+    await page.fill('#token', 'reviewer-token');
+    // The refused attempt above answered 403 on purpose; from here on nothing may fail.
+    failed.length = 0;
+    consoleErrors.length = 0;
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server!.url}/viewer/`);
+    const cookies = await context!.cookies(server!.url);
+    const session = cookies.find((c) => c.name === 'limen_session');
+    expect(session, 'session cookie').to.not.equal(undefined);
+    expect(session!.httpOnly).to.equal(true);
+    expect(session!.sameSite).to.equal('Strict');
+  });
+
+  it('boots: the study list renders from a cookie-authenticated QIDO, isolated, nothing missing', async () => {
+    await page.waitForSelector('text=Study List', { timeout: 60_000 });
+    await page.waitForSelector('text=No studies available', { timeout: 30_000 });
+    expect(server!.requests.filter((r) => r.path === '/dicomweb/studies').map((r) => r.status)).to.include(200);
+    expect(await page.evaluate(() => window.crossOriginIsolated)).to.equal(true);
+    expect(failed, 'responses >= 400').to.deep.equal([]);
+    expect(consoleErrors, 'console errors').to.deep.equal([]);
+    const assets = server!.requests.filter((r) => r.path.startsWith('/viewer/') && /\.(js|css|woff2)$/.test(r.path));
+    expect(assets.length).to.be.greaterThan(5);
+    expect(server!.requests.filter((r) => !r.path.startsWith('/viewer') && /\.(js|css|woff2|wasm)$/.test(r.path)), 'assets asked for outside /viewer').to.deep.equal([]);
+  });
+
+  it('loads the Limen extension and registers its review and 3D panels', async () => {
+    const registered = await page.evaluate(() => {
+      const em = (window as unknown as { extensionManager: { registeredExtensionIds: string[]; getModuleEntry(id: string): { name: string; component?: { mount?: unknown } } | undefined } }).extensionManager;
+      // No inner named functions here: the TypeScript loader would wrap them in a helper the page lacks.
+      return {
+        ids: em.registeredExtensionIds,
+        ...Object.fromEntries(
+          ['review', 'model3d'].map((n) => {
+            const e = em.getModuleEntry(`limen.panelModule.${n}`);
+            return [n, e ? { name: e.name, mountable: typeof e.component?.mount === 'function' } : null];
+          }),
+        ),
+      } as { ids: string[]; review: unknown; model3d: unknown };
+    });
+    expect(registered.ids).to.include('limen');
+    expect(registered.review).to.deep.equal({ name: 'review', mountable: true });
+    expect(registered.model3d).to.deep.equal({ name: 'model3d', mountable: true });
+  });
+
+  it('the 3D panel draws the GLB with its segments and colours, and hides them one by one', async () => {
+    await page.evaluate((uid) => {
+      const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
+      const el = document.createElement('div');
+      el.id = 'limen-test-3d';
+      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '620px', zIndex: '1000', background: '#000' });
+      document.body.appendChild(el);
+      em.getModuleEntry('limen.panelModule.model3d').component.mount(el, { studyInstanceUID: uid });
+    }, STUDY);
+    await page.waitForSelector('#limen-test-3d [data-limen-load="shown"]', { timeout: 30_000 });
+    await nextFrames(page);
+    const labels = await page.$$eval('#limen-test-3d [data-limen-model-segments] li', (lis) => lis.map((li) => li.textContent?.trim()));
+    expect(labels).to.deep.equal(TEST_SEGMENTS.map((s) => s.label));
+    const swatch = await page.$eval('#limen-test-3d [data-limen-model-segments] li span', (el) => getComputedStyle(el).backgroundColor);
+    expect(swatch).to.equal('rgb(222, 120, 89)');
+    expect(await page.textContent('#limen-test-3d')).to.not.match(/not the one under review|not verified/);
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'viewer-3d-panel.png') });
+
+    const both = await modelPixels(page);
+    expect(both, 'model pixels').to.be.greaterThan(2000);
+    const boxes = page.locator('#limen-test-3d input[type=checkbox]');
+    await boxes.nth(0).uncheck();
+    await nextFrames(page);
+    const spleenOnly = await modelPixels(page);
+    expect(spleenOnly).to.be.greaterThan(100).and.lessThan(both * 0.7);
+    await boxes.nth(1).uncheck();
+    await nextFrames(page);
+    expect(await modelPixels(page), 'nothing drawn with every segment hidden').to.be.lessThan(50);
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await nextFrames(page);
+    expect(await modelPixels(page)).to.equal(both);
+  });
+
+  it('the review panel lists the queue, shows the notice and the result, and approves through the API', async () => {
+    await page.evaluate((uid) => {
+      const w = window as unknown as {
+        extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } };
+        commandsManager: { runCommand(name: string, options?: object, context?: string): unknown };
+      };
+      document.getElementById('limen-test-3d')?.remove();
+      // The study "on screen", as a viewer route's URL would name it.
+      history.replaceState(history.state, '', `/viewer/?StudyInstanceUIDs=${uid}`);
+      const el = document.createElement('div');
+      el.id = 'limen-test-review';
+      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
+      document.body.appendChild(el);
+      w.extensionManager.getModuleEntry('limen.panelModule.review').component.mount(el, {});
+      void w.commandsManager.runCommand('limenOverlaySeg', {}, 'VIEWER');
+    }, STUDY);
+    const panel = '#limen-test-review';
+    await page.waitForSelector(`${panel} [data-limen-current="${STUDY}"]`, { timeout: 20_000 });
+    await page.waitForSelector(`${panel} [data-limen-queue="Decided"] li`);
+    const text = (await page.textContent(panel)) ?? '';
+    expect(text).to.include('AI-generated result — requires approval by a radiologist before it is used');
+    expect(text).to.match(/Pending \(1\)/).and.match(/Decided \(1\)/);
+    expect(text).to.include('Liver').and.include('1,523 mL').and.include('187 mL');
+    expect(text).to.include('abdomen-ct 1.2.0');
+    expect(await page.getAttribute(`${panel} a[target=_blank]`, 'href')).to.equal(`${server!.url}/api/v1/models/abdomen-ct/card`);
+
+    const reject = page.locator(`${panel} button:has-text("Reject")`);
+    expect(await reject.isDisabled(), 'reject needs a comment').to.equal(true);
+    await page.fill(`${panel} textarea`, '  Liver boundary checked on all slices  ');
+    expect(await reject.isDisabled()).to.equal(false);
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'viewer-review-panel.png') });
+    await page.click(`${panel} button:has-text("Approve")`);
+    await page.waitForSelector(`${panel} [data-limen-status="approved"]`);
+    expect(server!.decisions).to.deep.equal([
+      { studyInstanceUID: STUDY, body: { decision: 'approve', comment: 'Liver boundary checked on all slices' }, user: 'dr-lovelace' },
+    ]);
+    await page.waitForSelector(`${panel} [data-limen-queue="Decided"] >> text=Decided (2)`);
+    expect(await page.$(`${panel} [data-limen-decision]`), 'no decision form once decided').to.equal(null);
+    expect(consoleErrors, 'console errors').to.deep.equal([]);
+  });
+});
