@@ -7,6 +7,7 @@ type Main = (argv: string[]) => Promise<number>;
 const BENCHES: Record<string, { summary: string; load: () => Promise<{ main: Main }> }> = {
   'ct-series': { summary: 'generate the 300-slice 512x512 CT series other benchmarks use', load: () => import('./ct-series.js') },
   deidentify: { summary: 'limen deidentify vs gdcmanon, dcmodify and Orthanc on the CT series (issue 2)', load: () => import('./deidentify.js') },
+  segment: { summary: 'the default model end to end on a 512x512x300 phantom (issue 4)', load: () => import('./segment/segment.js') },
 };
 
 function usage(): string {
