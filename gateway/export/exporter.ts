@@ -13,11 +13,9 @@ import type { Logger } from '../log/index.js';
 import { EXPORT_JOB } from '../review/gate.js';
 import type { Destination } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
+import { randomUID } from '../../pipeline/process/uid.js';
 
-/** A fresh UID under 2.25 from a random UUID (PS3.5 §B.2). */
-export function randomUID(): string {
-  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString(10)}`;
-}
+export { randomUID };
 
 export interface ExporterDeps {
   storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs' | 'setStudyStatus'>;

@@ -115,7 +115,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const processor = createProcessWorker({
     storage,
     config,
-    newUID: randomUID,
     workerId: `processor-${process.pid}`,
     idleMs: config.worker.pollIntervalMs,
     log: (e) => logger.info({ ...e, service: 'pipeline' }),

@@ -9,7 +9,8 @@ import { PROCESS_JOB, type Storage } from '../../storage/index.js';
 import { JobWorker, PermanentJobError, type JobContext } from '../worker/job-worker.js';
 import { findModelDir } from './model-dirs.js';
 import { PipelineError } from './errors.js';
-import { runPipeline, type PipelineStage } from './run-pipeline.js';
+import type { PipelineStage } from './run-pipeline.js';
+import { runPipelineInWorker } from './run-in-worker.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -18,7 +19,6 @@ const DEFAULT_MODEL = 'default';
 export interface ProcessWorkerDeps {
   storage: Storage;
   config: Pick<LimenConfig, 'routes' | 'models'>;
-  newUID: () => string;
   workerId: string;
   idleMs?: number;
   log?: (event: { id: string; msg: string; [k: string]: unknown }) => void;
@@ -72,7 +72,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   try {
     const dir = findModelDir(modelId, deps.config.models.dir);
     if (!dir) throw new PipelineError('model-unavailable', `no model "${modelId}" in ${deps.config.models.dir} or among the shipped models`);
-    out = await runPipeline({ instances, modelDir: dir, newUID: deps.newUID, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
+    out = await runPipelineInWorker({ instances, modelDir: dir, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
   } catch (err) {
     // The same input fails the same way again: no retries for the study's own problems.
     if (err instanceof PipelineError) throw new PermanentJobError(`${err.code}: ${err.message}`);

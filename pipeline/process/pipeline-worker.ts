@@ -1,0 +1,26 @@
+/**
+ * The worker thread's side of `runPipelineInWorker`: runs the whole pipeline (volume assembly,
+ * segmentation, SEG, meshing, files) away from the thread that serves HTTP and DIMSE.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PipelineError } from './errors.js';
+import { runPipeline } from './run-pipeline.js';
+import { randomUID } from './uid.js';
+import type { PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
+
+const data = workerData as PipelineWorkerData;
+const post = (m: PipelineWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
+runPipeline({
+  instances: data.instances.map((b) => ({ bytes: new Uint8Array(b) })),
+  modelDir: data.modelDir,
+  seriesRule: data.seriesRule,
+  newUID: randomUID,
+  onProgress: (stage, percent) => post({ type: 'progress', stage, percent }),
+}).then(
+  (out) => {
+    const buffers = [out.seg, out.glb, out.combinedStl, ...out.stls.map((s) => s.bytes)].map((b) => b.buffer as ArrayBuffer);
+    post({ type: 'done', output: { ...out, volume: { studyInstanceUID: out.volume.studyInstanceUID, seriesInstanceUID: out.volume.seriesInstanceUID } } }, [...new Set(buffers)]);
+  },
+  (err: Error) => post({ type: 'error', code: err instanceof PipelineError ? err.code : undefined, message: err.message }),
+);

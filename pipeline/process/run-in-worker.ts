@@ -1,0 +1,41 @@
+/**
+ * `runPipeline` in a worker thread, so a study's assembly, meshing and file writing never stall
+ * the gateway's event loop (ONNX inference already runs in a thread of its own).
+ */
+import { Worker } from 'node:worker_threads';
+import type { SeriesRule } from '../volume/index.js';
+import { PipelineError } from './errors.js';
+import type { PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
+import type { PipelineOutput, PipelineStage } from './run-pipeline.js';
+
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './pipeline-worker-tsx.mjs' : './pipeline-worker.js', import.meta.url);
+
+export interface WorkerPipelineInput {
+  instances: ReadonlyArray<{ bytes: Uint8Array }>;
+  modelDir: string;
+  seriesRule?: Partial<SeriesRule>;
+  onProgress?: (stage: PipelineStage, percent: number) => void;
+}
+
+export function runPipelineInWorker(input: WorkerPipelineInput): Promise<PipelineOutput> {
+  // Each instance gets a buffer of its own, transferred: the worker owns it, no second copy stays here.
+  const instances = input.instances.map((i) => i.bytes.slice().buffer as ArrayBuffer);
+  const data: PipelineWorkerData = { instances, modelDir: input.modelDir, seriesRule: input.seriesRule };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: data, transferList: instances });
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
+    worker.on('message', (m: PipelineWorkerMessage) => {
+      if (m.type === 'progress') input.onProgress?.(m.stage, m.percent);
+      else if (m.type === 'done') settle(() => resolve(m.output));
+      else settle(() => reject(m.code ? new PipelineError(m.code, m.message) : new Error(m.message)));
+    });
+    worker.on('error', (err) => settle(() => reject(err)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`the pipeline worker exited (${code}) before it finished`))));
+  });
+}
