@@ -1,19 +1,21 @@
-/** The registry of `limen` subcommands: one entry per command, each implemented in its own file. */
-import { auditCommand } from './audit.js';
+/**
+ * The registry of `limen` subcommands: one entry per command, each implemented in its own file
+ * and loaded only when run, so `limen deidentify` does not pay for the gateway or the pipeline.
+ */
 import type { Command } from './command.js';
-import { configCommand } from './config-check.js';
-import { deidentifyCommand } from './deidentify.js';
-import { segmentCommand } from './segment.js';
-import { startCommand } from './start.js';
-import { tokenCommand } from './token.js';
 
-export const commands: Record<string, Command> = {
-  start: startCommand,
-  deidentify: deidentifyCommand,
-  segment: segmentCommand,
-  config: configCommand,
-  token: tokenCommand,
-  audit: auditCommand,
+interface Entry {
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: Record<string, Entry> = {
+  start: { summary: 'run the gateway (HTTP, DIMSE, worker, scheduler) until SIGTERM', load: async () => (await import('./start.js')).startCommand },
+  deidentify: { summary: 'de-identify DICOM files (PS3.15 Basic Profile and options)', load: async () => (await import('./deidentify.js')).deidentifyCommand },
+  segment: { summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json', load: async () => (await import('./segment.js')).segmentCommand },
+  config: { summary: 'config check <file>: validate a configuration file', load: async () => (await import('./config-check.js')).configCommand },
+  token: { summary: 'token create --role <role> [--user <id>] [--ttl <dur>]: issue an API token', load: async () => (await import('./token.js')).tokenCommand },
+  audit: { summary: 'audit verify: check the audit trail hash chain', load: async () => (await import('./audit.js')).auditCommand },
 };
 
 export function usage(): string {

@@ -22,14 +22,17 @@ export function listFiles(paths: string[]): { files: string[]; missing: string[]
   return { files, missing };
 }
 
-/** Writes a file atomically: a temp file beside it, fsync, rename. A crash leaves the old state or the new. */
-export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): void {
+/**
+ * Writes a file atomically: a temp file beside it, then rename, so no reader ever sees half a file.
+ * `durable` adds an fsync before the rename, for files that must survive a power loss.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644, durable = true): void {
   const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);

@@ -8,12 +8,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = commands[name];
+  if (!entry) {
     process.stderr.write(`limen: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest);
+  return (await entry.load()).run(rest);
 }
 
 main(process.argv.slice(2)).then(

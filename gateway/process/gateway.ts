@@ -42,7 +42,9 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined, masterKey: master.key });
-  const swept = await storage.sweepOrphanBlobs();
+  // Embedded SQLite means this process alone writes the data dir: whatever an interrupted write
+  // left is garbage now. With PostgreSQL other processes may be writing, so only old leftovers go.
+  const swept = await storage.sweepOrphanBlobs(storage.dialect === 'sqlite' ? { olderThanSeconds: 0 } : {});
   if (swept.orphanBlobs || swept.tempFiles) logger.info({ id: 'gateway.orphans.removed', msg: 'removed what interrupted writes left (never acknowledged)', ...swept });
 
   const registry = new MetricsRegistry();
