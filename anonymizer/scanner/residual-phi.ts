@@ -95,12 +95,18 @@ function foldCase(b: Uint8Array): Uint8Array {
   return out;
 }
 
+const isDigitOrDot = (b: number | undefined): boolean => b !== undefined && ((b >= 0x30 && b <= 0x39) || b === 0x2e);
+
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   if (needle.length === 0) return -1;
+  // A value made only of digits (a postcode, a date) is found as a number of its own, not as a
+  // run inside a longer number such as a random 2.25 UID, where it would match by chance.
+  const numeric = needle.every((b) => b >= 0x30 && b <= 0x39);
   const first = needle[0];
   const last = hay.length - needle.length;
   outer: for (let i = hay.indexOf(first); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
     for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    if (numeric && (isDigitOrDot(hay[i - 1]) || isDigitOrDot(hay[i + needle.length]))) continue;
     return i;
   }
   return -1;

@@ -11,6 +11,7 @@ import { createDestinations } from '../export/destinations.js';
 import { createExportWorker, randomUID } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
 import { ReviewGate } from '../review/gate.js';
+import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
 import { MemorySessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
 import { EdgeIngest, compileRoutes } from '../ingest/index.js';
@@ -106,6 +107,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const gate = new ReviewGate(storage, config);
   app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
+  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
   const root = findProjectRoot(import.meta.url) ?? process.cwd();
   app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const exporter = createExportWorker({

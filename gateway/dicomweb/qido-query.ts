@@ -1,0 +1,184 @@
+/**
+ * A QIDO-RS query string (PS3.18 §8.3.4) read into matching keys, return keys and paging. Pure:
+ * the search itself is elsewhere. Read leniently where the standard allows a server to: keys it
+ * cannot match are ignored and said so (a `299` Warning), `fuzzymatching` is ignored likewise.
+ * A value that cannot mean anything (a malformed date, a negative limit) is a 400.
+ */
+import { dicom } from '../../anonymizer/index.js';
+import { attributesOf, levelsOf, type IndexedAttribute, type MatchKind, type QidoLevel } from './qido-attributes.js';
+
+/** A matching key: tests the values an entity has for the attribute. */
+export interface Matcher {
+  attribute: IndexedAttribute;
+  /** The key as given, for messages. */
+  value: string;
+  /** True for universal matching (an empty key, or `*`): everything matches, the attribute is returned. */
+  universal: boolean;
+  test(values: readonly string[]): boolean;
+}
+
+export interface QidoQuery {
+  level: QidoLevel;
+  matchers: Matcher[];
+  /** Tags to return beyond the default set; `all` for every attribute Limen has at the level. */
+  include: Set<number> | 'all';
+  limit: number | undefined;
+  offset: number;
+  /** Why parts of the query were ignored (each becomes a Warning header). */
+  warnings: string[];
+}
+
+/** A query that cannot be answered: 400 with this message. */
+export class QidoQueryError extends Error {
+  override readonly name = 'QidoQueryError';
+  constructor(
+    readonly code: 'invalid-parameter' | 'invalid-value',
+    message: string,
+    readonly parameter: string,
+  ) {
+    super(message);
+  }
+}
+
+const RESERVED = new Set(['limit', 'offset', 'includefield', 'fuzzymatching']);
+const HEX_TAG = /^[0-9A-Fa-f]{8}$/;
+const DATE = /^\d{8}$/;
+const TIME = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
+
+/** Reads the query of a search at `level`; throws `QidoQueryError` for values that mean nothing. */
+export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQuery {
+  const known = new Map<number, IndexedAttribute>();
+  for (const l of levelsOf(level)) for (const [tag, attr] of attributesOf(l)) known.set(tag, attr);
+  const query: QidoQuery = { level, matchers: [], include: new Set(), limit: undefined, offset: 0, warnings: [] };
+  const unsupported: string[] = [];
+  const unknown: string[] = [];
+
+  for (const [name, value] of params) {
+    if (name === 'limit') query.limit = nonNegative(name, value);
+    else if (name === 'offset') query.offset = nonNegative(name, value);
+    else if (name === 'fuzzymatching') {
+      if (value === 'true') query.warnings.push('fuzzymatching is not supported; matching is literal');
+      else if (value !== 'false') throw new QidoQueryError('invalid-parameter', 'fuzzymatching must be true or false', name);
+    } else if (name === 'includefield') {
+      for (const field of value.split(',').map((f) => f.trim()).filter(Boolean)) {
+        if (field === 'all') query.include = 'all';
+        else {
+          const tag = tagOf(field);
+          if (tag === undefined) throw new QidoQueryError('invalid-parameter', `includefield names an unknown attribute: ${JSON.stringify(field)}`, name);
+          if (query.include !== 'all') query.include.add(tag);
+        }
+      }
+    } else {
+      const tag = tagOf(name);
+      if (tag === undefined) {
+        unknown.push(name);
+        continue;
+      }
+      const attr = known.get(tag);
+      if (!attr?.match) {
+        unsupported.push(name);
+        continue;
+      }
+      query.matchers.push(matcher(attr, value, name));
+    }
+  }
+  if (unsupported.length) query.warnings.push(`The following attributes are not supported for matching and were ignored: ${unsupported.join(', ')}`);
+  if (unknown.length) query.warnings.push(`The following parameters are not attributes and were ignored: ${unknown.join(', ')}`);
+  return query;
+}
+
+/** A keyword or an 8-digit hex tag; undefined when it is neither (or a sequence path). */
+export function tagOf(name: string): number | undefined {
+  if (HEX_TAG.test(name)) return parseInt(name, 16) >>> 0;
+  return dicom.tagOfKeyword(name);
+}
+
+function nonNegative(name: string, value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new QidoQueryError('invalid-parameter', `${name} must be a whole number, not ${JSON.stringify(value)}`, name);
+  return Number(value);
+}
+
+function matcher(attribute: IndexedAttribute, value: string, parameter: string): Matcher {
+  const kind = attribute.match as MatchKind;
+  const universal = value === '' || value === '*';
+  const base = { attribute, value, universal };
+  if (universal) return { ...base, test: () => true };
+  const bad = (why: string): never => {
+    throw new QidoQueryError('invalid-value', `${parameter}=${JSON.stringify(value)}: ${why}`, parameter);
+  };
+  switch (kind) {
+    case 'uid-list': {
+      const uids = new Set(value.split(/[,\\]/).map((u) => u.trim()).filter(Boolean));
+      return { ...base, test: (vs) => vs.some((v) => uids.has(v)) };
+    }
+    case 'code-list': {
+      const tests = value.split(/[,\\]/).map((v) => wildcard(v.trim(), false));
+      return { ...base, test: (vs) => vs.some((v) => tests.some((t) => t(v))) };
+    }
+    case 'text': {
+      const t = wildcard(value, attribute.vr === 'PN');
+      return { ...base, test: (vs) => vs.some(t) };
+    }
+    case 'integer': {
+      if (!/^[+-]?\d+$/.test(value.trim())) bad('an integer is expected');
+      const n = Number(value);
+      return { ...base, test: (vs) => vs.some((v) => v.trim() !== '' && Number(v) === n) };
+    }
+    case 'date-range': {
+      const same = (v: string): string => v;
+      return { ...base, test: rangeTest(value, (v) => DATE.test(v), { low: same, high: same, stored: same }, bad, 'a date YYYYMMDD or a range of them') };
+    }
+    case 'time-range':
+      // Lexical order works once times are padded: a lower end and stored values with zeros, an
+      // upper end with nines, so "1015" as an upper end takes in every time up to 10:15:59.999999.
+      return {
+        ...base,
+        test: rangeTest(value, (v) => TIME.test(v), { low: (v) => pad(v, '0'), high: (v) => pad(v, '9'), stored: (v) => pad(v, '0') }, bad, 'a time HHMMSS[.FFFFFF] or a range of them'),
+      };
+  }
+}
+
+function pad(v: string, digit: string): string {
+  const [hms, frac = ''] = v.split('.');
+  return `${hms.padEnd(6, digit)}.${frac.padEnd(6, digit)}`;
+}
+
+interface Normalize {
+  low(v: string): string;
+  high(v: string): string;
+  stored(v: string): string;
+}
+
+/** Single value or range matching of DA/TM values, which compare as text once normalized. */
+function rangeTest(value: string, valid: (v: string) => boolean, n: Normalize, bad: (why: string) => never, expected: string): (values: readonly string[]) => boolean {
+  const dash = value.indexOf('-');
+  const from = dash < 0 ? value.trim() : value.slice(0, dash).trim();
+  const to = dash < 0 ? value.trim() : value.slice(dash + 1).trim();
+  if ((from && !valid(from)) || (to && !valid(to)) || (!from && !to)) bad(`${expected} is expected`);
+  const lo = from ? n.low(from) : undefined;
+  const hi = to ? n.high(to) : undefined;
+  if (lo !== undefined && hi !== undefined && lo > hi) bad('the range ends before it starts');
+  return (vs) =>
+    vs.some((v) => {
+      const t = v.trim();
+      if (!valid(t)) return false;
+      const s = n.stored(t);
+      return (lo === undefined || s >= lo) && (hi === undefined || s <= hi);
+    });
+}
+
+/** Exact match, or `*` (any run) and `?` (any one character); PN compares without case. */
+function wildcard(pattern: string, ignoreCase: boolean): (v: string) => boolean {
+  if (!/[*?]/.test(pattern)) {
+    if (!ignoreCase) return (v) => v === pattern;
+    const p = pattern.toLowerCase();
+    // "DOE^JOHN" matches "DOE^JOHN^^^" too: trailing empty components are not part of the name.
+    return (v) => v.toLowerCase() === p || v.toLowerCase().replace(/\^+$/, '') === p;
+  }
+  const source = pattern
+    .split('')
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
+  const re = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+  return (v) => re.test(v);
+}

@@ -1,0 +1,202 @@
+/**
+ * The DICOMweb read side under `/dicomweb`: QIDO-RS searches and WADO-RS retrieval (PS3.18 §10.4,
+ * §10.6) of the de-identified studies Limen holds, the SEG it made among them. Mounted next to
+ * STOW-RS (`stow.ts`) on the same prefix; these routes are GET only.
+ *
+ * Who may read: reviewers (the viewer) and admins. Auditors may not: they read the audit trail,
+ * not images, and pseudonymized images are still personal data. The check is one middleware,
+ * `deps.auth`, so a session cookie (or OIDC) can take the bearer token's place in one line.
+ */
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Codecs } from '../../pipeline/volume/index.js';
+import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
+import { HttpError } from '../http/errors.js';
+import type { RouteDoc } from '../http/route-doc.js';
+import { isDicomUID } from '../http/studies.js';
+import type { AppEnv, Role, TokenVerifier } from '../http/types.js';
+import type { Logger } from '../log/index.js';
+import { parseAccept } from './accept.js';
+import { QidoQueryError, parseQidoQuery } from './qido-query.js';
+import type { QidoLevel } from './qido-attributes.js';
+import { search, type SearchContext, type SearchScope } from './qido-search.js';
+import type { DicomwebReadSource } from './read-source.js';
+import { StudyIndex } from './study-index.js';
+import { InstanceCache, type InstanceCacheOptions } from './instance-cache.js';
+import type { FrameDecoders } from './transcode.js';
+import { chooseJson } from './wado-negotiation.js';
+import { parseBulkPath } from './bulk-path.js';
+import { parse, readBlob, retrieveBulk, retrieveFrames, retrieveInstances, retrieveMetadata, type Target, type WadoContext } from './wado.js';
+
+/** Roles that may search and retrieve. */
+export const DICOMWEB_READ_ROLES: readonly Role[] = ['reviewer', 'admin'];
+
+export interface DicomwebReadDeps {
+  source: DicomwebReadSource;
+  tokens: TokenVerifier;
+  logger: Logger;
+  onAuthRejected?: BearerAuthOptions['onRejected'];
+  /** The one authentication check of every read route; by default a bearer token of a read role. */
+  auth?: MiddlewareHandler<AppEnv>;
+  /** Decoders for Explicit VR Little Endian requests of compressed data; by default the pipeline's. */
+  codecs?: FrameDecoders;
+  /** Where the routes are mounted; RetrieveURL and BulkDataURI start with it. Default `/dicomweb`. */
+  mountPath?: string;
+  /** The origin clients reach Limen at (behind a proxy); by default the request's own. */
+  publicOrigin?: string;
+  /** Bounds of the multi-frame instance cache (frames and bulk data). */
+  instanceCache?: InstanceCacheOptions;
+}
+
+const WARN_AGENT = 'Limen';
+const ROLES = DICOMWEB_READ_ROLES;
+
+const qidoDoc = (path: string, summary: string): RouteDoc => ({
+  method: 'GET',
+  path,
+  summary:
+    `QIDO-RS: ${summary}. Matching on StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID (UID lists), PatientID, ` +
+    'PatientName, AccessionNumber, StudyID, StudyDescription, SeriesDescription (wildcards * ?), StudyDate and StudyTime ' +
+    '(ranges a-b, -b, a-), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
+    '(keywords, tags or all); fuzzymatching is ignored with a Warning. Response application/dicom+json, [] when nothing matches.',
+  roles: ROLES,
+  responses: { 200: 'the matches (possibly none), Warning 299 for ignored keys', 400: 'a malformed key value or parameter', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes application/dicom+json' },
+});
+
+const retrieveResponses = {
+  200: 'multipart/related; type="application/dicom", one part per instance as stored, or Explicit VR Little Endian when asked (transfer-syntax=1.2.840.10008.1.2.1)',
+  400: 'not a UID',
+  401: 'no valid token',
+  403: 'role not reviewer or admin',
+  404: 'no such study, series or instance',
+  406: 'the Accept header asks for something Limen cannot make (another transfer syntax, or decompression without a codec)',
+  410: 'the study was erased',
+  500: 'a stored instance failed its integrity check (never served)',
+} as const;
+
+const metadataResponses = { ...retrieveResponses, 200: 'DICOM JSON of every instance; bulk data and pixel data as BulkDataURI', 406: 'Accept excludes application/dicom+json' };
+
+export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
+  qidoDoc('/dicomweb/studies', 'search for studies (ModalitiesInStudy, NumberOfStudyRelatedSeries/Instances, RetrieveURL)'),
+  qidoDoc('/dicomweb/series', 'search for series in all studies (study attributes included)'),
+  qidoDoc('/dicomweb/studies/:study/series', "search for a study's series"),
+  qidoDoc('/dicomweb/instances', 'search for instances in all studies'),
+  qidoDoc('/dicomweb/studies/:study/instances', "search for a study's instances (series attributes included)"),
+  qidoDoc('/dicomweb/studies/:study/series/:series/instances', "search for a series' instances"),
+  { method: 'GET', path: '/dicomweb/studies/:study', summary: 'WADO-RS: every instance of a study, streamed.', roles: ROLES, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series', summary: 'WADO-RS: every instance of a series, streamed.', roles: ROLES, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance', summary: 'WADO-RS: one instance.', roles: ROLES, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/metadata', summary: 'WADO-RS: metadata of every instance of a study.', roles: ROLES, responses: metadataResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/metadata', summary: 'WADO-RS: metadata of every instance of a series.', roles: ROLES, responses: metadataResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance/metadata', summary: 'WADO-RS: metadata of one instance.', roles: ROLES, responses: metadataResponses },
+  {
+    method: 'GET',
+    path: '/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
+    summary:
+      'WADO-RS: frames (1-based, comma-separated). Uncompressed: multipart/related; type="application/octet-stream" (one-bit frames ' +
+      'shifted to start at bit 0). Compressed: as stored with its media type (image/jls, image/jp2, image/jpeg, image/dicom-rle...) or ' +
+      'application/octet-stream; transfer-syntax=*, or decompressed when asked for application/octet-stream and a codec exists.',
+    roles: ROLES,
+    responses: { ...retrieveResponses, 200: 'the frames, multipart (or single part when one bare media type and one frame are asked for)', 400: 'not a UID, or a malformed frame list', 404: 'no such instance, no pixel data, or a frame past the last' },
+  },
+  {
+    method: 'GET',
+    path: '/dicomweb/studies/:study/series/:series/instances/:instance/bulk/:path',
+    summary: 'WADO-RS bulk data: the value a BulkDataURI of the metadata points to (tag, or tag/item/tag... inside sequences).',
+    roles: ROLES,
+    responses: { ...retrieveResponses, 200: 'application/octet-stream (multipart/related by default); encapsulated pixel data as its frames', 400: 'not a bulk data path', 404: 'no such instance or no value at this path' },
+  },
+];
+
+/** The read routes, relative to the mount path (`/dicomweb`). */
+export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const auth = deps.auth ?? bearerAuth({ tokens: deps.tokens, roles: DICOMWEB_READ_ROLES, onRejected: deps.onAuthRejected });
+  const index = new StudyIndex(deps.source);
+  const cache = new InstanceCache(deps.instanceCache);
+  const codecs = deps.codecs ?? new Codecs();
+  const mountPath = deps.mountPath ?? '/dicomweb';
+  const logger = deps.logger;
+
+  const wado = (c: Context<AppEnv>): WadoContext => ({
+    source: deps.source,
+    index,
+    cache,
+    codecs,
+    logger,
+    requestId: c.get('requestId') ?? '-',
+    root: `${deps.publicOrigin ?? new URL(c.req.url).origin}${mountPath}`,
+  });
+
+  const qido = (level: QidoLevel) => async (c: Context<AppEnv>): Promise<Response> => {
+    const contentType = chooseJson(parseAccept(c.req.header('accept')));
+    if (!contentType) throw new HttpError(406, 'not-acceptable', 'search results are application/dicom+json');
+    const scope: SearchScope = { studyInstanceUID: uidParam(c, 'study'), seriesInstanceUID: uidParam(c, 'series') };
+    let query;
+    try {
+      query = parseQidoQuery(new URL(c.req.url).searchParams, level);
+    } catch (err) {
+      if (err instanceof QidoQueryError) throw new HttpError(400, err.code, err.message, { details: { parameter: err.parameter } });
+      throw err;
+    }
+    const w = wado(c);
+    const ctx: SearchContext = { source: deps.source, index, root: w.root, dataset: async (sop) => parse(await readBlob(w, sop)).dataset };
+    const result = await search(ctx, query, scope);
+    const headers = new Headers({ 'content-type': contentType });
+    const warnings = [...query.warnings];
+    if (result.truncated) warnings.push('The number of results exceeded the maximum supported by the server. Additional results can be requested.');
+    for (const w of warnings) headers.append('warning', `299 ${WARN_AGENT} "${w.replace(/["\\]/g, '')}"`);
+    return new Response(JSON.stringify(result.matches), { status: 200, headers });
+  };
+
+  const metadata = async (c: Context<AppEnv>): Promise<Response> => {
+    const contentType = chooseJson(parseAccept(c.req.header('accept')));
+    if (!contentType) throw new HttpError(406, 'not-acceptable', 'metadata is application/dicom+json');
+    const json = await retrieveMetadata(wado(c), target(c));
+    return new Response(JSON.stringify(json), { headers: { 'content-type': contentType } });
+  };
+
+  const retrieve = (c: Context<AppEnv>) => retrieveInstances(wado(c), target(c), parseAccept(c.req.header('accept')));
+
+  const frames = (c: Context<AppEnv>) => {
+    const raw = c.req.param('frames') ?? '';
+    if (!/^\d+(,\d+)*$/.test(raw)) throw new HttpError(400, 'invalid-frame-list', 'frames are 1-based numbers separated by commas, e.g. 1,3,5');
+    const numbers = raw.split(',').map(Number);
+    if (numbers.some((n) => n < 1)) throw new HttpError(400, 'invalid-frame-list', 'frame numbers start at 1');
+    return retrieveFrames(wado(c), target(c) as Required<Target>, numbers, parseAccept(c.req.header('accept')));
+  };
+
+  const bulk = (c: Context<AppEnv>) => {
+    const path = parseBulkPath(c.req.param('path') ?? '');
+    if (!path) throw new HttpError(400, 'invalid-bulk-path', 'a bulk data path is a tag (8 hex digits), or tag/item/tag... inside sequences');
+    return retrieveBulk(wado(c), target(c) as Required<Target>, path, parseAccept(c.req.header('accept')));
+  };
+
+  app.get('/studies', auth, qido('study'));
+  app.get('/series', auth, qido('series'));
+  app.get('/instances', auth, qido('instance'));
+  app.get('/studies/:study/series', auth, qido('series'));
+  app.get('/studies/:study/instances', auth, qido('instance'));
+  app.get('/studies/:study/series/:series/instances', auth, qido('instance'));
+
+  app.get('/studies/:study', auth, retrieve);
+  app.get('/studies/:study/series/:series', auth, retrieve);
+  app.get('/studies/:study/series/:series/instances/:instance', auth, retrieve);
+  app.get('/studies/:study/metadata', auth, metadata);
+  app.get('/studies/:study/series/:series/metadata', auth, metadata);
+  app.get('/studies/:study/series/:series/instances/:instance/metadata', auth, metadata);
+  app.get('/studies/:study/series/:series/instances/:instance/frames/:frames', auth, frames);
+  app.get('/studies/:study/series/:series/instances/:instance/bulk/:path{.+}', auth, bulk);
+  return app;
+}
+
+/** The study, series and instance named by the path, each checked to be a UID. */
+function target(c: Context<AppEnv>): Target {
+  return { study: uidParam(c, 'study')!, series: uidParam(c, 'series'), instance: uidParam(c, 'instance') };
+}
+
+function uidParam(c: Context<AppEnv>, name: 'study' | 'series' | 'instance'): string | undefined {
+  const v = c.req.param(name);
+  if (v === undefined) return undefined;
+  if (!isDicomUID(v)) throw new HttpError(400, 'invalid-uid', `the path does not hold a valid ${name === 'study' ? 'Study' : name === 'series' ? 'Series' : 'SOP'} Instance UID`);
+  return v;
+}

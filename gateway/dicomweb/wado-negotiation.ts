@@ -1,0 +1,98 @@
+/**
+ * What a WADO-RS response will be, chosen from the client's Accept ranges and what Limen can
+ * make of the stored instances (PS3.18 §8.7.3). Pure: the handlers act on the choice, and `null`
+ * means 406 Not Acceptable.
+ *
+ * Limen's reading of an absent `transfer-syntax` parameter: for instances it means "as stored"
+ * (what OHIF, dicomweb-client and Orthanc expect when they leave it out); for frames asked as
+ * `application/octet-stream` it means uncompressed, which is that media type's meaning.
+ */
+import { multipartPartType, partTypeTakes, rangeTakes, type AcceptRange } from './accept.js';
+import { canSendExplicitLittleEndian, EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isEncapsulated } from './transfer-syntax.js';
+
+const DICOM = 'application/dicom';
+const OCTET = 'application/octet-stream';
+
+/** Instances as stored, or all as Explicit VR Little Endian. */
+export type InstanceRendition = 'stored' | 'explicit-le';
+
+/** Chooses how to send instances stored in `storedSyntaxes` (study, series or one instance). */
+export function chooseInstanceRendition(ranges: readonly AcceptRange[], storedSyntaxes: readonly string[]): InstanceRendition | null {
+  for (const range of ranges) {
+    const part = multipartPartType(range);
+    if (part === null || !partTypeTakes(part, DICOM)) continue;
+    const ts = range.transferSyntax;
+    if (ts === undefined || ts === '*' || storedSyntaxes.every((s) => s === ts)) return 'stored';
+    if (ts === EXPLICIT_VR_LITTLE_ENDIAN && storedSyntaxes.every(canSendExplicitLittleEndian)) return 'explicit-le';
+  }
+  return null;
+}
+
+/** How frames go out: their native bytes, the compressed bytes as stored, or decompressed. */
+export interface FrameRendition {
+  kind: 'native' | 'stored' | 'decoded';
+  /** The Content-Type of each frame, transfer-syntax parameter included. */
+  contentType: string;
+  /** One part without a multipart wrapper (only when the client asked for that and for one frame). */
+  singlePart: boolean;
+}
+
+/** Chooses how to send frames of an instance stored in `storedSyntax`. */
+export function chooseFrameRendition(ranges: readonly AcceptRange[], storedSyntax: string, frameCount: number): FrameRendition | null {
+  const encapsulated = isEncapsulated(storedSyntax);
+  const media = frameMediaType(storedSyntax);
+  const decodable = encapsulated && canSendExplicitLittleEndian(storedSyntax);
+  const native: Omit<FrameRendition, 'singlePart'> = { kind: encapsulated ? 'decoded' : 'native', contentType: `${OCTET}; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}` };
+  const stored = (type: string): Omit<FrameRendition, 'singlePart'> => ({ kind: 'stored', contentType: `${type}; transfer-syntax=${storedSyntax}` });
+
+  for (const range of ranges) {
+    let part = multipartPartType(range);
+    let singlePart = false;
+    if (part === null) {
+      // A bare media type: one frame in a single-part body.
+      if (frameCount !== 1 || range.essence.startsWith('multipart/')) continue;
+      part = range.essence;
+      singlePart = true;
+    }
+    const ts = range.transferSyntax;
+    if (!encapsulated) {
+      if (partTypeTakes(part, OCTET) && (ts === undefined || ts === '*' || ts === EXPLICIT_VR_LITTLE_ENDIAN)) return { ...native, singlePart };
+      continue;
+    }
+    const asStored = ts === undefined || ts === '*' || ts === storedSyntax;
+    if (part === undefined || part === '*/*') {
+      if (asStored) return { ...stored(media), singlePart };
+      if (ts === EXPLICIT_VR_LITTLE_ENDIAN && decodable) return { ...native, singlePart };
+      continue;
+    }
+    if (part === OCTET) {
+      if (ts === '*' || ts === storedSyntax) return { ...stored(OCTET), singlePart };
+      if ((ts === undefined || ts === EXPLICIT_VR_LITTLE_ENDIAN) && decodable) return { ...native, singlePart };
+      continue;
+    }
+    if (partTypeTakes(part, media) && asStored) return { ...stored(media), singlePart };
+  }
+  return null;
+}
+
+/** Bulk data goes as `application/octet-stream`, in a multipart body unless asked for bare. */
+export function chooseBulkRendition(ranges: readonly AcceptRange[]): { singlePart: boolean } | null {
+  for (const range of ranges) {
+    const part = multipartPartType(range);
+    if (part !== null) {
+      if (partTypeTakes(part, OCTET)) return { singlePart: false };
+      continue;
+    }
+    if (rangeTakes(range, OCTET)) return { singlePart: true };
+  }
+  return null;
+}
+
+/** DICOM JSON answers (QIDO-RS, metadata): the Content-Type to send, or null. */
+export function chooseJson(ranges: readonly AcceptRange[]): string | null {
+  for (const range of ranges) {
+    if (rangeTakes(range, 'application/dicom+json')) return 'application/dicom+json';
+    if (range.essence === 'application/json') return 'application/json';
+  }
+  return null;
+}

@@ -1,0 +1,279 @@
+/**
+ * WADO-RS (PS3.18 §10.4): instances as `multipart/related; type="application/dicom"`, metadata as
+ * DICOM JSON with BulkDataURIs, frames, and bulk data. Every byte served is a stored, de-identified
+ * instance that authenticated on decryption; one that does not is never sent (500), and a study
+ * whose key was destroyed is gone (410).
+ */
+import { dicom } from '../../anonymizer/index.js';
+import { isStorageError, type InstanceBlob, type InstanceInfo } from '../../storage/index.js';
+import { HttpError } from '../http/errors.js';
+import type { Logger } from '../log/index.js';
+import type { AcceptRange } from './accept.js';
+import { tagKey, toDicomJson, type JsonDataset } from './dicom-json.js';
+import { encapsulatedFrames, FrameError, nativeFrame, pixelDataOf, pixelLayout, assertFrame, type PixelLayout } from './frames.js';
+import { bulkPath } from './bulk-path.js';
+import { DicomwebLog } from './read-messages.js';
+import type { DicomwebReadSource } from './read-source.js';
+import type { StudyIndex } from './study-index.js';
+import type { CachedInstance, InstanceCache } from './instance-cache.js';
+import { decodeFrame, toExplicitLittleEndian, TranscodeError, type FrameDecoders } from './transcode.js';
+import { bytesResponse, multipartChunks, multipartContentType, multipartStream, newBoundary, type Part } from './multipart-writer.js';
+import { chooseBulkRendition, chooseFrameRendition, chooseInstanceRendition } from './wado-negotiation.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType } from './transfer-syntax.js';
+
+const DICOM = 'application/dicom';
+const OCTET = 'application/octet-stream';
+const AVAILABLE_TRANSFER_SYNTAX_UID = 0x00083002;
+/** Instances read ahead while a study's metadata is built. */
+const METADATA_CONCURRENCY = 4;
+
+export interface WadoContext {
+  source: DicomwebReadSource;
+  index: StudyIndex;
+  /** Multi-frame instances lately decrypted, for frame and bulk data requests. */
+  cache: InstanceCache;
+  codecs: FrameDecoders;
+  logger: Logger;
+  requestId: string;
+  /** The absolute URL of the DICOMweb root (`http://host/dicomweb`), for BulkDataURIs. */
+  root: string;
+}
+
+/** A study, series or instance named by the path. */
+export interface Target {
+  study: string;
+  series?: string;
+  instance?: string;
+}
+
+/** The instances of a study or series; 404 when there are none. */
+export async function instancesOf(ctx: WadoContext, t: Target): Promise<InstanceInfo[]> {
+  const study = await ctx.index.study(t.study);
+  const found = study ? await ctx.source.listInstances(t.study, t.series) : [];
+  if (found.length === 0) throw new HttpError(404, 'not-found', `no ${t.series ? 'series' : 'study'} with this UID`);
+  return found;
+}
+
+/**
+ * One instance, decrypted, if it is where the path says: a frame request (a viewer makes one per
+ * slice) costs one instance lookup, not a listing of its study.
+ */
+export async function instanceBlob(ctx: WadoContext, t: Required<Target>): Promise<InstanceBlob> {
+  const blob = await readBlob(ctx, t.instance);
+  if (blob.studyInstanceUID !== t.study || blob.seriesInstanceUID !== t.series) throw new HttpError(404, 'not-found', 'no instance with this UID in this study and series');
+  return blob;
+}
+
+/**
+ * One instance parsed, for frames and bulk data: a multi-frame one comes from the cache while
+ * storage still lists it where the path says, so its frames cost one decryption between them.
+ */
+async function framedInstance(ctx: WadoContext, t: Required<Target>): Promise<CachedInstance> {
+  const hit = ctx.cache.get(t.instance);
+  if (hit) {
+    const info = await ctx.source.getInstance(t.instance);
+    if (info && info.studyInstanceUID === t.study && info.seriesInstanceUID === t.series) return hit;
+    ctx.cache.delete(t.instance);
+  }
+  const blob = await instanceBlob(ctx, t);
+  const entry = { blob, parsed: parse(blob) };
+  const frames = dicom.stringOf(dicom.find(entry.parsed.dataset, 0x00280008));
+  if (frames && Number(frames) > 1) ctx.cache.set(entry);
+  return entry;
+}
+
+/** The instances of the target, in a multipart/related body (streamed for a study or series). */
+export async function retrieveInstances(ctx: WadoContext, t: Target, accept: readonly AcceptRange[]): Promise<Response> {
+  const one = t.instance !== undefined ? await instanceBlob(ctx, t as Required<Target>) : undefined;
+  const instances: InstanceInfo[] = one ? [one] : await instancesOf(ctx, t);
+  const syntaxes = [...new Set(instances.map((i) => i.transferSyntaxUID))];
+  const rendition = chooseInstanceRendition(accept, syntaxes);
+  if (!rendition) {
+    throw new HttpError(406, 'not-acceptable', `the instances are stored as ${syntaxes.join(', ')}; Limen sends them as stored or as ${EXPLICIT_VR_LITTLE_ENDIAN} (multipart/related; type="${DICOM}")`);
+  }
+  const boundary = newBoundary();
+  const part = async (info: InstanceInfo): Promise<Part> => {
+    const blob = one ?? (await readBlob(ctx, info.sopInstanceUID));
+    if (rendition === 'stored') return { contentType: `${DICOM}; transfer-syntax=${blob.transferSyntaxUID}`, body: blob.bytes };
+    return { contentType: `${DICOM}; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`, body: await explicitLE(blob.bytes, ctx) };
+  };
+  const headers = { 'content-type': multipartContentType(DICOM, boundary) };
+  if (instances.length === 1) return bytesResponse(multipartChunks([await part(instances[0])], boundary), headers['content-type']);
+
+  // The first part is made before the status goes out, so the common failures still get theirs.
+  const first = await part(instances[0]);
+  async function* parts(): AsyncGenerator<Part> {
+    yield first;
+    for (const info of instances.slice(1)) yield await part(info);
+  }
+  const body = multipartStream(parts(), boundary, (err) => ctx.logger.error(DicomwebLog.streamFailed({ requestId: ctx.requestId, err })));
+  return new Response(body, { headers });
+}
+
+/** DICOM JSON of every instance of the target, bulk data by BulkDataURI. */
+export async function retrieveMetadata(ctx: WadoContext, t: Target): Promise<JsonDataset[]> {
+  if (t.instance !== undefined) return [metadataOf(ctx, await instanceBlob(ctx, t as Required<Target>))];
+  const instances = await instancesOf(ctx, t);
+  const out: JsonDataset[] = new Array(instances.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < instances.length) {
+      const i = next++;
+      out[i] = metadataOf(ctx, await readBlob(ctx, instances[i].sopInstanceUID));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(METADATA_CONCURRENCY, instances.length) }, worker));
+  return out;
+}
+
+function metadataOf(ctx: WadoContext, blob: InstanceBlob): JsonDataset {
+  const { dataset } = parse(blob);
+  const base = `${ctx.root}/studies/${blob.studyInstanceUID}/series/${blob.seriesInstanceUID}/instances/${blob.sopInstanceUID}/bulk/`;
+  const json = toDicomJson(dataset, { bulkDataURI: (path) => base + bulkPath(path) });
+  // Which transfer syntax the instance is in, for clients choosing how to ask for frames.
+  if (!(tagKey(AVAILABLE_TRANSFER_SYNTAX_UID) in json)) {
+    json[tagKey(AVAILABLE_TRANSFER_SYNTAX_UID)] = { vr: 'UI', Value: [blob.transferSyntaxUID] };
+    return Object.fromEntries(Object.entries(json).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+  return json;
+}
+
+/** Frames (1-based numbers) of one instance. */
+export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numbers: number[], accept: readonly AcceptRange[]): Promise<Response> {
+  const { dataset, transferSyntax } = (await framedInstance(ctx, t)).parsed;
+  const layout = frameCall(() => pixelLayout(dataset));
+  for (const n of numbers) frameCall(() => assertFrame(layout, n - 1));
+  const rendition = chooseFrameRendition(accept, transferSyntax.uid, numbers.length);
+  if (!rendition) {
+    throw new HttpError(406, 'not-acceptable', `the frames are stored as ${transferSyntax.uid}; acceptable: ${frameOffer(transferSyntax.uid, transferSyntax.encapsulated)}`);
+  }
+  const pixels = pixelDataOf(dataset)!;
+  let bodies: Uint8Array[];
+  if (rendition.kind === 'native') {
+    if (!pixels.value) throw new HttpError(500, 'unreadable-instance', 'the stored instance has encapsulated pixel data in a native transfer syntax');
+    bodies = numbers.map((n) => frameCall(() => nativeFrame(pixels.value!, layout, n - 1)));
+  } else {
+    const frames = compressedFrames(pixels, layout, dataset);
+    bodies = rendition.kind === 'stored' ? numbers.map((n) => frames[n - 1]) : await Promise.all(numbers.map((n) => decoded(ctx, frames[n - 1], layout, transferSyntax.uid)));
+  }
+  if (rendition.singlePart) return bytesResponse([bodies[0]], rendition.contentType);
+  const boundary = newBoundary();
+  const partType = rendition.contentType.split(';')[0];
+  return bytesResponse(multipartChunks(bodies.map((body) => ({ contentType: rendition.contentType, body })), boundary), multipartContentType(partType, boundary));
+}
+
+/** The value at a bulk path of one instance; encapsulated pixel data as its frames. */
+export async function retrieveBulk(ctx: WadoContext, t: Required<Target>, path: number[], accept: readonly AcceptRange[]): Promise<Response> {
+  const rendition = chooseBulkRendition(accept);
+  if (!rendition) throw new HttpError(406, 'not-acceptable', `bulk data is sent as ${OCTET}, single part or multipart/related`);
+  const { dataset, transferSyntax } = (await framedInstance(ctx, t)).parsed;
+  const el = elementAt(dataset, path);
+  if (!el || el.items) throw new HttpError(404, 'not-found', 'the instance has no bulk data at this path');
+  let parts: Part[];
+  if (el.fragments) {
+    // Encapsulated pixel data: its frames, each as stored, as PS3.18 §10.4.1.1.3 describes for bulk pixel data.
+    const layout = frameCall(() => pixelLayout(dataset));
+    const type = `${frameMediaType(transferSyntax.uid)}; transfer-syntax=${transferSyntax.uid}`;
+    parts = compressedFrames(el, layout, dataset).map((body) => ({ contentType: type, body }));
+  } else {
+    parts = [{ contentType: OCTET, body: el.value ?? new Uint8Array(0) }];
+  }
+  // Compressed frames are not application/octet-stream: they stay in a multipart body that says what they are.
+  if (rendition.singlePart && !el.fragments) return bytesResponse([parts[0].body], parts[0].contentType);
+  const boundary = newBoundary();
+  const partType = parts[0]?.contentType.split(';')[0] ?? OCTET;
+  return bytesResponse(multipartChunks(parts, boundary), multipartContentType(partType, boundary));
+}
+
+function elementAt(ds: dicom.Dataset, path: number[]): dicom.Element | undefined {
+  let current: dicom.Dataset = ds;
+  for (let i = 0; i < path.length; i += 2) {
+    const el = dicom.find(current, path[i]);
+    if (i === path.length - 1) return el;
+    const item = el?.items?.[path[i + 1]];
+    if (!item) return undefined;
+    current = item;
+  }
+  return undefined;
+}
+
+function compressedFrames(pixels: dicom.Element, layout: PixelLayout, dataset: dicom.Dataset): Uint8Array[] {
+  if (!pixels.fragments) throw new HttpError(500, 'unreadable-instance', 'the stored instance has native pixel data in an encapsulated transfer syntax');
+  const fragments = pixels.fragments;
+  return frameCall(() => encapsulatedFrames(fragments, layout.numberOfFrames, dicom.find(dataset, 0x7fe00001)?.value));
+}
+
+async function decoded(ctx: WadoContext, frame: Uint8Array, layout: PixelLayout, ts: string): Promise<Uint8Array> {
+  try {
+    return await decodeFrame(frame, layout, ts, ctx.codecs);
+  } catch (err) {
+    throw transcodeFailure(err);
+  }
+}
+
+async function explicitLE(bytes: Uint8Array, ctx: WadoContext): Promise<Uint8Array> {
+  try {
+    return await toExplicitLittleEndian(bytes, ctx.codecs);
+  } catch (err) {
+    throw transcodeFailure(err);
+  }
+}
+
+function transcodeFailure(err: unknown): unknown {
+  if (err instanceof TranscodeError) {
+    return err.code === 'not-decodable'
+      ? new HttpError(406, 'not-acceptable', `${err.message}; ask for transfer-syntax=* to get it as stored`)
+      : new HttpError(500, 'decode-failed', `the stored pixel data could not be decompressed: ${err.message}`);
+  }
+  if (err instanceof FrameError) return frameFailure(err);
+  return err;
+}
+
+function frameCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FrameError) throw frameFailure(err);
+    throw err;
+  }
+}
+
+function frameFailure(err: FrameError): HttpError {
+  if (err.code === 'unreadable') return new HttpError(500, 'unreadable-instance', `the stored pixel data cannot be cut into frames: ${err.message}`);
+  return new HttpError(404, err.code === 'no-pixel-data' ? 'no-pixel-data' : 'frame-not-found', err.message);
+}
+
+function frameOffer(ts: string, encapsulated: boolean): string {
+  if (!encapsulated) return `multipart/related; type="${OCTET}"`;
+  return `multipart/related; type="${frameMediaType(ts)}" (as stored), or type="${OCTET}"; transfer-syntax=* (as stored)`;
+}
+
+/** The decrypted, authenticated instance; storage failures as HTTP errors. */
+export async function readBlob(ctx: WadoContext, sopInstanceUID: string): Promise<InstanceBlob> {
+  let blob: InstanceBlob | null;
+  try {
+    blob = await ctx.source.getInstanceBlob(sopInstanceUID);
+  } catch (err) {
+    if (isStorageError(err)) {
+      if (err.code === 'study-key-destroyed') throw new HttpError(410, 'erased', 'the study was erased: its data can no longer be read');
+      if (err.code === 'blob-corrupt' || err.code === 'blob-missing') {
+        ctx.logger.error(DicomwebLog.blobUnreadable({ requestId: ctx.requestId, sopInstanceUID, code: err.code }));
+        const what = err.code === 'blob-corrupt' ? 'failed its integrity check and is not served' : 'is missing from the blob store';
+        throw new HttpError(500, err.code, `the stored instance ${what}; the incident is logged`, { cause: err });
+      }
+    }
+    throw err;
+  }
+  if (!blob) throw new HttpError(404, 'not-found', 'no instance with this UID');
+  return blob;
+}
+
+/** Parses a stored instance; a stored instance that does not parse is Limen's fault (500). */
+export function parse(blob: InstanceBlob): dicom.ParsedInstance {
+  try {
+    return dicom.readPart10(blob.bytes);
+  } catch (err) {
+    throw new HttpError(500, 'unreadable-instance', `the stored instance cannot be parsed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
