@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJSON } from './canonical-json.js';
 import type { Database } from './db/index.js';
-import { writeTransaction } from './db/transaction.js';
+import { sqlTransaction, type Sql } from './db/sql.js';
 import { json, num } from './db/rows.js';
 import { StorageError } from './errors.js';
 import { isUID } from './uid.js';
@@ -60,31 +60,10 @@ export class AuditLog {
     private readonly now: () => Date,
   ) {}
 
-  /** Appends one event at the head of the chain. */
+  /** Appends one event at the head of the chain; resolves once it is durable. */
   async append(input: AuditEventInput): Promise<AuditEvent> {
-    if (!input.type || input.type.length > 64) throw new StorageError('invalid-input', 'an audit event type is 1 to 64 characters', { path: 'type' });
-    if (input.actor !== undefined && input.actor.length > 256) throw new StorageError('invalid-input', 'an audit actor is at most 256 characters', { path: 'actor' });
-    if (input.studyInstanceUID !== undefined && !isUID(input.studyInstanceUID)) throw new StorageError('invalid-input', 'studyInstanceUID is not a UID', { path: 'studyInstanceUID' });
-    const detailText = canonicalJSON(input.detail ?? {});
-    return writeTransaction(this.db, async (trx) => {
-      if (this.db.dialect === 'postgres') await trx.raw('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
-      const last = await trx('audit_events').orderBy('seq', 'desc').first('seq', 'hash');
-      const fields = {
-        seq: last ? num(last.seq) + 1 : 1,
-        at: this.now().getTime(),
-        type: input.type,
-        actor: input.actor ?? null,
-        studyInstanceUID: input.studyInstanceUID ?? null,
-        detail: JSON.parse(detailText) as Record<string, unknown>,
-        prevHash: last ? String(last.hash) : GENESIS_HASH,
-      };
-      const hash = eventHash(fields);
-      const [row] = await trx('audit_events')
-        .insert({ seq: fields.seq, at: fields.at, type: fields.type, actor: fields.actor, study_instance_uid: fields.studyInstanceUID, detail: detailText, prev_hash: fields.prevHash, hash })
-        .returning('id');
-      const id = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
-      return { id, ...fields, at: new Date(fields.at), hash };
-    });
+    validateEvent(input);
+    return sqlTransaction(this.db, (sql) => appendAuditEvent(sql, this.now(), input));
   }
 
   /** Events in chain order. */
@@ -127,6 +106,44 @@ export class AuditLog {
     }
     return { ok: true, count, headHash: prevHash };
   }
+}
+
+/** Checks an event before anything is written. */
+export function validateEvent(input: AuditEventInput): void {
+  if (!input.type || input.type.length > 64) throw new StorageError('invalid-input', 'an audit event type is 1 to 64 characters', { path: 'type' });
+  if (input.actor !== undefined && input.actor.length > 256) throw new StorageError('invalid-input', 'an audit actor is at most 256 characters', { path: 'actor' });
+  if (input.studyInstanceUID !== undefined && !isUID(input.studyInstanceUID)) throw new StorageError('invalid-input', 'studyInstanceUID is not a UID', { path: 'studyInstanceUID' });
+}
+
+/**
+ * Appends one (validated) event at the head of the chain inside a transaction, so it commits
+ * together with whatever else the transaction writes (an instance and its `instance.stored` event).
+ */
+export async function appendAuditEvent(sql: Sql, now: Date, input: AuditEventInput): Promise<AuditEvent> {
+  const detailText = canonicalJSON(input.detail ?? {});
+  if (sql.dialect === 'postgres') await sql.run('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
+  const last = await sql.first('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const fields = {
+    seq: last ? num(last.seq) + 1 : 1,
+    at: now.getTime(),
+    type: input.type,
+    actor: input.actor ?? null,
+    studyInstanceUID: input.studyInstanceUID ?? null,
+    detail: JSON.parse(detailText) as Record<string, unknown>,
+    prevHash: last ? String(last.hash) : GENESIS_HASH,
+  };
+  const hash = eventHash(fields);
+  const row = await sql.first('INSERT INTO audit_events (seq, at, type, actor, study_instance_uid, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id', [
+    fields.seq,
+    fields.at,
+    fields.type,
+    fields.actor,
+    fields.studyInstanceUID,
+    detailText,
+    fields.prevHash,
+    hash,
+  ]);
+  return { id: num(row?.id), ...fields, at: new Date(fields.at), hash };
 }
 
 interface HashedFields {

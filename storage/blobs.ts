@@ -13,7 +13,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NONCE_BYTES, TAG_BYTES, decrypt, encryptParts } from './crypto/aead.js';
 import { StorageError } from './errors.js';
-import { TEMP_PREFIX, ensureDirDurable, writeFileDurable } from './fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, ensureDirDurable, writeNewFileDurable } from './fs-durable.js';
 
 const MAGIC = Buffer.from('LMNB', 'ascii');
 const VERSION = 1;
@@ -37,10 +37,15 @@ export interface BlobEntry {
 export class BlobStore {
   /** Directories this store has already made durable (skips a mkdir per write). */
   private readonly knownDirs = new Set<string>();
+  /** Concurrent writes into one study directory share its fsyncs. */
+  private readonly directories = new DirectorySyncs();
 
   constructor(readonly root: string) {}
 
-  /** Encrypts and durably writes `bytes` into `dir`; returns the new blob's relative path. */
+  /**
+   * Encrypts and durably writes `bytes` into `dir`; returns the new blob's relative path once its
+   * content and name are on disk. Publish it (commit a row) only after this resolves.
+   */
   async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<string> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
     const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
@@ -58,12 +63,12 @@ export class BlobStore {
         this.knownDirs.add(dir);
       }
       try {
-        await writeFileDurable(join(this.root, relPath), chunks);
+        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDirDurable(join(this.root, dir));
-        await writeFileDurable(join(this.root, relPath), chunks);
+        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories);
       }
     } catch (err) {
       throw new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });

@@ -2,18 +2,20 @@
  * Storing an instance: the edge's one durable operation. The order makes a crash at any
  * point harmless:
  *   1. ensure the study row and its key (a transaction);
- *   2. write the encrypted blob durably (temp file, fsync, rename, fsync dir);
- *   3. commit the series, instance and vault rows and the study's counts (one transaction).
+ *   2. write the encrypted blob durably (temp file, rename, then fdatasync and directory fsync);
+ *   3. commit the series, instance and vault rows, the study's counts and (when asked) the audit
+ *      event, in one transaction, resolved once the commit is flushed.
  * A crash after 2 and before 3 leaves an orphan blob no row points to: never visible as an
  * instance, removed by `sweepOrphanBlobs`. Resending an instance stores nothing new.
  */
-import type { Knex } from 'knex';
+import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
 import type { BlobStore } from './blobs.js';
 import type { Database } from './db/index.js';
-import { writeTransaction } from './db/transaction.js';
+import { sqlTransaction, withSql, type Row, type Sql } from './db/sql.js';
+import { committedIsDurable, writeTransaction } from './db/transaction.js';
 import { isUniqueViolation, jsonObject, num } from './db/rows.js';
 import { StorageError } from './errors.js';
-import { PROCESS_JOB, lockStudy, type StudyStatus } from './studies.js';
+import { PROCESS_JOB, type StudyStatus } from './studies.js';
 import type { StudyKey, StudyKeys } from './keys.js';
 import { isUID } from './uid.js';
 import { sealRecord } from './vault.js';
@@ -51,6 +53,13 @@ export interface StoreInstanceInput {
   instanceAttributes?: Record<string, unknown>;
   /** Default: now. */
   receivedAt?: Date;
+  /**
+   * The audit event of this store, made from its outcome. For a new instance it is appended in
+   * the instance's own transaction, so rows and event become durable in one commit (one WAL
+   * flush instead of two); for a resent instance it is appended on its own. Either way
+   * `storeInstance` resolves once the event is durable too.
+   */
+  audit?: (result: StoreInstanceResult) => AuditEventInput;
 }
 
 export interface StoreInstanceResult {
@@ -107,35 +116,44 @@ export class Instances {
   }
 
   private async storeOnce(input: StoreInstanceInput): Promise<StoreInstanceResult> {
-    const knex = this.db.knex;
     const study = input.studyInstanceUID;
     const receivedAt = (input.receivedAt ?? this.now()).getTime();
 
-    const known = await knex('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid');
-    if (known) return this.duplicate(knex, input, known);
+    const known = await withSql(this.db, (sql) => sql.first('SELECT study_instance_uid, series_instance_uid FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]));
+    if (known) return this.resent(await this.duplicate(input, known), input);
 
     const key = await this.ensureStudy(input);
     const blobPath = await this.blobs.write(key.blobKey, study, input.sopInstanceUID, input.bytes);
-    let result: StoreInstanceResult;
     try {
-      result = await writeTransaction(this.db, (trx) => this.commit(trx, input, key, blobPath, receivedAt));
+      return await sqlTransaction(this.db, (sql) => this.commit(sql, input, key, blobPath, receivedAt));
     } catch (err) {
       // Remove the blob only when it is certain no committed row points to it (a failed COMMIT
       // may still have committed); otherwise it stays for the orphan sweep to judge.
-      let row: Record<string, unknown> | undefined;
+      let row: Row | undefined;
       try {
-        row = await knex('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid', 'blob_path');
+        row = await withSql(this.db, (sql) => sql.first('SELECT study_instance_uid, series_instance_uid, blob_path FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]));
       } catch {
         throw err;
       }
       if (row?.blob_path === blobPath) throw err;
       await this.blobs.remove(blobPath);
       if (!isUniqueViolation(err)) throw err;
-      // Another process committed the same UID first.
+      // A concurrent store (this process or another) committed the same UID first.
       if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
-      return this.duplicate(knex, input, row);
+      return this.resent(await this.duplicate(input, row), input);
     }
-    if (result.duplicate) await this.blobs.remove(blobPath);
+  }
+
+  /**
+   * Answers a resend found outside a transaction. The row may come from a commit whose WAL flush
+   * is still running (a concurrent store of the same instance): it is answered once durable.
+   */
+  private async resent(result: StoreInstanceResult, input: StoreInstanceInput): Promise<StoreInstanceResult> {
+    if (input.audit) {
+      const event = input.audit(result);
+      validateEvent(event);
+      await sqlTransaction(this.db, (sql) => appendAuditEvent(sql, this.now(), event));
+    } else await committedIsDurable(this.db);
     return result;
   }
 
@@ -143,7 +161,7 @@ export class Instances {
   private async ensureStudy(input: StoreInstanceInput): Promise<StudyKey> {
     const study = input.studyInstanceUID;
     try {
-      return await this.keys.get(this.db.knex, study);
+      return await withSql(this.db, (sql) => this.keys.load(sql, study));
     } catch (err) {
       if (!(err instanceof StorageError && err.code === 'not-found')) throw err;
     }
@@ -155,7 +173,7 @@ export class Instances {
         .ignore();
       await this.keys.ensure(trx, study);
     });
-    return this.keys.get(this.db.knex, study);
+    return withSql(this.db, (sql) => this.keys.load(sql, study));
   }
 
   /** Metadata of one instance, or null. */
@@ -182,43 +200,45 @@ export class Instances {
     return { ...info, bytes };
   }
 
-  private async commit(trx: Knex.Transaction, input: StoreInstanceInput, key: StudyKey, blobPath: string, receivedAt: number): Promise<StoreInstanceResult> {
-    const study = await lockStudy(trx, this.db, input.studyInstanceUID);
+  private async commit(sql: Sql, input: StoreInstanceInput, key: StudyKey, blobPath: string, receivedAt: number): Promise<StoreInstanceResult> {
+    // PostgreSQL: the study row stays locked to the end; SQLite: BEGIN IMMEDIATE already holds the write lock.
+    const study = await sql.first(`SELECT * FROM studies WHERE study_instance_uid = ?${sql.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [input.studyInstanceUID]);
     if (!study) throw new StorageError('not-found', 'the study row vanished before the instance was committed', { path: input.studyInstanceUID });
-    const known = await trx('instances').where({ sop_instance_uid: input.sopInstanceUID }).first('study_instance_uid', 'series_instance_uid');
-    if (known) return this.duplicate(trx, input, known);
-
+    // A concurrent store of the same instance that committed first makes the instance INSERT below
+    // fail as a unique violation, answered as a resend by `storeOnce`.
     const t = this.now().getTime();
-    const series = await trx('series').where({ series_instance_uid: input.seriesInstanceUID }).first('study_instance_uid');
-    if (series && series.study_instance_uid !== input.studyInstanceUID) {
-      throw new StorageError('uid-conflict', 'this series already belongs to another study', { path: input.seriesInstanceUID });
-    }
-    const newSeries = !series;
+    // Counting the instance into its series is also the lookup: no row changed means a new series (or a foreign one).
+    const counted = await sql.run('UPDATE series SET instance_count = instance_count + 1 WHERE series_instance_uid = ? AND study_instance_uid = ?', [input.seriesInstanceUID, input.studyInstanceUID]);
+    const newSeries = counted === 0;
     if (newSeries) {
-      await trx('series').insert({
-        series_instance_uid: input.seriesInstanceUID,
-        study_instance_uid: input.studyInstanceUID,
-        modality: input.modality ?? null,
-        series_number: input.seriesNumber ?? null,
-        instance_count: 0,
-        attributes: JSON.stringify(input.seriesAttributes ?? {}),
-        created_at: t,
-      });
+      if (await sql.first('SELECT study_instance_uid FROM series WHERE series_instance_uid = ?', [input.seriesInstanceUID])) {
+        throw new StorageError('uid-conflict', 'this series already belongs to another study', { path: input.seriesInstanceUID });
+      }
+      await sql.run('INSERT INTO series (series_instance_uid, study_instance_uid, modality, series_number, instance_count, attributes, created_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
+        input.seriesInstanceUID,
+        input.studyInstanceUID,
+        input.modality ?? null,
+        input.seriesNumber ?? null,
+        JSON.stringify(input.seriesAttributes ?? {}),
+        t,
+      ]);
     }
-    await trx('instances').insert({
-      sop_instance_uid: input.sopInstanceUID,
-      series_instance_uid: input.seriesInstanceUID,
-      study_instance_uid: input.studyInstanceUID,
-      sop_class_uid: input.sopClassUID,
-      transfer_syntax_uid: input.transferSyntaxUID,
-      instance_number: input.instanceNumber ?? null,
-      blob_path: blobPath,
-      size_bytes: input.bytes.length,
-      attributes: JSON.stringify(input.instanceAttributes ?? {}),
-      received_at: receivedAt,
-    });
-    if (input.linkage !== undefined) await sealRecord(trx, key, input.sopInstanceUID, input.linkage, new Date(t));
-    await trx('series').where({ series_instance_uid: input.seriesInstanceUID }).increment('instance_count', 1);
+    await sql.run(
+      'INSERT INTO instances (sop_instance_uid, series_instance_uid, study_instance_uid, sop_class_uid, transfer_syntax_uid, instance_number, blob_path, size_bytes, attributes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        input.sopInstanceUID,
+        input.seriesInstanceUID,
+        input.studyInstanceUID,
+        input.sopClassUID,
+        input.transferSyntaxUID,
+        input.instanceNumber ?? null,
+        blobPath,
+        input.bytes.length,
+        JSON.stringify(input.instanceAttributes ?? {}),
+        receivedAt,
+      ],
+    );
+    if (input.linkage !== undefined) await sealRecord(sql, key, input.sopInstanceUID, input.linkage, new Date(t));
 
     const instanceCount = num(study.instance_count);
     const firstReceived = study.first_received_at === null ? receivedAt : Math.min(num(study.first_received_at), receivedAt);
@@ -227,27 +247,35 @@ export class Instances {
     let status = study.status as StudyStatus;
     let reopened = false;
     if (status === 'complete') {
-      const claimed = await trx('jobs').where({ study_instance_uid: input.studyInstanceUID, type: PROCESS_JOB }).whereNot('status', 'queued').whereNot('status', 'cancelled').first('id');
+      const claimed = await sql.first("SELECT id FROM jobs WHERE study_instance_uid = ? AND type = ? AND status <> 'queued' AND status <> 'cancelled'", [input.studyInstanceUID, PROCESS_JOB]);
       if (!claimed) {
-        await trx('jobs').where({ study_instance_uid: input.studyInstanceUID, type: PROCESS_JOB, status: 'queued' }).update({ status: 'cancelled', last_error: 'study reopened by a late instance', updated_at: t, finished_at: t });
+        await sql.run("UPDATE jobs SET status = 'cancelled', last_error = ?, updated_at = ?, finished_at = ? WHERE study_instance_uid = ? AND type = ? AND status = 'queued'", [
+          'study reopened by a late instance',
+          t,
+          t,
+          input.studyInstanceUID,
+          PROCESS_JOB,
+        ]);
         status = 'receiving';
         reopened = true;
       }
     }
-    await trx('studies')
-      .where({ study_instance_uid: input.studyInstanceUID })
-      .update({
+    await sql.run(
+      'UPDATE studies SET status = ?, completed_at = ?, instance_count = ?, series_count = ?, first_received_at = ?, last_received_at = ?, expires_at = ?, attributes = ?, updated_at = ? WHERE study_instance_uid = ?',
+      [
         status,
-        completed_at: reopened ? null : study.completed_at,
-        instance_count: instanceCount + 1,
-        series_count: num(study.series_count) + (newSeries ? 1 : 0),
-        first_received_at: firstReceived,
-        last_received_at: lastReceived,
-        expires_at: firstReceived + num(study.retention_days) * DAY_MS,
-        attributes: JSON.stringify({ ...(input.attributes ?? {}), ...jsonObject(study.attributes) }),
-        updated_at: t,
-      });
-    return {
+        reopened ? null : study.completed_at,
+        instanceCount + 1,
+        num(study.series_count) + (newSeries ? 1 : 0),
+        firstReceived,
+        lastReceived,
+        firstReceived + num(study.retention_days) * DAY_MS,
+        JSON.stringify({ ...(input.attributes ?? {}), ...jsonObject(study.attributes) }),
+        t,
+        input.studyInstanceUID,
+      ],
+    );
+    const result: StoreInstanceResult = {
       duplicate: false,
       studyInstanceUID: input.studyInstanceUID,
       seriesInstanceUID: input.seriesInstanceUID,
@@ -257,14 +285,19 @@ export class Instances {
       reopened,
       studyStatus: status,
     };
+    if (input.audit) {
+      const event = input.audit(result);
+      validateEvent(event);
+      await appendAuditEvent(sql, this.now(), event);
+    }
+    return result;
   }
 
-  // `q` is the open transaction when there is one: on SQLite's single connection, a query outside it would wait forever.
-  private async duplicate(q: Knex | Knex.Transaction, input: StoreInstanceInput, known: Record<string, unknown>): Promise<StoreInstanceResult> {
+  private async duplicate(input: StoreInstanceInput, known: Row): Promise<StoreInstanceResult> {
     if (known.study_instance_uid !== input.studyInstanceUID || known.series_instance_uid !== input.seriesInstanceUID) {
       throw new StorageError('uid-conflict', 'this SOP Instance UID is already stored under another study or series', { path: input.sopInstanceUID });
     }
-    const study = await q('studies').where({ study_instance_uid: input.studyInstanceUID }).first('status');
+    const study = await withSql(this.db, (sql) => sql.first('SELECT status FROM studies WHERE study_instance_uid = ?', [input.studyInstanceUID]));
     return {
       duplicate: true,
       studyInstanceUID: input.studyInstanceUID,
@@ -292,6 +325,7 @@ function validate(input: StoreInstanceInput): void {
     if (v !== undefined && !Number.isSafeInteger(v)) throw new StorageError('invalid-input', `${field} must be an integer`, { path: field });
   }
   if (input.receivedAt !== undefined && Number.isNaN(input.receivedAt.getTime())) throw new StorageError('invalid-input', 'receivedAt is not a valid time', { path: 'receivedAt' });
+  if (input.audit !== undefined && typeof input.audit !== 'function') throw new StorageError('invalid-input', 'audit must be a function of the store result', { path: 'audit' });
   if (input.linkage !== undefined && JSON.stringify(input.linkage) === undefined) throw new StorageError('invalid-input', 'the linkage record must be JSON', { path: 'linkage' });
 }
 

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { deriveKey, randomKey, seal, unseal } from './crypto/aead.js';
 import type { Database } from './db/index.js';
+import type { Sql } from './db/sql.js';
 import { StorageError } from './errors.js';
 
 /** The per-purpose subkeys of one study's data key. */
@@ -17,12 +18,16 @@ export interface StudyKey {
 }
 
 const CHECK_SETTING = 'master_key_check';
+/** Studies whose unwrapped keys are kept: the few receiving at once, not every study. */
+const UNWRAPPED_CACHE_SIZE = 32;
 const CHECK_PLAINTEXT = Buffer.from('limen master key check', 'utf8');
 
 /** Wraps, unwraps and destroys study keys under one master key. */
 export class StudyKeys {
   private readonly wrapKey: Buffer;
   private readonly checkKey: Buffer;
+  /** Recently unwrapped keys (most recent last), by study, with the wrapped bytes they came from. */
+  private readonly unwrapped = new Map<string, { wrapped: Buffer; key: StudyKey }>();
 
   constructor(
     private readonly db: Database,
@@ -56,14 +61,40 @@ export class StudyKeys {
       .ignore();
   }
 
-  /** Loads and unwraps a study's key. */
+  /**
+   * Loads and unwraps a study's key. The row is read every time (a destroyed or replaced key is
+   * seen at once, from any process); only the unwrapping and derivation are skipped when the
+   * wrapped bytes are the ones unwrapped last time.
+   */
   async get(q: Knex | Knex.Transaction, studyInstanceUID: string): Promise<StudyKey> {
-    const row = await q('study_keys').where({ study_instance_uid: studyInstanceUID }).first('wrapped_key', 'destroyed_at');
+    return this.fromRow(studyInstanceUID, await q('study_keys').where({ study_instance_uid: studyInstanceUID }).first('wrapped_key'));
+  }
+
+  /** `get` in plain SQL, for the store path (see `db/sql.ts`). */
+  async load(sql: Sql, studyInstanceUID: string): Promise<StudyKey> {
+    return this.fromRow(studyInstanceUID, await sql.first('SELECT wrapped_key FROM study_keys WHERE study_instance_uid = ?', [studyInstanceUID]));
+  }
+
+  private fromRow(studyInstanceUID: string, row: Record<string, unknown> | undefined): StudyKey {
     if (!row) throw new StorageError('not-found', 'no key for this study', { path: studyInstanceUID });
-    if (row.wrapped_key === null) throw new StorageError('study-key-destroyed', 'the study key was destroyed; its data is unreadable', { path: studyInstanceUID });
-    const dataKey = unseal(this.wrapKey, row.wrapped_key as Buffer, wrapContext(studyInstanceUID));
+    if (row.wrapped_key === null) {
+      this.unwrapped.delete(studyInstanceUID);
+      throw new StorageError('study-key-destroyed', 'the study key was destroyed; its data is unreadable', { path: studyInstanceUID });
+    }
+    const wrapped = row.wrapped_key as Buffer;
+    const hit = this.unwrapped.get(studyInstanceUID);
+    if (hit && hit.wrapped.equals(wrapped)) {
+      this.unwrapped.delete(studyInstanceUID);
+      this.unwrapped.set(studyInstanceUID, hit);
+      return hit.key;
+    }
+    const dataKey = unseal(this.wrapKey, wrapped, wrapContext(studyInstanceUID));
     if (!dataKey) throw new StorageError('key-unwrap-failed', 'the study key does not unwrap under this master key', { path: studyInstanceUID });
-    return { studyInstanceUID, blobKey: deriveKey(dataKey, 'blob'), vaultKey: deriveKey(dataKey, 'vault') };
+    const key = { studyInstanceUID, blobKey: deriveKey(dataKey, 'blob'), vaultKey: deriveKey(dataKey, 'vault') };
+    dataKey.fill(0);
+    this.unwrapped.set(studyInstanceUID, { wrapped: Buffer.from(wrapped), key });
+    if (this.unwrapped.size > UNWRAPPED_CACHE_SIZE) this.unwrapped.delete(this.unwrapped.keys().next().value as string);
+    return key;
   }
 
   /**
@@ -71,6 +102,7 @@ export class StudyKeys {
    * WAL is checkpointed and truncated so the old row version does not linger in the -wal file.
    */
   async destroy(studyInstanceUID: string): Promise<boolean> {
+    this.unwrapped.delete(studyInstanceUID);
     const changed = await this.db
       .knex('study_keys')
       .where({ study_instance_uid: studyInstanceUID })

@@ -3,7 +3,6 @@
  * listing, lookup, and completion (a study is complete once no instance has arrived for its
  * stable time; completing it queues a `process` job in the same transaction).
  */
-import type { Knex } from 'knex';
 import type { Database } from './db/index.js';
 import { writeTransaction } from './db/transaction.js';
 import { dateOrNull, jsonObject, num, numOrNull } from './db/rows.js';
@@ -140,13 +139,6 @@ export class Studies {
     if (options.from !== undefined) q.whereIn('status', Array.isArray(options.from) ? options.from : [options.from]);
     return Number(await q.update({ status: to, updated_at: this.now().getTime() })) > 0;
   }
-}
-
-/** Locks a study row for the rest of `trx` (PostgreSQL); SQLite's single connection already serializes. */
-export async function lockStudy(trx: Knex.Transaction, db: Database, studyInstanceUID: string): Promise<Record<string, unknown> | undefined> {
-  const q = trx('studies').where({ study_instance_uid: studyInstanceUID }).first();
-  const row: Record<string, unknown> | undefined = await (db.dialect === 'postgres' ? q.forUpdate() : q);
-  return row;
 }
 
 export function toStudy(row: Record<string, unknown>): StudySummary {

@@ -4,10 +4,9 @@
  * reaches the database. Opening is an internal API for the exporter, which re-identifies an
  * approved result; nothing in the core zone calls it.
  */
-import type { Knex } from 'knex';
 import { seal, unseal } from './crypto/aead.js';
 import type { Database } from './db/index.js';
-import { writeTransaction } from './db/transaction.js';
+import { sqlTransaction, type Sql } from './db/sql.js';
 import { StorageError } from './errors.js';
 import type { StudyKey, StudyKeys } from './keys.js';
 import { isUID } from './uid.js';
@@ -18,15 +17,15 @@ export interface VaultRecord {
   record: unknown;
 }
 
-/** Seals a record inside `trx` (used by the instance commit); replaces an earlier record for the same instance. */
-export async function sealRecord(trx: Knex | Knex.Transaction, key: StudyKey, sopInstanceUID: string, record: unknown, now: Date): Promise<void> {
+/** Seals a record inside a transaction (the instance commit's); replaces an earlier record for the same instance. */
+export async function sealRecord(sql: Sql, key: StudyKey, sopInstanceUID: string, record: unknown, now: Date): Promise<void> {
   const text = JSON.stringify(record);
   if (text === undefined) throw new StorageError('invalid-input', 'a linkage record must be JSON', { path: 'linkage' });
   const sealed = seal(key.vaultKey, Buffer.from(text, 'utf8'), vaultContext(key.studyInstanceUID, sopInstanceUID));
-  await trx('vault_records')
-    .insert({ sop_instance_uid: sopInstanceUID, study_instance_uid: key.studyInstanceUID, sealed, created_at: now.getTime() })
-    .onConflict('sop_instance_uid')
-    .merge(['sealed', 'created_at']);
+  await sql.run(
+    'INSERT INTO vault_records (sop_instance_uid, study_instance_uid, sealed, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sop_instance_uid) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at',
+    [sopInstanceUID, key.studyInstanceUID, sealed, now.getTime()],
+  );
 }
 
 /** Seals and opens linkage records. */
@@ -40,10 +39,10 @@ export class Vault {
   /** Seals `record` for an instance of an existing study. */
   async seal(studyInstanceUID: string, sopInstanceUID: string, record: unknown): Promise<void> {
     if (!isUID(studyInstanceUID) || !isUID(sopInstanceUID)) throw new StorageError('invalid-input', 'vault records are keyed by valid UIDs', { path: 'sopInstanceUID' });
-    await writeTransaction(this.db, async (trx) => {
-      const existing = await trx('vault_records').where({ sop_instance_uid: sopInstanceUID }).first('study_instance_uid');
+    await sqlTransaction(this.db, async (sql) => {
+      const existing = await sql.first('SELECT study_instance_uid FROM vault_records WHERE sop_instance_uid = ?', [sopInstanceUID]);
       if (existing && existing.study_instance_uid !== studyInstanceUID) throw new StorageError('uid-conflict', 'this instance is sealed under another study', { path: sopInstanceUID });
-      await sealRecord(trx, await this.keys.get(trx, studyInstanceUID), sopInstanceUID, record, this.now());
+      await sealRecord(sql, await this.keys.load(sql, studyInstanceUID), sopInstanceUID, record, this.now());
     });
   }
 

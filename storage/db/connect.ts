@@ -8,6 +8,9 @@ import knex, { type Knex } from 'knex';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StorageError } from '../errors.js';
+import type { SyncGroup } from '../sync-group.js';
+import { cacheStatements } from './statement-cache.js';
+import { walSyncGroup } from './wal-sync.js';
 
 /** File name of the embedded database inside the data dir. */
 export const SQLITE_FILE = 'limen.sqlite';
@@ -19,6 +22,8 @@ export interface Database {
   dialect: Dialect;
   /** The SQLite file, when embedded. */
   sqliteFile?: string;
+  /** Flushes the SQLite WAL (group commit); see `durableTransaction`. Absent for PostgreSQL and in-memory SQLite. */
+  walSync?: SyncGroup;
 }
 
 /** How long SQLite waits for a lock held by another connection before failing. */
@@ -44,6 +49,7 @@ function sqlite(file: string): Database {
   return {
     dialect: 'sqlite',
     sqliteFile: file === ':memory:' ? undefined : file,
+    walSync: file === ':memory:' ? undefined : walSyncGroup(file),
     knex: knex({
       client: 'better-sqlite3',
       connection: { filename: file },
@@ -69,6 +75,7 @@ function pgConnection(url: string): string {
 
 interface SqliteConnection {
   pragma(source: string): unknown;
+  prepare(source: string): unknown;
 }
 
 function configureSqlite(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void): void {
@@ -80,6 +87,7 @@ function configureSqlite(conn: SqliteConnection, done: (err: Error | null, conn:
     // Overwrite freed content so a destroyed key or deleted row does not linger in free pages.
     conn.pragma('secure_delete = ON');
     conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    cacheStatements(conn);
     done(null, conn);
   } catch (err) {
     done(err as Error, conn);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage, SQLITE_FILE } from '../../storage/index.js';
+import { MIGRATIONS } from '../../storage/db/index.js';
 import { describeEachDatabase } from './harness.js';
 import { instanceInput, rejection } from './fixtures.js';
 
@@ -11,7 +12,7 @@ describeEachDatabase('storage: database', (h) => {
     // Several pools at once on PostgreSQL; one SQLite file has one writer per process.
     const opened = h.dialect === 'postgres' ? await Promise.all([h.open(), h.open(), h.open()]) : [await h.open(), await h.open()];
     const rows = await h.sql('SELECT name FROM limen_migrations');
-    expect(rows.map((r) => r.name)).to.deep.equal(['0001-initial']);
+    expect(rows.map((r) => r.name)).to.deep.equal(MIGRATIONS.map((m) => m.name));
     for (const s of opened) await s.ping();
   });
 

@@ -110,7 +110,7 @@ describeEachDatabase('storage: instances', (h) => {
       [{ route: '' }, 'route'],
       [{ stableSeconds: 0 }, 'stableSeconds'],
       [{ retentionDays: 1.5 }, 'retentionDays'],
-      [{ linkage: undefined }, 'linkage'],
+      [{ linkage: () => 0 }, 'linkage'],
     ];
     for (const [override, path] of cases) {
       const err = await rejection(s.storeInstance(instanceInput(override)));
@@ -167,6 +167,39 @@ describeEachDatabase('storage: instances', (h) => {
     clock.advance(7200);
     expect((await s.sweepOrphanBlobs()).emptyStudies).to.equal(1);
     expect((await s.storeInstance(input)).newStudy).to.equal(true);
+  });
+
+  it('appends the store\'s audit event with the instance, atomically, and one for a resend', async () => {
+    const s = await h.open();
+    const audit = (r: { sopInstanceUID: string; duplicate: boolean }) => ({ type: 'instance.stored', actor: 'SCU', studyInstanceUID: input.studyInstanceUID, detail: { sopInstanceUID: r.sopInstanceUID, duplicate: r.duplicate } });
+    const input = instanceInput();
+    await s.storeInstance({ ...input, audit });
+    await s.storeInstance({ ...input, audit });
+    // A series that belongs to another study: the store fails, and its event is not written either.
+    const thief = instanceInput({ seriesInstanceUID: input.seriesInstanceUID });
+    expect((await rejection(s.storeInstance({ ...thief, audit: () => ({ type: 'instance.stored', detail: { sopInstanceUID: thief.sopInstanceUID } }) }))).code).to.equal('uid-conflict');
+    const events = await s.audit.list({ type: 'instance.stored' });
+    expect(events.map((e) => e.detail)).to.deep.equal([
+      { sopInstanceUID: input.sopInstanceUID, duplicate: false },
+      { sopInstanceUID: input.sopInstanceUID, duplicate: true },
+    ]);
+    expect(events[0].studyInstanceUID).to.equal(input.studyInstanceUID);
+    expect(await s.audit.verify()).to.include({ ok: true, count: 2 });
+    // A bad event fails the store before anything is committed.
+    const bad = instanceInput();
+    expect((await rejection(s.storeInstance({ ...bad, audit: () => ({ type: '' }) }))).code).to.equal('invalid-input');
+    expect(await s.getInstance(bad.sopInstanceUID)).to.equal(null);
+    expect((await rejection(s.storeInstance({ ...bad, audit: 'instance.stored' as never }))).path).to.equal('audit');
+  });
+
+  it('concurrent stores with audit events keep one unbroken chain', async () => {
+    const s = await h.open();
+    const inputs = studyInputs(2, 10);
+    await Promise.all(
+      inputs.map((i) => s.storeInstance({ ...i, audit: (r) => ({ type: 'instance.stored', studyInstanceUID: i.studyInstanceUID, detail: { sopInstanceUID: r.sopInstanceUID } }) })),
+    );
+    const verified = await s.audit.verify();
+    expect(verified).to.include({ ok: true, count: 20 });
   });
 
   it('keeps data across a restart', async () => {
