@@ -248,7 +248,7 @@ async function makeTool(name: ToolName, series: CtSeries, work: string): Promise
         name,
         version: `limen ${pkg.version} (Node ${process.version})`,
         command: `node ${rel(CLI)} deidentify ${rel(series.dir)} --out ${rel(out)} --key-file ${rel(keyFile)}`,
-        does: 'PS3.15 Basic Profile from Table E.1-1 2024b (every row), keyed UIDs and pseudonym, marks and code sequence, each file fsynced and renamed into place',
+        does: 'PS3.15 Basic Profile from Table E.1-1 2024b (every row), keyed UIDs and pseudonym, marks and code sequence, each file written whole (temporary file renamed into place)',
         rss: 'GNU time %M (ru_maxrss)',
         async prepare() {
           rmSync(out, { recursive: true, force: true });
