@@ -7,6 +7,9 @@ type Main = (argv: string[]) => Promise<number>;
 const BENCHES: Record<string, { summary: string; load: () => Promise<{ main: Main }> }> = {
   'ct-series': { summary: 'generate the 300-slice 512x512 CT series other benchmarks use', load: () => import('./ct-series.js') },
   deidentify: { summary: 'limen deidentify vs gdcmanon, dcmodify and Orthanc on the CT series (issue 2)', load: () => import('./deidentify.js') },
+  edge: { summary: 'receiving the CT series: storescu (1 and 4 associations) and STOW-RS into Limen, storescp and Orthanc (issue 3)', load: () => import('./edge/run.js') },
+  'edge-store': { summary: 'the durable store path alone (storeInstance + audit), SQLite and PostgreSQL (issue 3)', load: () => import('./edge/store.js') },
+  'flush-floor': { summary: 'what one fdatasync of a blob and of a WAL commit cost on this disk (issue 3)', load: () => import('./edge/flush-floor.js') },
   'dicomweb-qido': { summary: 'QIDO-RS study search with 1,000 studies (issue 5, p95 <= 50 ms)', load: () => import('./dicomweb/qido.js') },
   'dicomweb-frames': { summary: 'WADO-RS frames/s on the 300-slice CT (issue 5)', load: () => import('./dicomweb/frames.js') },
   segment: { summary: 'the default model end to end on a 512x512x300 phantom (issue 4)', load: () => import('./segment/segment.js') },
