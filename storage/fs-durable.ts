@@ -2,7 +2,7 @@
  * Durable file writes: a final name only ever holds completely written bytes, and the caller
  * is told a file is written only once its content and its directory entry are on disk.
  */
-import { closeSync, fdatasync, fsync, openSync, renameSync, rmSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, openSync, renameSync, rmSync, writeSync, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -78,9 +78,9 @@ export class DirectorySyncs {
  * The bytes go to a temporary file, which takes its final name as soon as they are written; the
  * call resolves once content and name are on disk: an fdatasync of the file and an fsync of the
  * directory (shared with concurrent writers) run together on the libuv pool, one journal commit
- * where temp-fsync-rename-fsync needs two in a row. Creating, writing into the page cache and
- * renaming are quick calls made in place: on a small machine each trip to the pool costs more
- * than the call itself. A process crash leaves at most a temporary file (a final name is given
+ * where temp-fsync-rename-fsync needs two in a row. Creating and renaming are quick calls made
+ * in place (on a small machine a trip to the pool costs more than the call itself); the copy of
+ * the bytes into the page cache and the flushes go to the pool. A process crash leaves at most a temporary file (a final name is given
  * only to completely written bytes); a power loss before the flushes end may leave the final
  * name incomplete, but nothing points to it (the caller publishes after this resolves), and the
  * orphan sweep removes it.
@@ -92,7 +92,7 @@ export async function writeNewFileDurable(path: string, chunks: readonly Uint8Ar
   let named = false;
   try {
     try {
-      writeAll(fd, chunks);
+      await writeAll(fd, chunks);
       renameSync(temp, path);
       named = true;
       // Both flushes are needed before the caller may publish; wait for both even when one fails.
@@ -108,10 +108,10 @@ export async function writeNewFileDurable(path: string, chunks: readonly Uint8Ar
   }
 }
 
-function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
+/** Writes every chunk at the file's current position: one writev on the libuv pool (the copy into the page cache is the slow part), then whatever a short write left. */
+async function writeAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
-  // One writev in the usual case; a short write falls back to finishing chunk by chunk.
-  let written = writevSync(fd, chunks as Uint8Array[]);
+  let written = await new Promise<number>((resolve, reject) => writev(fd, chunks as Uint8Array[], (err, n) => (err ? reject(err) : resolve(n))));
   for (const chunk of chunks) {
     if (written >= total) break;
     const skip = Math.min(written, chunk.length);

@@ -119,10 +119,14 @@ export class Instances {
     const study = input.studyInstanceUID;
     const receivedAt = (input.receivedAt ?? this.now()).getTime();
 
-    const known = await withSql(this.db, (sql) => sql.first('SELECT study_instance_uid, series_instance_uid FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]));
-    if (known) return this.resent(await this.duplicate(input, known), input);
+    // One trip to the connection for both: is it a resend, and the study's key when there is one.
+    const found = await withSql(this.db, async (sql) => {
+      const known = await sql.first('SELECT study_instance_uid, series_instance_uid FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]);
+      return known ? { known } : { key: await this.keys.load(sql, study).catch(unlessNotFound) };
+    });
+    if (found.known) return this.resent(await this.duplicate(input, found.known), input);
 
-    const key = await this.ensureStudy(input);
+    const key = found.key ?? (await this.createStudy(input));
     const blobPath = await this.blobs.write(key.blobKey, study, input.sopInstanceUID, input.bytes);
     try {
       return await sqlTransaction(this.db, (sql) => this.commit(sql, input, key, blobPath, receivedAt));
@@ -157,14 +161,9 @@ export class Instances {
     return result;
   }
 
-  /** Step 1: the study row and its key, created in one transaction on the study's first instance. */
-  private async ensureStudy(input: StoreInstanceInput): Promise<StudyKey> {
+  /** Step 1 on a study's first instance: the study row and its key, created in one transaction. */
+  private async createStudy(input: StoreInstanceInput): Promise<StudyKey> {
     const study = input.studyInstanceUID;
-    try {
-      return await withSql(this.db, (sql) => this.keys.load(sql, study));
-    } catch (err) {
-      if (!(err instanceof StorageError && err.code === 'not-found')) throw err;
-    }
     await writeTransaction(this.db, async (trx) => {
       const t = this.now().getTime();
       await trx('studies')
@@ -309,6 +308,12 @@ export class Instances {
       studyStatus: study?.status as StudyStatus,
     };
   }
+}
+
+/** A missing key (a study not created yet) is an answer, not an error. */
+function unlessNotFound(err: unknown): undefined {
+  if (err instanceof StorageError && err.code === 'not-found') return undefined;
+  throw err;
 }
 
 function validate(input: StoreInstanceInput): void {

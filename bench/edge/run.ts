@@ -270,7 +270,7 @@ async function makeTarget(name: TargetName, limenFrom: string, postgresUrl: stri
     case 'limen-baseline': {
       const source = resolve(baseline!);
       const entry = await bundleLimen(source, 'limen-baseline.mjs');
-      return limenTarget({ name, entry, postgresUrl, command: `node ${rel(entry)} start   (esbuild bundle of ${rel(source)}/gateway/cli/main.ts)`, version: `limen ${pkg.version}, this gateway over ${baselineLabel} (Node ${process.version}, ${database})` });
+      return limenTarget({ name, entry, postgresUrl, command: `node ${rel(entry)} start   (esbuild bundle of this tree with ${baselineLabel})`, version: `limen ${pkg.version}, this gateway over ${baselineLabel} (Node ${process.version}, ${database})` });
     }
     case 'storescp':
       return storescpTarget(versionOf(STORESCP, ['--version']) ?? 'storescp');

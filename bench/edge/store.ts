@@ -132,22 +132,19 @@ async function measure(values: { instances: string; bytes: string; concurrency: 
   }
   for (const database of values.database.split(',') as Array<'sqlite' | 'postgres'>) {
     for (const concurrency of values.concurrency.split(',').map(Number)) {
-      for (const audit of audits) {
-        const runs = new Map<string, number[]>();
-        for (let r = 0; r < Number(values.runs); r++) {
-          // Interleaved, so both variants see the same disk and load.
+      const runs = new Map<string, number[]>();
+      for (let r = 0; r < Number(values.runs); r++) {
+        // Every variant and audit mode in turn, so all of them see the same disk and load.
+        for (const audit of audits) {
           for (const v of variants) {
             if (!v.audits.includes(audit)) continue;
             const rate = await timeStore({ open: v.open, database, postgresUrl: values['postgres-url'], instances: Number(values.instances), bytes: Number(values.bytes), concurrency, audit });
-            runs.set(v.name, [...(runs.get(v.name) ?? []), rate]);
+            const key = `${v.name.padEnd(8)} ${database.padEnd(8)} concurrency ${concurrency} audit ${audit.padEnd(8)}`;
+            runs.set(key, [...(runs.get(key) ?? []), rate]);
           }
         }
-        for (const [name, rates] of runs) {
-          process.stdout.write(
-            `${name.padEnd(8)} ${database.padEnd(8)} concurrency ${concurrency} audit ${audit.padEnd(8)} ${median(rates).toFixed(1).padStart(6)}/s (runs ${rates.map((x) => x.toFixed(0)).join(' ')})\n`,
-          );
-        }
       }
+      for (const [key, rates] of runs) process.stdout.write(`${key} ${median(rates).toFixed(1).padStart(6)}/s (runs ${rates.map((x) => x.toFixed(0)).join(' ')})\n`);
     }
   }
   return 0;
