@@ -18,7 +18,7 @@
  *
  *   npm run bench -- edge [--runs 5] [--slices 300] [--targets limen,storescp,orthanc]
  *                         [--scenarios dimse-1,dimse-4,stow-1,stow-2] [--limen bundle|dist]
- *                         [--database sqlite|postgres] [--label edge] [--no-figure]
+ *                         [--database sqlite|postgres] [--label edge] [--no-figure] [--replot]
  *                         [--baseline-storage <git rev> | --baseline <source tree>]
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx bench/edge/run.ts'   (the same)
  */
@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       runs: { type: 'string', default: '5' },
       slices: { type: 'string', default: '300' },
-      targets: { type: 'string', default: TARGET_NAMES.join(',') },
+      targets: { type: 'string', default: 'limen,storescp,orthanc' },
       scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
       limen: { type: 'string', default: 'bundle' },
       baseline: { type: 'string' },
@@ -95,8 +95,10 @@ export async function main(argv: string[]): Promise<number> {
       'postgres-url': { type: 'string', default: `postgres:///test?host=/var/run/postgresql&user=${userInfo().username}` },
       label: { type: 'string', default: 'edge' },
       'no-figure': { type: 'boolean', default: false },
+      replot: { type: 'boolean', default: false },
     },
   });
+  if (values.replot) return replot(values.label);
   const runs = Number(values.runs);
   const targetNames = values.targets.split(',').map((s) => s.trim()) as TargetName[];
   if ((values.baseline || values['baseline-storage']) && !targetNames.includes('limen-baseline')) targetNames.splice(1, 0, 'limen-baseline');
@@ -209,15 +211,24 @@ async function measureAll(
   const file = join(BENCH_OUT, `${values.label}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(`\n${table(report)}\nwrote ${rel(file)}\n`);
-  if (!values['no-figure']) {
-    mkdirSync(FIGURES, { recursive: true });
-    const svg = figure(report);
-    const svgFile = join(FIGURES, `${values.label}.svg`);
-    writeFileSync(svgFile, svg);
-    const png = await svgToPng(svg, svgFile.replace(/\.svg$/, '.png')).catch(() => false);
-    process.stdout.write(`wrote ${rel(svgFile)}${png ? ' (+ .png)' : ''}\n`);
-  }
+  if (!values['no-figure']) await writeFigure(report);
   return 0;
+}
+
+/** Redraws the figure of an earlier run from its JSON (`--replot --label <label>`). */
+async function replot(label: string): Promise<number> {
+  const report = JSON.parse(readFileSync(join(BENCH_OUT, `${label}.json`), 'utf8')) as EdgeReport;
+  await writeFigure(report);
+  return 0;
+}
+
+async function writeFigure(report: EdgeReport): Promise<void> {
+  mkdirSync(FIGURES, { recursive: true });
+  const svg = figure(report);
+  const svgFile = join(FIGURES, `${report.label}.svg`);
+  writeFileSync(svgFile, svg);
+  const png = await svgToPng(svg, svgFile.replace(/\.svg$/, '.png')).catch(() => false);
+  process.stdout.write(`wrote ${rel(svgFile)}${png ? ' (+ .png)' : ''}\n`);
 }
 
 /** One timed transfer to a freshly started receiver. */
@@ -316,7 +327,17 @@ function reexecInNetworkNamespace(argv: string[]): Promise<number> {
   process.stdout.write('re-running inside a loopback-only network namespace (unshare -n), for storescp and Orthanc\n');
   const self = fileURLToPath(import.meta.url);
   const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', self, ...argv], { stdio: 'inherit', cwd: ROOT });
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  // unshare and sh exec into the driver, so its PID is the child's: pass signals on for it to stop what it started.
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    }),
+  );
 }
 
 const rel = (p: string): string => relative(ROOT, p) || '.';
@@ -364,7 +385,7 @@ export function figure(report: EdgeReport): string {
     format: (v) => `${v.toFixed(0)} MiB`,
     bars: report.results
       .filter((r) => r.scenario === 'dimse-4' || r.scenario === 'stow-2')
-      .map((r) => ({ label: `${r.target} ${r.scenario}`, value: r.medianPeakRssMiB, emphasis: r.target === 'limen' })),
+      .map((r) => ({ label: `${r.target === 'limen-baseline' ? 'before' : r.target} ${r.scenario}`, value: r.medianPeakRssMiB, emphasis: r.target === 'limen' })),
   });
   const m = report.machine;
   return barChartSvg({

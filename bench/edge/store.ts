@@ -11,13 +11,14 @@
  *        [--baseline-storage <git rev> | --baseline <source tree>]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openStorage, type OpenStorageOptions, type Storage, type StoreInstanceInput } from '../../storage/index.js';
+import { BENCH_OUT } from '../ct-series.js';
 import { median } from '../measure.js';
 import { baselineTree } from './baseline.js';
 
@@ -26,9 +27,17 @@ const uid = (): string => `2.25.${BigInt('0x' + randomBytes(16).toString('hex'))
 export type AuditMode = 'separate' | 'same' | 'none';
 type Open = (o: OpenStorageOptions) => Promise<Storage>;
 
-/** Stores `instances` inputs `concurrency` at a time on a fresh storage; returns instances/s. */
-export async function timeStore(o: { open: Open; database: 'sqlite' | 'postgres'; postgresUrl: string; instances: number; bytes: number; concurrency: number; audit: AuditMode }): Promise<number> {
-  const dataDir = mkdtempSync(join(process.env.LIMEN_BENCH_TMP ?? join(fileURLToPath(new URL('../out/', import.meta.url))), 'store-'));
+/** One timed store run: instances/s, and this process's CPU (all threads, user + system) per instance. */
+export interface StoreRun {
+  rate: number;
+  cpuMsPerInstance: number;
+}
+
+/** Stores `instances` inputs `concurrency` at a time on a fresh storage. */
+export async function timeStore(o: { open: Open; database: 'sqlite' | 'postgres'; postgresUrl: string; instances: number; bytes: number; concurrency: number; audit: AuditMode }): Promise<StoreRun> {
+  // On the disk the edge writes to (bench/out), not a tmpfs: the flushes are what is measured.
+  mkdirSync(BENCH_OUT, { recursive: true });
+  const dataDir = mkdtempSync(join(BENCH_OUT, 'store-'));
   let schema: string | undefined;
   let databaseUrl: string | undefined;
   if (o.database === 'postgres') {
@@ -42,13 +51,15 @@ export async function timeStore(o: { open: Open; database: 'sqlite' | 'postgres'
   try {
     const studyInstanceUID = uid();
     const seriesInstanceUID = uid();
+    // One buffer for every instance: each is encrypted on its own anyway, and the run's CPU figure then holds no garbage of the inputs.
+    const bytes = randomBytes(o.bytes);
     const inputs: StoreInstanceInput[] = Array.from({ length: o.instances }, (_, i) => ({
       studyInstanceUID,
       seriesInstanceUID,
       sopInstanceUID: uid(),
       sopClassUID: '1.2.840.10008.5.1.4.1.1.2',
       transferSyntaxUID: '1.2.840.10008.1.2.1',
-      bytes: randomBytes(o.bytes),
+      bytes,
       linkage: { PatientName: 'Doe^Jane', PatientID: 'ID-0001', originalSOPInstanceUID: `1.2.3.${i}` },
       route: 'default',
       stableSeconds: 10,
@@ -61,6 +72,7 @@ export async function timeStore(o: { open: Open; database: 'sqlite' | 'postgres'
       instanceAttributes: { Rows: 512, Columns: 512 },
     }));
     let next = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: o.concurrency }, async () => {
@@ -76,11 +88,12 @@ export async function timeStore(o: { open: Open; database: 'sqlite' | 'postgres'
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     const count = (await storage.listInstances(studyInstanceUID)).length;
     if (count !== o.instances) throw new Error(`stored ${count} of ${o.instances}`);
     const audit = await storage.audit.verify();
     if (!audit.ok || audit.count !== (o.audit === 'none' ? 0 : o.instances)) throw new Error('audit chain broken or incomplete');
-    return o.instances / seconds;
+    return { rate: o.instances / seconds, cpuMsPerInstance: (cpu.user + cpu.system) / 1000 / o.instances };
   } finally {
     await storage.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -132,19 +145,25 @@ async function measure(values: { instances: string; bytes: string; concurrency: 
   }
   for (const database of values.database.split(',') as Array<'sqlite' | 'postgres'>) {
     for (const concurrency of values.concurrency.split(',').map(Number)) {
-      const runs = new Map<string, number[]>();
+      const runs = new Map<string, StoreRun[]>();
       for (let r = 0; r < Number(values.runs); r++) {
         // Every variant and audit mode in turn, so all of them see the same disk and load.
         for (const audit of audits) {
           for (const v of variants) {
             if (!v.audits.includes(audit)) continue;
-            const rate = await timeStore({ open: v.open, database, postgresUrl: values['postgres-url'], instances: Number(values.instances), bytes: Number(values.bytes), concurrency, audit });
+            const run = await timeStore({ open: v.open, database, postgresUrl: values['postgres-url'], instances: Number(values.instances), bytes: Number(values.bytes), concurrency, audit });
             const key = `${v.name.padEnd(8)} ${database.padEnd(8)} concurrency ${concurrency} audit ${audit.padEnd(8)}`;
-            runs.set(key, [...(runs.get(key) ?? []), rate]);
+            runs.set(key, [...(runs.get(key) ?? []), run]);
           }
         }
       }
-      for (const [key, rates] of runs) process.stdout.write(`${key} ${median(rates).toFixed(1).padStart(6)}/s (runs ${rates.map((x) => x.toFixed(0)).join(' ')})\n`);
+      for (const [key, rs] of runs) {
+        const rates = rs.map((r) => r.rate);
+        process.stdout.write(
+          `${key} ${median(rates).toFixed(1).padStart(6)}/s (runs ${rates.map((x) => x.toFixed(0)).join(' ')}), ` +
+            `CPU ${median(rs.map((r) => r.cpuMsPerInstance)).toFixed(2)} ms per instance\n`,
+        );
+      }
     }
   }
   return 0;
