@@ -1,8 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { decodeStl, encodeStl, encodeStlCombined, stlFileName, writeCombinedStlFile, writeStlFiles, type ModelSegment } from '../../../pipeline/models3d/index.js';
+import { decodeStl, encodeStl, encodeStlCombined, stlFileName, type ModelSegment } from '../../../pipeline/models3d/index.js';
 import { sampleSegments } from './fixtures.js';
 
 /** Signed volume of a triangle soup (9 floats per facet). */
@@ -65,17 +62,4 @@ describe('pipeline/models3d STL', () => {
     expect(stlFileName(4, '***')).to.equal('04-segment.stl');
   });
 
-  it('writes one STL per non-empty segment, and a combined one, to disk', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'limen-stl-'));
-    try {
-      const names = await writeStlFiles(dir, segments);
-      expect(names).to.deep.equal(['01-bone.stl', '02-bone-marrow.stl']);
-      await writeCombinedStlFile(join(dir, 'model.stl'), segments);
-      expect((await readdir(dir)).sort()).to.deep.equal(['01-bone.stl', '02-bone-marrow.stl', 'model.stl']);
-      const back = decodeStl(new Uint8Array(await readFile(join(dir, '02-bone-marrow.stl'))));
-      expect(back.normals.length / 3).to.equal(segments[1].mesh.indices.length / 3);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
 });

@@ -1,0 +1,61 @@
+/** `limen segment` as a user runs it: files in, SEG, GLB, STL and a report out, whole or not at all. */
+import { expect } from 'chai';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeStl } from '../../../pipeline/models3d/index.js';
+import { readSegmentation } from '../../../pipeline/seg/index.js';
+import { CT_FAKEPHI_DIR, CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS } from '../../support/fakephi.js';
+import { runLimen } from '../../support/limen-cli.js';
+
+describe('limen segment', function () {
+  this.timeout(180_000);
+  let work: string;
+  before(() => (work = mkdtempSync(join(tmpdir(), 'limen-segment-'))));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('exits 2 with usage when --out, the series or the model is missing', async () => {
+    expect((await runLimen(['segment', CT_FAKEPHI_DIR])).code).to.equal(2);
+    expect((await runLimen(['segment', '--out', work])).code).to.equal(2);
+    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', work, '--model', 'no-such-model']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('no model "no-such-model"');
+  });
+
+  it('refuses a series with too few slices with the reason, and writes nothing', async () => {
+    const few = join(work, 'few');
+    mkdirSync(few);
+    for (const f of CT_FAKEPHI_FILES.slice(0, 5)) copyFileSync(f, join(few, f.split('/').pop()!));
+    const out = join(work, 'few-out');
+    const r = await runLimen(['segment', few, '--out', out]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/too-few-slices/);
+    expect(() => readdirSync(out)).to.throw(); // no output directory, no partial files
+  });
+
+  it('writes seg.dcm, model.glb, model.stl, one STL per segment and report.json for ct-fakephi', async () => {
+    const out = join(work, 'out');
+    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', out]);
+    expect(r.code, r.stderr).to.equal(0);
+    const files = readdirSync(out).sort();
+    expect(files).to.deep.equal(['01-body.stl', '02-bone.stl', 'model.glb', 'model.stl', 'report.json', 'seg.dcm']);
+
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.model).to.include({ id: 'default' });
+    expect(report.segments.map((s: { label: string }) => s.label)).to.deep.equal(['Body', 'Bone']);
+    for (const s of report.segments) expect(s.volumeMl).to.be.greaterThan(100);
+    for (const stage of ['assemble', 'segment', 'seg', 'mesh', 'files', 'total']) expect(report.timings[stage]).to.be.a('number');
+
+    const seg = readSegmentation(new Uint8Array(readFileSync(join(out, 'seg.dcm'))));
+    expect(seg.segments.map((s) => s.label)).to.deep.equal(['Body', 'Bone']);
+    expect(seg.referencedSeries[0].seriesInstanceUID).to.equal(CT_FAKEPHI_UIDS.seriesInstanceUID);
+
+    const glb = readFileSync(join(out, 'model.glb'));
+    expect(glb.subarray(0, 4).toString('latin1')).to.equal('glTF');
+
+    // The combined STL is every per-segment STL's triangles, nothing more.
+    const facets = (f: string) => decodeStl(new Uint8Array(readFileSync(join(out, f)))).normals.length / 3;
+    expect(facets('model.stl')).to.equal(facets('01-body.stl') + facets('02-bone.stl'));
+    expect(report.segments.map((s: { triangles: number }) => s.triangles)).to.deep.equal([facets('01-body.stl'), facets('02-bone.stl')]);
+  });
+});
