@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { findModelDir } from '../../pipeline/process/model-dirs.js';
 import { runPipeline, type PipelineStage } from '../../pipeline/process/run-pipeline.js';
 import { PipelineError } from '../../pipeline/process/errors.js';
-import { randomUID } from '../export/exporter.js';
+import { randomUID } from '../../pipeline/process/uid.js';
 import type { Command } from './command.js';
 import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar, type Progress } from './progress.js';

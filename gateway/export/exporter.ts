@@ -15,7 +15,6 @@ import type { Destination } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
 import { randomUID } from '../../pipeline/process/uid.js';
 
-export { randomUID };
 
 export interface ExporterDeps {
   storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs' | 'setStudyStatus'>;

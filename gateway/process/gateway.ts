@@ -8,7 +8,7 @@ import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary }
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
-import { createExportWorker, randomUID } from '../export/exporter.js';
+import { createExportWorker } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
 import { ReviewGate } from '../review/gate.js';
 import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
