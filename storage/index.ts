@@ -18,6 +18,7 @@ export {
   type ListStudiesOptions,
   type CompleteOptions,
   type CompletedStudy,
+  type ReprocessOutcome,
 } from './studies.js';
 export type { Vault, VaultRecord } from './vault.js';
 export type { JobQueue, Job, JobStatus, EnqueueOptions, JobQueueOptions, FailOutcome } from './jobs.js';

@@ -175,6 +175,28 @@ export class Instances {
     return withSql(this.db, (sql) => this.keys.load(sql, study));
   }
 
+  /**
+   * Removes a whole series (a superseded result Limen derived itself): rows and counts in one
+   * transaction, then the blobs. A crash in between leaves orphan blobs for the sweep, never a
+   * row without its blob. Returns the number of instances removed.
+   */
+  async removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number> {
+    const paths = await writeTransaction(this.db, async (trx) => {
+      const rows = await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).select('sop_instance_uid', 'blob_path');
+      if (rows.length === 0) return [];
+      const sops = rows.map((r) => String(r.sop_instance_uid));
+      await trx('vault_records').whereIn('sop_instance_uid', sops).delete();
+      await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
+      await trx('series').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
+      await trx('studies')
+        .where({ study_instance_uid: studyInstanceUID })
+        .update({ instance_count: trx.raw('instance_count - ?', [rows.length]), series_count: trx.raw('series_count - 1'), updated_at: this.now().getTime() });
+      return rows.map((r) => String(r.blob_path));
+    });
+    for (const path of paths) await this.blobs.remove(path);
+    return paths.length;
+  }
+
   /** Metadata of one instance, or null. */
   async info(sopInstanceUID: string): Promise<InstanceInfo | null> {
     const row = await this.db.knex('instances').where({ sop_instance_uid: sopInstanceUID }).first();

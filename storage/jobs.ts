@@ -175,6 +175,16 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Gives a dead job a new round of attempts, due now (an admin's retry after the cause was
+   * fixed). Its last error stays until the next attempt replaces it. False when it is not dead.
+   */
+  async retry(id: number): Promise<boolean> {
+    const t = this.now().getTime();
+    const changed = await this.db.knex('jobs').where({ id, status: 'dead' }).update({ status: 'queued', attempts: 0, run_at: t, finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t });
+    return Number(changed) > 0;
+  }
+
   /** One job, or null. */
   async get(id: number): Promise<Job | null> {
     const row = await this.db.knex('jobs').where({ id }).first();

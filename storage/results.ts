@@ -52,6 +52,17 @@ export class Results {
     return rows.map(toInfo);
   }
 
+  /** Removes the study's results not named in `keep` (what an earlier run made and this one did not); returns their names. */
+  async removeExcept(studyInstanceUID: string, keep: readonly string[]): Promise<string[]> {
+    const gone = await writeTransaction(this.db, async (trx) => {
+      const rows = await trx('results').where({ study_instance_uid: studyInstanceUID }).whereNotIn('name', [...keep]).select('name', 'blob_path');
+      if (rows.length) await trx('results').where({ study_instance_uid: studyInstanceUID }).whereIn('name', rows.map((r) => r.name)).delete();
+      return rows;
+    });
+    for (const r of gone) await this.blobs.remove(String(r.blob_path));
+    return gone.map((r) => String(r.name));
+  }
+
   /** The decrypted file, or null when the study has no such result. */
   async get(studyInstanceUID: string, name: string): Promise<{ info: ResultInfo; bytes: Buffer } | null> {
     const row = await this.db.knex('results').where({ study_instance_uid: studyInstanceUID, name }).first();

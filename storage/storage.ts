@@ -13,7 +13,7 @@ import { ensureDirDurable } from './fs-durable.js';
 import { Instances, type InstanceBlob, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
 import { JobQueue, type JobQueueOptions } from './jobs.js';
 import { StudyKeys } from './keys.js';
-import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
+import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type ReprocessOutcome, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
 import { sweepOrphanBlobs, type SweepOptions, type SweepReport } from './sweep.js';
 import { TokenStore, type CreateTokenOptions, type CreatedToken, type TokenIdentity } from './tokens.js';
 import { Vault } from './vault.js';
@@ -47,6 +47,10 @@ export interface Storage {
   /** Completes stable studies and queues their `process` job (see `Studies.completeStable`). */
   completeStableStudies(options?: CompleteOptions): Promise<CompletedStudy[]>;
   setStudyStatus(studyInstanceUID: string, to: StudyStatus, options?: { from?: StudyStatus | StudyStatus[] }): Promise<boolean>;
+  /** Queues the study for processing again; see `Studies.reprocess`. */
+  reprocessStudy(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[]): Promise<ReprocessOutcome>;
+  /** Removes a series Limen derived itself (a superseded SEG); see `Instances.removeSeries`. */
+  removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number>;
   /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
   destroyStudyKey(studyInstanceUID: string): Promise<boolean>;
   sweepOrphanBlobs(options?: SweepOptions): Promise<SweepReport>;
@@ -91,6 +95,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       getStudy: (uid) => studies.get(uid),
       completeStableStudies: (o) => studies.completeStable(o),
       setStudyStatus: (uid, to, o) => studies.setStatus(uid, to, o),
+      reprocessStudy: (uid, payload, from) => studies.reprocess(uid, payload, from),
+      removeSeries: (study, series) => instances.removeSeries(study, series),
       destroyStudyKey: (uid) => keys.destroy(uid),
       sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),
       vault: new Vault(db, keys, now),

@@ -53,6 +53,12 @@ export interface StudyPage {
   studies: StudySummary[];
 }
 
+export type ReprocessOutcome =
+  | { ok: true; jobId: number; previousStatus: StudyStatus }
+  | { ok: false; reason: 'not-found' }
+  /** The study is in `status`, or already has a process job queued or running. */
+  | { ok: false; reason: 'conflict'; status: StudyStatus };
+
 export interface ListStudiesOptions {
   limit?: number;
   offset?: number;
@@ -130,6 +136,27 @@ export class Studies {
       if (done) completed.push(done);
     }
     return completed;
+  }
+
+  /**
+   * Queues the study for processing again (another model, or after a failure), atomically with
+   * the status change: only from a status in `from`, and never while a `process` job is queued
+   * or running. An undecided review is withdrawn in the same transaction, so nobody approves a
+   * result that is about to be replaced.
+   */
+  async reprocess(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[]): Promise<ReprocessOutcome> {
+    return writeTransaction(this.db, async (trx) => {
+      const row = await trx('studies').where({ study_instance_uid: studyInstanceUID }).first('status');
+      if (!row) return { ok: false, reason: 'not-found' } as const;
+      const status = row.status as StudyStatus;
+      const active = await trx('jobs').where({ study_instance_uid: studyInstanceUID, type: PROCESS_JOB }).whereIn('status', ['queued', 'running']).first('id');
+      if (active || !from.includes(status)) return { ok: false, reason: 'conflict', status } as const;
+      const t = this.now();
+      await trx('studies').where({ study_instance_uid: studyInstanceUID, status }).update({ status: 'complete', updated_at: t.getTime() });
+      await trx('reviews').where({ study_instance_uid: studyInstanceUID }).whereIn('status', ['pending', 'in_review']).delete();
+      const jobId = await insertJob(trx, t, PROCESS_JOB, studyInstanceUID, { studyInstanceUID, ...payload }, PROCESS_JOB_MAX_ATTEMPTS);
+      return { ok: true, jobId, previousStatus: status } as const;
+    });
   }
 
   /** Moves a study to `to`, only from `from` when given; false when it was not there. */

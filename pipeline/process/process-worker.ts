@@ -55,7 +55,10 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   await storage.setStudyStatus(study, 'processing');
   await storage.audit.append({ type: 'processing.started', actor: PROCESS_JOB, studyInstanceUID: study, detail: { model: modelId, attempt: ctx.job.attempts } });
 
-  const infos = (await storage.listInstances(study)).filter((i) => i.sopClassUID !== SEGMENTATION_STORAGE);
+  const all = await storage.listInstances(study);
+  const infos = all.filter((i) => i.sopClassUID !== SEGMENTATION_STORAGE);
+  // A re-run's earlier SEG (never delivered: an approved study is not processed again).
+  const supersededSegSeries = [...new Set(all.filter((i) => i.sopClassUID === SEGMENTATION_STORAGE).map((i) => i.seriesInstanceUID))];
   const instances: { bytes: Uint8Array }[] = [];
   for (const info of infos) {
     const blob = await storage.getInstanceBlob(info.sopInstanceUID);
@@ -100,6 +103,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   const glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);
   for (const stl of out.stls) await storage.results.put(study, stl.name, 'model/stl', stl.bytes);
   await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
+  await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
 
   await storage.reviews.create({
     studyInstanceUID: study,
@@ -112,6 +116,8 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     segSOPInstanceUID: seg.sopInstanceUID,
     glbSha256: glb.sha256,
   });
+  // Only once the new review points at the new SEG: a crash before this leaves the old SEG visible, never none.
+  for (const series of supersededSegSeries) await storage.removeSeries(study, series);
   await storage.setStudyStatus(study, 'awaiting_review');
   await storage.audit.append({
     type: 'processing.completed',

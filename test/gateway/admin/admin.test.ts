@@ -1,0 +1,139 @@
+/**
+ * The admin's hand on a study, against a real gateway and the real pipeline: process it again
+ * with another model (the earlier SEG and review are replaced, not added to), see an export that
+ * ran out of attempts, and retry it once the PACS is back. DCMTK sends ct-fakephi.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DimseScpService } from '../../../gateway/dimse/index.js';
+import type { IngestInstance } from '../../../gateway/ingest/index.js';
+import { silentLogger } from '../../../gateway/log/index.js';
+import { CT_FAKEPHI_DIR } from '../../support/fakephi.js';
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { requirePeers } from '../../support/peers.js';
+import { freePort } from '../../support/ports.js';
+import { until } from '../../support/wait.js';
+
+const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
+const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;
+
+describe('gateway: admin re-run and export retry (real pipeline, DCMTK)', function () {
+  this.timeout(300_000);
+  let gw: TestGateway;
+  let models: string;
+  let pacsPort: number;
+  let admin: string;
+  let reviewer: string;
+  let study: string;
+
+  const api = async (token: string, method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${gw.base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as Record<string, any> };
+  };
+
+  before(async function () {
+    requirePeers(this, 'dcmtk');
+    // A second model: the shipped one under another id and version, as a hospital would add its own.
+    models = mkdtempSync(join(tmpdir(), 'limen-models-'));
+    cpSync(join(PROJECT_ROOT, 'models', 'default'), join(models, 'bone-v2'), { recursive: true });
+    const manifestFile = join(models, 'bone-v2', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, id: 'bone-v2', algorithm: { ...manifest.algorithm, version: '2.0.0' } }));
+    pacsPort = await freePort(); // nobody listens yet: the PACS is down
+    gw = await startTestGateway(`
+models:
+  dir: ${models}
+export:
+  retryDelaysSeconds: [0.2]
+  timeoutSeconds: 5
+destinations:
+  pacs:
+    kind: dimse
+    aeTitle: PACS
+    host: 127.0.0.1
+    port: ${pacsPort}
+routes:
+  default:
+    stableSeconds: 1
+    destinations: [pacs]
+`);
+    admin = (await gw.storage.createToken({ role: 'admin', user: 'it-admin', ttlSeconds: 3600 })).token;
+    reviewer = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-review', ttlSeconds: 3600 })).token;
+    await promisify(execFile)('storescu', ['-aec', 'LIMEN', '+sd', '127.0.0.1', String(gw.dimse.port), CT_FAKEPHI_DIR], { env: { ...process.env, TCP_NODELAY: '1' } });
+    study = await until(async () => (await gw.storage.reviews.list(['pending']))[0]?.studyInstanceUID, 180_000, 'the first result', 500);
+  });
+
+  after(async () => {
+    await gw?.dispose();
+    if (models) rmSync(models, { recursive: true, force: true });
+  });
+
+  it('lists the models an admin can choose from, configured and shipped', async () => {
+    const r = await api(admin, 'GET', '/models');
+    expect(r.status).to.equal(200);
+    expect(r.body.models.map((m: { id: string; source: string; version: string }) => `${m.id}:${m.source}:${m.version}`)).to.deep.equal(['bone-v2:configured:2.0.0', 'default:shipped:1.0.0']);
+    expect((await api(reviewer, 'GET', '/models')).status).to.equal(403);
+  });
+
+  it('re-runs the study with another model: one SEG and one review, the new ones', async () => {
+    const before = (await gw.storage.reviews.get(study))!;
+    expect((await api(admin, 'POST', `/studies/${study}/reprocess`, { model: 'nope' })).body.error.code).to.equal('unknown-model');
+    const r = await api(admin, 'POST', `/studies/${study}/reprocess`, { model: 'bone-v2' });
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    expect(r.body.job).to.deep.include({ type: 'process', status: 'queued', model: 'bone-v2' });
+    // The undecided review is withdrawn at once: nobody can approve what is being replaced.
+    expect((await api(reviewer, 'POST', `/reviews/${study}/decision`, { decision: 'approve' })).status).to.equal(404);
+    expect((await api(admin, 'POST', `/studies/${study}/reprocess`, {})).status).to.equal(409);
+
+    const after = await until(async () => {
+      const rv = await gw.storage.reviews.get(study);
+      return rv && rv.segSOPInstanceUID !== before.segSOPInstanceUID ? rv : undefined;
+    }, 180_000, 'the re-run result', 500);
+    expect((after.summary.model as { id: string; version: string })).to.deep.include({ id: 'bone-v2', version: '2.0.0' });
+    expect((await gw.storage.getStudy(study))!.status).to.equal('awaiting_review');
+    const segs = (await gw.storage.listInstances(study)).filter((i) => i.sopClassUID === SEG);
+    expect(segs.map((s) => s.sopInstanceUID)).to.deep.equal([after.segSOPInstanceUID]);
+    const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study).map((e) => e.type);
+    expect(audit).to.include('processing.requested');
+    expect(audit.filter((t) => t === 'processing.completed')).to.have.length(2);
+  });
+
+  it('shows an export that ran out of attempts, and retries it when the PACS is back', async () => {
+    const decision = await api(reviewer, 'POST', `/reviews/${study}/decision`, { decision: 'approve' });
+    expect(decision.status, JSON.stringify(decision.body)).to.equal(200);
+    const dead = await until(async () => {
+      const jobs = (await api(admin, 'GET', `/studies/${study}/jobs`)).body.jobs as Array<Record<string, any>>;
+      return jobs.find((j) => j.type === 'export' && j.status === 'dead');
+    }, 60_000, 'the export to give up', 300);
+    expect(dead).to.deep.include({ destination: 'pacs', attempts: 2, maxAttempts: 2 });
+    expect(dead.lastError).to.be.a('string').and.not.equal('');
+    expect((await gw.storage.getStudy(study))!.status).to.equal('approved');
+
+    const received: IngestInstance[] = [];
+    const pacs = new DimseScpService(
+      { host: '127.0.0.1', port: pacsPort, aeTitle: 'PACS', acceptedSopClasses: [SEG] },
+      {
+        ingest: { ingest: async (i) => (received.push(i), { ok: true, sopClassUID: SEG, sopInstanceUID: i.announcedSOPInstanceUID ?? '', studyInstanceUID: '', duplicate: false }) },
+        associate: () => ({ accept: true, route: 'default' }),
+        logger: silentLogger,
+      },
+    );
+    await pacs.start();
+    try {
+      expect((await api(admin, 'POST', `/jobs/${dead.id}/retry`)).status).to.equal(200);
+      expect((await api(admin, 'POST', `/jobs/${dead.id}/retry`)).body.error.code).to.equal('not-dead');
+      await until(async () => ((await gw.storage.getStudy(study))!.status === 'delivered' ? true : undefined), 60_000, 'the delivery', 300);
+      expect(received.map((i) => i.announcedSOPClassUID)).to.deep.equal([SEG]);
+    } finally {
+      await pacs.stop();
+    }
+    // Delivered is final: no re-run of a result that left.
+    expect((await api(admin, 'POST', `/studies/${study}/reprocess`, {})).body.error.code).to.equal('not-reprocessable');
+    const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study).map((e) => e.type);
+    expect(audit).to.include.members(['export.retry-requested', 'exported']);
+  });
+});

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeEachDatabase } from './harness.js';
+import { instanceInput, studyInputs, uid } from './fixtures.js';
+
+const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
+
+describeEachDatabase('storage: processing a study again', (h) => {
+  it('re-queues a study once, withdraws its undecided review, and refuses while a job is active or after approval', async () => {
+    const s = await h.open();
+    const [first, ...rest] = studyInputs(1, 2);
+    for (const i of [first, ...rest]) await s.storeInstance(i);
+    const study = first.studyInstanceUID;
+    expect(await s.reprocessStudy(study, {}, ['awaiting_review'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'receiving' });
+    expect(await s.reprocessStudy(uid(), {}, ['awaiting_review'])).to.deep.equal({ ok: false, reason: 'not-found' });
+
+    await s.setStudyStatus(study, 'awaiting_review');
+    await s.reviews.create({ studyInstanceUID: study, summary: {}, segSOPInstanceUID: uid(), glbSha256: 'a'.repeat(64) });
+    const r = await s.reprocessStudy(study, { model: 'other' }, ['awaiting_review', 'rejected']);
+    expect(r.ok).to.equal(true);
+    if (!r.ok) return;
+    expect(r.previousStatus).to.equal('awaiting_review');
+    expect((await s.getStudy(study))!.status).to.equal('complete');
+    expect(await s.reviews.get(study)).to.equal(null);
+    const job = (await s.jobs.get(r.jobId))!;
+    expect(job).to.deep.include({ type: 'process', status: 'queued', studyInstanceUID: study });
+    expect(job.payload).to.deep.equal({ studyInstanceUID: study, model: 'other' });
+    // A second request while the first job waits: refused, no second job.
+    expect(await s.reprocessStudy(study, {}, ['complete'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'complete' });
+    expect(await s.jobs.list({ studyInstanceUID: study, type: 'process' })).to.have.length(1);
+
+    await s.setStudyStatus(study, 'approved');
+    await s.jobs.claim('process', 'w', 60).then((j) => s.jobs.complete(j!.id, 'w'));
+    expect(await s.reprocessStudy(study, {}, ['awaiting_review', 'rejected'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'approved' });
+  });
+
+  it('a rejected review stays until the new result replaces it', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    const study = input.studyInstanceUID;
+    await s.reviews.create({ studyInstanceUID: study, summary: {}, segSOPInstanceUID: uid(), glbSha256: 'a'.repeat(64) });
+    await s.reviews.decide(study, 'reject', 'dr', 'leaks into the table');
+    await s.setStudyStatus(study, 'rejected');
+    expect((await s.reprocessStudy(study, {}, ['rejected'])).ok).to.equal(true);
+    expect((await s.reviews.get(study))!.status).to.equal('rejected');
+  });
+
+  it('removes a superseded series: rows, counts and blobs', async () => {
+    const s = await h.open();
+    const ct = studyInputs(1, 3);
+    const study = ct[0].studyInstanceUID;
+    for (const i of ct) await s.storeInstance(i);
+    const seg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(seg);
+    expect((await s.getStudy(study))!).to.deep.include({ instanceCount: 4, seriesCount: 2 });
+    const blobPath = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [seg.sopInstanceUID]))[0].blob_path);
+    expect(existsSync(join(h.dataDir, 'blobs', blobPath))).to.equal(true);
+
+    expect(await s.removeSeries(study, seg.seriesInstanceUID)).to.equal(1);
+    expect((await s.getStudy(study))!).to.deep.include({ instanceCount: 3, seriesCount: 1 });
+    expect(await s.getInstance(seg.sopInstanceUID)).to.equal(null);
+    expect(existsSync(join(h.dataDir, 'blobs', blobPath))).to.equal(false);
+    expect((await s.listInstances(study)).map((i) => i.sopInstanceUID).sort()).to.deep.equal(ct.map((i) => i.sopInstanceUID).sort());
+    expect(await s.removeSeries(study, seg.seriesInstanceUID)).to.equal(0);
+    // The CT is untouched and its vault records too.
+    expect(await s.vault.open(study)).to.have.length(3);
+  });
+
+  it('drops results an earlier run made that the new one did not', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    const study = input.studyInstanceUID;
+    for (const name of ['model.glb', 'bone.stl', 'liver.stl', 'report.json']) await s.results.put(study, name, 'application/octet-stream', Buffer.from(name));
+    expect(await s.results.removeExcept(study, ['model.glb', 'bone.stl', 'report.json'])).to.deep.equal(['liver.stl']);
+    expect((await s.results.list(study)).map((r) => r.name)).to.deep.equal(['bone.stl', 'model.glb', 'report.json']);
+  });
+
+  it('retries a dead job with fresh attempts, and nothing else', async () => {
+    const s = await h.open();
+    const job = await s.jobs.enqueue('export', null, { destination: 'pacs' }, { maxAttempts: 1 });
+    expect(await s.jobs.retry(job.id)).to.equal(false);
+    const claimed = (await s.jobs.claim('export', 'w', 60))!;
+    expect(await s.jobs.fail(claimed.id, 'w', 'association rejected')).to.deep.include({ status: 'dead' });
+    expect(await s.jobs.retry(job.id)).to.equal(true);
+    const again = (await s.jobs.get(job.id))!;
+    expect(again).to.deep.include({ status: 'queued', attempts: 0, lastError: 'association rejected', finishedAt: null });
+    expect((await s.jobs.claim('export', 'w', 60))!.id).to.equal(job.id);
+  });
+});
