@@ -1,29 +1,22 @@
 /**
- * One accepted TCP connection and the association on it. dcmjs-dimse parses the PDUs and
- * DIMSE messages; this class decides everything else: who may associate, which
- * presentation contexts are accepted, what a C-STORE is answered, and when the
- * association ends. It never throws into the library and never leaves a promise rejected.
+ * One accepted TCP connection and the association on it. dcmjs-dimse reads the association
+ * request and writes the accept, reject and release PDUs; this class reads P-DATA itself (the
+ * C-STORE and C-ECHO requests and their data sets, byte for byte) and decides everything else:
+ * who may associate, which presentation contexts are accepted, what a C-STORE is answered, and
+ * when the association ends. It never throws into the library and never leaves a promise rejected.
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
 import type { InstanceIngest } from '../ingest/types.js';
 import type { Logger } from '../log/index.js';
-import {
-  CEchoResponse,
-  CStoreResponse,
-  Scp,
-  type Association,
-  type CEchoRequest,
-  type CStoreRequest,
-  type Dataset,
-  type PresentationContext,
-} from './dcmjs-dimse.js';
+import { CommandField, CommandSetError, encodeResponse, parseRequest, STATUS_UNRECOGNIZED_OPERATION, type DimseRequest, type DimseResponse } from './command-set.js';
+import { Scp, type Association } from './dcmjs-dimse.js';
 import { message, type MessageName } from './messages.js';
 import { negotiatePresentationContexts, PresentationContextResult } from './negotiation.js';
-import { abortPdu, AbortReason, AbortSource } from './pdu.js';
+import { commandPdus, PDataError, PduFramer, readPdvs, type Pdv } from './pdata.js';
+import { abortPdu, AbortReason, AbortSource, PduType } from './pdu.js';
 import { PduGuard } from './pdu-guard.js';
-import { DataSetCollector, ReceivedDataSet } from './received-data-set.js';
+import { DataSetCollector } from './data-set-collector.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
 import { answerForOutcome, CStoreStatus, LocalFailure, type StoreAnswer } from './status.js';
 import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent } from './types.js';
@@ -52,8 +45,25 @@ export interface AssociationContext {
 
 type Phase = 'awaiting-associate' | 'negotiating' | 'established' | 'releasing' | 'released' | 'rejected' | 'aborted';
 
+/** A presentation context as negotiated. */
+interface NegotiatedContext {
+  id: number;
+  accepted: boolean;
+  abstractSyntaxUID: string;
+  transferSyntaxUID: string;
+}
+
+/** A request whose data set is arriving. */
+interface PendingRequest {
+  request: DimseRequest;
+  context: NegotiatedContext;
+  dataSet: DataSetCollector;
+}
+
 /** A-ASSOCIATE-RQ larger than this is refused; 128 contexts with many syntaxes fit easily. */
 const MAX_ASSOCIATE_RQ_LENGTH = 1 << 20;
+/** A command set is a few hundred bytes; anything near this is not one. */
+const MAX_COMMAND_SET_BYTES = 64 * 1024;
 /** After the last PDU Limen sends, how long the peer has to close the connection itself. */
 const CLOSE_LINGER_MS = 2_000;
 /** dcmjs-dimse's own timers are replaced by the idle timer below, which knows about in-flight stores. */
@@ -66,7 +76,16 @@ export class ScpAssociation extends Scp {
   private readonly log: Logger;
   private readonly remoteAddress: string;
   private readonly guard: PduGuard;
+  private readonly framer = new PduFramer();
   private readonly libraryDataListeners: Array<(...args: unknown[]) => void>;
+  private libraryAttached = true;
+  private readonly contexts = new Map<number, NegotiatedContext>();
+  /** The peer's Maximum Length (of a P-DATA-TF variable field); 0: no limit. */
+  private peerMaxPduLength = 0;
+  /** Fragments of the command being received, and its context. */
+  private commandFragments: Buffer[] = [];
+  private commandContextID: number | undefined;
+  private pending: PendingRequest | undefined;
   private phase: Phase = 'awaiting-associate';
   private callingAETitle?: string;
   private calledAETitle?: string;
@@ -96,11 +115,11 @@ export class ScpAssociation extends Scp {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     this.log = ctx.logger.child({ associationId: this.associationId, remoteAddress: this.remoteAddress });
     this.guard = new PduGuard({ maxAssociateRequestLength: MAX_ASSOCIATE_RQ_LENGTH, maxPDataLength: ctx.settings.maxPduLength });
-    // Kept so they can be detached once the association is over: a peer flooding a dead
-    // connection must not keep dcmjs-dimse buffering.
+    // dcmjs-dimse gets only whole PDUs other than P-DATA, from onData, and none once the
+    // association is over: a peer flooding a dead connection must not keep it buffering.
     this.libraryDataListeners = socket.listeners('data') as Array<(...args: unknown[]) => void>;
-    // The guard sees every chunk before dcmjs-dimse does.
-    socket.prependListener('data', (chunk: Buffer) => this.onData(chunk));
+    for (const listener of this.libraryDataListeners) socket.removeListener('data', listener);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.prependListener('error', () => {
       this.connectionLost = true;
     });
@@ -144,45 +163,6 @@ export class ScpAssociation extends Scp {
     this.callingAETitle = association.getCallingAeTitle()?.trim() ?? '';
     this.calledAETitle = association.getCalledAeTitle()?.trim() ?? '';
     void this.negotiate(association);
-  }
-
-  override cEchoRequest(request: CEchoRequest, callback: (response: CEchoResponse) => void): void {
-    if (this.phase !== 'established') return;
-    const response = CEchoResponse.fromRequest(request);
-    response.setStatus(CStoreStatus.Success);
-    this.respond(() => callback(response));
-  }
-
-  override createStoreWritableStream(_context: PresentationContext, _request: CStoreRequest): Writable {
-    this.receiving = true;
-    return new DataSetCollector(this.ctx.settings.maxDataSetBytes);
-  }
-
-  override createDatasetFromStoreWritableStream(
-    writable: Writable,
-    context: PresentationContext,
-    callback: (dataset: Dataset) => void,
-  ): void {
-    this.receiving = false;
-    const collector = writable as DataSetCollector;
-    const complete = !collector.overflowed;
-    callback(
-      new ReceivedDataSet(complete ? collector.bytes() : Buffer.alloc(0), context.getAcceptedTransferSyntaxUid() ?? '', complete, {
-        accepted: context.getResult() === PresentationContextResult.Acceptance,
-        abstractSyntaxUID: context.getAbstractSyntaxUid(),
-      }),
-    );
-    // The callback ran cStoreRequest synchronously: the store is in flight by now.
-    this.checkIdle();
-  }
-
-  override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
-    const done = this.store(request, callback);
-    this.inFlight.add(done);
-    void done.finally(() => {
-      this.inFlight.delete(done);
-      this.checkIdle();
-    });
   }
 
   override associationReleaseRequested(): void {
@@ -251,9 +231,16 @@ export class ScpAssociation extends Scp {
       acceptedSopClassUIDs: this.ctx.settings.acceptedSopClassUIDs,
       acceptedTransferSyntaxUIDs: this.ctx.settings.acceptedTransferSyntaxUIDs,
     });
+    this.peerMaxPduLength = association.getMaxPduLength() ?? 0;
     for (const answer of negotiated) {
       const context = association.getPresentationContext(answer.id);
       context.setResult(answer.result, answer.transferSyntaxUID);
+      this.contexts.set(answer.id, {
+        id: answer.id,
+        accepted: answer.result === PresentationContextResult.Acceptance,
+        abstractSyntaxUID: context.getAbstractSyntaxUid(),
+        transferSyntaxUID: answer.transferSyntaxUID ?? '',
+      });
       // SCP/SCU role selection: Limen is only ever the SCP of what it accepts.
       if (context.getProviderRole() !== undefined) context.setProviderRole(false);
     }
@@ -286,46 +273,107 @@ export class ScpAssociation extends Scp {
     }
   }
 
-  // ---- C-STORE -------------------------------------------------------------------------
+  // ---- P-DATA: requests and data sets ---------------------------------------------------
 
-  private async store(request: CStoreRequest, callback: (response: CStoreResponse) => void): Promise<void> {
+  private onPData(pdu: Buffer): void {
+    let pdvs: Pdv[];
     try {
-      const dataSet = request.getDataset();
-      if (dataSet instanceof ReceivedDataSet && !dataSet.presentationContext.accepted) {
-        // Data on a context that was not accepted is a protocol violation (PS3.8 §9.3.5).
-        this.emitLog('protocolError', { code: 'data-on-rejected-context' });
-        this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.UnexpectedPduParameter);
-        return;
-      }
-      const answer = await this.answerFor(request, dataSet);
-      if (answer.status === CStoreStatus.Success) this.stored++;
-      else {
-        this.failed++;
-        this.emitLog('storeFailed', { status: hex(answer.status), errorComment: answer.errorComment });
-      }
-      if (this.phase !== 'established' && this.phase !== 'releasing') return;
-      const response = CStoreResponse.fromRequest(request);
-      response.setStatus(answer.status);
-      if (answer.errorComment) response.setErrorComment(answer.errorComment);
-      this.respond(() => callback(response));
+      pdvs = readPdvs(pdu);
+    } catch (err) {
+      return this.protocolError(err instanceof PDataError ? 'malformed-pdv' : 'pdv-unreadable', AbortReason.InvalidPduParameterValue);
+    }
+    for (const pdv of pdvs) {
+      if (this.isOver()) return;
+      const context = this.contexts.get(pdv.presentationContextID);
+      if (!context) return this.protocolError('unknown-presentation-context', AbortReason.UnexpectedPduParameter);
+      // Data on a context that was not accepted is a protocol violation (PS3.8 §9.3.5).
+      if (!context.accepted) return this.protocolError('data-on-rejected-context', AbortReason.UnexpectedPduParameter);
+      if (pdv.command) this.onCommandFragment(pdv, context);
+      else this.onDataSetFragment(pdv, context);
+    }
+  }
+
+  private onCommandFragment(pdv: Pdv, context: NegotiatedContext): void {
+    if (this.pending || (this.commandContextID !== undefined && this.commandContextID !== context.id)) {
+      return this.protocolError('command-out-of-sequence', AbortReason.UnexpectedPduParameter);
+    }
+    this.commandContextID = context.id;
+    this.commandFragments.push(pdv.value);
+    if (this.commandFragments.reduce((n, f) => n + f.length, 0) > MAX_COMMAND_SET_BYTES) return this.protocolError('command-too-large', AbortReason.InvalidPduParameterValue);
+    if (!pdv.last) return;
+    const bytes = this.commandFragments.length === 1 ? this.commandFragments[0] : Buffer.concat(this.commandFragments);
+    this.commandFragments = [];
+    this.commandContextID = undefined;
+    let request: DimseRequest;
+    try {
+      request = parseRequest(bytes);
+    } catch (err) {
+      if (!(err instanceof CommandSetError)) throw err;
+      this.emitLog('protocolError', { code: 'command-unreadable', reason: err.message });
+      return this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
+    }
+    if (request.commandField & CommandField.ResponseBit) return this.protocolError('unexpected-response', AbortReason.UnexpectedPduParameter);
+    if (request.commandField === CommandField.CCancelRQ) return; // nothing of Limen's can be cancelled
+    if (request.hasDataSet) {
+      this.pending = { request, context, dataSet: new DataSetCollector(this.ctx.settings.maxDataSetBytes) };
+      this.receiving = true;
+      return;
+    }
+    if (request.commandField === CommandField.CEchoRQ) this.answer(context.id, request, { status: CStoreStatus.Success });
+    else if (request.commandField === CommandField.CStoreRQ) this.count(context, request, LocalFailure.noDataSet);
+    else this.answer(context.id, request, { status: STATUS_UNRECOGNIZED_OPERATION });
+  }
+
+  private onDataSetFragment(pdv: Pdv, context: NegotiatedContext): void {
+    const pending = this.pending;
+    if (!pending || pending.context.id !== context.id) return this.protocolError('data-set-without-command', AbortReason.UnexpectedPduParameter);
+    pending.dataSet.add(pdv.value);
+    if (!pdv.last) return;
+    this.pending = undefined;
+    this.receiving = false;
+    if (pending.request.commandField !== CommandField.CStoreRQ) {
+      this.answer(context.id, pending.request, { status: STATUS_UNRECOGNIZED_OPERATION });
+      return;
+    }
+    const done = this.store(pending);
+    this.inFlight.add(done);
+    void done.finally(() => {
+      this.inFlight.delete(done);
+      this.checkIdle();
+    });
+  }
+
+  private async store(pending: PendingRequest): Promise<void> {
+    try {
+      this.count(pending.context, pending.request, await this.answerFor(pending));
     } catch (err) {
       this.emitLog('responseFailed', { err });
       this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
     }
   }
 
-  private async answerFor(request: CStoreRequest, dataSet: Dataset | undefined): Promise<StoreAnswer> {
-    if (!(dataSet instanceof ReceivedDataSet)) return LocalFailure.noDataSet;
-    if (!dataSet.complete) return LocalFailure.tooLarge;
-    const announcedSOPClassUID = request.getAffectedSopClassUid();
-    if (announcedSOPClassUID !== dataSet.presentationContext.abstractSyntaxUID) return LocalFailure.sopClassNotOnContext;
+  /** Counts the C-STORE's outcome and answers it (unless the association ended meanwhile). */
+  private count(context: NegotiatedContext, request: DimseRequest, answer: StoreAnswer): void {
+    if (answer.status === CStoreStatus.Success) this.stored++;
+    else {
+      this.failed++;
+      this.emitLog('storeFailed', { status: hex(answer.status), errorComment: answer.errorComment });
+    }
+    if (this.phase !== 'established' && this.phase !== 'releasing') return;
+    this.answer(context.id, request, answer);
+  }
+
+  private async answerFor({ request, context, dataSet }: PendingRequest): Promise<StoreAnswer> {
+    if (dataSet.overflowed) return LocalFailure.tooLarge;
+    const announcedSOPClassUID = request.affectedSOPClassUID;
+    if (announcedSOPClassUID !== context.abstractSyntaxUID) return LocalFailure.sopClassNotOnContext;
     try {
       const outcome = await this.ctx.ingest.ingest({
         format: 'dataset',
-        bytes: dataSet.bytes,
-        transferSyntaxUID: dataSet.getTransferSyntaxUid(),
+        bytes: dataSet.bytes(),
+        transferSyntaxUID: context.transferSyntaxUID,
         announcedSOPClassUID,
-        announcedSOPInstanceUID: request.getAffectedSopInstanceUid(),
+        announcedSOPInstanceUID: request.affectedSOPInstanceUID,
         route: this.route,
         source: { kind: 'dimse', callingAETitle: this.callingAETitle, remoteAddress: this.remoteAddress },
       });
@@ -336,14 +384,19 @@ export class ScpAssociation extends Scp {
     }
   }
 
-  private respond(send: () => void): void {
+  private answer(presentationContextID: number, request: DimseRequest, response: DimseResponse): void {
     try {
-      send();
+      for (const pdu of commandPdus(presentationContextID, encodeResponse(request, response), this.peerMaxPduLength)) this.transport.write(pdu);
       this.idleTimer.refresh();
     } catch (err) {
       this.emitLog('responseFailed', { err });
       this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
     }
+  }
+
+  private protocolError(code: string, abortReason: number): void {
+    this.emitLog('protocolError', { code });
+    this.abortLocally('protocol-error', AbortSource.ServiceProvider, abortReason);
   }
 
   // ---- transport -----------------------------------------------------------------------
@@ -352,9 +405,17 @@ export class ScpAssociation extends Scp {
     this.idleTimer.refresh();
     if (this.isOver()) return;
     const violation = this.guard.feed(chunk);
-    if (!violation) return;
-    this.emitLog('protocolError', { code: violation.code, pduType: violation.pduType, pduLength: violation.length });
-    this.abortLocally('protocol-error', AbortSource.ServiceProvider, violation.abortReason);
+    if (violation) {
+      this.emitLog('protocolError', { code: violation.code, pduType: violation.pduType, pduLength: violation.length });
+      this.abortLocally('protocol-error', AbortSource.ServiceProvider, violation.abortReason);
+      return;
+    }
+    // The guard has checked every header, so each PDU here is in sequence and within its limits.
+    for (const pdu of this.framer.push(chunk)) {
+      if (this.isOver()) return;
+      if (pdu[0] === PduType.PData) this.onPData(pdu);
+      else if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
+    }
   }
 
   private onNetworkError(err: unknown): void {
@@ -412,7 +473,7 @@ export class ScpAssociation extends Scp {
   }
 
   private detachLibrary(): void {
-    for (const listener of this.libraryDataListeners) this.transport.removeListener('data', listener);
+    this.libraryAttached = false;
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------

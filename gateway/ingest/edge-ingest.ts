@@ -66,21 +66,22 @@ export class EdgeIngest implements InstanceIngest {
         stableSeconds: route.config.stableSeconds,
         retentionDays: route.config.retentionDays,
         ...indexAttributes(result),
+        // Committed with the instance's rows: one flush for both, and no stored instance without its event.
+        audit: (outcome) => ({
+          type: 'instance.stored',
+          actor: actorOf(instance),
+          studyInstanceUID: result.studyInstanceUID,
+          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, source: instance.source.kind, duplicate: outcome.duplicate },
+        }),
       });
     } catch (err) {
       this.deps.logger.error({ id: 'edge.instance.store-failed', msg: 'instance could not be made durable', err, study: result.studyInstanceUID });
       return { ok: false, code: 'out-of-resources', reason: 'the instance could not be stored; retry later', ...announced };
     }
-    await this.audit({
-      type: 'instance.stored',
-      actor: actorOf(instance),
-      studyInstanceUID: result.studyInstanceUID,
-      detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, source: instance.source.kind, duplicate: stored.duplicate },
-    });
     return { ok: true, sopClassUID: result.sopClassUID, sopInstanceUID: result.sopInstanceUID, studyInstanceUID: result.studyInstanceUID, duplicate: stored.duplicate };
   }
 
-  // The instance is durable whether or not its audit event is: a failing audit is logged, not fatal to the sender.
+  // A failure's audit event is written on its own; failing to write it is logged, not fatal to the sender.
   private async audit(event: Parameters<Storage['audit']['append']>[0]): Promise<void> {
     try {
       await this.deps.storage.audit.append(event);

@@ -10,7 +10,7 @@ import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } 
 import { silentLogger } from '../../../gateway/log/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
-import { acceptedContexts, announcedMaxPdu, associateRq, commandElement, cStoreRq, pData, RawPeer } from './raw-pdu.js';
+import { acceptedContexts, announcedMaxPdu, associateRq, commandElement, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
 
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
 const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
@@ -299,6 +299,35 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     const command = response!.body.subarray(6);
     expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0x0122);
     expect(commandElement(command, 0x0120)?.readUInt16LE(0)).to.equal(7);
+    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    expect((await peer.next())?.type).to.equal(0x06);
+    await peer.waitClosed();
+  });
+
+  it('answers a request it does not perform (a C-FIND) with 0x0211 and goes on: the next C-STORE is stored', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    const cFind = commandSet([
+      [0x0002, 'UI', StorageSopClass.CTImage],
+      [0x0100, 'US', 0x0020],
+      [0x0110, 'US', 9],
+      [0x0700, 'US', 0],
+      [0x0800, 'US', 0x0000],
+    ]);
+    peer.send(pData(1, cFind, true));
+    peer.send(pData(1, Buffer.from([0x08, 0, 0x52, 0, 0x43, 0x53, 6, 0, 0x53, 0x54, 0x55, 0x44, 0x59, 0x20]), false));
+    const response = (await peer.next())!;
+    const command = response.body.subarray(6);
+    expect(commandElement(command, 0x0100)?.readUInt16LE(0)).to.equal(0x8020);
+    expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0x0211);
+    expect(commandElement(command, 0x0120)?.readUInt16LE(0)).to.equal(9);
+    const before = ctx.ingest.received.length;
+    peer.send(pData(1, cStoreRq(10, StorageSopClass.CTImage, '2.25.45'), true));
+    peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+    const stored = (await peer.next())!;
+    expect(commandElement(stored.body.subarray(6), 0x0120)?.readUInt16LE(0)).to.equal(10);
+    expect(ctx.ingest.received.length).to.equal(before + 1);
     peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
     expect((await peer.next())?.type).to.equal(0x06);
     await peer.waitClosed();

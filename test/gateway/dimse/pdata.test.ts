@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { CommandField, CommandSetError, encodeResponse, NO_DATA_SET, parseRequest } from '../../../gateway/dimse/command-set.js';
+import { commandPdus, PDataError, PduFramer, readPdvs } from '../../../gateway/dimse/pdata.js';
+import { commandSet, cStoreRq } from './raw-pdu.js';
+
+describe('gateway/dimse command sets and P-DATA', () => {
+  it('reads a C-STORE-RQ and answers it with a response that echoes its identifiers', () => {
+    const rq = parseRequest(cStoreRq(7, '1.2.840.10008.5.1.4.1.1.2', '1.2.3.45'));
+    expect(rq).to.deep.equal({ commandField: 1, messageID: 7, affectedSOPClassUID: '1.2.840.10008.5.1.4.1.1.2', affectedSOPInstanceUID: '1.2.3.45', hasDataSet: true });
+    expect(parseRequest(commandSet([[0x0100, 'US', CommandField.CEchoRQ], [0x0110, 'US', 1], [0x0800, 'US', NO_DATA_SET]])).hasDataSet).to.equal(false);
+
+    const rsp = encodeResponse(rq, { status: 0xc000, errorComment: 'not a CT' });
+    const back = new Map<number, Buffer>();
+    for (let o = 0; o < rsp.length; ) {
+      const tag = (rsp.readUInt16LE(o) << 16) | rsp.readUInt16LE(o + 2);
+      const len = rsp.readUInt32LE(o + 4);
+      back.set(tag, rsp.subarray(o + 8, o + 8 + len));
+      o += 8 + len;
+    }
+    expect(back.get(0x0000)!.readUInt32LE()).to.equal(rsp.length - 12);
+    expect(back.get(0x0100)!.readUInt16LE()).to.equal(0x8001);
+    expect(back.get(0x0120)!.readUInt16LE()).to.equal(7);
+    expect(back.get(0x0800)!.readUInt16LE()).to.equal(NO_DATA_SET);
+    expect(back.get(0x0900)!.readUInt16LE()).to.equal(0xc000);
+    expect(back.get(0x0902)!.toString('latin1')).to.equal('not a CT');
+    expect(back.get(0x0002)!.toString('latin1')).to.equal('1.2.840.10008.5.1.4.1.1.2\0');
+    expect(back.get(0x1000)!.toString('latin1')).to.equal('1.2.3.45');
+    for (const v of back.values()) expect(v.length % 2).to.equal(0);
+  });
+
+  it('refuses what is not a request command set, saying why', () => {
+    expect(() => parseRequest(Buffer.from([0, 0, 0, 1, 4, 0, 0, 0]))).to.throw(CommandSetError, /runs past its end/);
+    expect(() => parseRequest(Buffer.from([8, 0, 0x18, 0, 0, 0, 0, 0]))).to.throw(CommandSetError, /not in the command group/);
+    expect(() => parseRequest(Buffer.from([0, 0, 0x00, 1, 2, 0, 0, 0, 1, 0]))).to.throw(CommandSetError, /Message ID/);
+  });
+
+  it('frames PDUs split at any byte, and reads their PDVs', () => {
+    const command = cStoreRq(1, '1.2.840.10008.5.1.4.1.1.2', '1.2.3');
+    const pdus = [...commandPdus(3, command, 64), ...commandPdus(5, command, 0)];
+    expect(pdus).to.have.length(Math.ceil(command.length / 58) + 1);
+    const stream = Buffer.concat(pdus);
+    for (const step of [1, 5, 7, 64, stream.length]) {
+      const framer = new PduFramer();
+      const out: Buffer[] = [];
+      for (let o = 0; o < stream.length; o += step) out.push(...framer.push(stream.subarray(o, o + step)));
+      expect(out.map((b) => b.toString('hex'))).to.deep.equal(pdus.map((b) => b.toString('hex')));
+    }
+    const pdvs = pdus.flatMap((p) => readPdvs(p));
+    expect(pdvs.every((p) => p.command)).to.equal(true);
+    expect(pdvs.map((p) => p.last)).to.deep.equal([...pdvs.slice(0, -2).map(() => false), true, true]);
+    const first = pdvs.filter((p) => p.presentationContextID === 3);
+    expect(Buffer.concat(first.map((p) => p.value)).equals(command)).to.equal(true);
+    expect(pdus.slice(0, -1).every((p) => p.readUInt32BE(2) <= 64)).to.equal(true);
+  });
+
+  it('refuses a PDV that does not fit its PDU', () => {
+    const bad = Buffer.from([4, 0, 0, 0, 0, 8, 0, 0, 0, 9, 1, 3, 0, 0]);
+    expect(() => readPdvs(bad)).to.throw(PDataError, /does not fit/);
+  });
+});
