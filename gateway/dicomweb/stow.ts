@@ -109,31 +109,44 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
       route: deps.routeForToken(identity),
       source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c) },
     };
-    const stored: StoredReference[] = [];
-    const failed: FailedReference[] = [];
+    // Kept with the part's index: the response lists instances in the order they were sent.
+    const stored: Array<StoredReference & { part: number }> = [];
+    const failed: Array<FailedReference & { part: number }> = [];
+    const record = (part: MultipartPart, result: Exclude<PartResult, { unsupported: string }>) => {
+      if ('stored' in result) {
+        stored.push({ ...result.stored, part: part.index });
+        return;
+      }
+      if (result.rejected) countRejected(result.rejected);
+      failed.push({ ...result.failed, part: part.index });
+      deps.logger.warn(StowLog.instanceFailed({ requestId, part: part.index, code: result.code, failureReason: hex4(result.failed.failureReason) }));
+    };
+    // Parts are stored a few at a time while the body is still being read: each store spends most
+    // of its time waiting for the disk, and at most STOW_PARTS_IN_FLIGHT parts are held in memory.
+    const inFlight = new Set<Promise<void>>();
+    const settle = () => Promise.allSettled(inFlight);
 
     try {
       for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes })) {
-        const result = await storePart(deps, part, target, requestId);
-        if ('stored' in result) {
-          stored.push(result.stored);
+        const unsupported = unsupportedPart(part);
+        if (unsupported) {
+          // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
+          await settle();
+          if (stored.length === 0) throw new HttpError(415, 'unsupported-media-type', unsupported.unsupported, { headers: { connection: 'close' } });
+          record(part, { failed: { failureReason: FailureReason.cannotUnderstand, comment: 'part is not application/dicom' }, code: unsupported.code, rejected: unsupported.rejected });
           continue;
         }
-        // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
-        if ('unsupported' in result && stored.length === 0) {
-          throw new HttpError(415, 'unsupported-media-type', result.unsupported, { headers: { connection: 'close' } });
-        }
-        const failure: FailedReference =
-          'unsupported' in result
-            ? { failureReason: FailureReason.cannotUnderstand, comment: 'part is not application/dicom' }
-            : result.failed;
-        if (result.rejected) countRejected(result.rejected);
-        failed.push(failure);
-        deps.logger.warn(
-          StowLog.instanceFailed({ requestId, part: part.index, code: result.code, failureReason: hex4(failure.failureReason) }),
-        );
+        const done: Promise<void> = storePart(deps, part, target, requestId).then((result) => {
+          inFlight.delete(done);
+          record(part, result);
+        });
+        inFlight.add(done);
+        if (inFlight.size >= STOW_PARTS_IN_FLIGHT) await Promise.race(inFlight);
       }
+      await settle();
     } catch (err) {
+      // Whatever was handed to the edge finishes first: what is stored is reported, never lost.
+      await settle();
       if (err instanceof MultipartError) {
         deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
         throw new HttpError(
@@ -156,7 +169,8 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
     deps.logger.info(
       StowLog.completed({ requestId, route: target.route, tokenUser: identity.user, stored: stored.length, failed: failed.length, status }),
     );
-    return new Response(JSON.stringify(storeResponse(stored, failed)), {
+    const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
+    return new Response(JSON.stringify(storeResponse(inOrder(stored), inOrder(failed))), {
       status,
       headers: { 'content-type': DICOM_JSON },
     });
@@ -176,18 +190,22 @@ type PartResult =
   | { unsupported: string; code: string; rejected: RejectReason }
   | { failed: FailedReference; code: string; rejected?: RejectReason };
 
-/** Checks one part and hands it to the edge; the outcome is the part's line in the response. */
-async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: StoreTarget, requestId: string): Promise<PartResult> {
+/** Parts of one request being stored at once. */
+const STOW_PARTS_IN_FLIGHT = 4;
+
+function unsupportedPart(part: MultipartPart): Extract<PartResult, { unsupported: string }> | undefined {
   const partType = part.headers.get('content-type');
   // A part without Content-Type takes the body's `type`, application/dicom (RFC 2387).
-  if (partType !== undefined && parseMediaType(partType)?.essence !== 'application/dicom') {
-    return {
-      unsupported: `part ${part.index} is ${JSON.stringify(partType)}; STOW-RS here accepts application/dicom parts only`,
-      code: 'not-dicom-media-type',
-      rejected: 'not-dicom-media-type',
-    };
-  }
+  if (partType === undefined || parseMediaType(partType)?.essence === 'application/dicom') return undefined;
+  return {
+    unsupported: `part ${part.index} is ${JSON.stringify(partType)}; STOW-RS here accepts application/dicom parts only`,
+    code: 'not-dicom-media-type',
+    rejected: 'not-dicom-media-type',
+  };
+}
 
+/** Checks one application/dicom part and hands it to the edge; the outcome is the part's line in the response. */
+async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: StoreTarget, requestId: string): Promise<Exclude<PartResult, { unsupported: string }>> {
   const meta = readPart10Meta(part.body);
   if (!meta.ok) {
     return { failed: { failureReason: FailureReason.cannotUnderstand, comment: meta.message }, code: 'not-part10', rejected: 'not-part10' };
