@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { Job, Storage, StudyStatus } from '../../storage/index.js';
 import { findModelDir, listAvailableModels } from '../../pipeline/process/model-dirs.js';
-import { bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { EXPORT_JOB } from '../review/gate.js';
 
@@ -65,10 +65,6 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (!(await deps.storage.getStudy(uid))) throw new HttpError(404, 'not-found', 'no study with this Study Instance UID');
     return uid;
   };
-  const actor = (c: { get(k: 'identity'): { id: string; user?: string } }) => {
-    const identity = c.get('identity');
-    return identity.user ?? `token:${identity.id}`;
-  };
 
   app.get('/models', admin, async (c) => c.json({ models: await listAvailableModels(deps.modelsDir) }));
 
@@ -96,7 +92,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
         details: { status: r.status },
       });
     }
-    await deps.storage.audit.append({ type: 'processing.requested', actor: actor(c), studyInstanceUID: uid, detail: { model: model ?? null, previousStatus: r.previousStatus, jobId: r.jobId } });
+    await deps.storage.audit.append({ type: 'processing.requested', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { model: model ?? null, previousStatus: r.previousStatus, jobId: r.jobId } });
     return c.json({ job: jobView((await deps.storage.jobs.get(r.jobId))!) }, 202);
   });
 
@@ -112,7 +108,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (!job) throw new HttpError(404, 'not-found', 'no job with this id');
     if (job.type !== EXPORT_JOB) throw new HttpError(409, 'not-retryable', `only export jobs are retried here; a study is processed again with POST /api/v1/studies/{uid}/reprocess`);
     if (!(await deps.storage.jobs.retry(job.id))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
-    await deps.storage.audit.append({ type: 'export.retry-requested', actor: actor(c), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } });
+    await deps.storage.audit.append({ type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } });
     return c.json({ job: jobView((await deps.storage.jobs.get(job.id))!) });
   });
 

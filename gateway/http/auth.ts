@@ -60,3 +60,8 @@ export function bearerAuth(options: BearerAuthOptions) {
     await next();
   });
 }
+
+/** Who did it, for the audit trail and decisions: the token's user, or the token itself. Pseudonymous. */
+export function actorOf(identity: { id: string; user?: string }): string {
+  return identity.user ?? `token:${identity.id}`;
+}

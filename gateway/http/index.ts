@@ -1,7 +1,7 @@
 export { createHttpApp, httpRouteDocs } from './app.js';
 export { HttpService, HttpServiceError, DEFAULT_STOP_TIMEOUT_MS } from './server.js';
 export type { HttpServiceOptions, ServiceStatus } from './server.js';
-export { bearerAuth } from './auth.js';
+export { actorOf, bearerAuth } from './auth.js';
 export type { BearerAuthOptions, AuthRefusal } from './auth.js';
 export { HttpError, errorResponse } from './errors.js';
 export type { ErrorBody, ErrorStatus } from './errors.js';

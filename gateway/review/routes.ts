@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Storage, Review, ReviewStatus } from '../../storage/index.js';
-import { bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
 import type { ReviewGate } from './gate.js';
 
 export interface ReviewRoutesDeps {
@@ -72,10 +72,9 @@ export function reviewRoutes(deps: ReviewRoutesDeps): Hono<AppEnv> {
     }
     if (body.decision !== 'approve' && body.decision !== 'reject') throw new HttpError(400, 'bad-decision', 'decision is "approve" or "reject"');
     if (body.comment !== undefined && body.comment !== null && typeof body.comment !== 'string') throw new HttpError(400, 'bad-comment', 'comment is a string');
-    const identity = c.get('identity');
     const outcome = await deps.gate.decide(uid, {
       decision: body.decision,
-      by: identity.user ?? `token:${identity.id}`,
+      by: actorOf(c.get('identity')),
       comment: (body.comment as string | undefined) ?? null,
       expected: {
         segSOPInstanceUID: typeof body.segSOPInstanceUID === 'string' ? body.segSOPInstanceUID : undefined,
@@ -96,8 +95,7 @@ export function reviewRoutes(deps: ReviewRoutesDeps): Hono<AppEnv> {
     const uid = uidParam(c.req.param('uid'));
     const result = await deps.storage.results.get(uid, c.req.param('name'));
     if (!result) throw new HttpError(404, 'not-found', 'no such result for this study');
-    const identity = c.get('identity');
-    await deps.storage.audit.append({ type: 'result.downloaded', actor: identity.user ?? `token:${identity.id}`, studyInstanceUID: uid, detail: { name: result.info.name, sha256: result.info.sha256 } });
+    await deps.storage.audit.append({ type: 'result.downloaded', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { name: result.info.name, sha256: result.info.sha256 } });
     return c.body(new Uint8Array(result.bytes), 200, {
       'content-type': result.info.mediaType,
       'content-disposition': `attachment; filename="${result.info.name}"`,
