@@ -2,7 +2,8 @@
  * The viewer's `app-config.js`, generated: one DICOMweb data source on Limen's own `/dicomweb`
  * (same origin, so the session cookie goes along and no CORS is involved), the router under the
  * viewer's sub-path, and the Limen extension loaded at run time with its panels added to every
- * mode. Pure: the same options give the same text.
+ * mode, the right-hand panel open in the modes a reviewer reads in. Pure: the same options give
+ * the same text.
  */
 
 /** What the generated configuration depends on. */
@@ -27,6 +28,30 @@ export const LIMEN_EXTENSION_ID = 'limen';
 
 /** Panels the extension provides, added in front of every mode's right-hand panels. */
 export const LIMEN_PANELS = [`${LIMEN_EXTENSION_ID}.panelModule.review`, `${LIMEN_EXTENSION_ID}.panelModule.model3d`] as const;
+
+/**
+ * OHIF's customizations, by phase. `global`: no first-visit tour, since its modal layer blocks the
+ * review panel (Approve included) and covers the AI notice until it is dismissed. `mode`, `*`:
+ * every mode, applied after the mode seeds its own panels, so the Limen panels come first and the
+ * review panel is the tab that opens.
+ */
+export const LIMEN_CUSTOMIZATIONS = {
+  global: { 'ohif.tours': { $set: [] } },
+  mode: { '*': { rightPanels: { $unshift: [...LIMEN_PANELS] } } },
+} as const;
+
+/**
+ * The modes a reviewer reads a study in: the study list opens the longitudinal viewer
+ * (`/viewer/viewer?StudyInstanceUIDs=…`); the basic viewer is the same layout without tracking.
+ * Both build their layout from OHIF's basic layout, which keeps the right-hand panel closed.
+ */
+export const REVIEW_MODES = ['@ohif/mode-longitudinal', '@ohif/mode-basic'] as const;
+
+/**
+ * OHIF's `modesConfiguration` entry (an immutability-helper spec over the mode's definition) that
+ * opens the right-hand panel on entering the mode, so its first tab, the review panel, shows.
+ */
+export const OPEN_RIGHT_PANEL = { routes: { 0: { layoutInstance: { props: { rightPanelClosed: { $set: false } } } } } } as const;
 
 /** The data source's name; also the viewer's default. */
 export const LIMEN_DATA_SOURCE_NAME = 'limen';
@@ -56,7 +81,8 @@ export function viewerAppConfig(options: ViewerConfigOptions): Record<string, un
     routerBasename: options.basePath,
     extensions: options.extensionUrl ? [options.extensionUrl] : [],
     modes: [],
-    customizationService: options.extensionUrl ? { mode: { '*': { rightPanels: { $unshift: [...LIMEN_PANELS] } } } } : {},
+    customizationService: options.extensionUrl ? LIMEN_CUSTOMIZATIONS : {},
+    modesConfiguration: options.extensionUrl ? Object.fromEntries(REVIEW_MODES.map((id) => [id, OPEN_RIGHT_PANEL])) : {},
     showStudyList: true,
     maxNumberOfWebWorkers: 3,
     // Same origin and cross-origin isolated: the warning would be noise.
@@ -64,7 +90,8 @@ export function viewerAppConfig(options: ViewerConfigOptions): Record<string, un
     showCPUFallbackMessage: true,
     showLoadingIndicator: true,
     strictZSpacingForVolumeViewport: true,
-    // A SEG hydrates without the "load this segmentation?" prompt; the review panel overlays it.
+    // A SEG opened by hand hydrates without the "load this segmentation?" prompt; the reviewed
+    // SEG is overlaid by the extension on entering the study.
     disableConfirmationPrompts: true,
     // Limen shows its own notice about AI-generated results instead.
     investigationalUseDialog: { option: 'never' },

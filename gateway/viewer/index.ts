@@ -1,6 +1,6 @@
 export { viewerRoutes, viewerRouteDocs, viewerVersion, ISOLATION_HEADERS, EXTENSION_PATH, SIGN_IN_PATH } from './routes.js';
 export type { ViewerRoutesOptions } from './routes.js';
-export { renderAppConfig, viewerAppConfig, DICOMWEB_DATA_SOURCE, LIMEN_EXTENSION_ID, LIMEN_PANELS, LIMEN_DATA_SOURCE_NAME } from './app-config.js';
+export { renderAppConfig, viewerAppConfig, DICOMWEB_DATA_SOURCE, LIMEN_EXTENSION_ID, LIMEN_PANELS, LIMEN_DATA_SOURCE_NAME, REVIEW_MODES, OPEN_RIGHT_PANEL, LIMEN_CUSTOMIZATIONS } from './app-config.js';
 export type { ViewerConfigOptions, LimenViewerSettings } from './app-config.js';
 export { sessionRoutes, sessionRouteDocs, sessionOrBearerAuth, startSession, sessionView, SESSION_COOKIE, PERSON_ROLES } from './session.js';
 export type { SessionRoutesDeps, SessionOrBearerAuthOptions, SessionCookieOptions, SessionEvent, SessionView } from './session.js';

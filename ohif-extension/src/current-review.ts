@@ -1,6 +1,6 @@
 /**
  * On entering a study: fetch its review, share it with the panels and the notice, and overlay its
- * SEG in the active viewport. Runs from the extension's `onModeEnter`, so the overlay happens
+ * SEG on the CT on screen (see seg-overlay.ts). Runs from the extension's `onModeEnter`, so the overlay happens
  * whether or not a Limen panel is open.
  */
 import { ApiError } from './api.js';
@@ -24,13 +24,13 @@ export async function loadCurrentReview(ctx: LimenContext): Promise<void> {
 
 /**
  * Loads the review, then overlays its SEG. Resolves with the overlay's outcome (`null` when the
- * study has no AI result); `onOverlay` hears it too (the panel reports failures).
+ * study has no AI result); `onOverlay` hears it too. `signal` stops it when the mode is left.
  */
-export async function enterStudy(ctx: LimenContext, onOverlay?: (o: OverlayOutcome) => void): Promise<OverlayOutcome | null> {
+export async function enterStudy(ctx: LimenContext, onOverlay?: (o: OverlayOutcome) => void, signal?: AbortSignal): Promise<OverlayOutcome | null> {
   await loadCurrentReview(ctx);
   const review = ctx.current.get().review;
-  if (!review) return null;
-  const outcome = await overlaySeg(ctx.servicesManager.services, ctx.commandsManager, review.seg);
+  if (!review || signal?.aborted) return null;
+  const outcome = await overlaySeg(ctx.servicesManager.services, ctx.commandsManager, review.seg, { signal });
   onOverlay?.(outcome);
   return outcome;
 }

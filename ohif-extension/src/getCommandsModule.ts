@@ -1,7 +1,6 @@
 /**
- * The commands module: `limenOverlaySeg` shows the reviewed SEG of the study on screen in the
- * active viewport (what the extension does on entering a study; a hotkey or toolbar can run it
- * again).
+ * The commands module: `limenOverlaySeg` shows the reviewed SEG of the study on screen over its CT
+ * (what the extension does on entering a study; a hotkey or toolbar can run it again).
  */
 import type { LimenContext } from './context.js';
 import { enterStudy } from './current-review.js';

@@ -14,7 +14,7 @@ export function getPanelModule(ctx: LimenContext) {
     <Model3DPanel ctx={ctx} studyInstanceUID={typeof props.studyInstanceUID === 'string' ? props.studyInstanceUID : undefined} />
   ));
   return [
-    { name: PANEL_REVIEW, iconName: 'tab-studies', iconLabel: 'Review', label: 'AI review', component: Review },
-    { name: PANEL_MODEL3D, iconName: 'tab-segmentation', iconLabel: '3D', label: '3D model', component: Model3D },
+    { name: PANEL_REVIEW, iconName: 'tab-patient-info', iconLabel: 'Review', label: 'AI review', component: Review },
+    { name: PANEL_MODEL3D, iconName: 'tool-3d-rotate', iconLabel: '3D', label: '3D model', component: Model3D },
   ];
 }

@@ -14,6 +14,8 @@ import { mountNoticeOverlay } from './notice-overlay.js';
 export function createLimenExtension() {
   let ctx: LimenContext | null = null;
   let unmountNotice: (() => void) | null = null;
+  // Stops a study's overlay that is still waiting for the viewer when the mode is left.
+  let leaving: AbortController | null = null;
   const context = (managers: OhifManagers): LimenContext => (ctx ??= createContext(managers));
 
   return {
@@ -27,11 +29,19 @@ export function createLimenExtension() {
       const c = context(managers);
       unmountNotice?.();
       unmountNotice = mountNoticeOverlay(c.current);
-      void enterStudy(c, (outcome) => {
-        if (!outcome.ok) console.warn(`[limen] ${outcome.code}: ${outcome.message}`);
-      });
+      leaving?.abort();
+      leaving = new AbortController();
+      void enterStudy(
+        c,
+        (outcome) => {
+          if (!outcome.ok && outcome.code !== 'cancelled') console.warn(`[limen] ${outcome.code}: ${outcome.message}`);
+        },
+        leaving.signal,
+      );
     },
     onModeExit() {
+      leaving?.abort();
+      leaving = null;
       unmountNotice?.();
       unmountNotice = null;
       ctx?.current.set({ studyInstanceUID: null, review: undefined, error: null });

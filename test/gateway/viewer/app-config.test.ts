@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { runInNewContext } from 'node:vm';
-import { LIMEN_PANELS, renderAppConfig, type ViewerConfigOptions } from '../../../gateway/viewer/index.js';
+import { LIMEN_PANELS, OPEN_RIGHT_PANEL, REVIEW_MODES, renderAppConfig, type ViewerConfigOptions } from '../../../gateway/viewer/index.js';
 
 type Config = Record<string, any>;
 
@@ -39,13 +39,22 @@ describe('gateway/viewer: the generated viewer configuration', () => {
     expect(c.staticWado).to.equal(false);
   });
 
-  it('routes under the sub-path, loads the extension by URL, and adds its panels to every mode', () => {
+  it('routes under the sub-path, loads the extension by URL, adds its panels to every mode, opens them, and shows no tour over them', () => {
     const config = evaluate(OPTIONS);
     expect(config.routerBasename).to.equal('/viewer');
     expect(config.extensions).to.deep.equal(['/viewer/limen/limen-extension.js']);
     expect(config.modes).to.deep.equal([]);
-    expect(config.customizationService).to.deep.equal({ mode: { '*': { rightPanels: { $unshift: [...LIMEN_PANELS] } } } });
+    expect(config.customizationService).to.deep.equal({
+      global: { 'ohif.tours': { $set: [] } },
+      mode: { '*': { rightPanels: { $unshift: [...LIMEN_PANELS] } } },
+    });
     expect(LIMEN_PANELS).to.deep.equal(['limen.panelModule.review', 'limen.panelModule.model3d']);
+    expect(config.modesConfiguration, 'the right-hand panel opens in the reading modes').to.deep.equal({
+      '@ohif/mode-longitudinal': { routes: { 0: { layoutInstance: { props: { rightPanelClosed: { $set: false } } } } } },
+      '@ohif/mode-basic': { routes: { 0: { layoutInstance: { props: { rightPanelClosed: { $set: false } } } } } },
+    });
+    expect(Object.keys(config.modesConfiguration)).to.deep.equal([...REVIEW_MODES]);
+    expect(config.modesConfiguration['@ohif/mode-basic']).to.deep.equal(OPEN_RIGHT_PANEL);
     expect(config.disableConfirmationPrompts, 'SEG hydrates without a prompt').to.equal(true);
     expect(config.limen).to.deep.equal({ apiRoot: '/api/v1', dicomwebRoot: '/dicomweb', basePath: '/viewer', signInUrl: '/viewer/sign-in' });
   });
@@ -55,6 +64,7 @@ describe('gateway/viewer: the generated viewer configuration', () => {
     expect(config.dataSources[0].configuration.qidoRoot).to.equal('http://127.0.0.1:8080/pacs/dicomweb');
     expect(config.extensions).to.deep.equal([]);
     expect(config.customizationService).to.deep.equal({});
+    expect(config.modesConfiguration).to.deep.equal({});
   });
 
   it('cannot be broken out of by a value (no "</script>" survives into the text)', () => {
