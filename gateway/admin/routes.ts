@@ -1,11 +1,10 @@
 /**
- * Admin actions on a study under `/api/v1`: the models to choose from, processing a study
- * again with another model, the study's jobs (where an export failure is visible), and retrying
+ * Admin actions on a study under `/api/v1`: processing a study again with another model, the study's jobs (where an export failure is visible), and retrying
  * an export that ran out of attempts. Each action is audited with who asked.
  */
 import { Hono } from 'hono';
 import type { Job, Storage, StudyStatus } from '../../storage/index.js';
-import { findModelDir, listAvailableModels } from '../../pipeline/process/model-dirs.js';
+import { findModelDir } from '../../pipeline/process/model-dirs.js';
 import { actorOf, bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { EXPORT_JOB } from '../review/gate.js';
@@ -25,7 +24,6 @@ export interface AdminRoutesDeps {
 export const REPROCESSABLE: readonly StudyStatus[] = ['awaiting_review', 'rejected', 'failed', 'complete'];
 
 export const adminRouteDocs: readonly RouteDoc[] = [
-  { method: 'GET', path: '/api/v1/models', summary: 'The models a study can be processed with (configured, then shipped), from their manifests.', roles: ['admin'], responses: { 200: '{ models }' } },
   {
     method: 'POST',
     path: '/api/v1/studies/:uid/reprocess',
@@ -65,8 +63,6 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (!(await deps.storage.getStudy(uid))) throw new HttpError(404, 'not-found', 'no study with this Study Instance UID');
     return uid;
   };
-
-  app.get('/models', admin, async (c) => c.json({ models: await listAvailableModels(deps.modelsDir) }));
 
   app.post('/studies/:uid/reprocess', admin, async (c) => {
     const uid = await studyParam(c.req.param('uid'));

@@ -15,6 +15,7 @@ import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
 import { MemorySessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
 import { adminRoutes } from '../admin/routes.js';
+import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
@@ -109,6 +110,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
+  app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
   app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
   const root = findProjectRoot(import.meta.url) ?? process.cwd();
   app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));

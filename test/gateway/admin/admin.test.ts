@@ -79,6 +79,17 @@ routes:
     expect((await api(reviewer, 'GET', '/models')).status).to.equal(403);
   });
 
+  it('serves the card of the model the review panel links to, to the reviewer', async () => {
+    const review = (await gw.storage.reviews.get(study))!;
+    const cardUrl = (review.summary.model as { cardUrl: string }).cardUrl;
+    expect(cardUrl).to.equal('/api/v1/models/default/card');
+    const r = await fetch(`${gw.base}${cardUrl}`, { headers: { authorization: `Bearer ${reviewer}` } });
+    expect(r.status).to.equal(200);
+    expect(r.headers.get('content-type')).to.match(/^text\/markdown/);
+    expect(await r.text()).to.equal(readFileSync(join(PROJECT_ROOT, 'models', 'default', 'MODEL_CARD.md'), 'utf8'));
+    expect((await fetch(`${gw.base}/api/v1/models/nope/card`, { headers: { authorization: `Bearer ${reviewer}` } })).status).to.equal(404);
+  });
+
   it('re-runs the study with another model: one SEG and one review, the new ones', async () => {
     const before = (await gw.storage.reviews.get(study))!;
     expect((await api(admin, 'POST', `/studies/${study}/reprocess`, { model: 'nope' })).body.error.code).to.equal('unknown-model');
