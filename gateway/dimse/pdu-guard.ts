@@ -1,7 +1,8 @@
 /**
- * Watches the framing of the byte stream a peer sends, ahead of dcmjs-dimse, which would
- * buffer a PDU of any announced length and accept PDUs in any order. Only headers are
- * read; bodies are skipped by counting, so the guard costs nothing per byte.
+ * Watches the framing of the byte stream a peer sends, ahead of the PDU framer and
+ * dcmjs-dimse, which would buffer a PDU of any announced length and accept PDUs in any
+ * order. Only headers are read; bodies are skipped by counting, so the guard costs nothing
+ * per byte.
  */
 import { AbortReason, PDU_HEADER_LENGTH, PduType } from './pdu.js';
 

@@ -248,8 +248,8 @@ export class ScpAssociation extends Scp {
     association.setNegotiateAsyncOps(false);
     association.setMaxAsyncOpsInvoked(1);
     association.setMaxAsyncOpsPerformed(1);
-    // dcmjs-dimse announces min(this, its own 262144) and also sends with it; Limen only
-    // sends short command responses, far below any peer's limit.
+    // dcmjs-dimse announces min(this, its own 262144). Responses go out fragmented to the
+    // peer's own maximum, read above before this overwrites it.
     association.setMaxPduLength(this.ctx.settings.maxPduLength);
     this.sendAssociationAccept();
     this.guard.established();
