@@ -11,7 +11,8 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<{ main: Mai
   'edge-store': { summary: 'the durable store path alone (storeInstance + audit), SQLite and PostgreSQL (issue 3)', load: () => import('./edge/store.js') },
   'flush-floor': { summary: 'what one fdatasync of a blob and of a WAL commit cost on this disk (issue 3)', load: () => import('./edge/flush-floor.js') },
   'dicomweb-qido': { summary: 'QIDO-RS study search with 1,000 studies (issue 5, p95 <= 50 ms)', load: () => import('./dicomweb/qido.js') },
-  'dicomweb-frames': { summary: 'WADO-RS frames/s on the 300-slice CT (issue 5)', load: () => import('./dicomweb/frames.js') },
+  'dicomweb-frames': { summary: 'WADO-RS frames/s on the 300-slice CT, Limen beside Orthanc (issue 5)', load: () => import('./dicomweb/frames.js') },
+  export: { summary: 'approval to PACS: the SEG of a 300-slice study exported to Orthanc by C-STORE and STOW-RS, beside storescu and curl (issue 5)', load: () => import('./export/run.js') },
   segment: { summary: 'the default model end to end on a 512x512x300 phantom (issue 4)', load: () => import('./segment/segment.js') },
 };
 

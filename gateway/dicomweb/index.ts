@@ -14,3 +14,5 @@ export type { DicomwebReadSource } from './read-source.js';
 export { toDicomJson, elementToJson, decodingOf, tagKey, DEFAULT_MAX_INLINE_BINARY_BYTES } from './dicom-json.js';
 export type { JsonAttribute, JsonDataset, AttributePath, DicomJsonOptions } from './dicom-json.js';
 export { textDecoding, type TextDecoding } from './charset.js';
+export { InstanceCache, DEFAULT_INSTANCE_CACHE_BYTES, DEFAULT_INSTANCE_CACHE_TTL_MS } from './instance-cache.js';
+export type { InstanceCacheOptions } from './instance-cache.js';

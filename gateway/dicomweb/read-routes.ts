@@ -43,8 +43,8 @@ export interface DicomwebReadDeps {
   mountPath?: string;
   /** The origin clients reach Limen at (behind a proxy); by default the request's own. */
   publicOrigin?: string;
-  /** Bounds of the multi-frame instance cache (frames and bulk data). */
-  instanceCache?: InstanceCacheOptions;
+  /** The cache of decrypted instances (metadata, frames, bulk data), or its bounds; see `instance-cache.ts`. */
+  instanceCache?: InstanceCache | InstanceCacheOptions;
 }
 
 const WARN_AGENT = 'Limen';
@@ -112,7 +112,7 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const auth = deps.auth ?? bearerAuth({ tokens: deps.tokens, roles: DICOMWEB_READ_ROLES, onRejected: deps.onAuthRejected });
   const index = new StudyIndex(deps.source);
-  const cache = new InstanceCache(deps.instanceCache);
+  const cache = deps.instanceCache instanceof InstanceCache ? deps.instanceCache : new InstanceCache(deps.instanceCache);
   const codecs = deps.codecs ?? new Codecs();
   const mountPath = deps.mountPath ?? '/dicomweb';
   const logger = deps.logger;

@@ -15,7 +15,7 @@ import { bulkPath } from './bulk-path.js';
 import { DicomwebLog } from './read-messages.js';
 import type { DicomwebReadSource } from './read-source.js';
 import type { StudyIndex } from './study-index.js';
-import type { CachedInstance, InstanceCache } from './instance-cache.js';
+import { matchesListing, type CachedInstance, type InstanceCache } from './instance-cache.js';
 import { decodeFrame, toExplicitLittleEndian, TranscodeError, type FrameDecoders } from './transcode.js';
 import { bytesResponse, multipartChunks, multipartContentType, multipartStream, newBoundary, type Part } from './multipart-writer.js';
 import { chooseBulkRendition, chooseFrameRendition, chooseInstanceRendition } from './wado-negotiation.js';
@@ -30,7 +30,7 @@ const METADATA_CONCURRENCY = 4;
 export interface WadoContext {
   source: DicomwebReadSource;
   index: StudyIndex;
-  /** Multi-frame instances lately decrypted, for frame and bulk data requests. */
+  /** Instances lately decrypted and parsed, for metadata, frame and bulk data requests. */
   cache: InstanceCache;
   codecs: FrameDecoders;
   logger: Logger;
@@ -65,21 +65,39 @@ export async function instanceBlob(ctx: WadoContext, t: Required<Target>): Promi
 }
 
 /**
- * One instance parsed, for frames and bulk data: a multi-frame one comes from the cache while
- * storage still lists it where the path says, so its frames cost one decryption between them.
+ * One instance parsed, for frames and bulk data: from the cache while storage still lists it where
+ * the path says and as it was decrypted. A viewer reads a series' metadata before its frames, and
+ * the metadata read fills the cache, so the two cost one decryption per instance between them. On
+ * a miss, only a multi-frame instance is kept (its other frames are likely to follow); a
+ * single-frame one has just been served whole.
  */
-async function framedInstance(ctx: WadoContext, t: Required<Target>): Promise<CachedInstance> {
+async function parsedInstance(ctx: WadoContext, t: Required<Target>): Promise<CachedInstance> {
   const hit = ctx.cache.get(t.instance);
   if (hit) {
     const info = await ctx.source.getInstance(t.instance);
-    if (info && info.studyInstanceUID === t.study && info.seriesInstanceUID === t.series) return hit;
+    if (info && info.studyInstanceUID === t.study && info.seriesInstanceUID === t.series && matchesListing(hit, info)) return hit;
     ctx.cache.delete(t.instance);
   }
-  const blob = await instanceBlob(ctx, t);
-  const entry = { blob, parsed: parse(blob) };
-  const frames = dicom.stringOf(dicom.find(entry.parsed.dataset, 0x00280008));
-  if (frames && Number(frames) > 1) ctx.cache.set(entry);
+  const entry = parsedEntry(await instanceBlob(ctx, t));
+  if (numberOfFrames(entry.parsed.dataset) > 1) ctx.cache.set(entry);
   return entry;
+}
+
+/** An instance of a listing just read from storage, parsed, and kept for the frame requests that follow. */
+async function listedInstance(ctx: WadoContext, info: InstanceInfo): Promise<CachedInstance> {
+  const hit = ctx.cache.get(info.sopInstanceUID);
+  if (hit && matchesListing(hit, info)) return hit;
+  const entry = parsedEntry(await readBlob(ctx, info.sopInstanceUID));
+  ctx.cache.set(entry);
+  return entry;
+}
+
+function parsedEntry(blob: InstanceBlob): CachedInstance {
+  return { blob, parsed: parse(blob) };
+}
+
+function numberOfFrames(ds: dicom.Dataset): number {
+  return Number(dicom.stringOf(dicom.find(ds, 0x00280008)) || '1');
 }
 
 /** The instances of the target, in a multipart/related body (streamed for a study or series). */
@@ -112,22 +130,26 @@ export async function retrieveInstances(ctx: WadoContext, t: Target, accept: rea
 
 /** DICOM JSON of every instance of the target, bulk data by BulkDataURI. */
 export async function retrieveMetadata(ctx: WadoContext, t: Target): Promise<JsonDataset[]> {
-  if (t.instance !== undefined) return [metadataOf(ctx, await instanceBlob(ctx, t as Required<Target>))];
+  if (t.instance !== undefined) {
+    const one = t as Required<Target>;
+    const info = await ctx.source.getInstance(one.instance);
+    if (!info || info.studyInstanceUID !== one.study || info.seriesInstanceUID !== one.series) throw new HttpError(404, 'not-found', 'no instance with this UID in this study and series');
+    return [metadataOf(ctx, await listedInstance(ctx, info))];
+  }
   const instances = await instancesOf(ctx, t);
   const out: JsonDataset[] = new Array(instances.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < instances.length) {
       const i = next++;
-      out[i] = metadataOf(ctx, await readBlob(ctx, instances[i].sopInstanceUID));
+      out[i] = metadataOf(ctx, await listedInstance(ctx, instances[i]));
     }
   };
   await Promise.all(Array.from({ length: Math.min(METADATA_CONCURRENCY, instances.length) }, worker));
   return out;
 }
 
-function metadataOf(ctx: WadoContext, blob: InstanceBlob): JsonDataset {
-  const { dataset } = parse(blob);
+function metadataOf(ctx: WadoContext, { blob, parsed: { dataset } }: CachedInstance): JsonDataset {
   const base = `${ctx.root}/studies/${blob.studyInstanceUID}/series/${blob.seriesInstanceUID}/instances/${blob.sopInstanceUID}/bulk/`;
   const json = toDicomJson(dataset, { bulkDataURI: (path) => base + bulkPath(path) });
   // Which transfer syntax the instance is in, for clients choosing how to ask for frames.
@@ -140,7 +162,7 @@ function metadataOf(ctx: WadoContext, blob: InstanceBlob): JsonDataset {
 
 /** Frames (1-based numbers) of one instance. */
 export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numbers: number[], accept: readonly AcceptRange[]): Promise<Response> {
-  const { dataset, transferSyntax } = (await framedInstance(ctx, t)).parsed;
+  const { dataset, transferSyntax } = (await parsedInstance(ctx, t)).parsed;
   const layout = frameCall(() => pixelLayout(dataset));
   for (const n of numbers) frameCall(() => assertFrame(layout, n - 1));
   const rendition = chooseFrameRendition(accept, transferSyntax.uid, numbers.length);
@@ -166,7 +188,7 @@ export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numb
 export async function retrieveBulk(ctx: WadoContext, t: Required<Target>, path: number[], accept: readonly AcceptRange[]): Promise<Response> {
   const rendition = chooseBulkRendition(accept);
   if (!rendition) throw new HttpError(406, 'not-acceptable', `bulk data is sent as ${OCTET}, single part or multipart/related`);
-  const { dataset, transferSyntax } = (await framedInstance(ctx, t)).parsed;
+  const { dataset, transferSyntax } = (await parsedInstance(ctx, t)).parsed;
   const el = elementAt(dataset, path);
   if (!el || el.items) throw new HttpError(404, 'not-found', 'the instance has no bulk data at this path');
   let parts: Part[];

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dicom } from '../../anonymizer/index.js';
 import type { DestinationConfig, DicomwebDestinationConfig, DimseDestinationConfig } from '../../config/index.js';
+import { readPart10Meta } from '../dicomweb/part10.js';
 import { storeInstances } from '../dimse/index.js';
 
 /** One outgoing instance: a Part 10 file in Explicit VR Little Endian. */
@@ -31,14 +31,17 @@ export class DimseDestination implements Destination {
   ) {}
 
   async send(instance: OutgoingInstance): Promise<void> {
-    const parsed = dicom.readPart10(instance.bytes);
+    // C-STORE carries the data set without preamble and file meta: the bytes after the meta group,
+    // as they are (no parse and rewrite of a 20 MB SEG).
+    const meta = readPart10Meta(instance.bytes);
+    if (!meta.ok) throw new Error(`${this.name}: the outgoing instance is not a Part 10 file: ${meta.message}`);
     const outcome = await storeInstances({
       host: this.config.host,
       port: this.config.port,
       callingAETitle: this.config.callingAETitle ?? this.callingAETitle,
       calledAETitle: this.config.aeTitle,
       timeoutMs: this.timeoutMs,
-      instances: [{ sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: parsed.transferSyntax.uid, bytes: dicom.writeDataset(parsed.dataset) }],
+      instances: [{ sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: meta.value.transferSyntaxUID, bytes: instance.bytes.subarray(meta.value.datasetOffset) }],
     });
     if (outcome.association !== 'released') {
       throw new Error(`${this.name}: association ${outcome.association}${outcome.error ? `: ${outcome.error}` : ''}${outcome.rejection ? `: ${JSON.stringify(outcome.rejection)}` : ''}`);

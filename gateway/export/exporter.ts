@@ -45,19 +45,36 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   // The gate, checked again at the moment of sending: only an approved result leaves.
   if (review?.status !== 'approved') throw new PermanentJobError(`the result is ${review?.status ?? 'not reviewed'}, not approved: nothing is sent`);
 
+  // Stage times go into the job's result, where an admin sees where a slow export spent its time.
+  const ms: Record<string, number> = {};
+  let t = 0;
+  const lap = (stage: string): void => {
+    const now = performance.now();
+    ms[stage] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
   await ctx.progress('re-identify', 10);
+  t = performance.now();
   const seg = await storage.getInstanceBlob(review.segSOPInstanceUID);
   if (!seg) throw new PermanentJobError('the approved SEG is no longer stored');
   const records = (await storage.vault.open(study)).map((r) => r.record as LinkageRecord).filter((r) => r && r.version === 1 && Array.isArray(r.uids));
+  lap('open');
   const outgoing = reidentifySegmentation(seg.bytes, records, randomUID);
+  lap('reidentify');
 
   await ctx.progress('send', 50);
-  await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
-  outgoing.bytes.fill(0); // the identified copy lives only while it is sent
+  t = performance.now();
+  try {
+    await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
+  } finally {
+    outgoing.bytes.fill(0); // the identified copy lives only while it is sent
+  }
+  lap('send');
 
   await storage.audit.append({ type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, attempt: ctx.job.attempts } });
   const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
   if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved' });
-  deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name });
-  return { destination: destination.name };
+  lap('record');
+  deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
+  return { destination: destination.name, ms };
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { loadConfigOrThrow } from '../../../config/index.js';
-import { dicomwebReadRoutes } from '../../../gateway/dicomweb/index.js';
+import { dicomwebReadRoutes, InstanceCache, type InstanceCacheOptions } from '../../../gateway/dicomweb/index.js';
 import { createHttpApp, HttpService, type AppEnv, type StudySummary as HttpStudySummary } from '../../../gateway/http/index.js';
 import { compileRoutes, EdgeIngest, type IngestOutcome } from '../../../gateway/ingest/index.js';
 import { createLogger } from '../../../gateway/log/index.js';
@@ -53,6 +53,8 @@ export interface ReadHarness {
   app: Hono<AppEnv>;
   logs: string[];
   tokens: Record<'reviewer' | 'admin' | 'auditor' | 'modality', string>;
+  /** The read routes' cache of decrypted instances. */
+  cache: InstanceCache;
   /** De-identifies and stores files (paths or bytes) through the edge. */
   seed(files: ReadonlyArray<string | Uint8Array>, route?: TestRoute): Promise<IngestOutcome[]>;
   /** An in-process request, as the reviewer unless another token (or none) is given. */
@@ -62,7 +64,7 @@ export interface ReadHarness {
   dispose(): Promise<void>;
 }
 
-export async function makeReadHarness(): Promise<ReadHarness> {
+export async function makeReadHarness(options: { instanceCache?: InstanceCacheOptions } = {}): Promise<ReadHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'limen-dicomweb-'));
   const file = join(dir, 'limen.yaml');
   writeFileSync(file, CONFIG);
@@ -97,7 +99,8 @@ export async function makeReadHarness(): Promise<ReadHarness> {
     logger,
     routeForToken: () => 'default',
   });
-  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens, logger: logger.child({ service: 'dicomweb' }) }));
+  const cache = new InstanceCache(options.instanceCache);
+  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens, logger: logger.child({ service: 'dicomweb' }), instanceCache: cache }));
 
   const token = async (role: Role) => (await storage.createToken({ role, user: `test-${role}`, ttlSeconds: 3600 })).token;
   const issued = { reviewer: await token('reviewer'), admin: await token('admin'), auditor: await token('auditor'), modality: await token('modality') };
@@ -108,6 +111,7 @@ export async function makeReadHarness(): Promise<ReadHarness> {
     app,
     logs,
     tokens: issued,
+    cache,
     async seed(files, route = 'default') {
       const out: IngestOutcome[] = [];
       for (const f of files) {
