@@ -15,6 +15,8 @@ export interface AdminRoutesDeps {
   modelsDir: string | undefined;
   tokens: TokenVerifier;
   auth?: (roles: readonly Role[]) => ReturnType<typeof bearerAuth>;
+  /** Called after a job was queued or retried (wakes its worker). */
+  onJobQueued?: (type: string) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
         details: { status: r.status },
       });
     }
+    deps.onJobQueued?.('process');
     await deps.storage.audit.append({ type: 'processing.requested', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { model: model ?? null, previousStatus: r.previousStatus, jobId: r.jobId } });
     return c.json({ job: jobView((await deps.storage.jobs.get(r.jobId))!) }, 202);
   });
@@ -104,6 +107,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (!job) throw new HttpError(404, 'not-found', 'no job with this id');
     if (job.type !== EXPORT_JOB) throw new HttpError(409, 'not-retryable', `only export jobs are retried here; a study is processed again with POST /api/v1/studies/{uid}/reprocess`);
     if (!(await deps.storage.jobs.retry(job.id))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
+    deps.onJobQueued?.(EXPORT_JOB);
     await deps.storage.audit.append({ type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } });
     return c.json({ job: jobView((await deps.storage.jobs.get(job.id))!) });
   });

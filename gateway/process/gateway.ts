@@ -82,7 +82,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       return id && { id: id.id, role: id.role, user: id.user ?? undefined };
     },
   };
-  const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }));
   const app = createHttpApp({
     ingest,
     tokens: tokenVerifier,
@@ -106,14 +105,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie.
   const sessions = new MemorySessionStore();
   const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
-  const gate = new ReviewGate(storage, config);
-  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
-  app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
-  app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
-  app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
-  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
-  const root = findProjectRoot(import.meta.url) ?? process.cwd();
-  app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const exporter = createExportWorker({
     storage,
     destinations: createDestinations(config.destinations, config.dimse.aeTitle, config.export.timeoutSeconds),
@@ -127,6 +118,16 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     idleMs: config.worker.pollIntervalMs,
     log: (e) => logger.info({ ...e, service: 'pipeline' }),
   });
+  // Queuing a job wakes its worker: an approval is delivered at once, not at the next poll.
+  const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }), { onJobsQueued: () => processor.poke() });
+  const gate = new ReviewGate(storage, config, () => exporter.poke());
+  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
+  app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
+  app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));
+  app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
+  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
+  const root = findProjectRoot(import.meta.url) ?? process.cwd();
+  app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger });
 
   // A process with the worker disabled only receives and serves; another process runs the jobs.

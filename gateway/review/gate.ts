@@ -26,6 +26,8 @@ export class ReviewGate {
   constructor(
     private readonly storage: Pick<Storage, 'reviews' | 'audit' | 'jobs' | 'getStudy' | 'setStudyStatus'>,
     private readonly config: Pick<LimenConfig, 'routes' | 'export'>,
+    /** Called once exports are queued (wakes the exporter). */
+    private readonly onExportsQueued: () => void = () => {},
   ) {}
 
   async decide(studyInstanceUID: string, input: DecisionInput): Promise<DecisionOutcome> {
@@ -55,6 +57,7 @@ export class ReviewGate {
     for (const destination of destinations) {
       await this.storage.jobs.enqueue(EXPORT_JOB, studyInstanceUID, { destination }, { maxAttempts: this.config.export.retryDelaysSeconds.length + 1 });
     }
+    if (destinations.length > 0) this.onExportsQueued();
     return { ok: true, review, exports: [...destinations] };
   }
 }

@@ -10,6 +10,8 @@ import type { Service } from './service.js';
 export interface CompletionServiceOptions {
   /** How often stable studies are looked for; at most the smallest stable time. Default 1 s. */
   intervalMs?: number;
+  /** Called when process jobs were queued (wakes the pipeline's worker). */
+  onJobsQueued?: () => void;
 }
 
 export class CompletionService implements Service {
@@ -49,6 +51,7 @@ export class CompletionService implements Service {
         await this.storage.audit.append({ type: 'study.complete', actor: this.name, studyInstanceUID: study.studyInstanceUID, detail: { instanceCount: study.instanceCount, route: study.route } });
         this.logger.info({ id: 'completion.study.complete', msg: 'study complete; process job queued', study: study.studyInstanceUID, instances: study.instanceCount });
       }
+      if (done.length > 0) this.options.onJobsQueued?.();
       return done.length;
     } catch (err) {
       this.logger.error({ id: 'completion.sweep.failed', msg: 'completion sweep failed; retrying next tick', err });

@@ -33,6 +33,8 @@ export class JobWorker {
   status: 'stopped' | 'running' | 'stopping' = 'stopped';
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** A job may have been queued since the last claim found none. */
+  private poked = false;
 
   constructor(
     private readonly jobs: JobQueue,
@@ -55,6 +57,12 @@ export class JobWorker {
     this.status = 'stopped';
   }
 
+  /** Says a job was just queued: an idle worker claims at once instead of at its next poll. */
+  poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
   /** Claims and runs jobs until none is ready; resolves with how many ran (tests and CLI). */
   async drain(): Promise<number> {
     let n = 0;
@@ -65,12 +73,13 @@ export class JobWorker {
   private async run(): Promise<void> {
     while (this.status === 'running') {
       let ran = false;
+      this.poked = false;
       try {
         ran = await this.runOne();
       } catch {
         ran = false; // the database is unreachable: wait and try again
       }
-      if (!ran && this.status === 'running') {
+      if (!ran && this.status === 'running' && !this.poked) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.options.idleMs ?? 1000);
           this.wake = () => {

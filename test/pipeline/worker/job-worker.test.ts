@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobWorker, PermanentJobError } from '../../../pipeline/worker/job-worker.js';
+import { openStorage, type Storage } from '../../../storage/index.js';
+import { until } from '../../support/wait.js';
+
+describe('pipeline/worker JobWorker', () => {
+  let dir: string;
+  let storage: Storage;
+  const workers: JobWorker[] = [];
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'limen-worker-'));
+    storage = await openStorage({ dataDir: dir, masterKey: randomBytes(32) });
+  });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = async (handler: ConstructorParameters<typeof JobWorker>[1], options: Partial<ConstructorParameters<typeof JobWorker>[2]> = {}) => {
+    const w = new JobWorker(storage.jobs, handler, { type: 'work', workerId: 'w1', idleMs: 600_000, ...options });
+    workers.push(w);
+    await w.start();
+    return w;
+  };
+
+  it('an idle worker claims a job as soon as it is poked, not at its next poll', async () => {
+    const seen: number[] = [];
+    const w = await start(async (ctx) => {
+      seen.push(ctx.job.id);
+      await ctx.progress('half', 50);
+      return { ok: true };
+    });
+    await new Promise((r) => setTimeout(r, 50)); // the worker found nothing and sleeps for ten minutes
+    const job = await storage.jobs.enqueue('work', null, {});
+    w.poke();
+    const done = await until(async () => ((await storage.jobs.get(job.id))?.status === 'done' ? storage.jobs.get(job.id) : undefined), 10_000, 'the poked job');
+    expect(seen).to.deep.equal([job.id]);
+    expect(done!.result).to.deep.equal({ ok: true });
+  });
+
+  it('retries on the configured schedule, then keeps the error of a dead job; a permanent error is not retried', async () => {
+    const errors: string[] = [];
+    const w = await start(
+      async (ctx) => {
+        if ((ctx.job.payload as { permanent?: boolean }).permanent) throw new PermanentJobError('not a CT');
+        throw new Error(`attempt ${ctx.job.attempts} failed`);
+      },
+      { retryDelaysSeconds: [0.05], idleMs: 20, onError: (_job, _err, outcome) => errors.push(outcome) },
+    );
+    const flaky = await storage.jobs.enqueue('work', null, {}, { maxAttempts: 3 });
+    const permanent = await storage.jobs.enqueue('work', null, { permanent: true }, { maxAttempts: 3 });
+    w.poke();
+    const dead = await until(async () => {
+      const [a, b] = [await storage.jobs.get(flaky.id), await storage.jobs.get(permanent.id)];
+      return a?.status === 'dead' && b?.status === 'dead' ? { a, b } : undefined;
+    }, 10_000, 'both jobs dead');
+    expect(dead.a).to.deep.include({ attempts: 3, lastError: 'attempt 3 failed' });
+    expect(dead.b).to.deep.include({ attempts: 1, lastError: 'not a CT' });
+    expect(errors.filter((e) => e === 'queued')).to.have.length(2);
+    expect(errors.filter((e) => e === 'dead')).to.have.length(2);
+  });
+});
