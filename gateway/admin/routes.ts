@@ -90,9 +90,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
         details: { status: r.status },
       });
     }
+    // The job as queued, before its worker is woken to claim it.
+    const job = jobView((await deps.storage.jobs.get(r.jobId))!);
     deps.onJobQueued?.('process');
     await deps.storage.audit.append({ type: 'processing.requested', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { model: model ?? null, previousStatus: r.previousStatus, jobId: r.jobId } });
-    return c.json({ job: jobView((await deps.storage.jobs.get(r.jobId))!) }, 202);
+    return c.json({ job }, 202);
   });
 
   app.get('/studies/:uid/jobs', admin, async (c) => {
@@ -107,9 +109,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (!job) throw new HttpError(404, 'not-found', 'no job with this id');
     if (job.type !== EXPORT_JOB) throw new HttpError(409, 'not-retryable', `only export jobs are retried here; a study is processed again with POST /api/v1/studies/{uid}/reprocess`);
     if (!(await deps.storage.jobs.retry(job.id))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
+    const retried = jobView((await deps.storage.jobs.get(job.id))!);
     deps.onJobQueued?.(EXPORT_JOB);
     await deps.storage.audit.append({ type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } });
-    return c.json({ job: jobView((await deps.storage.jobs.get(job.id))!) });
+    return c.json({ job: retried });
   });
 
   return app;
