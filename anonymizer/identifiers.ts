@@ -29,29 +29,33 @@ const utf8 = new TextEncoder();
 /** The minimum secret length: 256 bits, HMAC-SHA256's key size. */
 export const SECRET_BYTES = 32;
 
-/** Creates the keyed generator. Results are memoised: a study repeats the same UIDs in every instance. */
+/** Creates the keyed generator. Results are memoised: a study repeats the same UIDs and patient in every instance. */
 export function keyedIdentifiers(secret: Uint8Array): IdentifierGenerator {
   if (secret.length < SECRET_BYTES) throw new Error(`the de-identification secret must be at least ${SECRET_BYTES} bytes, got ${secret.length}`);
   const key = secret.slice();
   const mac = (domain: string, value: string): Uint8Array => hmac(sha256, key, utf8.encode(`${domain}\0${value}`));
-  const uids = new Map<string, string>();
-  return {
-    uid(original) {
-      let out = uids.get(original);
+  const memo = <T>(derive: (input: string) => T): ((input: string) => T) => {
+    const seen = new Map<string, T>();
+    return (input) => {
+      let out = seen.get(input);
       if (out === undefined) {
-        out = uuidToOid(mac('uid', original));
-        if (uids.size > 100_000) uids.clear();
-        uids.set(original, out);
+        out = derive(input);
+        if (seen.size > 100_000) seen.clear();
+        seen.set(input, out);
       }
       return out;
-    },
-    patientPseudonym(patient, profile) {
-      return 'LIMEN-' + base32(mac('patient', `${profile}\0${patientIdentity(patient)}`).subarray(0, 10));
-    },
-    dateShiftDays(patient, profile) {
-      const h = mac('dateshift', `${profile}\0${patientIdentity(patient)}`);
-      return 1 + (((h[0] << 16) | (h[1] << 8) | h[2]) % 3650);
-    },
+    };
+  };
+  const uid = memo((original) => uuidToOid(mac('uid', original)));
+  const pseudonym = memo((who) => 'LIMEN-' + base32(mac('patient', who).subarray(0, 10)));
+  const shift = memo((who) => {
+    const h = mac('dateshift', who);
+    return 1 + (((h[0] << 16) | (h[1] << 8) | h[2]) % 3650);
+  });
+  return {
+    uid,
+    patientPseudonym: (patient, profile) => pseudonym(`${profile}\0${patientIdentity(patient)}`),
+    dateShiftDays: (patient, profile) => shift(`${profile}\0${patientIdentity(patient)}`),
   };
 }
 
