@@ -14,6 +14,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<{ main: Mai
   'dicomweb-frames': { summary: 'WADO-RS frames/s on the 300-slice CT, Limen beside Orthanc (issue 5)', load: () => import('./dicomweb/frames.js') },
   export: { summary: 'approval to PACS: the SEG of a 300-slice study exported to Orthanc by C-STORE and STOW-RS, beside storescu and curl (issue 5)', load: () => import('./export/run.js') },
   segment: { summary: 'the default model end to end on a 512x512x300 phantom (issue 4)', load: () => import('./segment/segment.js') },
+  pipeline: { summary: 'limen segment end to end on the 300-slice CT series: per-stage times and peak RSS (issue 4)', load: () => import('./pipeline/run.js') },
 };
 
 function usage(): string {

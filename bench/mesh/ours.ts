@@ -1,14 +1,13 @@
 /**
  * Our side of the meshing benchmark, run in its own process so its peak RSS is its own:
- * reads the raw mask, times extraction, smoothing and decimation (several runs each), writes the
- * resulting meshes for the error comparison and prints one JSON line.
+ * reads the raw mask and its grid, times extraction, smoothing and decimation (several runs
+ * each), writes the resulting meshes for the error comparison and prints one JSON line.
  *
  * Usage: node --import tsx bench/mesh/ours.ts <work-dir> <runs> <iterations> <passBand> <ratio>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkManifold, decimateMesh, extractSurface, measureMesh, smoothMesh, type TriangleMesh } from '../../pipeline/mesh/index.js';
-import { BONE_GEOMETRY } from './synthetic-bones.js';
+import { checkManifold, decimateMesh, extractSurface, measureMesh, smoothMesh, type TriangleMesh, type VolumeGeometry } from '../../pipeline/mesh/index.js';
 
 const [dir, runsArg, iterationsArg, passBandArg, ratioArg] = process.argv.slice(2);
 const runs = Number(runsArg);
@@ -41,6 +40,7 @@ function writeMesh(name: string, mesh: TriangleMesh): void {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const mask = new Uint8Array(readFileSync(join(dir, 'mask.raw')));
+const geometry = JSON.parse(readFileSync(join(dir, 'geometry.json'), 'utf8')) as VolumeGeometry;
 const extractS: number[] = [];
 const smoothS: number[] = [];
 const decimateS: number[] = [];
@@ -50,7 +50,7 @@ let smoothed: TriangleMesh | null = null;
 let decimated: TriangleMesh | null = null;
 let repair = '';
 for (let r = 0; r < runs; r++) {
-  const [e, te, ce] = timed(() => extractSurface(mask, BONE_GEOMETRY, 1));
+  const [e, te, ce] = timed(() => extractSurface(mask, geometry, 1));
   extractS.push(te);
   cpu.extract.push(ce);
   const [s, ts, cs] = timed(() => smoothMesh(e, { method: 'windowed-sinc', iterations, passBand }));
@@ -78,6 +78,7 @@ process.stdout.write(
     smoothS: { median: median(smoothS), first: smoothS[0], runs: smoothS },
     decimateS: { median: median(decimateS), first: decimateS[0], runs: decimateS },
     cpuS: { extract: median(cpu.extract), smooth: median(cpu.smooth), decimate: median(cpu.decimate) },
+    cpuRunsS: cpu,
     triangles: { extracted: extracted!.indices.length / 3, decimated: decimated!.indices.length / 3 },
     volumeMl: { extracted: measureMesh(extracted!).volumeMl, smoothed: measureMesh(smoothed!).volumeMl, decimated: measureMesh(decimated!).volumeMl },
     closedManifold: manifold,

@@ -102,17 +102,22 @@ for r in range(runs):
         de.append(t)
         cpu['decimate'].append(c)
 
-write('vtk-extracted', extracted)
-write('vtk-smoothed', smoothed)
-write('vtk-decimated', decimated)
-summary = lambda xs: {'median': statistics.median(xs), 'first': xs[0], 'runs': xs}
+# With no decimation runs (a later round of an interleaved benchmark) only extraction and
+# smoothing are timed, and the meshes of the round that decimated are kept.
+decimating = dec_runs > 0
+if decimating:
+    write('vtk-extracted', extracted)
+    write('vtk-smoothed', smoothed)
+    write('vtk-decimated', decimated)
+summary = lambda xs: {'median': statistics.median(xs), 'first': xs[0], 'runs': xs} if xs else None
 print(json.dumps({
     'extractS': summary(ex),
     'smoothS': summary(sm),
     'decimateS': summary(de),
-    'cpuS': {k: statistics.median(v) for k, v in cpu.items()},
-    'triangles': {'extracted': extracted.GetNumberOfPolys(), 'decimated': decimated.GetNumberOfPolys()},
-    'volumeMl': {'extracted': volume(extracted), 'smoothed': volume(smoothed), 'decimated': volume(decimated)},
+    'cpuS': {k: statistics.median(v) for k, v in cpu.items() if v},
+    'cpuRunsS': cpu,
+    'triangles': {'extracted': extracted.GetNumberOfPolys(), 'decimated': decimated.GetNumberOfPolys() if decimating else None},
+    'volumeMl': {'extracted': volume(extracted), 'smoothed': volume(smoothed), 'decimated': volume(decimated) if decimating else None},
     'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     'vtkVersion': vtk.vtkVersion.GetVTKVersion(),
 }))

@@ -68,19 +68,28 @@ export async function decimateMesh(mesh: TriangleMesh, options: DecimationOption
   if (!MeshoptSimplifier.supported) throw new MeshError('decimator-unavailable', 'meshoptimizer needs WebAssembly, which this runtime lacks');
   await MeshoptSimplifier.ready;
 
-  const vertexCount = mesh.positions.length / 3;
   const update = options.updatePositions ?? true;
   let lock: Uint8Array | null = null;
   let lockRadius = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { indices, positions, error } = simplify(mesh, target * 3, maxError, lock, update);
-    const fins = removeFins(indices, vertexCount);
-    const pinches = splitPinchedVertices(compactMesh(positions, fins.indices));
-    const candidate = pinches.mesh;
-    if (checkManifold(candidate).closedManifold) {
-      const repaired = fins.removed > 0 || pinches.added > 0;
+    // Compact first: the fin search then works on the kept vertices only.
+    const kept = compactMesh(positions, indices);
+    const fins = removeFins(kept.indices, kept.positions.length / 3);
+    let candidate = fins.removed > 0 ? compactMesh(kept.positions, fins.indices) : kept;
+    let pinchesSplit = 0;
+    let manifold = checkManifold(candidate).closedManifold;
+    // Pinched vertices are rare: split them only when the check finds a defect.
+    if (!manifold) {
+      const split = splitPinchedVertices(candidate);
+      candidate = split.mesh;
+      pinchesSplit = split.added;
+      manifold = pinchesSplit > 0 && checkManifold(candidate).closedManifold;
+    }
+    if (manifold) {
+      const repaired = fins.removed > 0 || pinchesSplit > 0;
       const repair: DecimationRepair = attempt > 1 ? 'locked-retry' : repaired ? 'repaired' : 'none';
-      return { mesh: candidate, errorMm: error, repair, finsRemoved: fins.removed, pinchesSplit: pinches.added, attempts: attempt };
+      return { mesh: candidate, errorMm: error, repair, finsRemoved: fins.removed, pinchesSplit, attempts: attempt };
     }
     const defects = defectiveVertices(candidate);
     if (defects.length > MAX_DEFECTS_TO_LOCK) break;

@@ -35,18 +35,24 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
   const [sx, sy, sz] = map.slice;
   const flip = map.determinant < 0;
 
-  // Vertex index caches: x- and y-edges of two grid planes (by parity of the plane), z-edges of the
-  // current slab. Entries are never cleared; an entry is valid only if it was created recently
-  // enough (see the thresholds below), and vertex indices only grow.
+  // Vertex index caches, in one array: the x- and y-edges of two grid planes (by parity of the
+  // plane; two entries per grid point), then the z-edges of the current slab (one per grid point).
+  // Entries hold vertex index + 1 and are never cleared; an entry is valid only if it was created
+  // recently enough (see the thresholds below), and vertex indices only grow. The 0 of a fresh
+  // array is never valid, so the cache needs no fill: pages no surface reaches are never touched.
   const W = nx + 2;
   const planeSize = W * (ny + 2);
-  const planes = [new Int32Array(planeSize * 2).fill(-1), new Int32Array(planeSize * 2).fill(-1)];
-  const zEdges = new Int32Array(planeSize).fill(-1);
+  const cache = new Int32Array(planeSize * 5);
+  const zEdgesBase = planeSize * 4;
 
-  // Per cube edge: which cache (0 lower plane, 1 upper plane, 2 z-edges), offset from the cube's
-  // cache base, and fractional grid offset of the edge midpoint.
+  // Per cube edge: which cache (0 lower plane, 1 upper plane, 2 z-edges), the entries per grid
+  // point in it, the offset from the cube's entry, and the fractional grid offset of the edge
+  // midpoint. Per slab, `edgeBase` and `edgeValid` resolve the cache to its place and threshold.
   const edgeCache = new Int32Array(12);
+  const edgeScale = new Int32Array(12);
   const edgeOffset = new Int32Array(12);
+  const edgeBase = new Int32Array(12);
+  const edgeValid = new Int32Array(12);
   const fx = new Float64Array(12);
   const fy = new Float64Array(12);
   const fz = new Float64Array(12);
@@ -55,9 +61,11 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
     const axis = EDGE_AXIS[e];
     if (axis === 2) {
       edgeCache[e] = 2;
+      edgeScale[e] = 1;
       edgeOffset[e] = dy * W + dx;
     } else {
       edgeCache[e] = dz;
+      edgeScale[e] = 2;
       edgeOffset[e] = (dy * W + dx) * 2 + axis;
     }
     fx[e] = dx + (axis === 0 ? 0.5 : 0);
@@ -88,8 +96,13 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
     const hasLower = z >= 0 && sliceHasInside[z] === 1;
     const hasUpper = z + 1 < nz && sliceHasInside[z + 1] === 1;
     if (!hasLower && !hasUpper) continue;
-    const lower = planes[(z + 1) & 1];
-    const upper = planes[(z + 2) & 1];
+    const lowerBase = ((z + 1) & 1) * planeSize * 2;
+    const upperBase = ((z + 2) & 1) * planeSize * 2;
+    for (let e = 0; e < 12; e++) {
+      const kind = edgeCache[e];
+      edgeBase[e] = (kind === 0 ? lowerBase : kind === 1 ? upperBase : zEdgesBase) + edgeOffset[e];
+      edgeValid[e] = kind === 0 ? lowerValid : upperValid;
+    }
 
     for (let y = -1; y < ny; y++) {
       // The four voxel rows at the cube corners: (y, z), (y+1, z), (y, z+1), (y+1, z+1).
@@ -137,21 +150,9 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
           const cb = rowBase + x + 1;
           for (let k = caseEdgeOffset[c], kEnd = caseEdgeOffset[c + 1]; k < kEnd; k++) {
             const e = caseEdges[k];
-            const kind = edgeCache[e];
-            let cache: Int32Array;
-            let slot: number;
-            let valid: number;
-            if (kind === 2) {
-              cache = zEdges;
-              slot = cb + edgeOffset[e];
-              valid = upperValid;
-            } else {
-              cache = kind === 0 ? lower : upper;
-              slot = cb * 2 + edgeOffset[e];
-              valid = kind === 0 ? lowerValid : upperValid;
-            }
-            let v = cache[slot];
-            if (v < valid) {
+            const slot = edgeBase[e] + cb * edgeScale[e];
+            let v = cache[slot] - 1;
+            if (v < edgeValid[e]) {
               v = vertexCount++;
               const gx = x + fx[e];
               const gy = y + fy[e];
@@ -159,7 +160,7 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
               positions[v * 3] = ox + gx * cx + gy * rx + gz * sx;
               positions[v * 3 + 1] = oy + gx * cy + gy * ry + gz * sy;
               positions[v * 3 + 2] = oz + gx * cz + gy * rz + gz * sz;
-              cache[slot] = v;
+              cache[slot] = v + 1;
             }
             cubeVertex[e] = v;
           }

@@ -46,10 +46,13 @@ function popcount(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** Number of bit positions where two lines differ. */
+/** Number of bit positions where two lines differ. Most words of a line are empty: they skip the count. */
 function lineDifferences(words: Uint32Array, a: number, b: number, wordsPerLine: number): number {
   let n = 0;
-  for (let w = 0; w < wordsPerLine; w++) n += popcount(words[a + w] ^ words[b + w]);
+  for (let w = 0; w < wordsPerLine; w++) {
+    const d = words[a + w] ^ words[b + w];
+    if (d !== 0) n += popcount(d);
+  }
   return n;
 }
 
@@ -58,7 +61,8 @@ function lineTransitions(words: Uint32Array, a: number, wordsPerLine: number): n
   let n = 0;
   for (let w = 0; w + 1 < wordsPerLine; w++) {
     const x = words[a + w];
-    n += popcount(x ^ ((x >>> 1) | (words[a + w + 1] << 31)));
+    const d = x ^ ((x >>> 1) | (words[a + w + 1] << 31));
+    if (d !== 0) n += popcount(d);
   }
   return n;
 }

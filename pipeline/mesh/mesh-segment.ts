@@ -9,7 +9,7 @@ import type { MaskSelector, TriangleMesh } from './types.js';
 
 /** How to mesh a segment. */
 export interface MeshingOptions {
-  /** Smoothing (default: windowed sinc, 20 passes, pass band 0.05). */
+  /** Smoothing (default: windowed sinc, 20 passes, pass band 0.05, local volume kept). */
   readonly smoothing?: SmoothingOptions;
   /** Decimation (default: keep 10 % of the triangles); `false` keeps every triangle. */
   readonly decimation?: DecimationOptions | false;

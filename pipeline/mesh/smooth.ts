@@ -1,9 +1,11 @@
 /**
  * Volume-preserving smoothing of a closed mesh: windowed sinc (Taubin, Zhang and Golub, "Optimal
- * surface smoothing as filter design", 1996) or Taubin's λ|μ. Both move vertices only, so the
- * connectivity, hence closedness and manifoldness, is untouched.
+ * surface smoothing as filter design", 1996) or Taubin's λ|μ, followed by the removal of the
+ * low-frequency normal drift (`normal-drift.ts`), which keeps thin and small parts from shrinking.
+ * All steps move vertices only, so the connectivity, hence closedness and manifoldness, is untouched.
  */
 import { MeshError } from './errors.js';
+import { removeNormalDrift } from './normal-drift.js';
 import { taubin } from './taubin.js';
 import { umbrellaOperator } from './umbrella.js';
 import { windowedSinc, windowedSincWeights } from './windowed-sinc.js';
@@ -17,6 +19,8 @@ export type SmoothingOptions =
       readonly iterations?: number;
       /** Pass band k_PB in (0, 2): lower smooths more (default 0.05). */
       readonly passBand?: number;
+      /** Take back the smoothing's low-frequency normal drift, so thin parts keep their volume (default true). */
+      readonly keepLocalVolume?: boolean;
     }
   | {
       readonly method: 'taubin';
@@ -26,11 +30,13 @@ export type SmoothingOptions =
       readonly lambda?: number;
       /** Inflating step, negative, |μ| > λ (default -0.53: pass band 0.1). */
       readonly mu?: number;
+      /** As for windowed sinc (default true). */
+      readonly keepLocalVolume?: boolean;
     }
   | { readonly method: 'none' };
 
-/** Windowed sinc, 20 passes, pass band 0.05. */
-export const DEFAULT_SMOOTHING: SmoothingOptions = { method: 'windowed-sinc', iterations: 20, passBand: 0.05 };
+/** Windowed sinc, 20 passes, pass band 0.05, local volume kept. */
+export const DEFAULT_SMOOTHING: SmoothingOptions = { method: 'windowed-sinc', iterations: 20, passBand: 0.05, keepLocalVolume: true };
 
 /** Returns a mesh with the same triangles and smoothed positions. */
 export function smoothMesh(mesh: TriangleMesh, options: SmoothingOptions = DEFAULT_SMOOTHING): TriangleMesh {
@@ -45,20 +51,26 @@ export function smoothMesh(mesh: TriangleMesh, options: SmoothingOptions = DEFAU
     x[i + 1] = mesh.positions[i + 1] - centre[1];
     x[i + 2] = mesh.positions[i + 2] - centre[2];
   }
+  const scratch = new Float64Array(n * 3);
   let out: Float64Array;
   if (options.method === 'windowed-sinc') {
     const iterations = options.iterations ?? 20;
     const passBand = options.passBand ?? 0.05;
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1000) throw new MeshError('invalid-input', 'windowed-sinc iterations must be an integer in 1..1000', { path: 'smoothing.iterations' });
     if (!(passBand > 0 && passBand < 2)) throw new MeshError('invalid-input', 'windowed-sinc passBand must lie in (0, 2)', { path: 'smoothing.passBand' });
-    out = windowedSinc(x, umbrella, windowedSincWeights(iterations, passBand));
+    out = windowedSinc(x, umbrella, windowedSincWeights(iterations, passBand), scratch);
   } else {
     const iterations = options.iterations ?? 20;
     const lambda = options.lambda ?? 0.5;
     const mu = options.mu ?? -0.53;
     if (!Number.isInteger(iterations) || iterations < 0 || iterations > 10000) throw new MeshError('invalid-input', 'taubin iterations must be an integer in 0..10000', { path: 'smoothing.iterations' });
     if (!(lambda > 0 && lambda < 1 && mu < 0 && -mu > lambda)) throw new MeshError('invalid-input', 'taubin needs 0 < lambda < 1 and mu < -lambda', { path: 'smoothing.mu' });
-    out = taubin(x, umbrella, iterations, lambda, mu);
+    out = taubin(x, umbrella, iterations, lambda, mu, scratch);
+  }
+  if (options.keepLocalVolume ?? true) {
+    // The smoothing's spent buffers serve as the drift's scratch (Taubin's result is one of them).
+    const spare: [Float64Array, Float64Array] = out === x ? [scratch, new Float64Array(n * 3)] : out === scratch ? [x, new Float64Array(n * 3)] : [x, scratch];
+    removeNormalDrift(out, centre, mesh.positions, mesh.indices, umbrella, spare);
   }
   const positions = new Float32Array(n * 3);
   for (let i = 0; i < n * 3; i += 3) {

@@ -1,6 +1,6 @@
 /**
  * Topology checks on indexed triangle meshes: closed, manifold, consistently oriented.
- * Built on per-vertex lists of outgoing half-edges (CSR), no hashing and no per-edge objects.
+ * Built on per-vertex lists of triangle corners (CSR); every check looks only at one vertex's own triangles.
  */
 import type { TriangleMesh } from './types.js';
 
@@ -73,46 +73,58 @@ function analyse(mesh: TriangleMesh, bad: Uint8Array | null): ManifoldReport {
       if (bad !== null) bad[a] = bad[b] = bad[c] = 1;
     }
   }
-  // Outgoing half-edge of corner i: indices[i] → indices[next(i)].
-  const nextCorner = (i: number): number => (i % 3 === 2 ? i - 2 : i + 1);
-  const prevCorner = (i: number): number => (i % 3 === 0 ? i + 2 : i - 1);
+  let maxValence = 0;
+  for (let v = 0; v < vertexCount; v++) maxValence = Math.max(maxValence, start[v + 1] - start[v]);
+  // Each triangle (v, b, c) at v: the half-edge v → b leaves v, the half-edge c → v arrives, and
+  // the link of v has the edge b → c. Everything is checked within v's own triangles: the
+  // opposite of v → b is b → v, which lies in a triangle at v whose corner at v is preceded by b.
+  const after = new Int32Array(maxValence);
+  const before = new Int32Array(maxValence);
   let unmatchedHalfEdges = 0;
   let duplicateHalfEdges = 0;
   let nonManifoldVertices = 0;
   let unusedVertices = 0;
   for (let v = 0; v < vertexCount; v++) {
     const s = start[v];
-    const e = start[v + 1];
-    if (s === e) {
+    const k = start[v + 1] - s;
+    if (k === 0) {
       unusedVertices++;
       continue;
     }
-    for (let i = s; i < e; i++) {
-      const target = indices[nextCorner(corners[i])];
+    for (let j = 0; j < k; j++) {
+      const corner = corners[s + j];
+      const r = corner % 3;
+      const base = corner - r;
+      after[j] = indices[base + (r === 2 ? 0 : r + 1)];
+      before[j] = indices[base + (r === 0 ? 2 : r - 1)];
+    }
+    for (let j = 0; j < k; j++) {
+      const target = after[j];
       let same = 0;
-      for (let j = s; j < e; j++) if (indices[nextCorner(corners[j])] === target) same++;
+      let opposite = 0;
+      for (let i = 0; i < k; i++) {
+        if (after[i] === target) same++;
+        if (before[i] === target) opposite++;
+      }
       if (same > 1) {
         duplicateHalfEdges++;
         if (bad !== null) bad[v] = bad[target] = 1;
       }
-      // The opposite half-edge target → v is a corner at `target` whose next vertex is v.
-      let opposite = 0;
-      for (let j = start[target]; j < start[target + 1]; j++) if (indices[nextCorner(corners[j])] === v) opposite++;
       if (opposite === 0) {
         unmatchedHalfEdges++;
         if (bad !== null) bad[v] = bad[target] = 1;
       }
     }
-    // The link of v: each triangle (v, b, c) gives the link edge b → c. A disk's link is one cycle.
-    let steps = 0;
-    const first = indices[nextCorner(corners[s])];
+    // A disk's link is one cycle through all k link edges.
+    const first = after[0];
     let b = first;
+    let steps = 0;
     let closed = false;
-    while (steps < e - s) {
+    while (steps < k) {
       let found = -1;
-      for (let j = s; j < e; j++) {
-        if (indices[nextCorner(corners[j])] === b) {
-          found = indices[prevCorner(corners[j])];
+      for (let i = 0; i < k; i++) {
+        if (after[i] === b) {
+          found = before[i];
           break;
         }
       }
@@ -124,7 +136,7 @@ function analyse(mesh: TriangleMesh, bad: Uint8Array | null): ManifoldReport {
         break;
       }
     }
-    if (!closed || steps !== e - s) {
+    if (!closed || steps !== k) {
       nonManifoldVertices++;
       if (bad !== null) bad[v] = 1;
     }

@@ -1,50 +1,70 @@
 /**
- * The umbrella Laplacian (mean of a vertex's neighbours minus the vertex) of a triangle mesh.
- * Summing, per triangle, each corner's two other vertices counts every neighbour of a closed-mesh
- * vertex twice, so the mean is that sum times 1 / (2 · triangles at the vertex). A loop over
- * triangles has no data-dependent inner loop, which measured faster than per-vertex neighbour
- * lists; it also needs no adjacency structure at all.
+ * The umbrella operator (mean of a vertex's neighbours) of a triangle mesh, as compressed
+ * neighbour rows. On a closed manifold every edge v–u is crossed once in each direction, so the
+ * "next" corner of v's triangles lists each neighbour of v exactly once: no sorting or
+ * de-duplication is needed. Smoothing then gathers neighbours per vertex, which reads the
+ * neighbour rows and positions once per pass and writes each vertex once, instead of scattering
+ * nine additions per triangle into a separate sum array.
  */
 
 /** The operator of one mesh. */
 export interface Umbrella {
-  readonly indices: Uint32Array;
-  /** 1 / (2 · number of triangles at v); 0 for an unused vertex, which then stays put. */
-  readonly inverseWeight: Float64Array;
+  /** Vertex v's neighbours are `offsets[start[v] .. start[v+1])` (length vertexCount + 1). */
+  readonly start: Int32Array;
+  /** Neighbours as offsets into an xyz-per-vertex array: 3 × the neighbour's vertex index. */
+  readonly offsets: Int32Array;
+  /** 1 / number of neighbours. */
+  readonly inverseDegree: Float64Array;
 }
 
-/** Prepares the operator for a mesh's triangles. */
+/**
+ * Prepares the operator for a mesh's triangles. On an open mesh a boundary vertex misses the one
+ * neighbour reached only against the orientation; its mean is still a convex combination. A vertex
+ * no triangle uses is given itself as its one neighbour: its Laplacian is zero and it stays where
+ * it is, with no special case in the smoothing loops.
+ */
 export function umbrellaOperator(indices: Uint32Array, vertexCount: number): Umbrella {
-  const count = new Uint32Array(vertexCount);
-  for (let i = 0; i < indices.length; i++) count[indices[i]]++;
-  const inverseWeight = new Float64Array(vertexCount);
-  for (let v = 0; v < vertexCount; v++) inverseWeight[v] = count[v] > 0 ? 0.5 / count[v] : 0;
-  return { indices, inverseWeight };
-}
-
-/** sum[3v..3v+2] = Σ over v's triangles of its two other corners (the un-normalised neighbour sum). */
-export function neighbourSums(x: Float64Array, indices: Uint32Array, sum: Float64Array): void {
-  sum.fill(0);
-  accumulateNeighbours(x, indices, sum);
-}
-
-/** Adds the neighbour sums of `x` to `sum` (which the caller has zeroed). */
-export function accumulateNeighbours(x: Float64Array, indices: Uint32Array, sum: Float64Array): void {
-  for (let t = 0; t < indices.length; t += 3) {
-    const a = indices[t] * 3;
-    const b = indices[t + 1] * 3;
-    const c = indices[t + 2] * 3;
-    const ax = x[a], ay = x[a + 1], az = x[a + 2];
-    const bx = x[b], by = x[b + 1], bz = x[b + 2];
-    const cx = x[c], cy = x[c + 1], cz = x[c + 2];
-    sum[a] += bx + cx;
-    sum[a + 1] += by + cy;
-    sum[a + 2] += bz + cz;
-    sum[b] += cx + ax;
-    sum[b + 1] += cy + ay;
-    sum[b + 2] += cz + az;
-    sum[c] += ax + bx;
-    sum[c + 1] += ay + by;
-    sum[c + 2] += az + bz;
+  const degree = new Int32Array(vertexCount);
+  for (let i = 0; i < indices.length; i++) degree[indices[i]]++;
+  const start = new Int32Array(vertexCount + 1);
+  const inverseDegree = new Float64Array(vertexCount);
+  for (let v = 0; v < vertexCount; v++) {
+    const d = Math.max(degree[v], 1);
+    inverseDegree[v] = 1 / d;
+    start[v + 1] = start[v] + d;
   }
+  const fill = start.slice(0, vertexCount);
+  const offsets = new Int32Array(start[vertexCount]);
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = indices[t];
+    const b = indices[t + 1];
+    const c = indices[t + 2];
+    offsets[fill[a]++] = b * 3;
+    offsets[fill[b]++] = c * 3;
+    offsets[fill[c]++] = a * 3;
+  }
+  for (let v = 0; v < vertexCount; v++) if (degree[v] === 0) offsets[start[v]] = v * 3;
+  return { start, offsets, inverseDegree };
+}
+
+/**
+ * out = (x + mean of neighbours of x) / 2 for one scalar per vertex: a pass of the damped diffusion
+ * I − L/2, whose gain 1 − k/2 lies in [0, 1] at every frequency k of L. For one scalar a loop over
+ * the triangles (no data-dependent inner loop) measured about three times faster than gathering
+ * neighbour rows. Each triangle at v adds v's two other corners, so every neighbour of a closed-mesh
+ * vertex is counted twice: the mean is the sum times inverseDegree / 2 (the degree of `umbrella` is
+ * the number of triangles at a vertex). A vertex no triangle uses gets x / 2.
+ */
+export function diffuseScalar(x: Float64Array, indices: Uint32Array, inverseDegree: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = indices[t];
+    const b = indices[t + 1];
+    const c = indices[t + 2];
+    const xa = x[a], xb = x[b], xc = x[c];
+    out[a] += xb + xc;
+    out[b] += xc + xa;
+    out[c] += xa + xb;
+  }
+  for (let v = 0; v < out.length; v++) out[v] = 0.5 * x[v] + 0.25 * out[v] * inverseDegree[v];
 }

@@ -40,6 +40,19 @@ export interface PipelineSegmentReport {
   meshVolumeMl: number;
   triangles: number;
   color: [number, number, number];
+  /** Triangles out of surface extraction, and milliseconds per meshing step. */
+  meshing: { extractedTriangles: number; extractMs: number; smoothMs: number; decimateMs: number };
+}
+
+/** Milliseconds within the `segment` stage (the rest is starting the worker and moving data). */
+export interface SegmentStageTimings {
+  /** Loading and checking the model. */
+  load: number;
+  /** Inference, resampling to the model's grid included. */
+  infer: number;
+  /** Labels back to the CT grid. */
+  labelsToCt: number;
+  postprocess: number;
 }
 
 export interface PipelineReport {
@@ -48,6 +61,12 @@ export interface PipelineReport {
   segments: PipelineSegmentReport[];
   /** Milliseconds per stage, and in all. */
   timings: Record<PipelineStage | 'total', number>;
+  /**
+   * CPU milliseconds per stage, every thread of the process (the segmentation worker included):
+   * on a busy machine wall time also counts the wait for a core, CPU time does not.
+   */
+  cpuTimings: Record<PipelineStage | 'total', number>;
+  segmentStages: SegmentStageTimings;
   peakRssMb: number;
   seg: { seriesInstanceUID: string; sopInstanceUID: string; frames: number };
 }
@@ -68,7 +87,19 @@ const SCT_ANATOMICAL_STRUCTURE = { value: '91723000', scheme: 'SCT', meaning: 'A
 
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const started = performance.now();
+  const startedCpu = process.cpuUsage();
   const timings = { assemble: 0, segment: 0, seg: 0, mesh: 0, files: 0, total: 0 };
+  const cpuTimings = { ...timings };
+  let t = performance.now();
+  let c = process.cpuUsage();
+  const begin = () => {
+    t = performance.now();
+    c = process.cpuUsage();
+  };
+  const end = (stage: PipelineStage) => {
+    timings[stage] = performance.now() - t;
+    cpuTimings[stage] = cpuMs(process.cpuUsage(c));
+  };
   let peakRss = process.memoryUsage().rss;
   const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
   const progress = (stage: PipelineStage, percent: number) => {
@@ -80,24 +111,24 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   });
 
   // 1. Assemble.
-  let t = performance.now();
+  begin();
   progress('assemble', 0);
   const selected = selectSeries([...input.instances], { ...DEFAULT_SERIES_RULE, ...input.seriesRule });
   if (!selected.ok) throw new PipelineError(selected.error.code, selected.error.message);
   const assembled = await assembleVolume(selected.series.instances, { onSlice: (n, total) => progress('assemble', Math.round((100 * n) / total)) });
   if (!assembled.ok) throw new PipelineError(assembled.error.code, assembled.error.message);
   const volume = assembled.volume;
-  timings.assemble = performance.now() - t;
+  end('assemble');
 
   // 2. Segment, off the event loop.
-  t = performance.now();
+  begin();
   const result = await segmentInWorker(volume, input.modelDir, (percent) => progress('segment', percent));
-  timings.segment = performance.now() - t;
+  end('segment');
   const present = result.segments.filter((s) => s.voxels > 0);
   if (present.length === 0) throw new PipelineError('empty-segmentation', 'the model found none of its structures in this CT');
 
   // 3. DICOM SEG on the CT's grid, referencing the de-identified source.
-  t = performance.now();
+  begin();
   progress('seg', 0);
   const labels = new Map(manifest.labels.map((l) => [l.id, l]));
   const descriptions: SegmentDescription[] = present.map((s) => describe(labels.get(s.id)!));
@@ -121,10 +152,10 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     seriesDescription: `AI segmentation (${manifest.id} ${manifest.algorithm.version}), requires review`.slice(0, 64),
     newUID: input.newUID,
   });
-  timings.seg = performance.now() - t;
+  end('seg');
 
   // 4. Mesh each segment at native resolution; a segment's surface includes the labels it contains.
-  t = performance.now();
+  begin();
   const geometry = meshGeometry(volume);
   const models: ModelSegment[] = [];
   const reports: PipelineSegmentReport[] = [];
@@ -145,19 +176,29 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       normals: meshed.normals,
       volumeMl: meshed.volumeMl,
     });
-    reports.push({ number: writtenSegment.segmentNumber, label: label.name, volumeMl: s.volumeMl, meshVolumeMl: meshed.volumeMl, triangles: meshed.mesh.indices.length / 3, color: rgb as [number, number, number] });
+    const m = meshed.timings;
+    reports.push({
+      number: writtenSegment.segmentNumber,
+      label: label.name,
+      volumeMl: s.volumeMl,
+      meshVolumeMl: meshed.volumeMl,
+      triangles: meshed.mesh.indices.length / 3,
+      color: rgb as [number, number, number],
+      meshing: { extractedTriangles: meshed.extractedTriangles, extractMs: Math.round(m.extractMs), smoothMs: Math.round(m.smoothMs), decimateMs: Math.round(m.decimateMs) },
+    });
     progress('mesh', Math.round((100 * (i + 1)) / present.length));
   }
-  timings.mesh = performance.now() - t;
+  end('mesh');
 
   // 5. Files.
-  t = performance.now();
+  begin();
   const glb = await encodeGlb(models, { modelId: manifest.id, modelVersion: manifest.algorithm.version, studyInstanceUID: volume.studyInstanceUID });
   const stls = models.map((m) => ({ name: stlFileName(m.segmentNumber, m.label), label: m.label, bytes: encodeStl(m.mesh, `Limen ${m.label} (mm, patient LPS)`) }));
   const combinedStl = encodeStlCombined(models.map((m) => m.mesh), 'Limen segmentation (mm, patient LPS)');
-  timings.files = performance.now() - t;
+  end('files');
   progress('files', 100);
   timings.total = performance.now() - started;
+  cpuTimings.total = cpuMs(process.cpuUsage(startedCpu));
 
   return {
     seg: written.bytes,
@@ -169,7 +210,14 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       model: { id: manifest.id, name: manifest.name, version: manifest.algorithm.version, sha256: manifest.onnx.sha256, cardUrl: `/api/v1/models/${manifest.id}/card` },
       series: { seriesInstanceUID: volume.seriesInstanceUID, slices: volume.dims[2], dims: volume.dims, spacing: volume.spacing },
       segments: reports,
-      timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) as PipelineReport['timings'],
+      timings: roundAll(timings),
+      cpuTimings: roundAll(cpuTimings),
+      segmentStages: {
+        load: Math.round(result.timings.loadMs),
+        infer: Math.round(result.timings.inferMs),
+        labelsToCt: Math.round(result.timings.resampleMs),
+        postprocess: Math.round(result.timings.postprocessMs),
+      },
       peakRssMb: Math.round(sampleRss() / 2 ** 20),
       seg: { seriesInstanceUID: written.seriesInstanceUID, sopInstanceUID: written.sopInstanceUID, frames: written.numberOfFrames },
     },
@@ -177,6 +225,14 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
 }
 
 type Label = ModelManifest['labels'][number];
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+function roundAll(timings: Record<PipelineStage | 'total', number>): Record<PipelineStage | 'total', number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) as Record<PipelineStage | 'total', number>;
+}
 
 function describe(label: Label): SegmentDescription {
   return {

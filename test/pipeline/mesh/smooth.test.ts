@@ -80,6 +80,21 @@ describe('pipeline/mesh smoothMesh', () => {
     expect(worst).to.be.lessThan(1e-3);
   });
 
+  it('leaves a vertex no triangle uses where it is', () => {
+    const n = sphere.positions.length / 3;
+    const positions = new Float32Array(sphere.positions.length + 3);
+    positions.set(sphere.positions);
+    positions.set([100, -200, 300], n * 3);
+    for (const method of ['windowed-sinc', 'taubin'] as const) {
+      const out = smoothMesh({ positions, indices: sphere.indices }, { method });
+      expect(Array.from(out.positions.subarray(n * 3)), method).to.deep.equal([100, -200, 300]);
+      const alone = smoothMesh(sphere, { method }).positions;
+      let worst = 0;
+      for (let i = 0; i < n * 3; i++) worst = Math.max(worst, Math.abs(out.positions[i] - alone[i]));
+      expect(worst, `${method}: the other vertices move as without it`).to.be.lessThan(1e-4);
+    }
+  });
+
   it('method none copies the positions', () => {
     const out = smoothMesh(sphere, { method: 'none' });
     expect(Array.from(out.positions)).to.deep.equal(Array.from(sphere.positions));
