@@ -45,6 +45,13 @@ describe('limen segment', function () {
     expect(report.segments.map((s: { label: string }) => s.label)).to.deep.equal(['Body', 'Bone']);
     for (const s of report.segments) expect(s.volumeMl).to.be.greaterThan(100);
     for (const stage of ['assemble', 'segment', 'seg', 'mesh', 'files', 'total']) expect(report.timings[stage]).to.be.a('number');
+    for (const stage of ['assemble', 'segment', 'seg', 'mesh', 'files', 'total']) expect(report.cpuTimings[stage]).to.be.a('number').and.at.least(0);
+    expect(Object.keys(report.segmentStages).sort()).to.deep.equal(['infer', 'labelsToCt', 'load', 'postprocess']);
+    for (const s of report.segments) {
+      // Decimation never adds triangles (a mesh already under its target is left as it is).
+      expect(s.meshing.extractedTriangles).to.be.at.least(s.triangles);
+      for (const step of ['extractMs', 'smoothMs', 'decimateMs']) expect(s.meshing[step]).to.be.a('number').and.at.least(0);
+    }
 
     const seg = readSegmentation(new Uint8Array(readFileSync(join(out, 'seg.dcm'))));
     expect(seg.segments.map((s) => s.label)).to.deep.equal(['Body', 'Bone']);
