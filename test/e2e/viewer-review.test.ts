@@ -21,6 +21,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { PEERS, requirePeers } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
+import { canvasPixels } from '../support/canvas-pixels.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
 const SEG_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -162,18 +163,7 @@ routes:
     expect(shown, 'the reviewed SEG instance').to.deep.equal([review!.segSOPInstanceUID]);
     // And on screen: the CT is grey, so coloured pixels on the viewport's canvas are the labelmap.
     const coloured = await until(async () => {
-      const n = await page.evaluate(() => {
-        const canvas = document.querySelector('canvas.cornerstone-canvas') as HTMLCanvasElement;
-        const copy = document.createElement('canvas');
-        copy.width = canvas.width;
-        copy.height = canvas.height;
-        const g = copy.getContext('2d')!;
-        g.drawImage(canvas, 0, 0);
-        const d = g.getImageData(0, 0, copy.width, copy.height).data;
-        let k = 0;
-        for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 30) k++;
-        return k;
-      });
+      const n = await canvasPixels(page, 'canvas.cornerstone-canvas', { coloured: true });
       return n > 2000 ? n : undefined;
     }, 30_000, 'the overlay drawn on the CT', 500);
     expect(coloured).to.be.greaterThan(2000);

@@ -17,31 +17,17 @@ import { PROJECT_ROOT } from '../../scripts/fetch-ohif.mjs';
 import { PEERS, requirePeers } from '../support/peers.js';
 import { makeTestGlb, TEST_SEGMENTS } from './support/glb.js';
 import { startViewerServer, testReview, type ViewerServer } from './support/viewer-server.js';
+import { canvasPixels } from '../support/canvas-pixels.js';
 
 const VIEWER_DIR = join(PROJECT_ROOT, 'viewer-dist');
 const STUDY = '2.25.31415926535897932384626433832795';
 const OTHER = '2.25.27182818284590452353602874713526';
 /** The 3D panel's background (model-viewer.ts MODEL_BACKGROUND). */
-const BACKGROUND = [0x0b, 0x10, 0x30];
+const BACKGROUND: [number, number, number] = [0x0b, 0x10, 0x30];
 const SCREENSHOTS = process.env.LIMEN_SCREENSHOT_DIR;
 
-/** Pixels of the panel's canvas that differ from the background, counted in the page. */
-function modelPixels(page: Page): Promise<number> {
-  return page.evaluate((bg) => {
-    const canvas = document.querySelector('#limen-test-3d canvas') as HTMLCanvasElement;
-    const copy = document.createElement('canvas');
-    copy.width = canvas.width;
-    copy.height = canvas.height;
-    const g = copy.getContext('2d')!;
-    g.drawImage(canvas, 0, 0);
-    const data = g.getImageData(0, 0, copy.width, copy.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 30) n++;
-    }
-    return n;
-  }, BACKGROUND);
-}
+/** Pixels of the panel's canvas that differ from the background. */
+const modelPixels = (page: Page): Promise<number> => canvasPixels(page, '#limen-test-3d canvas', { unlike: BACKGROUND });
 
 const nextFrames = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
