@@ -27,7 +27,7 @@ import { spawn } from 'node:child_process';
 import { BENCH_OUT, generateCtSeries } from '../ct-series.js';
 import { cpuSecondsOf, machine, median, versionOf } from '../measure.js';
 import { OrthancPeer } from '../../test/support/orthanc.js';
-import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from './netns.js';
+import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../netns.js';
 import { startBenchServer, type BenchServer } from './server.js';
 
 const ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';

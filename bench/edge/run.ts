@@ -22,9 +22,9 @@
  *                         [--baseline-storage <git rev> | --baseline <source tree>]
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx bench/edge/run.ts'   (the same)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir, userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ import { BENCH_OUT, generateCtSeries, type CtSeries } from '../ct-series.js';
 import { barChartSvg, svgToPng, type Panel } from '../figure.js';
 import { cpuSecondsOf, flushDisks, machine, median, peakRssOf, resetPeakRss, versionOf, type Machine } from '../measure.js';
 import { baselineTree } from './baseline.js';
+import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../netns.js';
 import { buildStowBodies, sendDimse, sendStow, storescuArgs, type StowBody } from './senders.js';
 import { ORTHANC, STORESCP, TARGET_NAMES, clean, limenTarget, orthancTarget, storescpTarget, type RunningTarget, type Target, type TargetName } from './targets.js';
 
@@ -110,11 +111,12 @@ export async function main(argv: string[]): Promise<number> {
 
   const peers = targetNames.filter((t) => !t.startsWith('limen'));
   if (peers.length > 0 && !loopbackOnly()) {
-    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare')) {
-      process.stderr.write(`edge: ${peers.join(' and ')} bind every interface; run as root (for unshare -n) or pass --targets limen\n`);
+    const problem = namespaceProblem();
+    if (problem) {
+      process.stderr.write(`edge: ${peers.join(' and ')} bind every interface; the loopback-only namespace ${problem}, or pass --targets limen\n`);
       return 2;
     }
-    return reexecInNetworkNamespace(argv);
+    return rerunInLoopbackNamespace(fileURLToPath(import.meta.url), argv, peers.join(' and '));
   }
 
   const made = values['baseline-storage'] && !values.baseline ? baselineTree(values['baseline-storage']) : undefined;
@@ -316,28 +318,6 @@ function gitRevision(root: string): string {
   } catch {
     return 'unknown revision';
   }
-}
-
-/** True when the only network interface is loopback (inside `unshare -n`). */
-function loopbackOnly(): boolean {
-  return Object.keys(networkInterfaces()).every((name) => name === 'lo');
-}
-
-function reexecInNetworkNamespace(argv: string[]): Promise<number> {
-  process.stdout.write('re-running inside a loopback-only network namespace (unshare -n), for storescp and Orthanc\n');
-  const self = fileURLToPath(import.meta.url);
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', self, ...argv], { stdio: 'inherit', cwd: ROOT });
-  // unshare and sh exec into the driver, so its PID is the child's: pass signals on for it to stop what it started.
-  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? 1);
-    }),
-  );
 }
 
 const rel = (p: string): string => relative(ROOT, p) || '.';

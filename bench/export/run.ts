@@ -45,7 +45,7 @@ import { OrthancPeer } from '../../test/support/orthanc.js';
 import { freePort } from '../../test/support/ports.js';
 import { BENCH_OUT, generateCtSeries } from '../ct-series.js';
 import { machine, median, versionOf } from '../measure.js';
-import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../dicomweb/netns.js';
+import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../netns.js';
 
 const KINDS = ['dimse', 'stow'] as const;
 type Kind = (typeof KINDS)[number];

@@ -1,6 +1,6 @@
 /**
- * Orthanc 1.10 binds every interface, so benchmarks that run it beside Limen run inside a network
- * namespace that has nothing but loopback. Started outside one (as root), a benchmark re-runs
+ * Orthanc 1.10 and storescp bind every interface, so benchmarks that run them beside Limen run
+ * inside a network namespace that has nothing but loopback. Started outside one (as root), a benchmark re-runs
  * itself there: `unshare -n sh -c 'ip link set lo up && exec node --import tsx <script> …'`.
  */
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** True when the only network interface is loopback (inside `unshare -n`). */
 export function loopbackOnly(): boolean {
@@ -27,8 +27,8 @@ export function namespaceProblem(): string | undefined {
  * unshare and sh exec into the driver, so the child's PID is the driver's: signals are passed on
  * for it to stop what it started.
  */
-export function rerunInLoopbackNamespace(script: string, argv: string[]): Promise<number> {
-  process.stdout.write('re-running inside a loopback-only network namespace (unshare -n), for Orthanc\n');
+export function rerunInLoopbackNamespace(script: string, argv: string[], peers = 'Orthanc'): Promise<number> {
+  process.stdout.write(`re-running inside a loopback-only network namespace (unshare -n), for ${peers}\n`);
   const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', script, ...argv], {
     stdio: 'inherit',
     cwd: ROOT,
