@@ -23,7 +23,7 @@ import { scanResidualPhi } from '../anonymizer/index.js';
 import { BENCH_OUT, CT_SERIES_PHI, DEFAULT_CT_DIR, generateCtSeries, type CtSeries } from './ct-series.js';
 import { barChartSvg, svgToPng } from './figure.js';
 import { GNU_TIME, cpuSecondsOf, flushDisks, machine, median, peakRssOf, resetPeakRss, timed, versionOf } from './measure.js';
-import { ORTHANC, OrthancPeer } from './orthanc.js';
+import { ORTHANC_BIN as ORTHANC, OrthancPeer } from '../test/support/orthanc.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'dist/gateway/cli/main.js');
@@ -334,14 +334,15 @@ async function makeTool(name: ToolName, series: CtSeries, work: string): Promise
     }
     case 'orthanc': {
       if (!existsSync(ORTHANC)) return skip(name, 'orthanc');
-      const peer = await OrthancPeer.start(join(work, 'orthanc'));
+      rmSync(join(work, 'orthanc'), { recursive: true, force: true });
+      const peer = await OrthancPeer.start({ dir: join(work, 'orthanc') });
       try {
         process.stdout.write(`orthanc: uploading ${series.files.length} instances (not timed)\n`);
         const studies = await peer.upload(series.files);
         if (studies.length !== 1) throw new Error(`orthanc: expected one study, got ${studies.length}`);
         const [study] = studies;
         let anonymized: { id: string; instancesCount: number; failedInstancesCount: number } | undefined;
-        const version = await peer.version();
+        const version = `Orthanc ${((await peer.rest('GET', '/system')) as { Version: string }).Version}`;
         return {
           name,
           version,
@@ -349,14 +350,15 @@ async function makeTool(name: ToolName, series: CtSeries, work: string): Promise
           does: "Orthanc's built-in anonymization (its 2021b table), new UIDs, stores the new study (SQLite index + files)",
           rss: 'VmHWM of the Orthanc server, reset before each run (clear_refs 5); CPU from /proc/<pid>/stat',
           async prepare() {
-            if (anonymized) await peer.deleteStudy(anonymized.id);
+            if (anonymized) await peer.rest('DELETE', `/studies/${anonymized.id}`);
             anonymized = undefined;
           },
           async measure() {
             resetPeakRss(peer.pid);
             const cpu = cpuSecondsOf(peer.pid);
             const started = performance.now();
-            anonymized = await peer.anonymizeStudy(study);
+            const r = (await peer.rest('POST', `/studies/${study}/anonymize`, Buffer.from('{}'))) as { ID: string; InstancesCount: number; FailedInstancesCount: number };
+            anonymized = { id: r.ID, instancesCount: r.InstancesCount, failedInstancesCount: r.FailedInstancesCount };
             const seconds = (performance.now() - started) / 1000;
             return { seconds, cpuSeconds: cpuSecondsOf(peer.pid) - cpu, peakRssKiB: peakRssOf(peer.pid) };
           },
@@ -367,8 +369,8 @@ async function makeTool(name: ToolName, series: CtSeries, work: string): Promise
           },
           async sample(n) {
             if (!anonymized) return [];
-            const ids = (await peer.instancesOf(anonymized.id)).slice(0, n);
-            return Promise.all(ids.map(async (id) => ({ name: id, bytes: await peer.fileOf(id) })));
+            const ids = ((await peer.rest('GET', `/studies/${anonymized.id}/instances`)) as Array<{ ID: string }>).map((i) => i.ID).slice(0, n);
+            return Promise.all(ids.map(async (id) => ({ name: id, bytes: await peer.file(id) })));
           },
           close: () => peer.stop(),
         };

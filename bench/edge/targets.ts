@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from '../orthanc.js';
+import { freePort } from '../../test/support/ports.js';
 import { Child, waitForHttp, waitForPort } from './processes.js';
 
 const run = promisify(execFile);
