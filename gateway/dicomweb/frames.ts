@@ -31,11 +31,6 @@ export class FrameError extends Error {
   }
 }
 
-const ITEM = 0xfffee000;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
-const u16 = (b: Uint8Array, at: number): number => b[at] | (b[at + 1] << 8);
-const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-
 /** The pixel data element (integer, float or double) of a dataset. */
 export function pixelDataOf(ds: dicom.Dataset): dicom.Element | undefined {
   return find(ds, dicom.T.PixelData) ?? find(ds, dicom.T.FloatPixelData) ?? find(ds, dicom.T.DoubleFloatPixelData);
@@ -94,62 +89,10 @@ function shiftBits(value: Uint8Array, start: number, bits: number): Uint8Array {
 }
 
 /** Every frame of encapsulated pixel data (the reader's `fragments`: items and delimiter as read). */
-export function encapsulatedFrames(fragments: Uint8Array, numberOfFrames: number, extendedOffsets?: Uint8Array): Uint8Array[] {
-  const items: Array<{ offset: number; bytes: Uint8Array }> = [];
-  let at = 0;
-  for (;;) {
-    if (at + 8 > fragments.length) throw new FrameError('unreadable', 'the encapsulated pixel data ends without a sequence delimiter');
-    const tag = ((u16(fragments, at) << 16) | u16(fragments, at + 2)) >>> 0;
-    const length = u32(fragments, at + 4);
-    if (tag === SEQUENCE_DELIMITATION) break;
-    if (tag !== ITEM || at + 8 + length > fragments.length) throw new FrameError('unreadable', 'the encapsulated pixel data has a malformed item');
-    items.push({ offset: at, bytes: fragments.subarray(at + 8, at + 8 + length) });
-    at += 8 + length;
-  }
-  if (items.length < 2) throw new FrameError('unreadable', 'the encapsulated pixel data has no fragment');
-  const table = items[0].bytes;
-  const base = items[1].offset;
-  const list = items.slice(1).map((f) => ({ offset: f.offset - base, bytes: f.bytes }));
-  if (numberOfFrames === 1) return [concat(list.map((f) => f.bytes))];
-
-  const byStarts = (starts: number[]): Uint8Array[] | undefined => {
-    const index = new Map(list.map((f, i) => [f.offset, i]));
-    const firsts = starts.map((s) => index.get(s));
-    if (firsts.some((i) => i === undefined) || firsts[0] !== 0) return undefined;
-    const frames: Uint8Array[] = [];
-    for (let k = 0; k < firsts.length; k++) {
-      const to = k + 1 < firsts.length ? firsts[k + 1]! : list.length;
-      if (to <= firsts[k]!) return undefined;
-      frames.push(concat(list.slice(firsts[k]!, to).map((f) => f.bytes)));
-    }
-    return frames;
-  };
-  if (extendedOffsets && extendedOffsets.length === numberOfFrames * 8) {
-    const view = new DataView(extendedOffsets.buffer, extendedOffsets.byteOffset, extendedOffsets.byteLength);
-    const frames = byStarts(Array.from({ length: numberOfFrames }, (_, k) => Number(view.getBigUint64(8 * k, true))));
-    if (frames) return frames;
-  }
-  if (table.length === numberOfFrames * 4) {
-    const frames = byStarts(Array.from({ length: numberOfFrames }, (_, k) => u32(table, 4 * k)));
-    if (frames) return frames;
-  }
-  if (list.length === numberOfFrames) return list.map((f) => f.bytes);
-  const starts = list.filter((f) => startsCodestream(f.bytes)).map((f) => f.offset);
-  if (starts.length === numberOfFrames) {
-    const frames = byStarts(starts);
-    if (frames) return frames;
-  }
-  throw new FrameError('unreadable', `cannot tell which of the ${list.length} fragments belong to which of the ${numberOfFrames} frames`);
-}
-
-/** JPEG / JPEG-LS SOI, or JPEG 2000 SOC followed by SIZ. */
-function startsCodestream(b: Uint8Array): boolean {
-  if (b.length < 4) return false;
-  return (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) || (b[0] === 0xff && b[1] === 0x4f && b[2] === 0xff && b[3] === 0x51);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+export function encapsulatedFrames(fragments: Uint8Array, numberOfFrames: number, extendedOffsetTable?: Uint8Array): Uint8Array[] {
+  const split = dicom.splitEncapsulatedFrames(fragments, numberOfFrames, extendedOffsetTable ? dicom.extendedOffsets(extendedOffsetTable) : undefined);
+  if (!split.ok) throw new FrameError('unreadable', split.message);
+  return split.frames;
 }
 
 function checkIndex(layout: PixelLayout, index: number): void {

@@ -126,7 +126,7 @@ class FrameSource {
     let frames = this.split.get(image);
     if (!frames) {
       const eot = dicom.find(ds, VT.ExtendedOffsetTable);
-      const extended = eot?.value ? offsets64(eot.value) : undefined;
+      const extended = eot?.value ? dicom.extendedOffsets(eot.value) : undefined;
       frames = splitFrames(pixelData.fragments, image.numberOfFrames, image.sopInstanceUID, extended);
       this.split.set(image, frames);
     }
@@ -139,13 +139,6 @@ class FrameSource {
 }
 
 /** Extended Offset Table values (OV, 64-bit little-endian). */
-function offsets64(bytes: Uint8Array): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: number[] = [];
-  for (let at = 0; at + 8 <= bytes.length; at += 8) out.push(Number(view.getBigUint64(at, true)));
-  return out;
-}
-
 async function assemble(instances: ReadonlyArray<{ bytes: Uint8Array }>, options: AssembleOptions): Promise<CtVolume> {
   const tolerances = { ...DEFAULT_TOLERANCES, ...options.tolerances };
   const codecs = options.codecs ?? new Codecs();
