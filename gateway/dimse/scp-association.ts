@@ -333,6 +333,7 @@ export class ScpAssociation extends Scp {
     this.receiving = false;
     if (pending.request.commandField !== CommandField.CStoreRQ) {
       this.answer(context.id, pending.request, { status: STATUS_UNRECOGNIZED_OPERATION });
+      this.checkIdle();
       return;
     }
     const done = this.store(pending);
