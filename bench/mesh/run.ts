@@ -86,6 +86,7 @@ function mergeRounds(sides: Side[]): Side {
     cpuRunsS,
     cpuS: { extract: median(cpuRunsS.extract), smooth: median(cpuRunsS.smooth), decimate: median(cpuRunsS.decimate) },
     peakRssMb: Math.max(...sides.map((s) => s.peakRssMb)),
+    ...(sides[0].decimatorWarmUpS === undefined ? {} : { decimatorWarmUpS: median(sides.map((s) => s.decimatorWarmUpS as number)) }),
   };
 }
 
@@ -180,6 +181,7 @@ try {
     row('CPU seconds, median (all threads)', '', ''),
     ...(['extract', 'smooth', 'decimate'] as const).map((k) => row(`  ${k}`, f(ours.cpuS[k]), f(vtk.cpuS[k]), f(ours.cpuS[k] / vtk.cpuS[k], 2))),
     row('peak RSS of the process, MB', f(ours.peakRssMb, 0), f(vtk.peakRssMb, 0)),
+    row('simplifier thread start, once, s', f(ours.decimatorWarmUpS as number), ''),
     row('triangles extracted', String(ours.triangles.extracted), String(vtk.triangles.extracted)),
     row('triangles decimated', String(ours.triangles.decimated), String(vtk.triangles.decimated)),
     row('volume mL: extracted', f(ours.volumeMl.extracted, 1), f(vtk.volumeMl.extracted, 1)),

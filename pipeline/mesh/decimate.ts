@@ -1,5 +1,6 @@
 /**
- * Decimation with meshoptimizer's edge-collapse simplifier (WebAssembly), kept closed and manifold.
+ * Decimation with meshoptimizer's edge-collapse simplifier (WebAssembly, on a worker thread of its
+ * own: simplifier.ts), kept closed and manifold; the checks and repairs run on the caller's thread.
  *
  * meshoptimizer does not promise to preserve manifoldness: where a thin part folds flat it can
  * leave a zero-volume fin (two triangles on the same three vertices, back to back), or pinch a
@@ -8,9 +9,9 @@
  * vertices around them are locked and the simplification is redone from the original, with a
  * wider lock each time; if that still fails, the undecimated mesh is returned and the result says so.
  */
-import { MeshoptSimplifier } from 'meshoptimizer';
 import { MeshError } from './errors.js';
 import { compactMesh, removeFins, splitPinchedVertices } from './repair.js';
+import { prepareDecimation, simplify } from './simplifier.js';
 import { checkManifold, defectiveVertices } from './topology.js';
 import type { TriangleMesh } from './types.js';
 
@@ -65,14 +66,13 @@ export async function decimateMesh(mesh: TriangleMesh, options: DecimationOption
   if (!(maxError >= 0)) throw new MeshError('invalid-input', 'maxErrorMm must be a non-negative number', { path: 'decimation.maxErrorMm' });
   const triangles = mesh.indices.length / 3;
   if (target >= triangles) return { mesh, errorMm: 0, repair: 'none', finsRemoved: 0, pinchesSplit: 0, attempts: 0 };
-  if (!MeshoptSimplifier.supported) throw new MeshError('decimator-unavailable', 'meshoptimizer needs WebAssembly, which this runtime lacks');
-  await MeshoptSimplifier.ready;
+  await prepareDecimation();
 
   const update = options.updatePositions ?? true;
   let lock: Uint8Array | null = null;
   let lockRadius = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { indices, positions, error } = simplify(mesh, target * 3, maxError, lock, update);
+    const { indices, positions, error } = await simplify(mesh, target * 3, maxError, lock, update);
     // Compact first: the fin search then works on the kept vertices only.
     const kept = compactMesh(positions, indices);
     const fins = removeFins(kept.indices, kept.positions.length / 3);
@@ -111,24 +111,6 @@ function targetTriangles(mesh: TriangleMesh, options: DecimationOptions): number
   const ratio = options.targetRatio ?? 0.1;
   if (!(ratio > 0 && ratio <= 1)) throw new MeshError('invalid-input', 'targetRatio must lie in (0, 1]', { path: 'decimation.targetRatio' });
   return Math.max(4, Math.round(triangles * ratio));
-}
-
-function simplify(
-  mesh: TriangleMesh,
-  targetIndexCount: number,
-  maxError: number,
-  lock: Uint8Array | null,
-  update: boolean,
-): { indices: Uint32Array; positions: Float32Array; error: number } {
-  const none = new Float32Array(0);
-  if (update) {
-    const indices = mesh.indices.slice();
-    const positions = mesh.positions.slice();
-    const [count, error] = MeshoptSimplifier.simplifyWithUpdate(indices, positions, 3, none, 0, [], lock, targetIndexCount, maxError, ['ErrorAbsolute']);
-    return { indices: indices.subarray(0, count), positions, error };
-  }
-  const [indices, error] = MeshoptSimplifier.simplifyWithAttributes(mesh.indices, mesh.positions, 3, none, 0, [], lock, targetIndexCount, maxError, ['ErrorAbsolute']);
-  return { indices, positions: mesh.positions, error };
 }
 
 function meanEdgeLength(mesh: TriangleMesh): number {

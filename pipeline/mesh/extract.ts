@@ -11,8 +11,8 @@
  */
 import { CUBE_CASES, EDGE_AXIS, EDGE_START } from './cube-cases.js';
 import { MeshError } from './errors.js';
-import { voxelToPatient, type VolumeGeometry } from './geometry.js';
-import { packMask, selectorTable } from './mask-bits.js';
+import { voxelToPatient, type VolumeGeometry, type VoxelToPatient } from './geometry.js';
+import { packMask, selectorTable, type MaskBits } from './mask-bits.js';
 import type { MaskSelector, TriangleMesh } from './types.js';
 
 /**
@@ -28,81 +28,113 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
   }
   const lut = selectorTable(inside);
   const bits = packMask(mask, nx, ny, nz, lut);
+  const builder = new SurfaceBuilder(bits, map, nx, ny);
+  for (let z = -1; z < nz; z++) builder.slab(z, nz);
+  const { vertexCount, indexCount, indices, positions } = builder;
+  if (vertexCount !== bits.crossings) throw new Error(`surface extraction: ${vertexCount} vertices for ${bits.crossings} crossed edges`);
+  // The first estimate leaves a few thousand spare entries: a view then saves copying the whole
+  // index array (14 MB on the bone benchmark); after growth the spare part is copied away.
+  const spare = indices.length - indexCount;
+  return { positions, indices: spare <= 4096 ? indices.subarray(0, indexCount) : indices.slice(0, indexCount) };
+}
 
-  const [ox, oy, oz] = map.origin;
-  const [cx, cy, cz] = map.column;
-  const [rx, ry, rz] = map.row;
-  const [sx, sy, sz] = map.slice;
-  const flip = map.determinant < 0;
-
+/**
+ * The extraction state, advanced one slab of cubes (between slices z and z + 1) per call. A slab
+ * per call lets V8 optimise the cube loop as a function after the first slabs, instead of
+ * compiling the whole extraction on the fly while it runs.
+ */
+class SurfaceBuilder {
   // Vertex index caches, in one array: the x- and y-edges of two grid planes (by parity of the
   // plane; two entries per grid point), then the z-edges of the current slab (one per grid point).
   // Entries hold vertex index + 1 and are never cleared; an entry is valid only if it was created
-  // recently enough (see the thresholds below), and vertex indices only grow. The 0 of a fresh
-  // array is never valid, so the cache needs no fill: pages no surface reaches are never touched.
-  const W = nx + 2;
-  const planeSize = W * (ny + 2);
-  const cache = new Int32Array(planeSize * 5);
-  const zEdgesBase = planeSize * 4;
-
+  // recently enough (see `edgeValid`), and vertex indices only grow. The 0 of a fresh array is
+  // never valid, so the cache needs no fill: pages no surface reaches are never touched.
+  private readonly cache: Int32Array;
+  private readonly planeSize: number;
+  private readonly zEdgesBase: number;
   // Per cube edge: which cache (0 lower plane, 1 upper plane, 2 z-edges), the entries per grid
   // point in it, the offset from the cube's entry, and the fractional grid offset of the edge
   // midpoint. Per slab, `edgeBase` and `edgeValid` resolve the cache to its place and threshold.
-  const edgeCache = new Int32Array(12);
-  const edgeScale = new Int32Array(12);
-  const edgeOffset = new Int32Array(12);
-  const edgeBase = new Int32Array(12);
-  const edgeValid = new Int32Array(12);
-  const fx = new Float64Array(12);
-  const fy = new Float64Array(12);
-  const fz = new Float64Array(12);
-  for (let e = 0; e < 12; e++) {
-    const [dx, dy, dz] = EDGE_START[e];
-    const axis = EDGE_AXIS[e];
-    if (axis === 2) {
-      edgeCache[e] = 2;
-      edgeScale[e] = 1;
-      edgeOffset[e] = dy * W + dx;
-    } else {
-      edgeCache[e] = dz;
-      edgeScale[e] = 2;
-      edgeOffset[e] = (dy * W + dx) * 2 + axis;
+  private readonly edgeCache = new Int32Array(12);
+  private readonly edgeScale = new Int32Array(12);
+  private readonly edgeOffset = new Int32Array(12);
+  private readonly edgeBase = new Int32Array(12);
+  private readonly edgeValid = new Int32Array(12);
+  private readonly fx = new Float64Array(12);
+  private readonly fy = new Float64Array(12);
+  private readonly fz = new Float64Array(12);
+  private readonly cubeVertex = new Int32Array(12);
+  /** Vertex count when the previous slab began. */
+  private prevSlabStart = 0;
+  readonly positions: Float32Array;
+  indices: Uint32Array;
+  vertexCount = 0;
+  indexCount = 0;
+
+  constructor(
+    private readonly bits: MaskBits,
+    private readonly map: VoxelToPatient,
+    private readonly nx: number,
+    private readonly ny: number,
+  ) {
+    const W = nx + 2;
+    this.planeSize = W * (ny + 2);
+    this.cache = new Int32Array(this.planeSize * 5);
+    this.zEdgesBase = this.planeSize * 4;
+    for (let e = 0; e < 12; e++) {
+      const [dx, dy, dz] = EDGE_START[e];
+      const axis = EDGE_AXIS[e];
+      if (axis === 2) {
+        this.edgeCache[e] = 2;
+        this.edgeScale[e] = 1;
+        this.edgeOffset[e] = dy * W + dx;
+      } else {
+        this.edgeCache[e] = dz;
+        this.edgeScale[e] = 2;
+        this.edgeOffset[e] = (dy * W + dx) * 2 + axis;
+      }
+      this.fx[e] = dx + (axis === 0 ? 0.5 : 0);
+      this.fy[e] = dy + (axis === 1 ? 0.5 : 0);
+      this.fz[e] = dz + (axis === 2 ? 0.5 : 0);
     }
-    fx[e] = dx + (axis === 0 ? 0.5 : 0);
-    fy[e] = dy + (axis === 1 ? 0.5 : 0);
-    fz[e] = dz + (axis === 2 ? 0.5 : 0);
+    // Exactly one vertex per crossed edge. A closed mesh has T = 2V − 2χ triangles (χ = 2 per
+    // sphere-like component, less with handles): 2V plus some slack rarely has to grow.
+    this.positions = new Float32Array(bits.crossings * 3);
+    this.indices = new Uint32Array(6 * bits.crossings + 3072);
   }
-  const caseEdgeOffset = CUBE_CASES.edgeOffset;
-  const caseEdges = CUBE_CASES.edges;
-  const caseTriOffset = CUBE_CASES.triOffset;
-  const caseSlots = CUBE_CASES.slots;
-  const cubeVertex = new Int32Array(12);
 
-  // Exactly one vertex per crossed edge. A closed mesh has T = 2V − 2χ triangles (χ = 2 per
-  // sphere-like component, less with handles): 2V plus some slack rarely has to grow.
-  const positions = new Float32Array(bits.crossings * 3);
-  let indices = new Uint32Array(6 * bits.crossings + 3072);
-  let vertexCount = 0;
-  let indexCount = 0;
-
-  const { words, wordsPerLine: wpl, zeroLine, lineHasInside, sliceHasInside } = bits;
-  const lastChunk = nx >> 5; // chunks of 32 cubes; cube x covers bits x+1 and x+2
-  let prevSlabStart = 0; // vertex count when slab z-1 began
-  for (let z = -1; z < nz; z++) {
-    const slabStart = vertexCount;
-    const lowerValid = prevSlabStart;
+  /** Emits the triangles of the cubes between slices z and z + 1 (z = −1 and z = slices − 1 are the padding). */
+  slab(z: number, nz: number): void {
+    const { nx, ny, cache, planeSize, edgeCache, edgeScale, edgeOffset, edgeBase, edgeValid, fx, fy, fz, cubeVertex, positions } = this;
+    const { words, wordsPerLine: wpl, zeroLine, lineHasInside, sliceHasInside } = this.bits;
+    const slabStart = this.vertexCount;
+    const lowerValid = this.prevSlabStart;
     const upperValid = slabStart;
-    prevSlabStart = slabStart;
+    this.prevSlabStart = slabStart;
     const hasLower = z >= 0 && sliceHasInside[z] === 1;
     const hasUpper = z + 1 < nz && sliceHasInside[z + 1] === 1;
-    if (!hasLower && !hasUpper) continue;
+    if (!hasLower && !hasUpper) return;
     const lowerBase = ((z + 1) & 1) * planeSize * 2;
     const upperBase = ((z + 2) & 1) * planeSize * 2;
     for (let e = 0; e < 12; e++) {
       const kind = edgeCache[e];
-      edgeBase[e] = (kind === 0 ? lowerBase : kind === 1 ? upperBase : zEdgesBase) + edgeOffset[e];
+      edgeBase[e] = (kind === 0 ? lowerBase : kind === 1 ? upperBase : this.zEdgesBase) + edgeOffset[e];
       edgeValid[e] = kind === 0 ? lowerValid : upperValid;
     }
+    const [ox, oy, oz] = this.map.origin;
+    const [cx, cy, cz] = this.map.column;
+    const [rx, ry, rz] = this.map.row;
+    const [sx, sy, sz] = this.map.slice;
+    const flip = this.map.determinant < 0;
+    const caseEdgeOffset = CUBE_CASES.edgeOffset;
+    const caseEdges = CUBE_CASES.edges;
+    const caseTriOffset = CUBE_CASES.triOffset;
+    const caseSlots = CUBE_CASES.slots;
+    const W = nx + 2;
+    const lastChunk = nx >> 5; // chunks of 32 cubes; cube x covers bits x+1 and x+2
+    let vertexCount = this.vertexCount;
+    let indexCount = this.indexCount;
+    let indices = this.indices;
 
     for (let y = -1; y < ny; y++) {
       // The four voxel rows at the cube corners: (y, z), (y+1, z), (y, z+1), (y+1, z+1).
@@ -166,11 +198,7 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
           }
           const t0 = caseTriOffset[c];
           const t1 = caseTriOffset[c + 1];
-          if (indexCount + (t1 - t0) > indices.length) {
-            const grown = new Uint32Array(Math.ceil(indices.length * 1.25) + 3072);
-            grown.set(indices);
-            indices = grown;
-          }
+          if (indexCount + (t1 - t0) > indices.length) indices = grow(indices);
           if (flip) {
             for (let t = t0; t < t1; t += 3) {
               indices[indexCount++] = cubeVertex[caseSlots[t]];
@@ -183,7 +211,14 @@ export function extractSurface(mask: Uint8Array, geometry: VolumeGeometry, insid
         }
       }
     }
+    this.vertexCount = vertexCount;
+    this.indexCount = indexCount;
+    this.indices = indices;
   }
-  if (vertexCount !== bits.crossings) throw new Error(`surface extraction: ${vertexCount} vertices for ${bits.crossings} crossed edges`);
-  return { positions, indices: indexCount === indices.length ? indices : indices.slice(0, indexCount) };
+}
+
+function grow(indices: Uint32Array): Uint32Array {
+  const grown = new Uint32Array(Math.ceil(indices.length * 1.25) + 3072);
+  grown.set(indices);
+  return grown;
 }

@@ -9,6 +9,7 @@ export { extractSurface } from './extract.js';
 export { smoothMesh, DEFAULT_SMOOTHING, type SmoothingOptions } from './smooth.js';
 export { windowedSincWeights, windowedSincResponse } from './windowed-sinc.js';
 export { decimateMesh, type DecimationOptions, type DecimationResult, type DecimationRepair } from './decimate.js';
+export { prepareDecimation } from './simplifier.js';
 export { checkManifold, defectiveVertices, type ManifoldReport } from './topology.js';
 export { measureMesh, type MeshMeasures } from './measure.js';
 export { vertexNormals } from './normals.js';

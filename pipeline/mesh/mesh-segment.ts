@@ -4,6 +4,7 @@ import { extractSurface } from './extract.js';
 import type { VolumeGeometry } from './geometry.js';
 import { measureMesh } from './measure.js';
 import { vertexNormals } from './normals.js';
+import { prepareDecimation } from './simplifier.js';
 import { DEFAULT_SMOOTHING, smoothMesh, type SmoothingOptions } from './smooth.js';
 import type { MaskSelector, TriangleMesh } from './types.js';
 
@@ -36,6 +37,9 @@ export interface SegmentMesh {
  * manifold (extraction by construction, smoothing moves vertices only, decimation is checked).
  */
 export async function meshSegment(mask: Uint8Array, geometry: VolumeGeometry, inside: MaskSelector | undefined, options: MeshingOptions = {}): Promise<SegmentMesh> {
+  // The simplifier's worker gets ready while the surface is extracted and smoothed; a failure to
+  // start surfaces from decimateMesh, which awaits the same promise.
+  if (options.decimation !== false) prepareDecimation().catch(() => undefined);
   let t = performance.now();
   const extracted = extractSurface(mask, geometry, inside);
   const extractMs = performance.now() - t;

@@ -41,6 +41,23 @@ export function removeNormalDrift(
 ): void {
   const n = smoothed.length / 3;
   const normals = scratch[0];
+  let drift = scratch[1].subarray(0, n);
+  let next = scratch[1].subarray(n, 2 * n);
+  const { inverseDegree } = umbrella;
+  // One function per pass over the mesh, as in windowed-sinc.ts: each is optimised on its own.
+  accumulateNormals(smoothed, indices, normals);
+  normalDisplacement(smoothed, centre[0], centre[1], centre[2], original, normals, drift);
+  for (let p = 0; p < passes; p++) {
+    diffuseScalar(drift, indices, inverseDegree, next);
+    const t = drift;
+    drift = next;
+    next = t;
+  }
+  moveAlongNormals(smoothed, normals, drift);
+}
+
+/** Area-weighted vertex normals (not normalised) of the triangles, into `normals` (overwritten). */
+function accumulateNormals(smoothed: Float64Array, indices: Uint32Array, normals: Float64Array): void {
   normals.fill(0);
   for (let t = 0; t < indices.length; t += 3) {
     const a = indices[t] * 3;
@@ -56,28 +73,32 @@ export function removeNormalDrift(
     normals[b] += nx; normals[b + 1] += ny; normals[b + 2] += nz;
     normals[c] += nx; normals[c + 1] += ny; normals[c + 2] += nz;
   }
-  // A vertex without a normal (no triangle, or only degenerate ones) gets no drift and no move.
-  let drift = scratch[1].subarray(0, n);
-  let next = scratch[1].subarray(n, 2 * n);
-  drift.fill(0);
-  const [cx, cy, cz] = centre;
-  for (let v = 0, i = 0; v < n; v++, i += 3) {
+}
+
+/**
+ * Normalises `normals` in place and writes each vertex's displacement along its normal, smoothed
+ * (centred) minus original (patient), into `drift`. A vertex without a normal (no triangle, or only
+ * degenerate ones) gets no drift and no move.
+ */
+function normalDisplacement(smoothed: Float64Array, cx: number, cy: number, cz: number, original: Float32Array, normals: Float64Array, drift: Float64Array): void {
+  for (let v = 0, i = 0; v < drift.length; v++, i += 3) {
     const nx = normals[i], ny = normals[i + 1], nz = normals[i + 2];
     const l = Math.sqrt(nx * nx + ny * ny + nz * nz);
-    if (l === 0) continue;
+    if (l === 0) {
+      drift[v] = 0;
+      continue;
+    }
     const inv = 1 / l;
     normals[i] = nx * inv;
     normals[i + 1] = ny * inv;
     normals[i + 2] = nz * inv;
     drift[v] = ((smoothed[i] + cx - original[i]) * nx + (smoothed[i + 1] + cy - original[i + 1]) * ny + (smoothed[i + 2] + cz - original[i + 2]) * nz) * inv;
   }
-  for (let p = 0; p < passes; p++) {
-    diffuseScalar(drift, indices, umbrella.inverseDegree, next);
-    const t = drift;
-    drift = next;
-    next = t;
-  }
-  for (let v = 0, i = 0; v < n; v++, i += 3) {
+}
+
+/** Moves every vertex back along its unit normal by its low-passed drift. */
+function moveAlongNormals(smoothed: Float64Array, normals: Float64Array, drift: Float64Array): void {
+  for (let v = 0, i = 0; v < drift.length; v++, i += 3) {
     const d = drift[v];
     smoothed[i] -= d * normals[i];
     smoothed[i + 1] -= d * normals[i + 1];

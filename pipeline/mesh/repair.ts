@@ -113,21 +113,27 @@ export function splitPinchedVertices(mesh: TriangleMesh): { mesh: TriangleMesh; 
 
 /** Removes vertices no triangle uses; the others are numbered in order of first use. */
 export function compactMesh(positions: Float32Array, indices: Uint32Array): TriangleMesh {
-  const newIndex = new Int32Array(positions.length / 3).fill(-1);
+  // newIndex holds the new number + 1 (0: not used yet), so the array needs no fill; `order` lists
+  // the used vertices, so only they are copied (a decimated mesh uses a tenth of its input's).
+  const newIndex = new Int32Array(positions.length / 3);
+  const order = new Int32Array(Math.min(newIndex.length, indices.length));
   const outIndices = new Uint32Array(indices.length);
   let used = 0;
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i];
-    if (newIndex[v] < 0) newIndex[v] = used++;
-    outIndices[i] = newIndex[v];
+    let r = newIndex[v];
+    if (r === 0) {
+      order[used] = v;
+      r = newIndex[v] = ++used;
+    }
+    outIndices[i] = r - 1;
   }
   const out = new Float32Array(used * 3);
-  for (let v = 0; v < newIndex.length; v++) {
-    const r = newIndex[v];
-    if (r < 0) continue;
-    out[r * 3] = positions[v * 3];
-    out[r * 3 + 1] = positions[v * 3 + 1];
-    out[r * 3 + 2] = positions[v * 3 + 2];
+  for (let r = 0; r < used; r++) {
+    const v = order[r] * 3;
+    out[r * 3] = positions[v];
+    out[r * 3 + 1] = positions[v + 1];
+    out[r * 3 + 2] = positions[v + 2];
   }
   return { positions: out, indices: outIndices };
 }

@@ -57,24 +57,39 @@ export function windowedSincResponse(weights: Float64Array, k: number): number {
  */
 export function windowedSinc(x: Float64Array, umbrella: Umbrella, f: Float64Array, scratch: Float64Array = new Float64Array(x.length)): Float64Array {
   const { start, offsets, inverseDegree } = umbrella;
-  const n = start.length - 1;
+  const acc = new Float64Array(x.length);
+  firstOrder(x, scratch, acc, f[0], f.length > 1 ? f[1] : 0, start, offsets, inverseDegree);
   let previous: Float64Array = x;
   let current: Float64Array = scratch;
-  const acc = new Float64Array(x.length);
-  const f0 = f[0];
-  const f1 = f.length > 1 ? f[1] : 0;
-  // Order 1: T_1(I − K/2) x = (x + mean) / 2.
+  for (let order = 2; order < f.length; order++) {
+    nextOrder(current, previous, acc, f[order], start, offsets, inverseDegree);
+    const t = previous;
+    previous = current;
+    current = t;
+  }
+  return acc;
+}
+
+// Each pass is a function of its own, called once per order, with its arrays as arguments: V8 then
+// optimises it with complete type feedback after the first order, instead of compiling one long
+// function on the fly while it runs and dropping back to the interpreter at each statement that
+// has not run yet (measured: the first smoothing of a process took up to 1.8 times as long as the
+// following ones).
+
+/** Order 1: T_1(I − K/2) x = (x + mean) / 2 into `current`; acc = f0 x + f1 T_1 x. */
+function firstOrder(x: Float64Array, current: Float64Array, acc: Float64Array, f0: number, f1: number, start: Int32Array, offsets: Int32Array, inverseDegree: Float64Array): void {
+  const n = start.length - 1;
   for (let v = 0, i = 0, s = start[0]; v < n; v++, i += 3) {
     const e = start[v + 1];
     let s0 = 0, s1 = 0, s2 = 0;
     for (let k = s; k < e; k++) {
       const q = offsets[k];
-      s0 += previous[q];
-      s1 += previous[q + 1];
-      s2 += previous[q + 2];
+      s0 += x[q];
+      s1 += x[q + 1];
+      s2 += x[q + 2];
     }
     const w = 0.5 * inverseDegree[v];
-    const a0 = previous[i], a1 = previous[i + 1], a2 = previous[i + 2];
+    const a0 = x[i], a1 = x[i + 1], a2 = x[i + 2];
     const y0 = 0.5 * a0 + s0 * w;
     const y1 = 0.5 * a1 + s1 * w;
     const y2 = 0.5 * a2 + s2 * w;
@@ -86,44 +101,42 @@ export function windowedSinc(x: Float64Array, umbrella: Umbrella, f: Float64Arra
     acc[i + 2] = f0 * a2 + f1 * y2;
     s = e;
   }
-  for (let order = 2; order < f.length; order++) {
-    const fi = f[order];
-    for (let v = 0, i = 0, s = start[0]; v < n; v++, i += 3) {
-      const e = start[v + 1];
-      let s0 = 0, s1 = 0, s2 = 0;
-      let k = s;
-      if (e - s >= 3) {
-        // Every vertex of a closed mesh has at least three neighbours: reading the first three
-        // without a loop test measured about a sixth faster.
-        let q = offsets[s];
-        s0 = current[q]; s1 = current[q + 1]; s2 = current[q + 2];
-        q = offsets[s + 1];
-        s0 += current[q]; s1 += current[q + 1]; s2 += current[q + 2];
-        q = offsets[s + 2];
-        s0 += current[q]; s1 += current[q + 1]; s2 += current[q + 2];
-        k = s + 3;
-      }
-      for (; k < e; k++) {
-        const q = offsets[k];
-        s0 += current[q];
-        s1 += current[q + 1];
-        s2 += current[q + 2];
-      }
-      const w = inverseDegree[v];
-      const y0 = current[i] + s0 * w - previous[i];
-      const y1 = current[i + 1] + s1 * w - previous[i + 1];
-      const y2 = current[i + 2] + s2 * w - previous[i + 2];
-      previous[i] = y0;
-      previous[i + 1] = y1;
-      previous[i + 2] = y2;
-      acc[i] += fi * y0;
-      acc[i + 1] += fi * y1;
-      acc[i + 2] += fi * y2;
-      s = e;
+}
+
+/** One more order: `previous` (x_{i−1}) becomes x_{i+1} = x_i + mean(x_i) − x_{i−1}; acc += fi x_{i+1}. */
+function nextOrder(current: Float64Array, previous: Float64Array, acc: Float64Array, fi: number, start: Int32Array, offsets: Int32Array, inverseDegree: Float64Array): void {
+  const n = start.length - 1;
+  for (let v = 0, i = 0, s = start[0]; v < n; v++, i += 3) {
+    const e = start[v + 1];
+    let s0 = 0, s1 = 0, s2 = 0;
+    let k = s;
+    if (e - s >= 3) {
+      // Every vertex of a closed mesh has at least three neighbours: reading the first three
+      // without a loop test measured about a sixth faster.
+      let q = offsets[s];
+      s0 = current[q]; s1 = current[q + 1]; s2 = current[q + 2];
+      q = offsets[s + 1];
+      s0 += current[q]; s1 += current[q + 1]; s2 += current[q + 2];
+      q = offsets[s + 2];
+      s0 += current[q]; s1 += current[q + 1]; s2 += current[q + 2];
+      k = s + 3;
     }
-    const t = previous;
-    previous = current;
-    current = t;
+    for (; k < e; k++) {
+      const q = offsets[k];
+      s0 += current[q];
+      s1 += current[q + 1];
+      s2 += current[q + 2];
+    }
+    const w = inverseDegree[v];
+    const y0 = current[i] + s0 * w - previous[i];
+    const y1 = current[i + 1] + s1 * w - previous[i + 1];
+    const y2 = current[i + 2] + s2 * w - previous[i + 2];
+    previous[i] = y0;
+    previous[i + 1] = y1;
+    previous[i + 2] = y2;
+    acc[i] += fi * y0;
+    acc[i + 1] += fi * y1;
+    acc[i + 2] += fi * y2;
+    s = e;
   }
-  return acc;
 }

@@ -3,15 +3,18 @@ import {
   checkManifold,
   compactMesh,
   decimateMesh,
+  defectiveVertices,
   extractSurface,
   isMeshError,
   measureMesh,
+  prepareDecimation,
   removeFins,
   smoothMesh,
   splitPinchedVertices,
   type TriangleMesh,
 } from '../../../pipeline/mesh/index.js';
-import { axialGeometry, blobbyMask, maskFrom, type Dims } from './masks.js';
+import { uvSphere } from '../../../pipeline/mesh/uv-sphere.js';
+import { axialGeometry, blobbyMask, maskFrom, random, type Dims } from './masks.js';
 
 const R = 12;
 const dims: Dims = [30, 30, 30];
@@ -147,5 +150,94 @@ describe('pipeline/mesh removeFins', () => {
     const twice = new Uint32Array([...tetra, 0, 2, 1]);
     expect(removeFins(twice, 5).removed).to.equal(0);
     expect(checkManifold({ positions, indices: twice }).duplicateHalfEdges).to.be.greaterThan(0);
+  });
+});
+
+describe('pipeline/mesh decimator thread', () => {
+  it("leaves the caller's arrays in place: the mesh is copied to the simplifier's thread, never handed over", async () => {
+    const positions = sphere.positions.slice();
+    const indices = sphere.indices.slice();
+    const result = await decimateMesh({ positions, indices }, { targetRatio: 0.2 });
+    expect(positions.length).to.equal(sphere.positions.length);
+    expect(indices.length).to.equal(sphere.indices.length);
+    expect(Array.from(positions)).to.deep.equal(Array.from(sphere.positions));
+    expect(Array.from(indices)).to.deep.equal(Array.from(sphere.indices));
+    expect(result.mesh.positions.buffer).to.not.equal(positions.buffer);
+  });
+
+  it('serves decimations running at the same time, each with its own result', async () => {
+    const [a, b] = await Promise.all([decimateMesh(sphere, { targetTriangles: 600 }), decimateMesh(sphere, { targetTriangles: 300 })]);
+    expect(a.mesh.indices.length / 3).to.be.within(500, 600);
+    expect(b.mesh.indices.length / 3).to.be.within(250, 300);
+  });
+
+  it('warms up on a closed, outward sphere and resolves', async () => {
+    const warmUp = uvSphere(48, 48);
+    expect(warmUp.indices.length / 3).to.equal(2 * 48 * 47);
+    expect(checkManifold(warmUp).closedManifold).to.equal(true);
+    expect(measureMesh(warmUp).signedVolumeMm3).to.be.closeTo((4 / 3) * Math.PI, 0.02);
+    await prepareDecimation();
+  });
+});
+
+describe('pipeline/mesh compactMesh', () => {
+  it('numbers the used vertices in order of first use and copies only them', () => {
+    const positions = Float32Array.from({ length: 8 * 3 }, (_, i) => i);
+    const { positions: p, indices } = compactMesh(positions, new Uint32Array([5, 2, 7, 2, 5, 0]));
+    expect(Array.from(indices)).to.deep.equal([0, 1, 2, 1, 0, 3]);
+    expect(Array.from(p)).to.deep.equal([15, 16, 17, 6, 7, 8, 21, 22, 23, 0, 1, 2]);
+  });
+});
+
+describe('pipeline/mesh checkManifold', () => {
+  /** Directed-edge counts, the independent way: a map over every half-edge of every triangle. */
+  function halfEdgeCounts(indices: Uint32Array): { unmatched: number; duplicate: number } {
+    const count = new Map<string, number>();
+    for (let t = 0; t < indices.length; t += 3) {
+      for (let j = 0; j < 3; j++) {
+        const key = `${indices[t + j]}>${indices[t + ((j + 1) % 3)]}`;
+        count.set(key, (count.get(key) ?? 0) + 1);
+      }
+    }
+    let unmatched = 0;
+    let duplicate = 0;
+    for (const [key, m] of count) {
+      const [a, b] = key.split('>');
+      if (!count.has(`${b}>${a}`)) unmatched += m;
+      if (m > 1) duplicate += m;
+    }
+    return { unmatched, duplicate };
+  }
+
+  it('counts unmatched and duplicate half-edges as a half-edge map does, on random triangle soups', () => {
+    const r = random(17);
+    for (let trial = 0; trial < 200; trial++) {
+      const vertices = 4 + Math.floor(r() * 10);
+      const indices = new Uint32Array(3 * (1 + Math.floor(r() * 25)));
+      // Distinct corners, so the half-edge map and the per-vertex rows see the same edges.
+      for (let t = 0; t < indices.length; t += 3) {
+        do {
+          for (let j = 0; j < 3; j++) indices[t + j] = Math.floor(r() * vertices);
+        } while (indices[t] === indices[t + 1] || indices[t + 1] === indices[t + 2] || indices[t] === indices[t + 2]);
+      }
+      const report = checkManifold({ positions: new Float32Array(vertices * 3), indices });
+      const expected = halfEdgeCounts(indices);
+      expect(report.unmatchedHalfEdges, `trial ${trial}`).to.equal(expected.unmatched);
+      expect(report.duplicateHalfEdges, `trial ${trial}`).to.equal(expected.duplicate);
+    }
+  });
+
+  it('finds the vertex where two closed surfaces touch, and nothing on each alone', () => {
+    // Two outward tetrahedra sharing vertex 0 only: every edge is fine, vertex 0 has two fans.
+    const positions = new Float32Array([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, -1, 0, 0, 0, -1, 0, 0, 0, -1]);
+    const first = [0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3];
+    const second = [0, 4, 5, 0, 6, 4, 0, 5, 6, 4, 6, 5];
+    for (const alone of [first, second]) {
+      expect(checkManifold({ positions, indices: new Uint32Array(alone) }).closedManifold).to.equal(true);
+      expect(measureMesh({ positions, indices: new Uint32Array(alone) }).signedVolumeMm3).to.be.closeTo(1 / 6, 1e-7);
+    }
+    const both = checkManifold({ positions, indices: new Uint32Array([...first, ...second]) });
+    expect(both).to.include({ unmatchedHalfEdges: 0, duplicateHalfEdges: 0, nonManifoldVertices: 1, closedManifold: false });
+    expect(Array.from(defectiveVertices({ positions, indices: new Uint32Array([...first, ...second]) }))).to.deep.equal([0]);
   });
 });
