@@ -5,10 +5,7 @@
  * was decrypted; an erased study leaves it within its time to live.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { dicom } from '../../../anonymizer/index.js';
-import { BLOB_DIR } from '../../../storage/index.js';
 import { CT_FAKEPHI_FILES } from '../../support/fakephi.js';
 import { makeReadHarness, splitMultipart, type ReadHarness } from './read-harness.js';
 import { uid, variant } from './variants.js';
@@ -53,18 +50,7 @@ describe('gateway/dicomweb instance cache over real storage', function () {
     await h?.dispose();
   });
 
-  /** Flips a byte in the blob of `sop` (blob names say nothing: try each until that instance fails). */
-  async function tamper(sop: string): Promise<void> {
-    for (const file of readdirSync(join(h.storage.dataDir, BLOB_DIR, study)).map((f) => join(h.storage.dataDir, BLOB_DIR, study, f))) {
-      const original = readFileSync(file);
-      const bytes = Buffer.from(original);
-      bytes[bytes.length - 40] ^= 0x01;
-      writeFileSync(file, bytes);
-      if (!(await h.storage.getInstanceBlob(sop).then(() => true, () => false))) return;
-      writeFileSync(file, original);
-    }
-    throw new Error(`no blob of ${sop}`);
-  }
+  const tamper = (sop: string) => h.tamper(study, sop);
 
   it("fills from a series' metadata and serves the frames after it, byte for byte as storage decrypts them", async () => {
     expect((await h.get(`${seriesPath()}/metadata`)).status).to.equal(200);

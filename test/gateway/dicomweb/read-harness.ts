@@ -5,7 +5,7 @@
  * socket with `listen()` for the independent clients.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
@@ -16,7 +16,7 @@ import { compileRoutes, EdgeIngest, type IngestOutcome } from '../../../gateway/
 import { createLogger } from '../../../gateway/log/index.js';
 import { createEdgeMetrics, MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { gatewayIdentifiers } from '../../../gateway/process/identifiers.js';
-import { openStorage, type Role, type Storage, type StudySummary } from '../../../storage/index.js';
+import { BLOB_DIR, openStorage, type Role, type Storage, type StudySummary } from '../../../storage/index.js';
 
 /** SOP Classes the test route accepts: the CT the pipeline reads, and what the corpus brings. */
 const SOP_CLASSES = [
@@ -59,6 +59,8 @@ export interface ReadHarness {
   seed(files: ReadonlyArray<string | Uint8Array>, route?: TestRoute): Promise<IngestOutcome[]>;
   /** An in-process request, as the reviewer unless another token (or none) is given. */
   get(path: string, headers?: Record<string, string>, token?: string | null): Promise<Response>;
+  /** Flips a byte in the blob of `sop` of `study` (blob names say nothing: tries each until that instance fails). */
+  tamper(study: string, sop: string): Promise<void>;
   /** Serves the app on a loopback port; returns its base URL. */
   listen(): Promise<string>;
   dispose(): Promise<void>;
@@ -126,6 +128,18 @@ export async function makeReadHarness(options: { instanceCache?: InstanceCacheOp
       const h: Record<string, string> = { ...headers };
       if (tokenValue !== null) h.authorization = `Bearer ${tokenValue}`;
       return Promise.resolve(app.request(path, { headers: h }));
+    },
+    async tamper(study, sop) {
+      const dir = join(storage.dataDir, BLOB_DIR, study);
+      for (const file of readdirSync(dir).map((f) => join(dir, f))) {
+        const original = readFileSync(file);
+        const bytes = Buffer.from(original);
+        bytes[bytes.length - 40] ^= 0x01;
+        writeFileSync(file, bytes);
+        if (!(await storage.getInstanceBlob(sop).then(() => true, () => false))) return;
+        writeFileSync(file, original);
+      }
+      throw new Error(`no blob of ${sop}`);
     },
     async listen() {
       service ??= new HttpService({ fetch: app.fetch, host: '127.0.0.1', port: 0, logger });
