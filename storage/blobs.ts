@@ -11,9 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NONCE_BYTES, TAG_BYTES, decrypt, encryptParts } from './crypto/aead.js';
+import { NONCE_BYTES, TAG_BYTES, decrypt, encryptOffThread } from './crypto/aead.js';
 import { StorageError } from './errors.js';
-import { DirectorySyncs, TEMP_PREFIX, ensureDirDurable, writeNewFileDurable } from './fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFileDurable } from './fs-durable.js';
 
 const MAGIC = Buffer.from('LMNB', 'ascii');
 const VERSION = 1;
@@ -39,6 +39,8 @@ export class BlobStore {
   private readonly knownDirs = new Set<string>();
   /** Concurrent writes into one study directory share its fsyncs. */
   private readonly directories = new DirectorySyncs();
+  /** Temporary files opened ahead, so a write never waits for a file to be created. */
+  private readonly temps = new TempFiles();
 
   constructor(readonly root: string) {}
 
@@ -55,20 +57,19 @@ export class BlobStore {
     header[5] = ALG_AES_256_GCM;
     const nonce = randomBytes(NONCE_BYTES);
     nonce.copy(header, 8);
-    const sealed = encryptParts(key, nonce, bytes, aad(header, relPath, bind));
-    const chunks = [header, ...sealed];
     try {
+      const chunks = [header, await encryptOffThread(key, nonce, bytes, aad(header, relPath, bind))];
       if (!this.knownDirs.has(dir)) {
         await ensureDirDurable(join(this.root, dir));
         this.knownDirs.add(dir);
       }
       try {
-        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories);
+        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories, this.temps);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDirDurable(join(this.root, dir));
-        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories);
+        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories, this.temps);
       }
     } catch (err) {
       throw new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
@@ -107,7 +108,13 @@ export class BlobStore {
   async removeDir(dir: string): Promise<void> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
     this.knownDirs.delete(dir);
+    await this.temps.discard(dir);
     await rm(join(this.root, dir), { recursive: true, force: true });
+  }
+
+  /** Removes the temporary files kept ready; later writes create theirs in place. */
+  async close(): Promise<void> {
+    await this.temps.close();
   }
 
   /** Lists every file under the root, blob or temporary, with its modification time. */

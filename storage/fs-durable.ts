@@ -2,10 +2,10 @@
  * Durable file writes: a final name only ever holds completely written bytes, and the caller
  * is told a file is written only once its content and its directory entry are on disk.
  */
-import { closeSync, fdatasync, fsync, openSync, renameSync, rmSync, writeSync, writev } from 'node:fs';
+import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SyncGroup } from './sync-group.js';
 
 /** Prefix of temporary files; anything carrying it is an unfinished write. */
@@ -73,22 +73,100 @@ export class DirectorySyncs {
   }
 }
 
+/** An open, empty temporary file. */
+export interface TempFile {
+  path: string;
+  fd: number;
+  createdAt: number;
+}
+
+/** Spares older than this are not used: another process's sweep may judge them leftovers. */
+const SPARE_MAX_AGE_MS = 60_000;
+/** Directories that keep a spare at once (the studies being received). */
+const SPARE_DIRECTORIES = 8;
+
+/**
+ * Temporary files created ahead of need, on the libuv pool. Creating a file takes an ext4
+ * journal handle, which waits while the journal commits (and durable writes make it commit
+ * often): made in place on the critical path, the open stalled the event loop more than any
+ * other call. Each write takes the directory's spare (waiting for it if it is still being
+ * created) and starts the next one, so a write usually starts with an open file. Unused spares
+ * are removed on `close`, and by the orphan sweep after a crash.
+ */
+export class TempFiles {
+  private readonly spares = new Map<string, Promise<TempFile | undefined>>();
+  private closed = false;
+
+  constructor(private readonly mode = 0o600) {}
+
+  /** An open, empty temporary file in `dir`: the spare when there is one; a new spare is started. */
+  async take(dir: string): Promise<TempFile> {
+    const spare = this.spares.get(dir);
+    this.spares.delete(dir);
+    if (!this.closed) {
+      this.spares.set(dir, createTemp(dir, this.mode).catch(() => undefined));
+      // Only the studies written to most recently keep a spare.
+      for (const other of this.spares.keys()) {
+        if (this.spares.size <= SPARE_DIRECTORIES) break;
+        void this.discard(other);
+      }
+    }
+    let temp = spare ? await spare : undefined;
+    if (temp && Date.now() - temp.createdAt > SPARE_MAX_AGE_MS) {
+      void discard(temp);
+      temp = undefined;
+    }
+    return temp ?? createTempSync(dir, this.mode);
+  }
+
+  /** Removes the spare of a directory (before the directory is removed). */
+  async discard(dir: string): Promise<void> {
+    const spare = this.spares.get(dir);
+    this.spares.delete(dir);
+    const temp = await spare;
+    if (temp) await discard(temp);
+  }
+
+  /** Removes every spare; no new ones are made. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.spares.keys()].map((dir) => this.discard(dir)));
+  }
+}
+
+function tempPath(dir: string): string {
+  return join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+}
+
+function createTempSync(dir: string, mode: number): TempFile {
+  const path = tempPath(dir);
+  return { path, fd: openSync(path, 'wx', mode), createdAt: Date.now() };
+}
+
+function createTemp(dir: string, mode: number): Promise<TempFile> {
+  const path = tempPath(dir);
+  return new Promise((resolve, reject) => open(path, 'wx', mode, (err, fd) => (err ? reject(err) : resolve({ path, fd, createdAt: Date.now() }))));
+}
+
+/** Closes and removes a spare; resolves once it is gone (errors ignored: the sweep catches leftovers). */
+function discard(temp: TempFile): Promise<void> {
+  return new Promise((resolve) => close(temp.fd, () => unlink(temp.path, () => resolve())));
+}
+
 /**
  * Writes a new file that a caller publishes only afterwards (a database row that points to it).
- * The bytes go to a temporary file, which takes its final name as soon as they are written; the
- * call resolves once content and name are on disk: an fdatasync of the file and an fsync of the
- * directory (shared with concurrent writers) run together on the libuv pool, one journal commit
- * where temp-fsync-rename-fsync needs two in a row. Creating and renaming are quick calls made
- * in place (on a small machine a trip to the pool costs more than the call itself); the copy of
- * the bytes into the page cache and the flushes go to the pool. A process crash leaves at most a temporary file (a final name is given
- * only to completely written bytes); a power loss before the flushes end may leave the final
- * name incomplete, but nothing points to it (the caller publishes after this resolves), and the
- * orphan sweep removes it.
+ * The bytes go to a temporary file (a spare from `temps`), which takes its final name as soon as
+ * they are written; the call resolves once content and name are on disk: an fdatasync of the
+ * file and an fsync of the directory (shared with concurrent writers) run together on the libuv
+ * pool, one journal commit where temp-fsync-rename-fsync needs two in a row. Renaming is a quick
+ * call made in place; the copy of the bytes into the page cache and the flushes go to the pool.
+ * A process crash leaves at most a temporary file (a final name is given only to completely
+ * written bytes); a power loss before the flushes end may leave the final name incomplete, but
+ * nothing points to it (the caller publishes after this resolves), and the orphan sweep removes it.
  */
-export async function writeNewFileDurable(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, mode = 0o600): Promise<void> {
+export async function writeNewFileDurable(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, temps: TempFiles): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(temp, 'wx', mode);
+  const { path: temp, fd } = await temps.take(dir);
   let named = false;
   try {
     try {

@@ -110,7 +110,10 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       ping: async () => {
         await db.knex.raw('SELECT 1');
       },
-      close: () => db.knex.destroy(),
+      close: async () => {
+        await blobs.close();
+        await db.knex.destroy();
+      },
     };
   } catch (err) {
     await db.knex.destroy();

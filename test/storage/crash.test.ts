@@ -67,7 +67,8 @@ describeEachDatabase('storage: crash safety', (h) => {
     const files = readdirSync(join(h.dataDir, BLOB_DIR, study));
     expect(files.filter((f) => f.endsWith('.blob'))).to.have.length(stored.length);
     expect(files.filter((f) => !f.endsWith('.blob'))).to.deep.equal([]);
-    expect(report.orphanBlobs + report.tempFiles).to.be.at.most(1);
+    // The write in flight, and the spare temporary file opened ahead of the next one.
+    expect(report.orphanBlobs + report.tempFiles).to.be.at.most(2);
     for (const i of stored) expect((await s.getInstanceBlob(i.sopInstanceUID))!.bytes.equals(bytesFor(i.sopInstanceUID))).to.equal(true);
   });
 
@@ -101,6 +102,6 @@ describeEachDatabase('storage: crash safety', (h) => {
     const files = readdirSync(join(h.dataDir, BLOB_DIR, study));
     expect(files.filter((f) => f.endsWith('.blob'))).to.have.length(stored.length);
     expect(files.filter((f) => !f.endsWith('.blob'))).to.deep.equal([]);
-    expect(report.orphanBlobs + report.tempFiles).to.be.at.most(concurrency);
+    expect(report.orphanBlobs + report.tempFiles).to.be.at.most(concurrency + 1);
   });
 });

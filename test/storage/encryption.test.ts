@@ -7,7 +7,8 @@ import { instanceInput, rejection, studyInputs } from './fixtures.js';
 
 function blobPathOf(dataDir: string, studyInstanceUID: string): string[] {
   const dir = join(dataDir, BLOB_DIR, studyInstanceUID);
-  return readdirSync(dir).map((f) => join(dir, f));
+  // Spare temporary files (opened ahead of writes) are not blobs.
+  return readdirSync(dir).filter((f) => f.endsWith('.blob')).map((f) => join(dir, f));
 }
 
 describeEachDatabase('storage: encryption at rest', (h) => {

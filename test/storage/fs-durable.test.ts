@@ -1,19 +1,25 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectorySyncs, TEMP_PREFIX, writeNewFileDurable } from '../../storage/fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, TempFiles, writeNewFileDurable } from '../../storage/fs-durable.js';
 
 describe('storage: durable file writes', () => {
   let dir: string;
+  let temps: TempFiles;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'limen-fs-'));
+    temps = new TempFiles();
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await temps.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('writes every chunk under the final name, owner-only, and leaves no temporary file', async () => {
     const chunks = [Buffer.from('head|'), Buffer.alloc(300_000, 7), Buffer.from('|tail')];
-    await writeNewFileDurable(join(dir, 'a.blob'), chunks, new DirectorySyncs());
+    await writeNewFileDurable(join(dir, 'a.blob'), chunks, new DirectorySyncs(), temps);
+    await temps.close();
     expect(readdirSync(dir)).to.deep.equal(['a.blob']);
     expect(readFileSync(join(dir, 'a.blob')).equals(Buffer.concat(chunks))).to.equal(true);
     expect(statSync(join(dir, 'a.blob')).mode & 0o777).to.equal(0o600);
@@ -22,7 +28,8 @@ describe('storage: durable file writes', () => {
   it('many concurrent writes into one directory (sharing its fsyncs) all land, whole', async () => {
     const syncs = new DirectorySyncs();
     const files = Array.from({ length: 30 }, (_, i) => ({ name: `${String(i).padStart(2, '0')}.blob`, bytes: Buffer.alloc(50_000 + i, i) }));
-    await Promise.all(files.map((f) => writeNewFileDurable(join(dir, f.name), [f.bytes], syncs)));
+    await Promise.all(files.map((f) => writeNewFileDurable(join(dir, f.name), [f.bytes], syncs, temps)));
+    await temps.close();
     expect(readdirSync(dir).sort()).to.deep.equal(files.map((f) => f.name));
     for (const f of files) expect(readFileSync(join(dir, f.name)).equals(f.bytes)).to.equal(true);
     expect(readdirSync(dir).filter((n) => n.startsWith(TEMP_PREFIX))).to.deep.equal([]);
@@ -30,7 +37,7 @@ describe('storage: durable file writes', () => {
 
   it('fails without leaving anything when the directory is gone', async () => {
     const missing = join(dir, 'gone');
-    const err = await writeNewFileDurable(join(missing, 'a.blob'), [Buffer.from('x')], new DirectorySyncs()).then(
+    const err = await writeNewFileDurable(join(missing, 'a.blob'), [Buffer.from('x')], new DirectorySyncs(), temps).then(
       () => null,
       (e: NodeJS.ErrnoException) => e,
     );
@@ -58,5 +65,74 @@ describe('storage: DirectorySyncs', () => {
       (e: NodeJS.ErrnoException) => e,
     );
     expect(err?.code).to.equal('ENOENT');
+  });
+});
+
+describe('storage: TempFiles (files opened ahead of writes)', () => {
+  let dir: string;
+  let temps: TempFiles;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'limen-fs-'));
+    temps = new TempFiles();
+  });
+  afterEach(async () => {
+    await temps.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const names = (): string[] => readdirSync(dir).sort();
+
+  it('keeps a spare ready after a write, hands it to the next one, and removes spares on close', async () => {
+    const first = await temps.take(dir);
+    closeSync(first.fd);
+    rmSync(first.path);
+    await new Promise((r) => setTimeout(r, 50));
+    const spares = names();
+    expect(spares).to.have.length(1);
+    expect(spares[0].startsWith(TEMP_PREFIX)).to.equal(true);
+    const second = await temps.take(dir);
+    expect(second.path).to.equal(join(dir, spares[0]));
+    closeSync(second.fd);
+    rmSync(second.path);
+    await temps.close();
+    expect(names()).to.deep.equal([]);
+  });
+
+  it('serves concurrent writes with distinct files and keeps a single spare', async () => {
+    const taken = await Promise.all(Array.from({ length: 6 }, () => temps.take(dir)));
+    expect(new Set(taken.map((t) => t.path)).size).to.equal(6);
+    for (const t of taken) {
+      closeSync(t.fd);
+      rmSync(t.path);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(names()).to.have.length(1);
+  });
+
+  it('discards the spares of a directory (before the directory is removed)', async () => {
+    const t = await temps.take(dir);
+    closeSync(t.fd);
+    rmSync(t.path);
+    await temps.discard(dir);
+    expect(names()).to.deep.equal([]);
+    const fresh = await temps.take(dir);
+    expect(fresh.path.startsWith(join(dir, TEMP_PREFIX))).to.equal(true);
+    closeSync(fresh.fd);
+    rmSync(fresh.path);
+  });
+
+  it('a write into a directory removed since its spare was made fails with ENOENT, and the next one succeeds', async () => {
+    const gone = join(dir, 'gone');
+    const syncs = new DirectorySyncs();
+    mkdirSync(gone);
+    await writeNewFileDurable(join(gone, 'a.blob'), [Buffer.from('a')], syncs, temps);
+    rmSync(gone, { recursive: true, force: true });
+    const err = await writeNewFileDurable(join(gone, 'b.blob'), [Buffer.from('b')], syncs, temps).then(
+      () => null,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(err?.code).to.equal('ENOENT');
+    mkdirSync(gone);
+    await writeNewFileDurable(join(gone, 'c.blob'), [Buffer.from('c')], syncs, temps);
+    expect(readFileSync(join(gone, 'c.blob'), 'utf8')).to.equal('c');
   });
 });

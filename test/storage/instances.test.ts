@@ -7,7 +7,7 @@ import { instanceInput, manualClock, rejection, studyInputs, uid } from './fixtu
 
 function blobFiles(dataDir: string): string[] {
   const root = join(dataDir, BLOB_DIR);
-  return existsSync(root) ? readdirSync(root).flatMap((d) => readdirSync(join(root, d)).map((f) => `${d}/${f}`)) : [];
+  return existsSync(root) ? readdirSync(root).flatMap((d) => readdirSync(join(root, d)).filter((f) => !f.startsWith('.tmp-')).map((f) => `${d}/${f}`)) : [];
 }
 
 describeEachDatabase('storage: instances', (h) => {
