@@ -5,10 +5,11 @@
  * rather than vanish, and a value of the wrong length keeps its whole units.
  */
 import { dicom } from '../../anonymizer/index.js';
-import { DEFAULT_DECODING, textDecoding, type TextDecoding } from './charset.js';
 
 type Element = dicom.Element;
 type Dataset = dicom.Dataset;
+type TextDecoding = dicom.TextDecoding;
+const { DEFAULT_DECODING, decodingOf } = dicom;
 
 /** One attribute (PS3.18 §F.2.2). */
 export interface JsonAttribute {
@@ -52,14 +53,6 @@ export function toDicomJson(dataset: Dataset, options: DicomJsonOptions = {}): J
 /** One element as DICOM JSON, with the dataset's character set. */
 export function elementToJson(el: Element, decoding: TextDecoding = DEFAULT_DECODING, options: DicomJsonOptions = {}, path: AttributePath = [el.tag]): JsonAttribute {
   return convertElement(el, decoding, options, path);
-}
-
-/** The decoding of a dataset: its own SpecificCharacterSet, else what it inherits. */
-export function decodingOf(dataset: Dataset, inherited: TextDecoding = DEFAULT_DECODING): TextDecoding {
-  const cs = dicom.find(dataset, dicom.T.SpecificCharacterSet);
-  if (!cs) return inherited;
-  const raw = cs.value ? Buffer.from(cs.value.buffer, cs.value.byteOffset, cs.value.byteLength).toString('latin1') : '';
-  return textDecoding(raw.replace(/[\0 ]+$/, '').split('\\'));
 }
 
 /** The 8-digit uppercase hex key of a tag. */

@@ -8,7 +8,6 @@
 import type { InstanceInfo, SeriesSummary, StudySummary } from '../../storage/index.js';
 import { dicom } from '../../anonymizer/index.js';
 import { elementToJson, tagKey, toDicomJson, type JsonAttribute, type JsonDataset } from './dicom-json.js';
-import { textDecoding } from './charset.js';
 import { ALL_FROM_INSTANCE, INDEXED_ATTRIBUTES, attributesOf, levelsOf, type IndexedAttribute, type QidoLevel } from './qido-attributes.js';
 import type { Matcher, QidoQuery } from './qido-query.js';
 import type { StudyIndex } from './study-index.js';
@@ -39,8 +38,7 @@ export interface SearchScope {
   seriesInstanceUID?: string;
 }
 
-const UTF8 = textDecoding(['ISO_IR 192']);
-const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
+const UTF8 = dicom.textDecoding(['ISO_IR 192']);
 
 interface Entity {
   study: StudySummary;
@@ -156,19 +154,10 @@ function modalities(series: SeriesSummary[]): string[] {
   return [...new Set(series.map((s) => s.modality).filter((m): m is string => !!m))].sort();
 }
 
-/**
- * Index values were read from the bytes as ISO 8859-1. Text that is valid UTF-8 that way (an
- * ISO_IR 192 instance) is turned back into what it says; ASCII, the usual case, is unchanged.
- */
+/** Index values are Unicode already (decoded in the instance's character set when stored). */
 function indexText(v: unknown): string | undefined {
   if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string') return undefined;
-  if (!/[\x80-\xff]/.test(v)) return v;
-  try {
-    return UTF8_STRICT.decode(Buffer.from(v, 'latin1'));
-  } catch {
-    return v;
-  }
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** One match in DICOM JSON. */

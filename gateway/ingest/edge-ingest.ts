@@ -96,10 +96,19 @@ function actorOf(i: IngestInstance): string | undefined {
   return i.source.callingAETitle ?? i.source.tokenUser;
 }
 
-/** De-identified attributes kept in the database for queries (QIDO-RS) without opening blobs. */
+/**
+ * De-identified attributes kept in the database for queries (QIDO-RS) without opening blobs.
+ * Text is decoded in the instance's character set (ISO 2022 escapes, UTF-8, the ISO 8859 sets...),
+ * so the index holds what the values say and searches match them as a person types them.
+ */
 function indexAttributes(r: Deidentified): { modality?: string; seriesNumber?: number; instanceNumber?: number; attributes: Record<string, unknown>; seriesAttributes: Record<string, unknown>; instanceAttributes: Record<string, unknown> } {
   const ds = r.dataset;
+  const decoding = dicom.decodingOf(ds);
   const s = (tag: number) => stringOf(find(ds, tag)) || undefined;
+  const text = (tag: number, pn = false) => {
+    const value = find(ds, tag)?.value;
+    return (value && decoding.decode(value, pn).replace(/[\0 ]+$/, '')) || undefined;
+  };
   const n = (tag: number) => {
     const v = s(tag);
     return v !== undefined && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : undefined;
@@ -111,14 +120,14 @@ function indexAttributes(r: Deidentified): { modality?: string; seriesNumber?: n
     attributes: {
       StudyDate: s(T.StudyDate),
       StudyTime: s(T.StudyTime),
-      AccessionNumber: s(T.AccessionNumber),
-      StudyID: s(T.StudyID),
-      StudyDescription: s(T.StudyDescription),
-      PatientID: s(T.PatientID),
-      PatientName: s(T.PatientName),
-      ReferringPhysicianName: s(T.ReferringPhysicianName),
+      AccessionNumber: text(T.AccessionNumber),
+      StudyID: text(T.StudyID),
+      StudyDescription: text(T.StudyDescription),
+      PatientID: text(T.PatientID),
+      PatientName: text(T.PatientName, true),
+      ReferringPhysicianName: text(T.ReferringPhysicianName, true),
     },
-    seriesAttributes: { SeriesDescription: s(T.SeriesDescription), BodyPartExamined: s(0x00180015) },
+    seriesAttributes: { SeriesDescription: text(T.SeriesDescription), BodyPartExamined: s(0x00180015) },
     instanceAttributes: { Rows: dicom.uint16Of(find(ds, 0x00280010)), Columns: dicom.uint16Of(find(ds, 0x00280011)), NumberOfFrames: n(0x00280008) },
   };
 }

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dicom } from '../../../anonymizer/index.js';
-import { elementToJson, textDecoding, toDicomJson } from '../../../gateway/dicomweb/index.js';
+import { elementToJson, toDicomJson } from '../../../gateway/dicomweb/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { compareJson, pydicomJson } from './pydicom-json.js';
 
@@ -48,7 +48,7 @@ describe('gateway/dicomweb DICOM JSON', () => {
   });
 
   it('keeps an empty value in a list as null, and a number that does not parse as text', () => {
-    const utf8 = textDecoding(['ISO_IR 192']);
+    const utf8 = dicom.textDecoding(['ISO_IR 192']);
     const el = (vr: dicom.VR, text: string): dicom.Element => ({ tag: 0x00181000, vr, value: new TextEncoder().encode(text) });
     expect(elementToJson(el('LO', 'a\\\\b '), utf8).Value).to.deep.equal(['a', null, 'b']);
     expect(elementToJson(el('DS', '1.5\\x\\ 2e3 '), utf8).Value).to.deep.equal([1.5, 'x', 2000]);

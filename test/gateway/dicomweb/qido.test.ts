@@ -225,6 +225,28 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     if (late.ok) studyOf.set('late', late.studyInstanceUID);
   });
 
+  it('answers and matches descriptions in the character set they were sent in (ISO 2022 IR 87, ISO_IR 144, ISO_IR 192)', async () => {
+    // 胸部 CT in JIS X 0208 within ISO 2022 escapes; КТ ГРУДИ in ISO 8859-5; Poumons élargis in UTF-8.
+    const jis = Uint8Array.from([0x1b, 0x24, 0x42, 0x36, 0x3b, 0x49, 0x74, 0x1b, 0x28, 0x42, 0x20, 0x43, 0x54]);
+    const cyrillic = Uint8Array.from([0xba, 0xc2, 0x20, 0xb3, 0xc0, 0xc3, 0xb4, 0xb8]);
+    const made = [
+      { charset: 'ISO 2022 IR 87', description: jis, text: '胸部 CT' },
+      { charset: 'ISO_IR 144', description: cyrillic, text: 'КТ ГРУДИ' },
+      { charset: 'ISO_IR 192', description: new TextEncoder().encode('Poumons élargis'), text: 'Poumons élargis' },
+    ];
+    for (const m of made) {
+      const [stored] = await h.seed(
+        [variant(MR_SMALL, { [dicom.T.SpecificCharacterSet]: ['CS', m.charset], [dicom.T.StudyDescription]: ['LO', m.description], [dicom.T.StudyDate]: ['DA', '20220303'] })],
+        'dated',
+      );
+      if (!stored.ok) throw new Error('not stored');
+      const found = (await search(`/studies?StudyInstanceUID=${stored.studyInstanceUID}`)).json as Json[];
+      expect(found[0]['00081030'].Value, m.charset).to.deep.equal([m.text]);
+      const matched = (await search(`/studies?StudyDescription=${encodeURIComponent(m.text.slice(0, 3))}*`)).json as Json[];
+      expect(studyUIDs(matched), m.charset).to.include(stored.studyInstanceUID);
+    }
+  });
+
   it('refuses no token (401), a role that may not read (403), a bad UID (400) and an unacceptable type (406)', async () => {
     expect((await h.get('/dicomweb/studies', {}, null)).status).to.equal(401);
     expect((await h.get('/dicomweb/studies', {}, h.tokens.auditor)).status).to.equal(403);

@@ -1,10 +1,12 @@
 /**
  * Text values in the instance's character set (PS3.3 C.12.1.1.2, PS3.5 §6.1) to Unicode, for
- * DICOM JSON. Single-byte sets, UTF-8, GB18030 and GBK decode whole; the ISO 2022 sets follow
+ * DICOM JSON and for the attributes an index keeps. Single-byte sets, UTF-8, GB18030 and GBK decode whole; the ISO 2022 sets follow
  * their escape sequences, and every value (and, for PN, every component) starts again in the
  * initial designation, as PS3.5 §6.1.2.5.3 requires. Unknown terms fall back to ISO 8859-1,
  * which never fails and loses nothing: every byte maps to one code point.
  */
+import { find, stringsOf, type Dataset } from './element.js';
+import { T } from './tag.js';
 
 /** How a value's bytes are decoded; built once per SpecificCharacterSet. */
 export interface TextDecoding {
@@ -200,4 +202,10 @@ function decode2022(bytes: Uint8Array, g0Initial: Designation, g1Initial: Design
   }
   run(start, Math.min(i, bytes.length));
   return out;
+}
+
+/** The decoding of a dataset: its own SpecificCharacterSet, else what it inherits (an item inherits its dataset's). */
+export function decodingOf(dataset: Dataset, inherited: TextDecoding = DEFAULT_DECODING): TextDecoding {
+  const cs = find(dataset, T.SpecificCharacterSet);
+  return cs ? textDecoding(stringsOf(cs)) : inherited;
 }
