@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NONCE_BYTES, TAG_BYTES, decrypt, encryptOffThread } from './crypto/aead.js';
+import { NONCE_BYTES, TAG_BYTES, decrypt, encryptChunks } from './crypto/aead.js';
 import { StorageError } from './errors.js';
 import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFileDurable } from './fs-durable.js';
 
@@ -20,6 +20,9 @@ const VERSION = 1;
 const ALG_AES_256_GCM = 1;
 /** Size of the authenticated header. */
 export const BLOB_HEADER_BYTES = MAGIC.length + 4 + NONCE_BYTES;
+
+/** Plaintext encrypted at a time: the disk writes one piece while the next is encrypted. */
+const ENCRYPT_CHUNK_BYTES = 128 * 1024;
 
 const DIR_PATTERN = /^[0-9A-Za-z.-]{1,64}$/;
 const FILE_PATTERN = /^[0-9a-f]{32}\.blob$/;
@@ -45,10 +48,11 @@ export class BlobStore {
   constructor(readonly root: string) {}
 
   /**
-   * Encrypts and durably writes `bytes` into `dir`; returns the new blob's relative path once its
-   * content and name are on disk. Publish it (commit a row) only after this resolves.
+   * Encrypts and durably writes `bytes` (one buffer, or consecutive pieces never joined) into
+   * `dir`; returns the new blob's relative path once its content and name are on disk. Publish it
+   * (commit a row) only after this resolves.
    */
-  async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<string> {
+  async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<string> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
     const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
     const header = Buffer.alloc(BLOB_HEADER_BYTES);
@@ -58,18 +62,19 @@ export class BlobStore {
     const nonce = randomBytes(NONCE_BYTES);
     nonce.copy(header, 8);
     try {
-      const chunks = [header, await encryptOffThread(key, nonce, bytes, aad(header, relPath, bind))];
+      // Made afresh for each attempt: the pieces are produced as they are written.
+      const chunks = () => sealed(header, encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES));
       if (!this.knownDirs.has(dir)) {
         await ensureDirDurable(join(this.root, dir));
         this.knownDirs.add(dir);
       }
       try {
-        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories, this.temps);
+        await writeNewFileDurable(join(this.root, relPath), chunks(), this.directories, this.temps);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDirDurable(join(this.root, dir));
-        await writeNewFileDurable(join(this.root, relPath), chunks, this.directories, this.temps);
+        await writeNewFileDurable(join(this.root, relPath), chunks(), this.directories, this.temps);
       }
     } catch (err) {
       throw new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
@@ -131,6 +136,12 @@ export class BlobStore {
     }
     return entries;
   }
+}
+
+/** The file's pieces in order: the header, then the ciphertext as it is made. */
+function* sealed(header: Buffer, ciphertext: Iterable<Buffer>): Generator<Buffer> {
+  yield header;
+  yield* ciphertext;
 }
 
 function aad(header: Buffer, relPath: string, bind: string): Buffer {

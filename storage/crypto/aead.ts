@@ -3,7 +3,7 @@
  * from a study's data key, so blobs, vault records and wrapped keys never share a key and a
  * ciphertext made for one purpose cannot be replayed as another.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -27,33 +27,23 @@ export function randomKey(): Buffer {
 
 /** Encrypts `plaintext` and returns ciphertext ‖ tag; `aad` is authenticated, not stored. */
 export function encrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  return Buffer.concat(encryptParts(key, nonce, plaintext, aad));
+  return Buffer.concat([...encryptChunks(key, nonce, plaintext, aad, Math.max(plaintext.length, 1))]);
 }
-
-/** Like `encrypt`, as [ciphertext, tag] pieces, sparing a copy of a large ciphertext. */
-export function encryptParts(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer[] {
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const body = cipher.update(plaintext);
-  const rest = cipher.final();
-  return rest.length > 0 ? [body, rest, cipher.getAuthTag()] : [body, cipher.getAuthTag()];
-}
-
-/** Imported keys, by the key bytes' object (a study's blob key is one cached Buffer). */
-const importedKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
 
 /**
- * The same as `encrypt` (ciphertext ‖ tag, byte for byte), computed on the libuv pool: an
- * instance's worth of AES-GCM is the largest piece of CPU work on the store path, and the event
- * loop serves other associations meanwhile.
+ * Like `encrypt` (of the pieces' concatenation), as pieces made one at a time (ciphertext of
+ * each `chunkBytes` of plaintext, then the tag): a writer hands each piece to the disk while the next is being encrypted, and no
+ * piece is ever joined to another.
  */
-export async function encryptOffThread(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-  let imported = importedKeys.get(key);
-  if (!imported) {
-    imported = webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
-    importedKeys.set(key, imported);
+export function* encryptChunks(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array | readonly Uint8Array[], aad: Uint8Array, chunkBytes: number): Generator<Buffer> {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  for (const piece of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
+    for (let at = 0; at < piece.length; at += chunkBytes) yield cipher.update(piece.subarray(at, at + chunkBytes));
   }
-  return new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_BYTES * 8 }, await imported, plaintext));
+  const rest = cipher.final();
+  if (rest.length > 0) yield rest;
+  yield cipher.getAuthTag();
 }
 
 /** Decrypts ciphertext ‖ tag; returns null when authentication fails (never partial plaintext). */

@@ -8,9 +8,9 @@ export function uid(): string {
 }
 
 /** A study with `series` series of `perSeries` instance inputs each. */
-export function studyInputs(series = 1, perSeries = 3, base: Partial<StoreInstanceInput> = {}): StoreInstanceInput[] {
+export function studyInputs(series = 1, perSeries = 3, base: Partial<WholeInstanceInput> = {}): WholeInstanceInput[] {
   const studyInstanceUID = base.studyInstanceUID ?? uid();
-  const out: StoreInstanceInput[] = [];
+  const out: WholeInstanceInput[] = [];
   for (let s = 0; s < series; s++) {
     const seriesInstanceUID = uid();
     for (let i = 0; i < perSeries; i++) out.push(instanceInput({ ...base, studyInstanceUID, seriesInstanceUID, seriesNumber: s + 1, instanceNumber: i + 1 }));
@@ -19,7 +19,10 @@ export function studyInputs(series = 1, perSeries = 3, base: Partial<StoreInstan
 }
 
 /** One instance input; bytes are random (stand-ins for a de-identified Part 10 file). */
-export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): StoreInstanceInput {
+/** A stored instance's input, with its bytes whole (tests compare them). */
+export type WholeInstanceInput = StoreInstanceInput & { bytes: Uint8Array };
+
+export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): WholeInstanceInput {
   return {
     studyInstanceUID: uid(),
     seriesInstanceUID: uid(),
@@ -34,7 +37,7 @@ export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): Stor
     modality: 'CT',
     attributes: { StudyDate: '20240101', PatientID: 'PSEUDO-1' },
     ...overrides,
-  };
+  } as WholeInstanceInput; // bytes given as pieces (or invalid ones) are for the tests that pass them
 }
 
 /** A clock tests move by hand. */
