@@ -13,7 +13,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NONCE_BYTES, TAG_BYTES, decrypt, encryptChunks } from './crypto/aead.js';
 import { StorageError } from './errors.js';
-import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFileDurable } from './fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFile, type WrittenFile } from './fs-durable.js';
 
 const MAGIC = Buffer.from('LMNB', 'ascii');
 const VERSION = 1;
@@ -53,6 +53,22 @@ export class BlobStore {
    * (commit a row) only after this resolves.
    */
   async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<string> {
+    const { relPath, flushed } = await this.writeUnflushed(key, dir, bind, bytes);
+    try {
+      await flushed;
+    } catch (err) {
+      await this.remove(relPath);
+      throw err;
+    }
+    return relPath;
+  }
+
+  /**
+   * Like `write`, resolved as soon as the blob is completely written under its final name, with
+   * its flushes still running (`flushed`, which rejects with a `blob-write-failed`). For a caller
+   * that records the blob meanwhile and confirms it only once flushed.
+   */
+  async writeUnflushed(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<{ relPath: string; flushed: Promise<void> }> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
     const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
     const header = Buffer.alloc(BLOB_HEADER_BYTES);
@@ -61,6 +77,8 @@ export class BlobStore {
     header[5] = ALG_AES_256_GCM;
     const nonce = randomBytes(NONCE_BYTES);
     nonce.copy(header, 8);
+    const failed = (err: unknown) => new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
+    let written: WrittenFile;
     try {
       // Made afresh for each attempt: the pieces are produced as they are written.
       const chunks = () => sealed(header, encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES));
@@ -69,17 +87,21 @@ export class BlobStore {
         this.knownDirs.add(dir);
       }
       try {
-        await writeNewFileDurable(join(this.root, relPath), chunks(), this.directories, this.temps);
+        written = await writeNewFile(join(this.root, relPath), chunks(), this.directories, this.temps);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDirDurable(join(this.root, dir));
-        await writeNewFileDurable(join(this.root, relPath), chunks(), this.directories, this.temps);
+        written = await writeNewFile(join(this.root, relPath), chunks(), this.directories, this.temps);
       }
     } catch (err) {
-      throw new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
+      throw failed(err);
     }
-    return relPath;
+    const flushed = written.flushed.catch((err) => {
+      throw failed(err);
+    });
+    flushed.catch(() => undefined);
+    return { relPath, flushed };
   }
 
   /** Reads and authenticates a blob; `blob-corrupt` when it does not authenticate, never the bytes. */

@@ -153,37 +153,45 @@ function discard(temp: TempFile): Promise<void> {
   return new Promise((resolve) => close(temp.fd, () => unlink(temp.path, () => resolve())));
 }
 
+/** A new file, completely written under its final name, whose flushes are still running. */
+export interface WrittenFile {
+  /**
+   * Resolves once content and name are on disk: an fdatasync of the file and an fsync of the
+   * directory (shared with concurrent writers), run together on the libuv pool. Rejects when
+   * either fails; the file is left for the caller to judge.
+   */
+  flushed: Promise<void>;
+}
+
 /**
- * Writes a new file that a caller publishes only afterwards (a database row that points to it).
- * The bytes go to a temporary file (a spare from `temps`), which takes its final name as soon as
- * they are written; the call resolves once content and name are on disk: an fdatasync of the
- * file and an fsync of the directory (shared with concurrent writers) run together on the libuv
- * pool, one journal commit where temp-fsync-rename-fsync needs two in a row. Renaming is a quick
- * call made in place; the copy of the bytes into the page cache and the flushes go to the pool.
- * A process crash leaves at most a temporary file (a final name is given only to completely
- * written bytes); a power loss before the flushes end may leave the final name incomplete, but
- * nothing points to it (the caller publishes after this resolves), and the orphan sweep removes it.
+ * Writes a new file that a caller publishes only once it is flushed (a database row that points
+ * to it, or one that is confirmed only then). The bytes go to a temporary file (a spare from
+ * `temps`), which takes its final name as soon as they are written: one journal commit for
+ * content and name where temp-fsync-rename-fsync needs two in a row. Renaming is a quick call
+ * made in place; the copy of the bytes into the page cache and the flushes go to the pool. A
+ * process crash leaves at most a temporary file (a final name is given only to completely
+ * written bytes); a power loss before the flushes end may leave the final name incomplete.
  */
-export async function writeNewFileDurable(path: string, chunks: Iterable<Uint8Array>, directories: DirectorySyncs, temps: TempFiles): Promise<void> {
+export async function writeNewFile(path: string, chunks: Iterable<Uint8Array>, directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
   const dir = dirname(path);
   const { path: temp, fd } = await temps.take(dir);
-  let named = false;
   try {
-    try {
-      await writeAll(fd, chunks);
-      renameSync(temp, path);
-      named = true;
-      // Both flushes are needed before the caller may publish; wait for both even when one fails.
-      const [data, entry] = await Promise.allSettled([new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))), directories.sync(dir)]);
-      if (data.status === 'rejected') throw data.reason;
-      if (entry.status === 'rejected') throw entry.reason;
-    } finally {
-      closeSync(fd);
-    }
+    await writeAll(fd, chunks);
+    renameSync(temp, path);
   } catch (err) {
-    rmSync(named ? path : temp, { force: true });
+    closeSync(fd);
+    rmSync(temp, { force: true });
     throw err;
   }
+  // Both flushes must end before the caller may publish; wait for both even when one fails.
+  const flushed = Promise.allSettled([new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))), directories.sync(dir)]).then(([data, entry]) => {
+    closeSync(fd);
+    if (data.status === 'rejected') throw data.reason;
+    if (entry.status === 'rejected') throw entry.reason;
+  });
+  // The caller awaits it, maybe only after other work: a failure meanwhile is not unhandled.
+  flushed.catch(() => undefined);
+  return { flushed };
 }
 
 /**

@@ -2,11 +2,18 @@
  * Storing an instance: the edge's one durable operation. The order makes a crash at any
  * point harmless:
  *   1. ensure the study row and its key (a transaction);
- *   2. write the encrypted blob durably (temp file, rename, then fdatasync and directory fsync);
- *   3. commit the series, instance and vault rows, the study's counts and (when asked) the audit
- *      event, in one transaction, resolved once the commit is flushed.
- * A crash after 2 and before 3 leaves an orphan blob no row points to: never visible as an
- * instance, removed by `sweepOrphanBlobs`. Resending an instance stores nothing new.
+ *   2. write the encrypted blob under its final name (temp file, rename);
+ *   3. at the same time: flush the blob (fdatasync and directory fsync), and commit the series,
+ *      instance and vault rows, the study's counts, (when asked) the audit event and an
+ *      `unconfirmed_instances` row, in one transaction, flushed;
+ *   4. resolve once both are on disk. A later commit removes the unconfirmed row.
+ * A crash after 2 and before 3 commits leaves an orphan blob no row points to: never visible as an
+ * instance, removed by `sweepOrphanBlobs`. A process crash leaves the written blob whole (its
+ * bytes were in the page cache before the rows committed). A power loss may leave committed rows
+ * whose blob never reached the disk; their unconfirmed rows name them, and `repairUnconfirmed`
+ * (at start, before anything is served) checks each blob and takes back the instances whose blob
+ * does not read back whole. None of them had been acknowledged. Resending an instance stores
+ * nothing new.
  */
 import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
 import type { BlobStore } from './blobs.js';
@@ -103,6 +110,9 @@ export class Instances {
     private readonly now: () => Date,
   ) {}
 
+  /** Stored instances whose blobs were flushed, whose unconfirmed rows the next commit removes. */
+  private confirmed: string[] = [];
+
   /** Stores one instance durably and atomically; idempotent per SOP Instance UID. */
   async store(input: StoreInstanceInput): Promise<StoreInstanceResult> {
     validate(input);
@@ -127,25 +137,108 @@ export class Instances {
     if (found.known) return this.resent(await this.duplicate(input, found.known), input);
 
     const key = found.key ?? (await this.createStudy(input));
-    const blobPath = await this.blobs.write(key.blobKey, study, input.sopInstanceUID, input.bytes);
-    try {
-      return await sqlTransaction(this.db, (sql) => this.commit(sql, input, key, blobPath, receivedAt));
-    } catch (err) {
-      // Remove the blob only when it is certain no committed row points to it (a failed COMMIT
-      // may still have committed); otherwise it stays for the orphan sweep to judge.
-      let row: Row | undefined;
-      try {
-        row = await withSql(this.db, (sql) => sql.first('SELECT study_instance_uid, series_instance_uid, blob_path FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]));
-      } catch {
-        throw err;
-      }
-      if (row?.blob_path === blobPath) throw err;
-      await this.blobs.remove(blobPath);
-      if (!isUniqueViolation(err)) throw err;
-      // A concurrent store (this process or another) committed the same UID first.
-      if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
-      return this.resent(await this.duplicate(input, row), input);
+    const blob = await this.blobs.writeUnflushed(key.blobKey, study, input.sopInstanceUID, input.bytes);
+    // The rows commit while the blob is flushed: one flush's wait instead of two in a row.
+    const confirming = this.confirmed.splice(0, CONFIRM_BATCH);
+    const [committed, flushed] = await Promise.allSettled([sqlTransaction(this.db, (sql) => this.commit(sql, input, key, blob.relPath, receivedAt, confirming)), blob.flushed]);
+    if (committed.status === 'rejected') {
+      this.confirmed.push(...confirming);
+      return this.notCommitted(committed.reason, input, blob.relPath);
     }
+    if (flushed.status === 'rejected') {
+      // Committed, but the blob may never reach the disk: take the instance back (it was never
+      // answered). Should that fail too, its unconfirmed row leaves it to the repair at start.
+      await this.discard(input.sopInstanceUID, 'blob-flush-failed').catch(() => undefined);
+      throw flushed.reason;
+    }
+    this.confirmed.push(input.sopInstanceUID);
+    return committed.value;
+  }
+
+  /** A store whose commit failed: the resend a concurrent store made of it, or the failure. */
+  private async notCommitted(err: unknown, input: StoreInstanceInput, blobPath: string): Promise<StoreInstanceResult> {
+    // Remove the blob only when it is certain no committed row points to it (a failed COMMIT
+    // may still have committed); otherwise it stays for the orphan sweep to judge.
+    let row: Row | undefined;
+    try {
+      row = await withSql(this.db, (sql) => sql.first('SELECT study_instance_uid, series_instance_uid, blob_path FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]));
+    } catch {
+      throw err;
+    }
+    if (row?.blob_path === blobPath) throw err;
+    await this.blobs.remove(blobPath);
+    if (!isUniqueViolation(err)) throw err;
+    // A concurrent store (this process or another) committed the same UID first.
+    if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
+    return this.resent(await this.duplicate(input, row), input);
+  }
+
+  /**
+   * Checks every instance committed before its blob was known to be on disk (left by a power
+   * loss or a crash): one whose blob reads back whole and authenticates is kept, one whose blob
+   * is missing or broken is taken back with `instance.discarded` in the audit trail. Run at
+   * start, before the gateway serves anything.
+   */
+  async repairUnconfirmed(): Promise<{ kept: number; discarded: number }> {
+    const report = { kept: 0, discarded: 0 };
+    const rows = await this.db.knex('unconfirmed_instances').select('sop_instance_uid');
+    for (const row of rows) {
+      const sop = String(row.sop_instance_uid);
+      let whole = true;
+      let found = true;
+      try {
+        found = (await this.blob(sop)) !== null;
+      } catch (err) {
+        // An erased study (its key destroyed) is unreadable for good: nothing to check.
+        if (err instanceof StorageError && err.code === 'study-key-destroyed') whole = true;
+        else if (err instanceof StorageError && (err.code === 'blob-missing' || err.code === 'blob-corrupt')) whole = false;
+        else throw err;
+      }
+      if (whole) {
+        // (An instance removed since needs no check either.)
+        await sqlTransaction(this.db, (sql) => sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]));
+        if (found) report.kept += 1;
+      } else {
+        await this.discard(sop, 'blob-not-on-disk');
+        report.discarded += 1;
+      }
+    }
+    return report;
+  }
+
+  /** Removes the unconfirmed rows of blobs flushed since (when no store came to do it). */
+  async confirmFlushed(): Promise<void> {
+    const confirming = this.confirmed.splice(0);
+    if (confirming.length === 0) return;
+    try {
+      await sqlTransaction(this.db, (sql) => deleteUnconfirmed(sql, confirming));
+    } catch (err) {
+      this.confirmed.push(...confirming);
+      throw err;
+    }
+  }
+
+  /**
+   * Takes back an instance whose blob is not on disk: its vault record, row and counts go in one
+   * transaction with an `instance.discarded` audit event, then the blob file.
+   */
+  private async discard(sopInstanceUID: string, reason: string): Promise<void> {
+    const blobPath = await sqlTransaction(this.db, async (sql) => {
+      await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sopInstanceUID]);
+      const row = await sql.first('SELECT study_instance_uid, series_instance_uid, blob_path FROM instances WHERE sop_instance_uid = ?', [sopInstanceUID]);
+      if (!row) return undefined;
+      const study = String(row.study_instance_uid);
+      const series = String(row.series_instance_uid);
+      await sql.run('DELETE FROM vault_records WHERE sop_instance_uid = ?', [sopInstanceUID]);
+      await sql.run('DELETE FROM instances WHERE sop_instance_uid = ?', [sopInstanceUID]);
+      await sql.run('UPDATE series SET instance_count = instance_count - 1 WHERE series_instance_uid = ?', [series]);
+      const emptied = await sql.run('DELETE FROM series WHERE series_instance_uid = ? AND instance_count <= 0', [series]);
+      const t = this.now().getTime();
+      await sql.run('UPDATE studies SET instance_count = instance_count - 1, series_count = series_count - ?, updated_at = ? WHERE study_instance_uid = ?', [emptied, t, study]);
+      await appendAuditEvent(sql, this.now(), { type: 'instance.discarded', studyInstanceUID: study, detail: { sopInstanceUID, reason } });
+      return String(row.blob_path);
+    });
+    if (blobPath) await this.blobs.remove(blobPath);
   }
 
   /**
@@ -221,7 +314,7 @@ export class Instances {
     return { ...info, bytes };
   }
 
-  private async commit(sql: Sql, input: StoreInstanceInput, key: StudyKey, blobPath: string, receivedAt: number): Promise<StoreInstanceResult> {
+  private async commit(sql: Sql, input: StoreInstanceInput, key: StudyKey, blobPath: string, receivedAt: number, confirmed: readonly string[]): Promise<StoreInstanceResult> {
     // PostgreSQL: the study row stays locked to the end; SQLite: BEGIN IMMEDIATE already holds the write lock.
     const study = await sql.first(`SELECT * FROM studies WHERE study_instance_uid = ?${sql.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [input.studyInstanceUID]);
     if (!study) throw new StorageError('not-found', 'the study row vanished before the instance was committed', { path: input.studyInstanceUID });
@@ -259,6 +352,9 @@ export class Instances {
         receivedAt,
       ],
     );
+    // Until a later commit says its blob is on disk (ON CONFLICT: a row left by an instance removed since).
+    await sql.run('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING', [input.sopInstanceUID, t]);
+    await deleteUnconfirmed(sql, confirmed);
     if (input.linkage !== undefined) await sealRecord(sql, key, input.sopInstanceUID, input.linkage, new Date(t));
 
     const instanceCount = num(study.instance_count);
@@ -330,6 +426,17 @@ export class Instances {
       studyStatus: study?.status as StudyStatus,
     };
   }
+}
+
+/** Unconfirmed rows removed at most per commit (the rest wait for the next). */
+const CONFIRM_BATCH = 64;
+
+/** Removes the unconfirmed rows of instances whose blobs are known to be on disk. */
+async function deleteUnconfirmed(sql: Sql, sops: readonly string[]): Promise<void> {
+  if (sops.length === 0) return;
+  // One statement on PostgreSQL (a round trip each otherwise); SQLite runs a cached one per row.
+  if (sql.dialect === 'postgres') await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ANY(?)', [sops]);
+  else for (const sop of sops) await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]);
 }
 
 /** A missing key (a study not created yet) is an answer, not an error. */

@@ -54,6 +54,12 @@ export interface Storage {
   /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
   destroyStudyKey(studyInstanceUID: string): Promise<boolean>;
   sweepOrphanBlobs(options?: SweepOptions): Promise<SweepReport>;
+  /**
+   * Checks the instances committed before their blob was known to be on disk (a power loss or a
+   * crash left them) and takes back those whose blob does not read back whole; see
+   * `Instances.repairUnconfirmed`. Run at start, before serving.
+   */
+  repairUnconfirmedInstances(): Promise<{ kept: number; discarded: number }>;
   readonly vault: Vault;
   readonly jobs: JobQueue;
   readonly tokens: TokenStore;
@@ -99,6 +105,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       removeSeries: (study, series) => instances.removeSeries(study, series),
       destroyStudyKey: (uid) => keys.destroy(uid),
       sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),
+      repairUnconfirmedInstances: () => instances.repairUnconfirmed(),
       vault: new Vault(db, keys, now),
       jobs: new JobQueue(db, now, options.jobs),
       tokens,
@@ -111,6 +118,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
         await db.knex.raw('SELECT 1');
       },
       close: async () => {
+        // A clean stop leaves nothing for the repair at the next start to check.
+        await instances.confirmFlushed().catch(() => undefined);
         await blobs.close();
         await db.knex.destroy();
       },

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectorySyncs, TEMP_PREFIX, TempFiles, writeNewFileDurable } from '../../storage/fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, TempFiles, writeNewFile } from '../../storage/fs-durable.js';
+
+/** Writes and waits for both flushes, as a publishing caller does. */
+async function writeNewFileDurable(...args: Parameters<typeof writeNewFile>): Promise<void> {
+  await (await writeNewFile(...args)).flushed;
+}
 
 describe('storage: durable file writes', () => {
   let dir: string;

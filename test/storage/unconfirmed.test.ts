@@ -1,0 +1,97 @@
+/**
+ * An instance's rows commit while its blob is flushed; an `unconfirmed_instances` row names it
+ * until its blob is known to be on disk. These tests play what a power loss can leave (committed
+ * rows, a blob that never reached the disk) and a flush that fails, and check that the instance
+ * is taken back whole: rows, counts, vault record and blob, with the reason in the audit trail.
+ */
+import { expect } from 'chai';
+import { rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { BLOB_DIR } from '../../storage/index.js';
+import { BlobStore } from '../../storage/blobs.js';
+import { StorageError } from '../../storage/errors.js';
+import { describeEachDatabase } from './harness.js';
+import { instanceInput, rejection, uid } from './fixtures.js';
+
+describeEachDatabase('storage: instances committed before their blob was on disk', (h) => {
+  const unconfirmed = async (): Promise<string[]> => (await h.sql('SELECT sop_instance_uid FROM unconfirmed_instances ORDER BY sop_instance_uid')).map((r) => String(r.sop_instance_uid));
+  const blobPathOf = async (sop: string): Promise<string> => String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [sop]))[0].blob_path);
+
+  it('leaves at most the newest store unconfirmed while running, and none after a clean close', async () => {
+    const s = await h.open();
+    const study = uid();
+    const series = uid();
+    for (let i = 0; i < 5; i++) await s.storeInstance(instanceInput({ studyInstanceUID: study, seriesInstanceUID: series }));
+    expect((await unconfirmed()).length).to.be.at.most(1);
+    await s.close();
+    expect(await unconfirmed()).to.deep.equal([]);
+    const again = await h.open();
+    expect(await again.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0 });
+  });
+
+  it('after a power loss, takes back the instances whose blob is missing or incomplete, and keeps the whole one', async () => {
+    const s = await h.open();
+    const study = uid();
+    const [seriesA, seriesB] = [uid(), uid()];
+    const a = [0, 1, 2].map(() => instanceInput({ studyInstanceUID: study, seriesInstanceUID: seriesA }));
+    const b = instanceInput({ studyInstanceUID: study, seriesInstanceUID: seriesB });
+    for (const input of [...a, b]) await s.storeInstance(input);
+    await s.close();
+
+    // What a power loss can leave: rows committed, unconfirmed, blobs not (or only partly) on disk.
+    const blobs = join(h.dataDir, BLOB_DIR);
+    truncateSync(join(blobs, await blobPathOf(a[1].sopInstanceUID)), 100);
+    rmSync(join(blobs, await blobPathOf(b.sopInstanceUID)));
+    for (const sop of [a[0].sopInstanceUID, a[1].sopInstanceUID, b.sopInstanceUID]) await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [sop, Date.now()]);
+
+    const r = await h.open();
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 1, discarded: 2 });
+    expect(await unconfirmed()).to.deep.equal([]);
+    expect((await r.listInstances(study)).map((i) => i.sopInstanceUID).sort()).to.deep.equal([a[0].sopInstanceUID, a[2].sopInstanceUID].sort());
+    const detail = await r.getStudy(study);
+    expect(detail).to.include({ instanceCount: 2, seriesCount: 1 });
+    expect(detail!.series.map((x) => [x.seriesInstanceUID, x.instanceCount])).to.deep.equal([[seriesA, 2]]);
+    expect(await r.getInstanceBlob(a[1].sopInstanceUID)).to.equal(null);
+    expect((await r.getInstanceBlob(a[0].sopInstanceUID))!.bytes.equals(Buffer.from(a[0].bytes))).to.equal(true);
+    expect(await h.sql('SELECT sop_instance_uid FROM vault_records WHERE sop_instance_uid = ?', [a[1].sopInstanceUID])).to.deep.equal([]);
+
+    const events = await r.audit.list({ type: 'instance.discarded', limit: 10 });
+    expect(events.map((e) => e.detail.sopInstanceUID).sort()).to.deep.equal([a[1].sopInstanceUID, b.sopInstanceUID].sort());
+    expect(events.every((e) => e.detail.reason === 'blob-not-on-disk' && e.studyInstanceUID === study)).to.equal(true);
+    expect(await r.audit.verify()).to.include({ ok: true });
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0 });
+
+    // The sender resends what was never acknowledged: it is stored again, as new.
+    expect((await r.storeInstance(instanceInput({ ...a[1] }))).duplicate).to.equal(false);
+  });
+
+  it('when the blob flush fails, the store fails and takes its committed instance back', async () => {
+    const s = await h.open();
+    const original = BlobStore.prototype.writeUnflushed;
+    BlobStore.prototype.writeUnflushed = async function (this: BlobStore, ...args: Parameters<BlobStore['writeUnflushed']>) {
+      const written = await original.apply(this, args);
+      const flushed = written.flushed.then(() => {
+        throw new StorageError('blob-write-failed', 'writing a blob failed: EIO', { path: written.relPath });
+      });
+      flushed.catch(() => undefined);
+      return { relPath: written.relPath, flushed };
+    };
+    const input = instanceInput();
+    let err: Awaited<ReturnType<typeof rejection>>;
+    try {
+      err = await rejection(s.storeInstance(input));
+    } finally {
+      BlobStore.prototype.writeUnflushed = original;
+    }
+    expect(err.code).to.equal('blob-write-failed');
+    expect(await s.getInstance(input.sopInstanceUID)).to.equal(null);
+    const [study] = await h.sql('SELECT instance_count, series_count FROM studies WHERE study_instance_uid = ?', [input.studyInstanceUID]);
+    expect([Number(study.instance_count), Number(study.series_count)]).to.deep.equal([0, 0]);
+    expect(await unconfirmed()).to.deep.equal([]);
+    const events = await s.audit.list({ type: 'instance.discarded', limit: 10 });
+    expect(events.map((e) => [e.detail.sopInstanceUID, e.detail.reason])).to.deep.equal([[input.sopInstanceUID, 'blob-flush-failed']]);
+    // Nothing of it is left on disk either, and the resend is stored.
+    expect((await s.sweepOrphanBlobs({ olderThanSeconds: 0 })).orphanBlobs).to.equal(0);
+    expect((await s.storeInstance(input)).duplicate).to.equal(false);
+  });
+});
