@@ -23,7 +23,7 @@ import {
   stringOf,
   stringsOf,
   textElement,
-  writePart10Parts,
+  writePart10,
   type Dataset,
   type Element,
   type ParsedInstance,
@@ -56,13 +56,8 @@ export interface Change {
 
 export interface Deidentified {
   ok: true;
-  /** The de-identified Part 10 file (joined from `parts` on first use). */
-  readonly bytes: Uint8Array;
-  /**
-   * The same file as consecutive pieces; pixel data is the input's own bytes, not a copy. For
-   * callers that encrypt or write piece by piece. Valid while the input bytes are unchanged.
-   */
-  parts: readonly Uint8Array[];
+  /** The de-identified Part 10 file. */
+  bytes: Uint8Array;
   /** The de-identified dataset, for callers that index attributes without parsing again. */
   dataset: Dataset;
   transferSyntaxUID: string;
@@ -136,7 +131,7 @@ class Run {
 
     const newSop = stringOf(find(out, T.SOPInstanceUID)) ?? '';
     const transferSyntaxUID = outputTransferSyntax(this.parsed.transferSyntax);
-    const parts = writePart10Parts(
+    const bytes = writePart10(
       {
         mediaStorageSOPClassUID: this.sopClassUID,
         mediaStorageSOPInstanceUID: newSop,
@@ -146,13 +141,9 @@ class Run {
       },
       out,
     );
-    let joined: Uint8Array | undefined;
     return {
       ok: true,
-      get bytes() {
-        return (joined ??= concat(parts));
-      },
-      parts,
+      bytes,
       dataset: out,
       transferSyntaxUID,
       sopClassUID: this.sopClassUID,
@@ -370,17 +361,6 @@ class Run {
       uids: [...this.uidMap.entries()],
     };
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function patientKeyOf(ds: Dataset): PatientKey {

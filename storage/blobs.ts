@@ -48,11 +48,10 @@ export class BlobStore {
   constructor(readonly root: string) {}
 
   /**
-   * Encrypts and durably writes `bytes` (one buffer, or consecutive pieces never joined) into
-   * `dir`; returns the new blob's relative path once its content and name are on disk. Publish it
-   * (commit a row) only after this resolves.
+   * Encrypts and durably writes `bytes` into `dir`; returns the new blob's relative path once its
+   * content and name are on disk. Publish it (commit a row) only after this resolves.
    */
-  async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<string> {
+  async write(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<string> {
     const { relPath, flushed } = await this.writeUnflushed(key, dir, bind, bytes);
     try {
       await flushed;
@@ -68,7 +67,7 @@ export class BlobStore {
    * its flushes still running (`flushed`, which rejects with a `blob-write-failed`). For a caller
    * that records the blob meanwhile and confirms it only once flushed.
    */
-  async writeUnflushed(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<{ relPath: string; flushed: Promise<void> }> {
+  async writeUnflushed(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<{ relPath: string; flushed: Promise<void> }> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
     const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
     const header = Buffer.alloc(BLOB_HEADER_BYTES);

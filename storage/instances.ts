@@ -36,8 +36,8 @@ export interface StoreInstanceInput {
   sopInstanceUID: string;
   sopClassUID: string;
   transferSyntaxUID: string;
-  /** The de-identified Part 10 file, whole or as consecutive pieces (never joined here). */
-  bytes: Uint8Array | readonly Uint8Array[];
+  /** The de-identified Part 10 file. */
+  bytes: Uint8Array;
   /**
    * The linkage record (original identity and UIDs), sealed into the vault; never stored in clear.
    * Absent for instances Limen derived itself (a SEG): they link to nobody but through their source.
@@ -347,7 +347,7 @@ export class Instances {
         input.transferSyntaxUID,
         input.instanceNumber ?? null,
         blobPath,
-        byteLength(input.bytes),
+        input.bytes.length,
         JSON.stringify(input.instanceAttributes ?? {}),
         receivedAt,
       ],
@@ -449,10 +449,7 @@ function validate(input: StoreInstanceInput): void {
   for (const field of ['studyInstanceUID', 'seriesInstanceUID', 'sopInstanceUID', 'sopClassUID', 'transferSyntaxUID'] as const) {
     if (!isUID(input[field])) throw new StorageError('invalid-input', `${field} is not a valid UID`, { path: field });
   }
-  const pieces = input.bytes instanceof Uint8Array ? [input.bytes] : input.bytes;
-  if (!Array.isArray(pieces) || !pieces.every((p) => p instanceof Uint8Array) || byteLength(pieces) === 0) {
-    throw new StorageError('invalid-input', 'bytes must be a non-empty Uint8Array or array of them', { path: 'bytes' });
-  }
+  if (!(input.bytes instanceof Uint8Array) || input.bytes.length === 0) throw new StorageError('invalid-input', 'bytes must be a non-empty Uint8Array', { path: 'bytes' });
   if (typeof input.route !== 'string' || input.route.length === 0 || input.route.length > 128) throw new StorageError('invalid-input', 'route is 1 to 128 characters', { path: 'route' });
   if (!Number.isInteger(input.stableSeconds) || input.stableSeconds < 1) throw new StorageError('invalid-input', 'stableSeconds must be an integer of at least 1', { path: 'stableSeconds' });
   if (!Number.isInteger(input.retentionDays) || input.retentionDays < 1) throw new StorageError('invalid-input', 'retentionDays must be an integer of at least 1', { path: 'retentionDays' });
@@ -464,10 +461,6 @@ function validate(input: StoreInstanceInput): void {
   if (input.receivedAt !== undefined && Number.isNaN(input.receivedAt.getTime())) throw new StorageError('invalid-input', 'receivedAt is not a valid time', { path: 'receivedAt' });
   if (input.audit !== undefined && typeof input.audit !== 'function') throw new StorageError('invalid-input', 'audit must be a function of the store result', { path: 'audit' });
   if (input.linkage !== undefined && JSON.stringify(input.linkage) === undefined) throw new StorageError('invalid-input', 'the linkage record must be JSON', { path: 'linkage' });
-}
-
-function byteLength(bytes: Uint8Array | readonly Uint8Array[]): number {
-  return bytes instanceof Uint8Array ? bytes.length : bytes.reduce((n, p) => n + p.length, 0);
 }
 
 function toInfo(row: Record<string, unknown>): InstanceInfo {

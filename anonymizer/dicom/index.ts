@@ -6,6 +6,6 @@ export * from './errors.js';
 export * from './transfer-syntax.js';
 export { lookup, tagOfKeyword, type DictionaryEntry } from './dictionary.js';
 export { readPart10, readDatasetIn, outputTransferSyntax, MAX_SEQUENCE_DEPTH, type ParsedInstance } from './reader.js';
-export { writePart10, writePart10Parts, writeDataset, textElement, VIEW_VALUE_BYTES, type FileMeta } from './writer.js';
+export { writePart10, writeDataset, textElement, type FileMeta } from './writer.js';
 export { splitEncapsulatedFrames, extendedOffsets, type FrameSplit } from './encapsulated.js';
 export { textDecoding, decodingOf, DEFAULT_DECODING, type TextDecoding } from './charset.js';

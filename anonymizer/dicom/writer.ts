@@ -1,8 +1,7 @@
 /**
  * Writes datasets in Explicit VR Little Endian (the encoding of every output, encapsulated pixel
  * data included). Values are copied byte for byte; sequences and items get defined lengths.
- * Sizes are computed first so the output is one allocation, or (`writePart10Parts`) one
- * allocation for everything but the large values, which stay views of the input.
+ * Sizes are computed first so the output is one allocation.
  */
 import type { Dataset, Element } from './element.js';
 import { ITEM, SEQUENCE_DELIMITATION, T, type Tag } from './tag.js';
@@ -21,43 +20,6 @@ export interface FileMeta {
 
 /** A Part 10 file: preamble, "DICM", a fresh file meta group, then the dataset. */
 export function writePart10(meta: FileMeta, dataset: Dataset): Uint8Array {
-  const { elements, total } = part10Layout(meta, dataset);
-  const out = new Uint8Array(total);
-  out.set([0x44, 0x49, 0x43, 0x4d], 128);
-  const w = new Writer(out, 132);
-  for (const el of elements) w.element(el);
-  if (w.offset !== total) throw new Error(`internal: wrote ${w.offset} of ${total} bytes`);
-  return out;
-}
-
-/** Values at least this long (pixel data) are not copied by `writePart10Parts`. */
-export const VIEW_VALUE_BYTES = 16 * 1024;
-
-/**
- * The same file as `writePart10`, byte for byte, as consecutive pieces: large top-level values
- * (pixel data, encapsulated fragments) are the input's own bytes, never copied; a caller that
- * encrypts or writes the file piece by piece spares a copy of the whole instance.
- */
-export function writePart10Parts(meta: FileMeta, dataset: Dataset): Uint8Array[] {
-  const { elements, total } = part10Layout(meta, dataset);
-  let viewed = 0;
-  for (const el of elements) viewed += viewedLength(el);
-  const out = new Uint8Array(total - viewed);
-  out.set([0x44, 0x49, 0x43, 0x4d], 128);
-  const w = new Writer(out, 132, []);
-  for (const el of elements) w.element(el, true);
-  const parts = w.finish();
-  if (w.offset !== out.length) throw new Error(`internal: wrote ${w.offset} of ${out.length} bytes`);
-  return parts;
-}
-
-function viewedLength(el: Element): number {
-  if (el.fragments) return el.fragments.length >= VIEW_VALUE_BYTES ? el.fragments.length : 0;
-  return el.value && el.value.length >= VIEW_VALUE_BYTES ? el.value.length : 0;
-}
-
-/** The meta group and the sorted dataset, in writing order, and the file's size. */
-function part10Layout(meta: FileMeta, dataset: Dataset): { elements: Element[]; total: number } {
   const metaElements: Element[] = [
     { tag: T.FileMetaInformationVersion, vr: 'OB', value: new Uint8Array([0, 1]) },
     textElement(T.MediaStorageSOPClassUID, 'UI', meta.mediaStorageSOPClassUID),
@@ -69,7 +31,15 @@ function part10Layout(meta: FileMeta, dataset: Dataset): { elements: Element[]; 
   const metaLength = metaElements.reduce((n, el) => n + elementSize(el), 0);
   const groupLength: Element = { tag: T.FileMetaInformationGroupLength, vr: 'UL', value: u32le(metaLength) };
   const sorted = sortDataset(dataset);
-  return { elements: [groupLength, ...metaElements, ...sorted], total: 132 + elementSize(groupLength) + metaLength + datasetSize(sorted) };
+  const total = 132 + elementSize(groupLength) + metaLength + datasetSize(sorted);
+  const out = new Uint8Array(total);
+  out.set([0x44, 0x49, 0x43, 0x4d], 128);
+  const w = new Writer(out, 132);
+  w.element(groupLength);
+  for (const el of metaElements) w.element(el);
+  for (const el of sorted) w.element(el);
+  if (w.offset !== total) throw new Error(`internal: wrote ${w.offset} of ${total} bytes`);
+  return out;
 }
 
 /** A bare dataset in Explicit VR Little Endian (no preamble, no meta), as DIMSE carries it. */
@@ -127,31 +97,10 @@ function datasetSize(ds: Dataset): number {
 }
 
 class Writer {
-  private pieceStart = 0;
-
-  /** With `parts`, large values are appended to it as views between pieces of `out`. */
   constructor(
     readonly out: Uint8Array,
     public offset: number,
-    private readonly parts?: Uint8Array[],
   ) {}
-
-  /** The pieces in order (parts mode). */
-  finish(): Uint8Array[] {
-    this.cut();
-    return this.parts ?? [this.out];
-  }
-
-  /** Ends the current piece of `out` and puts `value` after it, uncopied. */
-  private view(value: Uint8Array): void {
-    this.cut();
-    this.parts!.push(value);
-  }
-
-  private cut(): void {
-    if (this.parts && this.offset > this.pieceStart) this.parts.push(this.out.subarray(this.pieceStart, this.offset));
-    this.pieceStart = this.offset;
-  }
 
   private u16(v: number): void {
     this.out[this.offset++] = v & 0xff;
@@ -180,9 +129,7 @@ class Writer {
     }
   }
 
-  /** Writes one element; `top` allows a large value to stay a view (parts mode). */
-  element(el: Element, top = false): void {
-    const viewable = top && this.parts !== undefined;
+  element(el: Element): void {
     if (el.items) {
       this.header(el.tag, 'SQ', itemsSize(el.items));
       for (const item of el.items) {
@@ -195,11 +142,8 @@ class Writer {
     }
     if (el.fragments) {
       this.header(el.tag, el.vr, 0xffffffff);
-      if (viewable && el.fragments.length >= VIEW_VALUE_BYTES) this.view(el.fragments);
-      else {
-        this.out.set(el.fragments, this.offset);
-        this.offset += el.fragments.length;
-      }
+      this.out.set(el.fragments, this.offset);
+      this.offset += el.fragments.length;
       if (el.fragments.length < 8 || readTagAt(el.fragments, el.fragments.length - 8) !== SEQUENCE_DELIMITATION) {
         throw new Error('internal: encapsulated fragments must end with the sequence delimiter');
       }
@@ -209,11 +153,8 @@ class Writer {
     const value = el.value ?? new Uint8Array(0);
     const length = paddedLength(el);
     this.header(el.tag, vr, length);
-    if (viewable && value.length >= VIEW_VALUE_BYTES) this.view(value);
-    else {
-      this.out.set(value, this.offset);
-      this.offset += value.length;
-    }
+    this.out.set(value, this.offset);
+    this.offset += value.length;
     if (value.length & 1) this.out[this.offset++] = padByte(el.vr);
   }
 }

@@ -73,7 +73,7 @@ export function limenTarget(o: LimenTargetOptions): Target {
     command: o.command,
     does:
       'de-identifies (PS3.15 Basic Profile) in memory, seals the linkage into the vault, encrypts the blob (AES-256-GCM), ' +
-      `makes blob and ${o.postgresUrl ? 'PostgreSQL' : 'SQLite'} rows durable (fsync + commit), appends the audit event, then answers`,
+      `writes it and commits the ${o.postgresUrl ? 'PostgreSQL' : 'SQLite'} rows with the audit event, flushes both at once (fdatasync + directory fsync, commit flush), then answers`,
     supportsStow: true,
     async start(work) {
       const dataDir = join(work, 'var');

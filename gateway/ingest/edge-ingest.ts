@@ -60,7 +60,7 @@ export class EdgeIngest implements InstanceIngest {
         sopInstanceUID: result.sopInstanceUID,
         sopClassUID: result.sopClassUID,
         transferSyntaxUID: result.transferSyntaxUID,
-        bytes: result.parts,
+        bytes: result.bytes,
         linkage: result.linkage,
         route: route.name,
         stableSeconds: route.config.stableSeconds,

@@ -31,16 +31,14 @@ export function encrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arra
 }
 
 /**
- * Like `encrypt` (of the pieces' concatenation), as pieces made one at a time (ciphertext of
- * each `chunkBytes` of plaintext, then the tag): a writer hands each piece to the disk while the next is being encrypted, and no
+ * Like `encrypt`, as pieces made one at a time (ciphertext of each `chunkBytes` of plaintext,
+ * then the tag): a writer hands each piece to the disk while the next is being encrypted, and no
  * piece is ever joined to another.
  */
-export function* encryptChunks(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array | readonly Uint8Array[], aad: Uint8Array, chunkBytes: number): Generator<Buffer> {
+export function* encryptChunks(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, chunkBytes: number): Generator<Buffer> {
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  for (const piece of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
-    for (let at = 0; at < piece.length; at += chunkBytes) yield cipher.update(piece.subarray(at, at + chunkBytes));
-  }
+  for (let at = 0; at < plaintext.length; at += chunkBytes) yield cipher.update(plaintext.subarray(at, at + chunkBytes));
   const rest = cipher.final();
   if (rest.length > 0) yield rest;
   yield cipher.getAuthTag();

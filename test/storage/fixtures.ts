@@ -8,9 +8,9 @@ export function uid(): string {
 }
 
 /** A study with `series` series of `perSeries` instance inputs each. */
-export function studyInputs(series = 1, perSeries = 3, base: Partial<WholeInstanceInput> = {}): WholeInstanceInput[] {
+export function studyInputs(series = 1, perSeries = 3, base: Partial<StoreInstanceInput> = {}): StoreInstanceInput[] {
   const studyInstanceUID = base.studyInstanceUID ?? uid();
-  const out: WholeInstanceInput[] = [];
+  const out: StoreInstanceInput[] = [];
   for (let s = 0; s < series; s++) {
     const seriesInstanceUID = uid();
     for (let i = 0; i < perSeries; i++) out.push(instanceInput({ ...base, studyInstanceUID, seriesInstanceUID, seriesNumber: s + 1, instanceNumber: i + 1 }));
@@ -19,10 +19,7 @@ export function studyInputs(series = 1, perSeries = 3, base: Partial<WholeInstan
 }
 
 /** One instance input; bytes are random (stand-ins for a de-identified Part 10 file). */
-/** A stored instance's input, with its bytes whole (tests compare them). */
-export type WholeInstanceInput = StoreInstanceInput & { bytes: Uint8Array };
-
-export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): WholeInstanceInput {
+export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): StoreInstanceInput {
   return {
     studyInstanceUID: uid(),
     seriesInstanceUID: uid(),
@@ -37,7 +34,7 @@ export function instanceInput(overrides: Partial<StoreInstanceInput> = {}): Whol
     modality: 'CT',
     attributes: { StudyDate: '20240101', PatientID: 'PSEUDO-1' },
     ...overrides,
-  } as WholeInstanceInput; // bytes given as pieces (or invalid ones) are for the tests that pass them
+  };
 }
 
 /** A clock tests move by hand. */

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, utimesSync, copyFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BLOB_DIR } from '../../storage/index.js';
@@ -88,18 +87,6 @@ describeEachDatabase('storage: instances', (h) => {
     const inputs = studyInputs(3, 8);
     await Promise.all(inputs.map((i) => s.storeInstance(i)));
     expect(await s.getStudy(inputs[0].studyInstanceUID)).to.include({ instanceCount: 24, seriesCount: 3 });
-  });
-
-  it('stores an instance given as pieces (larger than one encryption chunk) as their concatenation', async () => {
-    const s = await h.open();
-    const whole = randomBytes(300_001);
-    const pieces = [whole.subarray(0, 1000), whole.subarray(1000, 200_000), whole.subarray(200_000, 200_000), whole.subarray(200_000)];
-    const input = instanceInput({ bytes: pieces });
-    await s.storeInstance(input);
-    const blob = await s.getInstanceBlob(input.sopInstanceUID);
-    expect(blob!.bytes.equals(whole)).to.equal(true);
-    expect(blob!.sizeBytes).to.equal(whole.length);
-    expect((await rejection(s.storeInstance(instanceInput({ bytes: [new Uint8Array(0)] })))).path).to.equal('bytes');
   });
 
   it('refuses a SOP Instance UID already stored under another study, and leaves no blob behind', async () => {
