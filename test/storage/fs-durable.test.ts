@@ -49,6 +49,65 @@ describe('storage: durable file writes', () => {
     expect(err?.code).to.equal('ENOENT');
     expect(readdirSync(dir)).to.deep.equal([]);
   });
+
+  describe('TempFiles (files opened ahead of writes)', () => {
+    const names = (): string[] => readdirSync(dir).sort();
+
+    it('keeps a spare ready after a write, hands it to the next one, and removes spares on close', async () => {
+      const first = await temps.take(dir);
+      closeSync(first.fd);
+      rmSync(first.path);
+      await new Promise((r) => setTimeout(r, 50));
+      const spares = names();
+      expect(spares).to.have.length(1);
+      expect(spares[0].startsWith(TEMP_PREFIX)).to.equal(true);
+      const second = await temps.take(dir);
+      expect(second.path).to.equal(join(dir, spares[0]));
+      closeSync(second.fd);
+      rmSync(second.path);
+      await temps.close();
+      expect(names()).to.deep.equal([]);
+    });
+
+    it('serves concurrent writes with distinct files and keeps a single spare', async () => {
+      const taken = await Promise.all(Array.from({ length: 6 }, () => temps.take(dir)));
+      expect(new Set(taken.map((t) => t.path)).size).to.equal(6);
+      for (const t of taken) {
+        closeSync(t.fd);
+        rmSync(t.path);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(names()).to.have.length(1);
+    });
+
+    it('discards the spares of a directory (before the directory is removed)', async () => {
+      const t = await temps.take(dir);
+      closeSync(t.fd);
+      rmSync(t.path);
+      await temps.discard(dir);
+      expect(names()).to.deep.equal([]);
+      const fresh = await temps.take(dir);
+      expect(fresh.path.startsWith(join(dir, TEMP_PREFIX))).to.equal(true);
+      closeSync(fresh.fd);
+      rmSync(fresh.path);
+    });
+
+    it('a write into a directory removed since its spare was made fails with ENOENT, and the next one succeeds', async () => {
+      const gone = join(dir, 'gone');
+      const syncs = new DirectorySyncs();
+      mkdirSync(gone);
+      await writeNewFileDurable(join(gone, 'a.blob'), [Buffer.from('a')], syncs, temps);
+      rmSync(gone, { recursive: true, force: true });
+      const err = await writeNewFileDurable(join(gone, 'b.blob'), [Buffer.from('b')], syncs, temps).then(
+        () => null,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      expect(err?.code).to.equal('ENOENT');
+      mkdirSync(gone);
+      await writeNewFileDurable(join(gone, 'c.blob'), [Buffer.from('c')], syncs, temps);
+      expect(readFileSync(join(gone, 'c.blob'), 'utf8')).to.equal('c');
+    });
+  });
 });
 
 describe('storage: DirectorySyncs', () => {
@@ -70,74 +129,5 @@ describe('storage: DirectorySyncs', () => {
       (e: NodeJS.ErrnoException) => e,
     );
     expect(err?.code).to.equal('ENOENT');
-  });
-});
-
-describe('storage: TempFiles (files opened ahead of writes)', () => {
-  let dir: string;
-  let temps: TempFiles;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'limen-fs-'));
-    temps = new TempFiles();
-  });
-  afterEach(async () => {
-    await temps.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const names = (): string[] => readdirSync(dir).sort();
-
-  it('keeps a spare ready after a write, hands it to the next one, and removes spares on close', async () => {
-    const first = await temps.take(dir);
-    closeSync(first.fd);
-    rmSync(first.path);
-    await new Promise((r) => setTimeout(r, 50));
-    const spares = names();
-    expect(spares).to.have.length(1);
-    expect(spares[0].startsWith(TEMP_PREFIX)).to.equal(true);
-    const second = await temps.take(dir);
-    expect(second.path).to.equal(join(dir, spares[0]));
-    closeSync(second.fd);
-    rmSync(second.path);
-    await temps.close();
-    expect(names()).to.deep.equal([]);
-  });
-
-  it('serves concurrent writes with distinct files and keeps a single spare', async () => {
-    const taken = await Promise.all(Array.from({ length: 6 }, () => temps.take(dir)));
-    expect(new Set(taken.map((t) => t.path)).size).to.equal(6);
-    for (const t of taken) {
-      closeSync(t.fd);
-      rmSync(t.path);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-    expect(names()).to.have.length(1);
-  });
-
-  it('discards the spares of a directory (before the directory is removed)', async () => {
-    const t = await temps.take(dir);
-    closeSync(t.fd);
-    rmSync(t.path);
-    await temps.discard(dir);
-    expect(names()).to.deep.equal([]);
-    const fresh = await temps.take(dir);
-    expect(fresh.path.startsWith(join(dir, TEMP_PREFIX))).to.equal(true);
-    closeSync(fresh.fd);
-    rmSync(fresh.path);
-  });
-
-  it('a write into a directory removed since its spare was made fails with ENOENT, and the next one succeeds', async () => {
-    const gone = join(dir, 'gone');
-    const syncs = new DirectorySyncs();
-    mkdirSync(gone);
-    await writeNewFileDurable(join(gone, 'a.blob'), [Buffer.from('a')], syncs, temps);
-    rmSync(gone, { recursive: true, force: true });
-    const err = await writeNewFileDurable(join(gone, 'b.blob'), [Buffer.from('b')], syncs, temps).then(
-      () => null,
-      (e: NodeJS.ErrnoException) => e,
-    );
-    expect(err?.code).to.equal('ENOENT');
-    mkdirSync(gone);
-    await writeNewFileDurable(join(gone, 'c.blob'), [Buffer.from('c')], syncs, temps);
-    expect(readFileSync(join(gone, 'c.blob'), 'utf8')).to.equal('c');
   });
 });
