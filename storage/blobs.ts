@@ -21,7 +21,7 @@ const ALG_AES_256_GCM = 1;
 /** Size of the authenticated header. */
 export const BLOB_HEADER_BYTES = MAGIC.length + 4 + NONCE_BYTES;
 
-/** Plaintext encrypted at a time: the disk writes one piece while the next is encrypted. */
+/** Plaintext encrypted at a time: pieces of ciphertext, written together, never joined. */
 const ENCRYPT_CHUNK_BYTES = 128 * 1024;
 
 const DIR_PATTERN = /^[0-9A-Za-z.-]{1,64}$/;
@@ -79,7 +79,7 @@ export class BlobStore {
     const failed = (err: unknown) => new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
     let written: WrittenFile;
     try {
-      // Made afresh for each attempt: the pieces are produced as they are written.
+      // Made afresh for each attempt.
       const chunks = () => sealed(header, encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES));
       if (!this.knownDirs.has(dir)) {
         await ensureDirDurable(join(this.root, dir));

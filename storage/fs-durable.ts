@@ -2,7 +2,7 @@
  * Durable file writes: a final name only ever holds completely written bytes, and the caller
  * is told a file is written only once its content and its directory entry are on disk.
  */
-import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, write } from 'node:fs';
+import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -195,35 +195,19 @@ export async function writeNewFile(path: string, chunks: Iterable<Uint8Array>, d
 }
 
 /**
- * Writes the chunks one after another from the start of the file. Each goes to the libuv pool as
- * soon as it is produced, so producing the next (encrypting it) overlaps the copy of the last
- * into the page cache. Resolves once every write has ended; rejects with the first failure.
+ * Writes the chunks at the file's current position: one writev on the libuv pool (the copy into
+ * the page cache is the slow part), then whatever a short write left. One write per file: a
+ * positional write per chunk, to overlap writing with producing the next, cost more CPU than the
+ * overlap saved (`npm run bench -- edge-store`).
  */
-async function writeAll(fd: number, chunks: Iterable<Uint8Array>): Promise<void> {
-  const writes: Promise<void>[] = [];
-  let position = 0;
-  try {
-    for (const chunk of chunks) {
-      writes.push(writeFully(fd, chunk, position));
-      position += chunk.length;
-    }
-  } finally {
-    // Never leave a write running on a descriptor the caller is about to close.
-    const ended = await Promise.allSettled(writes);
-    const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+async function writeAll(fd: number, source: Iterable<Uint8Array>): Promise<void> {
+  const chunks = Array.from(source);
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  let written = await new Promise<number>((resolve, reject) => writev(fd, chunks, (err, n) => (err ? reject(err) : resolve(n))));
+  for (const chunk of chunks) {
+    if (written >= total) break;
+    const skip = Math.min(written, chunk.length);
+    written -= skip;
+    for (let off = skip; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
   }
-}
-
-function writeFully(fd: number, chunk: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const next = (offset: number): void =>
-      write(fd, chunk, offset, chunk.length - offset, position + offset, (err, n) => {
-        if (err) reject(err);
-        else if (n === 0 && offset < chunk.length) reject(new Error(`a write made no progress at byte ${position + offset}`));
-        else if (offset + n < chunk.length) next(offset + n);
-        else resolve();
-      });
-    next(0);
-  });
 }

@@ -352,9 +352,7 @@ export class Instances {
         receivedAt,
       ],
     );
-    // Until a later commit says its blob is on disk (ON CONFLICT: a row left by an instance removed since).
-    await sql.run('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING', [input.sopInstanceUID, t]);
-    await deleteUnconfirmed(sql, confirmed);
+    await markUnconfirmed(sql, input.sopInstanceUID, t, confirmed);
     if (input.linkage !== undefined) await sealRecord(sql, key, input.sopInstanceUID, input.linkage, new Date(t));
 
     const instanceCount = num(study.instance_count);
@@ -431,11 +429,26 @@ export class Instances {
 /** Unconfirmed rows removed at most per commit (the rest wait for the next). */
 const CONFIRM_BATCH = 64;
 
+/**
+ * Names an instance as unconfirmed until a later commit says its blob is on disk, and removes the
+ * rows of those known to be there now. ON CONFLICT: a row left by an instance removed since. One
+ * statement on PostgreSQL, where each is a round trip under the study's row lock; SQLite runs
+ * cached statements in process.
+ */
+async function markUnconfirmed(sql: Sql, sopInstanceUID: string, at: number, confirmed: readonly string[]): Promise<void> {
+  const insert = 'INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING';
+  if (sql.dialect === 'postgres') {
+    await sql.run(`WITH confirmed AS (DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ANY(?)) ${insert}`, [[...confirmed], sopInstanceUID, at]);
+    return;
+  }
+  await sql.run(insert, [sopInstanceUID, at]);
+  await deleteUnconfirmed(sql, confirmed);
+}
+
 /** Removes the unconfirmed rows of instances whose blobs are known to be on disk. */
 async function deleteUnconfirmed(sql: Sql, sops: readonly string[]): Promise<void> {
   if (sops.length === 0) return;
-  // One statement on PostgreSQL (a round trip each otherwise); SQLite runs a cached one per row.
-  if (sql.dialect === 'postgres') await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ANY(?)', [sops]);
+  if (sql.dialect === 'postgres') await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ANY(?)', [[...sops]]);
   else for (const sop of sops) await sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]);
 }
 

@@ -11,7 +11,7 @@
  *        [--baseline-storage <git rev> | --baseline <source tree>]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -140,8 +140,9 @@ async function measure(values: { instances: string; bytes: string; concurrency: 
   variants.push({ name: 'limen', open: openStorage, audits });
   if (values.baseline) {
     const base = (await import(pathToFileURL(join(resolve(values.baseline), 'storage/index.ts')).href)) as { openStorage: Open };
-    // The baseline may not know `storeInstance({ audit })`.
-    variants.push({ name: 'baseline', open: base.openStorage, audits: audits.filter((a) => a !== 'same') });
+    // A baseline from before `storeInstance({ audit })` would store without the event: it runs `separate` only.
+    const knowsAudit = readFileSync(join(resolve(values.baseline), 'storage/instances.ts'), 'utf8').includes('audit?: (result');
+    variants.push({ name: 'baseline', open: base.openStorage, audits: knowsAudit ? audits : audits.filter((a) => a !== 'same') });
   }
   for (const database of values.database.split(',') as Array<'sqlite' | 'postgres'>) {
     for (const concurrency of values.concurrency.split(',').map(Number)) {
