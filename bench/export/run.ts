@@ -41,7 +41,7 @@ import { createExportWorker } from '../../gateway/export/exporter.js';
 import { createLogger } from '../../gateway/log/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/process/gateway.js';
 import { EXPORT_JOB } from '../../gateway/review/gate.js';
-import { OrthancPeer } from '../../test/support/orthanc.js';
+import { OrthancPeer, pacsDestinationsYaml } from '../../test/support/orthanc.js';
 import { freePort } from '../../test/support/ports.js';
 import { BENCH_OUT, generateCtSeries } from '../ct-series.js';
 import { machine, median, versionOf } from '../measure.js';
@@ -294,15 +294,7 @@ remoteAEs:
     route: ${ROUTE.dimse}
   - aeTitle: ${CALLING_AE.stow}
     route: ${ROUTE.stow}
-destinations:
-  pacs-dimse:
-    kind: dimse
-    aeTitle: ORTHANC
-    host: 127.0.0.1
-    port: ${orthanc.dicomPort}
-  pacs-stow:
-    kind: dicomweb
-    url: ${orthanc.base}/dicom-web
+${pacsDestinationsYaml(orthanc)}
 routes:
   default:
     stableSeconds: 1

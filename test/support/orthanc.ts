@@ -159,3 +159,19 @@ export class OrthancPeer {
     return r.json();
   }
 }
+
+/**
+ * Limen's YAML `destinations:` for this Orthanc as the PACS: `pacs-dimse` (C-STORE to its AE
+ * ORTHANC) and `pacs-stow` (STOW-RS to its DICOMweb plugin).
+ */
+export function pacsDestinationsYaml(orthanc: Pick<OrthancPeer, 'base' | 'dicomPort'>): string {
+  return `destinations:
+  pacs-dimse:
+    kind: dimse
+    aeTitle: ORTHANC
+    host: 127.0.0.1
+    port: ${orthanc.dicomPort}
+  pacs-stow:
+    kind: dicomweb
+    url: ${orthanc.base}/dicom-web`;
+}

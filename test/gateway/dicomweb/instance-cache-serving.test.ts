@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { dicom } from '../../../anonymizer/index.js';
 import { CT_FAKEPHI_FILES } from '../../support/fakephi.js';
 import { makeReadHarness, splitMultipart, type ReadHarness } from './read-harness.js';
-import { uid, variant } from './variants.js';
+import { uid } from './variants.js';
 
 const OCTET = 'multipart/related; type="application/octet-stream"';
 
@@ -37,14 +37,7 @@ describe('gateway/dicomweb instance cache over real storage', function () {
   beforeEach(async () => {
     now = 1_000_000;
     h = await makeReadHarness({ instanceCache: { ttlMs: 10_000, now: () => now } });
-    const ids = { study: uid(), series: uid() };
-    files = CT_FAKEPHI_FILES.slice(0, 3).map((f) => variant(f, {}, ids));
-    const out = await h.seed(files);
-    if (!out[0].ok) throw new Error('not stored');
-    study = out[0].studyInstanceUID;
-    const listed = await h.storage.listInstances(study);
-    series = listed[0].seriesInstanceUID;
-    sops = listed.map((i) => i.sopInstanceUID);
+    ({ files, study, series, sops } = await h.seedSeries(CT_FAKEPHI_FILES.slice(0, 3)));
   });
   afterEach(async () => {
     await h?.dispose();

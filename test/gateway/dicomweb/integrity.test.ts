@@ -5,7 +5,6 @@
 import { expect } from 'chai';
 import { CT_FAKEPHI_FILES } from '../../support/fakephi.js';
 import { makeReadHarness, type ReadHarness } from './read-harness.js';
-import { uid, variant } from './variants.js';
 
 describe('gateway/dicomweb WADO-RS integrity (real storage)', function () {
   this.timeout(60_000);
@@ -19,13 +18,7 @@ describe('gateway/dicomweb WADO-RS integrity (real storage)', function () {
 
   beforeEach(async () => {
     h = await makeReadHarness();
-    const ids = { study: uid(), series: uid() };
-    const out = await h.seed(CT_FAKEPHI_FILES.slice(0, 2).map((f) => variant(f, {}, ids)));
-    if (!out[0].ok) throw new Error('not stored');
-    study = out[0].studyInstanceUID;
-    const listed = await h.storage.listInstances(study);
-    series = listed[0].seriesInstanceUID;
-    sops = listed.map((i) => i.sopInstanceUID);
+    ({ study, series, sops } = await h.seedSeries(CT_FAKEPHI_FILES.slice(0, 2)));
   });
   afterEach(async () => {
     await h?.dispose();

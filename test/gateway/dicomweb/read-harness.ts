@@ -16,6 +16,7 @@ import { compileRoutes, EdgeIngest, type IngestOutcome } from '../../../gateway/
 import { createLogger } from '../../../gateway/log/index.js';
 import { createEdgeMetrics, MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { gatewayIdentifiers } from '../../../gateway/process/identifiers.js';
+import { uid, variant } from './variants.js';
 import { BLOB_DIR, openStorage, type Role, type Storage, type StudySummary } from '../../../storage/index.js';
 
 /** SOP Classes the test route accepts: the CT the pipeline reads, and what the corpus brings. */
@@ -57,6 +58,8 @@ export interface ReadHarness {
   cache: InstanceCache;
   /** De-identifies and stores files (paths or bytes) through the edge. */
   seed(files: ReadonlyArray<string | Uint8Array>, route?: TestRoute): Promise<IngestOutcome[]>;
+  /** Seeds copies of fixtures as one new series: the copies, and the pseudonymous UIDs Limen stored them under. */
+  seedSeries(fixtures: readonly string[]): Promise<{ files: Uint8Array[]; study: string; series: string; sops: string[] }>;
   /** An in-process request, as the reviewer unless another token (or none) is given. */
   get(path: string, headers?: Record<string, string>, token?: string | null): Promise<Response>;
   /** Flips a byte in the blob of `sop` of `study` (blob names say nothing: tries each until that instance fails). */
@@ -106,6 +109,16 @@ export async function makeReadHarness(options: { instanceCache?: InstanceCacheOp
 
   const token = async (role: Role) => (await storage.createToken({ role, user: `test-${role}`, ttlSeconds: 3600 })).token;
   const issued = { reviewer: await token('reviewer'), admin: await token('admin'), auditor: await token('auditor'), modality: await token('modality') };
+  const seed: ReadHarness['seed'] = async (files, route = 'default') => {
+    const out: IngestOutcome[] = [];
+    for (const f of files) {
+      const bytes = typeof f === 'string' ? readFileSync(f) : f;
+      const outcome = await ingest.ingest({ format: 'part10', bytes, route, source: { kind: 'upload' } });
+      if (!outcome.ok) throw new Error(`the edge refused ${typeof f === 'string' ? f : 'an instance'}: ${outcome.reason}`);
+      out.push(outcome);
+    }
+    return out;
+  };
   let service: HttpService | undefined;
 
   return {
@@ -114,15 +127,14 @@ export async function makeReadHarness(options: { instanceCache?: InstanceCacheOp
     logs,
     tokens: issued,
     cache,
-    async seed(files, route = 'default') {
-      const out: IngestOutcome[] = [];
-      for (const f of files) {
-        const bytes = typeof f === 'string' ? readFileSync(f) : f;
-        const outcome = await ingest.ingest({ format: 'part10', bytes, route, source: { kind: 'upload' } });
-        if (!outcome.ok) throw new Error(`the edge refused ${typeof f === 'string' ? f : 'an instance'}: ${outcome.reason}`);
-        out.push(outcome);
-      }
-      return out;
+    seed,
+    async seedSeries(fixtures) {
+      const ids = { study: uid(), series: uid() };
+      const files = fixtures.map((f) => variant(f, {}, ids));
+      const [first] = await seed(files);
+      if (!first.ok) throw new Error('not stored');
+      const listed = await storage.listInstances(first.studyInstanceUID);
+      return { files, study: first.studyInstanceUID, series: listed[0].seriesInstanceUID, sops: listed.map((i) => i.sopInstanceUID) };
     },
     get(path, headers = {}, tokenValue = issued.reviewer) {
       const h: Record<string, string> = { ...headers };

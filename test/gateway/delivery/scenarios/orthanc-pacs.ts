@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { dicom, scanResidualPhi } from '../../../../anonymizer/index.js';
 import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES } from '../../../support/fakephi.js';
 import { startTestGateway, type TestGateway } from '../../../support/gateway.js';
-import { OrthancPeer } from '../../../support/orthanc.js';
+import { OrthancPeer, pacsDestinationsYaml } from '../../../support/orthanc.js';
 import { freePort } from '../../../support/ports.js';
 import { copyAsNewStudy } from '../../../support/series-copy.js';
 import { runPeer } from '../../../support/peers.js';
@@ -48,15 +48,7 @@ async function main(): Promise<PacsResult> {
 remoteAEs:
   - aeTitle: ORTHANC
     route: default
-destinations:
-  pacs-dimse:
-    kind: dimse
-    aeTitle: ORTHANC
-    host: 127.0.0.1
-    port: ${orthanc.dicomPort}
-  pacs-stow:
-    kind: dicomweb
-    url: ${orthanc.base}/dicom-web
+${pacsDestinationsYaml(orthanc)}
 routes:
   default:
     stableSeconds: 1
