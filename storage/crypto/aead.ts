@@ -32,8 +32,8 @@ export function encrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arra
 
 /**
  * Like `encrypt`, as pieces made one at a time (ciphertext of each `chunkBytes` of plaintext,
- * then the tag): a writer hands each piece to the disk while the next is being encrypted, and no
- * piece is ever joined to another.
+ * then the tag), for a writer that writes them as they are (one `writev`): no buffer the size of
+ * the whole ciphertext is allocated or joined.
  */
 export function* encryptChunks(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, chunkBytes: number): Generator<Buffer> {
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
