@@ -5,6 +5,8 @@
  */
 import type { Database } from './db/index.js';
 import { writeTransaction } from './db/transaction.js';
+import { sqlIn } from './db/sql.js';
+import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
 import { dateOrNull, jsonObject, num, numOrNull } from './db/rows.js';
 import { StorageError } from './errors.js';
 import { insertJob } from './jobs.js';
@@ -69,6 +71,8 @@ export interface CompleteOptions {
   now?: Date;
   /** Overrides the stable time stored on the study, per route name. */
   stableSecondsByRoute?: Record<string, number>;
+  /** The audit event of each completion, appended in its transaction (never a completion without its event). */
+  audit?: (study: CompletedStudy) => AuditEventInput;
 }
 
 export interface CompletedStudy {
@@ -131,7 +135,13 @@ export class Studies {
         if (Number(changed) !== 1) return null;
         const row = await trx('studies').where({ study_instance_uid: c.study_instance_uid }).first('series_count', 'instance_count');
         const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), { studyInstanceUID: c.study_instance_uid }, PROCESS_JOB_MAX_ATTEMPTS);
-        return { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
+        const study: CompletedStudy = { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
+        if (options.audit) {
+          const event = options.audit(study);
+          validateEvent(event);
+          await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);
+        }
+        return study;
       });
       if (done) completed.push(done);
     }

@@ -21,7 +21,7 @@ export class CompletionService implements Service {
   private running?: Promise<void>;
 
   constructor(
-    private readonly storage: Pick<Storage, 'completeStableStudies' | 'audit'>,
+    private readonly storage: Pick<Storage, 'completeStableStudies'>,
     private readonly metrics: EdgeMetrics,
     private readonly logger: Logger,
     private readonly options: CompletionServiceOptions = {},
@@ -45,10 +45,12 @@ export class CompletionService implements Service {
   /** One pass: complete every stable study. Exposed for tests and `limen` commands. */
   async sweep(): Promise<number> {
     try {
-      const done = await this.storage.completeStableStudies();
+      // The event commits with the completion and its job: the trail never lacks a completed study.
+      const done = await this.storage.completeStableStudies({
+        audit: (study) => ({ type: 'study.complete', actor: this.name, studyInstanceUID: study.studyInstanceUID, detail: { instanceCount: study.instanceCount, route: study.route } }),
+      });
       for (const study of done) {
         this.metrics.studiesCompleted.inc();
-        await this.storage.audit.append({ type: 'study.complete', actor: this.name, studyInstanceUID: study.studyInstanceUID, detail: { instanceCount: study.instanceCount, route: study.route } });
         this.logger.info({ id: 'completion.study.complete', msg: 'study complete; process job queued', study: study.studyInstanceUID, instances: study.instanceCount });
       }
       if (done.length > 0) this.options.onJobsQueued?.();

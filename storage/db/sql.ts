@@ -54,6 +54,26 @@ function pgSql(q: Knex | Knex.Transaction): Sql {
   };
 }
 
+/**
+ * The same statements inside a knex transaction, for a step that must commit with what the
+ * transaction writes (an audit event with a study's completion).
+ */
+export function sqlIn(trx: Knex.Transaction, dialect: Database['dialect']): Sql {
+  if (dialect === 'postgres') return pgSql(trx);
+  // knex's better-sqlite3 client answers rows for statements that return them, else { changes }.
+  return {
+    dialect,
+    first: async (sql, params = []) => {
+      const out = (await trx.raw(sql, params as Knex.RawBinding[])) as Row[] | { changes: number };
+      return Array.isArray(out) ? out[0] : undefined;
+    },
+    run: async (sql, params = []) => {
+      const out = (await trx.raw(sql, params as Knex.RawBinding[])) as Row[] | { changes: number };
+      return Array.isArray(out) ? out.length : out.changes;
+    },
+  };
+}
+
 /** Runs `fn` outside a transaction (reads, single statements). */
 export async function withSql<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
   if (db.dialect === 'postgres') return fn(pgSql(db.knex));

@@ -30,6 +30,31 @@ describeEachDatabase('storage: study completion', (h) => {
     expect(await s.jobs.list({ type: 'process' })).to.have.length(1);
   });
 
+  it('appends the completion audit event in the completion transaction: both, or neither', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const [first, second] = [instanceInput(), instanceInput()];
+    await s.storeInstance(first);
+    clock.advance(11);
+    const audit = (c: { studyInstanceUID: string; instanceCount: number }) => ({ type: 'study.complete', actor: 'test', studyInstanceUID: c.studyInstanceUID, detail: { instanceCount: c.instanceCount } });
+    const done = await s.completeStableStudies({ audit });
+    expect(done.map((d) => d.studyInstanceUID)).to.deep.equal([first.studyInstanceUID]);
+    const events = await s.audit.list({ type: 'study.complete' });
+    expect(events.map((e) => [e.studyInstanceUID, e.detail.instanceCount, e.at.getTime()])).to.deep.equal([[first.studyInstanceUID, 1, clock.now().getTime()]]);
+    expect(await s.audit.verify()).to.include({ ok: true });
+
+    // An event that cannot be written takes the completion and its job back with it.
+    await s.storeInstance(second);
+    clock.advance(11);
+    const broken = await s.completeStableStudies({ audit: () => ({ type: '' }) }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(broken?.code).to.equal('invalid-input');
+    expect((await s.getStudy(second.studyInstanceUID))!.status).to.equal('receiving');
+    expect(await s.jobs.list({ studyInstanceUID: second.studyInstanceUID })).to.deep.equal([]);
+  });
+
   it('completes exactly once when several schedulers run at the same moment', async () => {
     const clock = manualClock();
     // Two pools on PostgreSQL; on SQLite a process has one connection, so concurrency is in-process.
