@@ -3,10 +3,14 @@
  * who, when, the comment, and exactly what was approved: the SEG's SOP Instance UID and the GLB's
  * SHA-256. A decided review never changes again.
  */
+import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
 import type { Database } from './db/index.js';
+import { sqlIn } from './db/sql.js';
 import { writeTransaction } from './db/transaction.js';
 import { dateOrNull, jsonObject } from './db/rows.js';
 import { StorageError } from './errors.js';
+import { insertJob } from './jobs.js';
+import type { StudyStatus } from './studies.js';
 
 export const REVIEW_STATUSES = ['pending', 'in_review', 'approved', 'rejected'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -33,6 +37,19 @@ export interface ReviewInput {
 }
 
 export type Decision = 'approve' | 'reject';
+
+/**
+ * What a decision changes besides the review, in the same transaction: the study's status, the
+ * export jobs an approval queues, and the audit event. A crash can leave none of it half done.
+ */
+export interface DecisionEffects {
+  /** The study's status after the decision (`approved`, `rejected`). */
+  studyStatus: StudyStatus;
+  /** Jobs to queue with the decision (an approval's exports), each with its payload. */
+  jobs?: ReadonlyArray<{ type: string; payload: unknown; maxAttempts: number }>;
+  /** The decision's audit event, made from the decided review. */
+  audit: (review: Review) => AuditEventInput;
+}
 
 export type DecideResult = { ok: true; review: Review } | { ok: false; reason: 'not-found' | 'already-decided' | 'stale' ; review?: Review };
 
@@ -83,7 +100,14 @@ export class Reviews {
    * Decides once. `expected` pins what the reviewer saw: a decision about another SEG or GLB
    * (the study was re-run meanwhile) is refused as stale.
    */
-  async decide(studyInstanceUID: string, decision: Decision, by: string, comment: string | null, expected?: { segSOPInstanceUID?: string; glbSha256?: string }): Promise<DecideResult> {
+  async decide(
+    studyInstanceUID: string,
+    decision: Decision,
+    by: string,
+    comment: string | null,
+    expected?: { segSOPInstanceUID?: string; glbSha256?: string },
+    effects?: DecisionEffects,
+  ): Promise<DecideResult> {
     return writeTransaction(this.db, async (trx) => {
       const row = await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first();
       if (!row) return { ok: false, reason: 'not-found' } as const;
@@ -96,8 +120,15 @@ export class Reviews {
       await trx('reviews')
         .where({ study_instance_uid: studyInstanceUID })
         .update({ status: decision === 'approve' ? 'approved' : 'rejected', decided_at: t, decided_by: by, comment, opened_at: review.openedAt?.getTime() ?? t });
-      const updated = await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first();
-      return { ok: true, review: toReview(updated) } as const;
+      const decided = toReview(await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first());
+      if (effects) {
+        const event = effects.audit(decided);
+        validateEvent(event);
+        await trx('studies').where({ study_instance_uid: studyInstanceUID }).update({ status: effects.studyStatus, updated_at: t });
+        for (const job of effects.jobs ?? []) await insertJob(trx, new Date(t), job.type, studyInstanceUID, job.payload, job.maxAttempts);
+        await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);
+      }
+      return { ok: true, review: decided } as const;
     });
   }
 }

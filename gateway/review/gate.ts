@@ -24,7 +24,7 @@ export type DecisionOutcome =
 
 export class ReviewGate {
   constructor(
-    private readonly storage: Pick<Storage, 'reviews' | 'audit' | 'jobs' | 'getStudy' | 'setStudyStatus'>,
+    private readonly storage: Pick<Storage, 'reviews' | 'getStudy'>,
     private readonly config: Pick<LimenConfig, 'routes' | 'export'>,
     /** Called once exports are queued (wakes the exporter). */
     private readonly onExportsQueued: () => void = () => {},
@@ -34,30 +34,27 @@ export class ReviewGate {
     if (input.decision === 'reject' && !input.comment?.trim()) {
       return { ok: false, status: 400, code: 'comment-required', message: 'a rejection needs a comment saying why' };
     }
-    const r = await this.storage.reviews.decide(studyInstanceUID, input.decision, input.by, input.comment?.trim() || null, input.expected);
+    // The route's destinations are known before deciding: the decision, the study's status, its
+    // exports and its audit event then commit together.
+    const study = await this.storage.getStudy(studyInstanceUID);
+    const destinations = input.decision === 'approve' ? (study && this.config.routes[study.route]?.destinations) || [] : [];
+    const maxAttempts = this.config.export.retryDelaysSeconds.length + 1;
+    const r = await this.storage.reviews.decide(studyInstanceUID, input.decision, input.by, input.comment?.trim() || null, input.expected, {
+      studyStatus: input.decision === 'approve' ? 'approved' : 'rejected',
+      jobs: destinations.map((destination) => ({ type: EXPORT_JOB, payload: { destination }, maxAttempts })),
+      audit: (review) => ({
+        type: input.decision === 'approve' ? 'review.approved' : 'review.rejected',
+        actor: input.by,
+        studyInstanceUID,
+        detail: { segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, comment: review.comment, decidedAt: review.decidedAt?.toISOString() },
+      }),
+    });
     if (!r.ok) {
       if (r.reason === 'not-found') return { ok: false, status: 404, code: 'not-found', message: 'no review for this study' };
       if (r.reason === 'stale') return { ok: false, status: 409, code: 'stale', message: 'the result was replaced since it was shown; reload and review again', review: r.review };
       return { ok: false, status: 409, code: 'already-decided', message: `already ${r.review?.status}`, review: r.review };
     }
-    const review = r.review;
-    await this.storage.audit.append({
-      type: input.decision === 'approve' ? 'review.approved' : 'review.rejected',
-      actor: input.by,
-      studyInstanceUID,
-      detail: { segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, comment: review.comment, decidedAt: review.decidedAt?.toISOString() },
-    });
-    if (input.decision === 'reject') {
-      await this.storage.setStudyStatus(studyInstanceUID, 'rejected');
-      return { ok: true, review, exports: [] };
-    }
-    await this.storage.setStudyStatus(studyInstanceUID, 'approved');
-    const study = await this.storage.getStudy(studyInstanceUID);
-    const destinations = (study && this.config.routes[study.route]?.destinations) || [];
-    for (const destination of destinations) {
-      await this.storage.jobs.enqueue(EXPORT_JOB, studyInstanceUID, { destination }, { maxAttempts: this.config.export.retryDelaysSeconds.length + 1 });
-    }
     if (destinations.length > 0) this.onExportsQueued();
-    return { ok: true, review, exports: [...destinations] };
+    return { ok: true, review: r.review, exports: [...destinations] };
   }
 }

@@ -49,4 +49,38 @@ describeEachDatabase('storage: results and reviews', (h) => {
     expect(await s.reviews.decide(input.studyInstanceUID, 'approve', 'reviewer-2', null)).to.deep.include({ ok: false, reason: 'already-decided' });
     expect(await s.reviews.decide('2.25.999', 'approve', 'x', null)).to.deep.equal({ ok: false, reason: 'not-found' });
   });
+
+  it('an approval, the study status, its export jobs and its audit event commit together, or none of them does', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.reviews.create({ studyInstanceUID: input.studyInstanceUID, summary: {}, segSOPInstanceUID: '2.25.1', glbSha256: 'a'.repeat(64) });
+    const effects = (audit: (r: { segSOPInstanceUID: string }) => { type: string; studyInstanceUID?: string; detail?: Record<string, unknown> }) => ({
+      studyStatus: 'approved' as const,
+      jobs: [
+        { type: 'export', payload: { destination: 'pacs' }, maxAttempts: 3 },
+        { type: 'export', payload: { destination: 'archive' }, maxAttempts: 3 },
+      ],
+      audit,
+    });
+
+    // An event that cannot be written: the review stays undecided, and nothing else changed.
+    const broken = await rejection(s.reviews.decide(input.studyInstanceUID, 'approve', 'reviewer-1', null, undefined, effects(() => ({ type: '' }))));
+    expect(broken.code).to.equal('invalid-input');
+    expect((await s.reviews.get(input.studyInstanceUID))!.status).to.equal('pending');
+    expect((await s.getStudy(input.studyInstanceUID))!.status).to.equal('receiving');
+    expect(await s.jobs.list({ studyInstanceUID: input.studyInstanceUID })).to.deep.equal([]);
+
+    const d = await s.reviews.decide(input.studyInstanceUID, 'approve', 'reviewer-1', null, undefined, effects((r) => ({ type: 'review.approved', studyInstanceUID: input.studyInstanceUID, detail: { segSOPInstanceUID: r.segSOPInstanceUID } })));
+    expect(d.ok).to.equal(true);
+    expect((await s.getStudy(input.studyInstanceUID))!.status).to.equal('approved');
+    const jobs = await s.jobs.list({ studyInstanceUID: input.studyInstanceUID });
+    expect(jobs.map((j) => [j.type, (j.payload as { destination: string }).destination, j.status, j.maxAttempts])).to.deep.equal([
+      ['export', 'pacs', 'queued', 3],
+      ['export', 'archive', 'queued', 3],
+    ]);
+    const events = await s.audit.list({ type: 'review.approved' });
+    expect(events.map((e) => e.detail.segSOPInstanceUID)).to.deep.equal(['2.25.1']);
+    expect(await s.audit.verify()).to.include({ ok: true });
+  });
 });
