@@ -13,6 +13,7 @@
  * on the surface. So d is low-passed (damped diffusion over the mesh) and that part is taken back
  * along the normal: the stair steps stay removed, the thin feature gets its thickness back.
  */
+import { accumulateNormals } from './normals.js';
 import { diffuseScalar, type Umbrella } from './umbrella.js';
 
 /**
@@ -54,25 +55,6 @@ export function removeNormalDrift(
     next = t;
   }
   moveAlongNormals(smoothed, normals, drift);
-}
-
-/** Area-weighted vertex normals (not normalised) of the triangles, into `normals` (overwritten). */
-function accumulateNormals(smoothed: Float64Array, indices: Uint32Array, normals: Float64Array): void {
-  normals.fill(0);
-  for (let t = 0; t < indices.length; t += 3) {
-    const a = indices[t] * 3;
-    const b = indices[t + 1] * 3;
-    const c = indices[t + 2] * 3;
-    const ax = smoothed[a], ay = smoothed[a + 1], az = smoothed[a + 2];
-    const ux = smoothed[b] - ax, uy = smoothed[b + 1] - ay, uz = smoothed[b + 2] - az;
-    const vx = smoothed[c] - ax, vy = smoothed[c + 1] - ay, vz = smoothed[c + 2] - az;
-    const nx = uy * vz - uz * vy;
-    const ny = uz * vx - ux * vz;
-    const nz = ux * vy - uy * vx;
-    normals[a] += nx; normals[a + 1] += ny; normals[a + 2] += nz;
-    normals[b] += nx; normals[b + 1] += ny; normals[b + 2] += nz;
-    normals[c] += nx; normals[c + 1] += ny; normals[c + 2] += nz;
-  }
 }
 
 /**

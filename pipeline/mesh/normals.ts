@@ -8,21 +8,8 @@ import type { TriangleMesh } from './types.js';
  */
 export function vertexNormals(mesh: TriangleMesh): Float32Array {
   const p = mesh.positions;
-  const idx = mesh.indices;
   const acc = new Float64Array(p.length);
-  for (let t = 0; t < idx.length; t += 3) {
-    const a = idx[t] * 3;
-    const b = idx[t + 1] * 3;
-    const c = idx[t + 2] * 3;
-    const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2];
-    const vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
-    const nx = uy * vz - uz * vy;
-    const ny = uz * vx - ux * vz;
-    const nz = ux * vy - uy * vx;
-    acc[a] += nx; acc[a + 1] += ny; acc[a + 2] += nz;
-    acc[b] += nx; acc[b + 1] += ny; acc[b + 2] += nz;
-    acc[c] += nx; acc[c + 1] += ny; acc[c + 2] += nz;
-  }
+  accumulateNormals(p, mesh.indices, acc);
   const out = new Float32Array(p.length);
   for (let i = 0; i < p.length; i += 3) {
     const l = Math.hypot(acc[i], acc[i + 1], acc[i + 2]);
@@ -35,4 +22,27 @@ export function vertexNormals(mesh: TriangleMesh): Float32Array {
     }
   }
   return out;
+}
+
+/**
+ * Area-weighted vertex normals (not normalised) of the triangles of `positions` (xyz per vertex),
+ * into `normals` (the same length, overwritten): each vertex gets the sum of its triangles' cross
+ * products.
+ */
+export function accumulateNormals(positions: Float32Array | Float64Array, indices: Uint32Array, normals: Float64Array): void {
+  normals.fill(0);
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = indices[t] * 3;
+    const b = indices[t + 1] * 3;
+    const c = indices[t + 2] * 3;
+    const ax = positions[a], ay = positions[a + 1], az = positions[a + 2];
+    const ux = positions[b] - ax, uy = positions[b + 1] - ay, uz = positions[b + 2] - az;
+    const vx = positions[c] - ax, vy = positions[c + 1] - ay, vz = positions[c + 2] - az;
+    const nx = uy * vz - uz * vy;
+    const ny = uz * vx - ux * vz;
+    const nz = ux * vy - uy * vx;
+    normals[a] += nx; normals[a + 1] += ny; normals[a + 2] += nz;
+    normals[b] += nx; normals[b + 1] += ny; normals[b + 2] += nz;
+    normals[c] += nx; normals[c + 1] += ny; normals[c + 2] += nz;
+  }
 }
