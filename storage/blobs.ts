@@ -79,19 +79,18 @@ export class BlobStore {
     const failed = (err: unknown) => new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
     let written: WrittenFile;
     try {
-      // Made afresh for each attempt.
-      const chunks = () => sealed(header, encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES));
+      const pieces = [header, ...encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES)];
       if (!this.knownDirs.has(dir)) {
         await ensureDirDurable(join(this.root, dir));
         this.knownDirs.add(dir);
       }
       try {
-        written = await writeNewFile(join(this.root, relPath), chunks(), this.directories, this.temps);
+        written = await writeNewFile(join(this.root, relPath), pieces, this.directories, this.temps);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDirDurable(join(this.root, dir));
-        written = await writeNewFile(join(this.root, relPath), chunks(), this.directories, this.temps);
+        written = await writeNewFile(join(this.root, relPath), pieces, this.directories, this.temps);
       }
     } catch (err) {
       throw failed(err);
@@ -157,12 +156,6 @@ export class BlobStore {
     }
     return entries;
   }
-}
-
-/** The file's pieces in order: the header, then the ciphertext as it is made. */
-function* sealed(header: Buffer, ciphertext: Iterable<Buffer>): Generator<Buffer> {
-  yield header;
-  yield* ciphertext;
 }
 
 function aad(header: Buffer, relPath: string, bind: string): Buffer {

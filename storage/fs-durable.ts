@@ -172,7 +172,7 @@ export interface WrittenFile {
  * process crash leaves at most a temporary file (a final name is given only to completely
  * written bytes); a power loss before the flushes end may leave the final name incomplete.
  */
-export async function writeNewFile(path: string, chunks: Iterable<Uint8Array>, directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
+export async function writeNewFile(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
   const dir = dirname(path);
   const { path: temp, fd } = await temps.take(dir);
   try {
@@ -200,10 +200,9 @@ export async function writeNewFile(path: string, chunks: Iterable<Uint8Array>, d
  * positional write per chunk, to overlap writing with producing the next, cost more CPU than the
  * overlap saved (`npm run bench -- edge-store`).
  */
-async function writeAll(fd: number, source: Iterable<Uint8Array>): Promise<void> {
-  const chunks = Array.from(source);
+async function writeAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
-  let written = await new Promise<number>((resolve, reject) => writev(fd, chunks, (err, n) => (err ? reject(err) : resolve(n))));
+  let written = await new Promise<number>((resolve, reject) => writev(fd, chunks as Uint8Array[], (err, n) => (err ? reject(err) : resolve(n))));
   for (const chunk of chunks) {
     if (written >= total) break;
     const skip = Math.min(written, chunk.length);
