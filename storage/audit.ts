@@ -62,7 +62,6 @@ export class AuditLog {
 
   /** Appends one event at the head of the chain; resolves once it is durable. */
   async append(input: AuditEventInput): Promise<AuditEvent> {
-    validateEvent(input);
     return sqlTransaction(this.db, (sql) => appendAuditEvent(sql, this.now(), input));
   }
 
@@ -109,17 +108,19 @@ export class AuditLog {
 }
 
 /** Checks an event before anything is written. */
-export function validateEvent(input: AuditEventInput): void {
+function validateEvent(input: AuditEventInput): void {
   if (!input.type || input.type.length > 64) throw new StorageError('invalid-input', 'an audit event type is 1 to 64 characters', { path: 'type' });
   if (input.actor !== undefined && input.actor.length > 256) throw new StorageError('invalid-input', 'an audit actor is at most 256 characters', { path: 'actor' });
   if (input.studyInstanceUID !== undefined && !isUID(input.studyInstanceUID)) throw new StorageError('invalid-input', 'studyInstanceUID is not a UID', { path: 'studyInstanceUID' });
 }
 
 /**
- * Appends one (validated) event at the head of the chain inside a transaction, so it commits
- * together with whatever else the transaction writes (an instance and its `instance.stored` event).
+ * Appends one event at the head of the chain inside a transaction, so it commits together with
+ * whatever else the transaction writes (an instance and its `instance.stored` event); an invalid
+ * event throws, taking the transaction back.
  */
 export async function appendAuditEvent(sql: Sql, now: Date, input: AuditEventInput): Promise<AuditEvent> {
+  validateEvent(input);
   const detailText = canonicalJSON(input.detail ?? {});
   if (sql.dialect === 'postgres') await sql.run('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
   const last = await sql.first('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');

@@ -7,6 +7,8 @@
 import type { Knex } from 'knex';
 import type { Database } from './db/index.js';
 import { writeTransaction } from './db/transaction.js';
+import { sqlIn } from './db/sql.js';
+import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import { dateOrNull, json, num, numOrNull } from './db/rows.js';
 import { StorageError } from './errors.js';
 
@@ -179,10 +181,14 @@ export class JobQueue {
    * Gives a dead job a new round of attempts, due now (an admin's retry after the cause was
    * fixed). Its last error stays until the next attempt replaces it. False when it is not dead.
    */
-  async retry(id: number): Promise<boolean> {
-    const t = this.now().getTime();
-    const changed = await this.db.knex('jobs').where({ id, status: 'dead' }).update({ status: 'queued', attempts: 0, run_at: t, finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t });
-    return Number(changed) > 0;
+  async retry(id: number, audit?: AuditEventInput): Promise<boolean> {
+    return writeTransaction(this.db, async (trx) => {
+      const t = this.now();
+      const changed = Number(await trx('jobs').where({ id, status: 'dead' }).update({ status: 'queued', attempts: 0, run_at: t.getTime(), finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t.getTime() })) > 0;
+      // The request's event is recorded with the retry it asked for, and only then.
+      if (changed && audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit);
+      return changed;
+    });
   }
 
   /** One job, or null. */

@@ -3,7 +3,7 @@
  * who, when, the comment, and exactly what was approved: the SEG's SOP Instance UID and the GLB's
  * SHA-256. A decided review never changes again.
  */
-import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
+import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import type { Database } from './db/index.js';
 import { sqlIn } from './db/sql.js';
 import { writeTransaction } from './db/transaction.js';
@@ -123,7 +123,6 @@ export class Reviews {
       const decided = toReview(await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first());
       if (effects) {
         const event = effects.audit(decided);
-        validateEvent(event);
         await trx('studies').where({ study_instance_uid: studyInstanceUID }).update({ status: effects.studyStatus, updated_at: t });
         for (const job of effects.jobs ?? []) await insertJob(trx, new Date(t), job.type, studyInstanceUID, job.payload, job.maxAttempts);
         await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);

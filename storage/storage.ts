@@ -6,14 +6,14 @@
 import { join } from 'node:path';
 import { Results } from './results.js';
 import { Reviews } from './reviews.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, type AuditEventInput } from './audit.js';
 import { BlobStore } from './blobs.js';
 import { connectDatabase, migrateToLatest, type Dialect } from './db/index.js';
 import { ensureDirDurable } from './fs-durable.js';
 import { Instances, type InstanceBlob, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
 import { JobQueue, type JobQueueOptions } from './jobs.js';
 import { StudyKeys } from './keys.js';
-import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type ReprocessOutcome, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
+import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type ReprocessOutcome, type SetStatusOptions, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
 import { sweepOrphanBlobs, type SweepOptions, type SweepReport } from './sweep.js';
 import { TokenStore, type CreateTokenOptions, type CreatedToken, type TokenIdentity } from './tokens.js';
 import { Vault } from './vault.js';
@@ -46,9 +46,9 @@ export interface Storage {
   getStudy(studyInstanceUID: string): Promise<StudyDetail | null>;
   /** Completes stable studies and queues their `process` job (see `Studies.completeStable`). */
   completeStableStudies(options?: CompleteOptions): Promise<CompletedStudy[]>;
-  setStudyStatus(studyInstanceUID: string, to: StudyStatus, options?: { from?: StudyStatus | StudyStatus[] }): Promise<boolean>;
+  setStudyStatus(studyInstanceUID: string, to: StudyStatus, options?: SetStatusOptions): Promise<boolean>;
   /** Queues the study for processing again; see `Studies.reprocess`. */
-  reprocessStudy(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[]): Promise<ReprocessOutcome>;
+  reprocessStudy(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[], audit?: (queued: { jobId: number; previousStatus: StudyStatus }) => AuditEventInput): Promise<ReprocessOutcome>;
   /** Removes a series Limen derived itself (a superseded SEG); see `Instances.removeSeries`. */
   removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number>;
   /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
@@ -101,7 +101,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       getStudy: (uid) => studies.get(uid),
       completeStableStudies: (o) => studies.completeStable(o),
       setStudyStatus: (uid, to, o) => studies.setStatus(uid, to, o),
-      reprocessStudy: (uid, payload, from) => studies.reprocess(uid, payload, from),
+      reprocessStudy: (uid, payload, from, audit) => studies.reprocess(uid, payload, from, audit),
       removeSeries: (study, series) => instances.removeSeries(study, series),
       destroyStudyKey: (uid) => keys.destroy(uid),
       sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),

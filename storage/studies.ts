@@ -3,10 +3,11 @@
  * listing, lookup, and completion (a study is complete once no instance has arrived for its
  * stable time; completing it queues a `process` job in the same transaction).
  */
+import type { Knex } from 'knex';
 import type { Database } from './db/index.js';
 import { writeTransaction } from './db/transaction.js';
 import { sqlIn } from './db/sql.js';
-import { appendAuditEvent, validateEvent, type AuditEventInput } from './audit.js';
+import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import { dateOrNull, jsonObject, num, numOrNull } from './db/rows.js';
 import { StorageError } from './errors.js';
 import { insertJob } from './jobs.js';
@@ -136,11 +137,7 @@ export class Studies {
         const row = await trx('studies').where({ study_instance_uid: c.study_instance_uid }).first('series_count', 'instance_count');
         const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), { studyInstanceUID: c.study_instance_uid }, PROCESS_JOB_MAX_ATTEMPTS);
         const study: CompletedStudy = { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
-        if (options.audit) {
-          const event = options.audit(study);
-          validateEvent(event);
-          await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);
-        }
+        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), options.audit(study));
         return study;
       });
       if (done) completed.push(done);
@@ -154,7 +151,12 @@ export class Studies {
    * or running. An undecided review is withdrawn in the same transaction, so nobody approves a
    * result that is about to be replaced.
    */
-  async reprocess(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[]): Promise<ReprocessOutcome> {
+  async reprocess(
+    studyInstanceUID: string,
+    payload: Record<string, unknown>,
+    from: readonly StudyStatus[],
+    audit?: (queued: { jobId: number; previousStatus: StudyStatus }) => AuditEventInput,
+  ): Promise<ReprocessOutcome> {
     return writeTransaction(this.db, async (trx) => {
       const row = await trx('studies').where({ study_instance_uid: studyInstanceUID }).first('status');
       if (!row) return { ok: false, reason: 'not-found' } as const;
@@ -165,17 +167,37 @@ export class Studies {
       await trx('studies').where({ study_instance_uid: studyInstanceUID, status }).update({ status: 'complete', updated_at: t.getTime() });
       await trx('reviews').where({ study_instance_uid: studyInstanceUID }).whereIn('status', ['pending', 'in_review']).delete();
       const jobId = await insertJob(trx, t, PROCESS_JOB, studyInstanceUID, { studyInstanceUID, ...payload }, PROCESS_JOB_MAX_ATTEMPTS);
+      if (audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit({ jobId, previousStatus: status }));
       return { ok: true, jobId, previousStatus: status } as const;
     });
   }
 
-  /** Moves a study to `to`, only from `from` when given; false when it was not there. */
-  async setStatus(studyInstanceUID: string, to: StudyStatus, options: { from?: StudyStatus | StudyStatus[] } = {}): Promise<boolean> {
+  /**
+   * Moves a study to `to`, only from `from` when given; false when it was not there. `audit` is
+   * the event of what moved it, committed in the same transaction, so the trail never lacks the
+   * event of a change. It is recorded even when the study had moved on meanwhile (`from` did not
+   * match): what happened (an export sent) is a fact either way.
+   */
+  async setStatus(studyInstanceUID: string, to: StudyStatus, options: SetStatusOptions = {}): Promise<boolean> {
     if (!(STUDY_STATUSES as readonly string[]).includes(to)) throw new StorageError('invalid-input', `unknown study status ${to}`, { path: 'status' });
-    const q = this.db.knex('studies').where({ study_instance_uid: studyInstanceUID });
-    if (options.from !== undefined) q.whereIn('status', Array.isArray(options.from) ? options.from : [options.from]);
-    return Number(await q.update({ status: to, updated_at: this.now().getTime() })) > 0;
+    const event = options.audit;
+    const update = async (knex: Knex): Promise<boolean> => {
+      const q = knex('studies').where({ study_instance_uid: studyInstanceUID });
+      if (options.from !== undefined) q.whereIn('status', Array.isArray(options.from) ? options.from : [options.from]);
+      return Number(await q.update({ status: to, updated_at: this.now().getTime() })) > 0;
+    };
+    if (!event) return update(this.db.knex);
+    return writeTransaction(this.db, async (trx) => {
+      const changed = await update(trx);
+      await appendAuditEvent(sqlIn(trx, this.db.dialect), this.now(), event);
+      return changed;
+    });
   }
+}
+
+export interface SetStatusOptions {
+  from?: StudyStatus | StudyStatus[];
+  audit?: AuditEventInput;
 }
 
 export function toStudy(row: Record<string, unknown>): StudySummary {

@@ -83,7 +83,13 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     if (model !== undefined && !findModelDir(model, deps.modelsDir)) {
       throw new HttpError(400, 'unknown-model', `no model "${model}" (GET /api/v1/models lists them)`);
     }
-    const r = await deps.storage.reprocessStudy(uid, model === undefined ? {} : { model }, REPROCESSABLE);
+    const actor = actorOf(c.get('identity'));
+    const r = await deps.storage.reprocessStudy(uid, model === undefined ? {} : { model }, REPROCESSABLE, (queued) => ({
+      type: 'processing.requested',
+      actor,
+      studyInstanceUID: uid,
+      detail: { model: model ?? null, ...queued },
+    }));
     if (!r.ok) {
       if (r.reason === 'not-found') throw new HttpError(404, 'not-found', 'no study with this Study Instance UID');
       throw new HttpError(409, 'not-reprocessable', `the study is ${r.status}${r.status === 'complete' || r.status === 'processing' ? ' and already queued or processing' : `; it can be re-run from ${REPROCESSABLE.join(', ')}`}`, {
@@ -93,7 +99,6 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     // The job as queued, before its worker is woken to claim it.
     const job = jobView((await deps.storage.jobs.get(r.jobId))!);
     deps.onJobQueued?.('process');
-    await deps.storage.audit.append({ type: 'processing.requested', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { model: model ?? null, previousStatus: r.previousStatus, jobId: r.jobId } });
     return c.json({ job }, 202);
   });
 
@@ -108,10 +113,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     const job = await deps.storage.jobs.get(Number(raw));
     if (!job) throw new HttpError(404, 'not-found', 'no job with this id');
     if (job.type !== EXPORT_JOB) throw new HttpError(409, 'not-retryable', `only export jobs are retried here; a study is processed again with POST /api/v1/studies/{uid}/reprocess`);
-    if (!(await deps.storage.jobs.retry(job.id))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
+    const audit = { type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } };
+    if (!(await deps.storage.jobs.retry(job.id, audit))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
     const retried = jobView((await deps.storage.jobs.get(job.id))!);
     deps.onJobQueued?.(EXPORT_JOB);
-    await deps.storage.audit.append({ type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } });
     return c.json({ job: retried });
   });
 

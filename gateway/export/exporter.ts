@@ -71,9 +71,11 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   }
   lap('send');
 
-  await storage.audit.append({ type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, attempt: ctx.job.attempts } });
+  const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, attempt: ctx.job.attempts } };
   const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
-  if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved' });
+  // The last destination's event commits with the study's move to delivered.
+  if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved', audit });
+  else await storage.audit.append(audit);
   lap('record');
   deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
   return { destination: destination.name, ms };

@@ -34,10 +34,8 @@ export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
       const message = err instanceof Error ? err.message : String(err);
       deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, study: job.studyInstanceUID, reason: message });
       if (outcome === 'dead' && job.studyInstanceUID) {
-        void (async () => {
-          await deps.storage.setStudyStatus(job.studyInstanceUID!, 'failed');
-          await deps.storage.audit.append({ type: 'processing.failed', actor: PROCESS_JOB, studyInstanceUID: job.studyInstanceUID!, detail: { reason: message, code: err instanceof PipelineError ? err.code : 'error', attempts: job.attempts } });
-        })().catch(() => {});
+        const audit = { type: 'processing.failed', actor: PROCESS_JOB, studyInstanceUID: job.studyInstanceUID, detail: { reason: message, code: err instanceof PipelineError ? err.code : 'error', attempts: job.attempts } };
+        void deps.storage.setStudyStatus(job.studyInstanceUID, 'failed', { audit }).catch((e: Error) => deps.log?.({ id: 'process.status-failed', msg: 'the failed study could not be recorded', study: job.studyInstanceUID, reason: e.message }));
       }
     },
   });
@@ -52,8 +50,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   const route = deps.config.routes[detail.route];
   const modelId = (ctx.job.payload as { model?: string } | null)?.model ?? route?.model ?? DEFAULT_MODEL;
 
-  await storage.setStudyStatus(study, 'processing');
-  await storage.audit.append({ type: 'processing.started', actor: PROCESS_JOB, studyInstanceUID: study, detail: { model: modelId, attempt: ctx.job.attempts } });
+  await storage.setStudyStatus(study, 'processing', { audit: { type: 'processing.started', actor: PROCESS_JOB, studyInstanceUID: study, detail: { model: modelId, attempt: ctx.job.attempts } } });
 
   const all = await storage.listInstances(study);
   const infos = all.filter((i) => i.sopClassUID !== SEGMENTATION_STORAGE);
@@ -118,12 +115,13 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   });
   // Only once the new review points at the new SEG: a crash before this leaves the old SEG visible, never none.
   for (const series of supersededSegSeries) await storage.removeSeries(study, series);
-  await storage.setStudyStatus(study, 'awaiting_review');
-  await storage.audit.append({
-    type: 'processing.completed',
-    actor: PROCESS_JOB,
-    studyInstanceUID: study,
-    detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
+  await storage.setStudyStatus(study, 'awaiting_review', {
+    audit: {
+      type: 'processing.completed',
+      actor: PROCESS_JOB,
+      studyInstanceUID: study,
+      detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
+    },
   });
   deps.log?.({ id: 'process.done', msg: 'study processed; awaiting review', study, ms: out.report.timings.total });
   return { seg: seg.sopInstanceUID, glbSha256: glb.sha256, timings: out.report.timings };

@@ -55,6 +55,28 @@ describeEachDatabase('storage: study completion', (h) => {
     expect(await s.jobs.list({ studyInstanceUID: second.studyInstanceUID })).to.deep.equal([]);
   });
 
+  it('a status change and the event of what changed it commit together', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    const study = input.studyInstanceUID;
+    const event = (type: string) => ({ type, actor: 'test', studyInstanceUID: study });
+    expect(await s.setStudyStatus(study, 'processing', { audit: event('processing.started') })).to.equal(true);
+    expect((await s.getStudy(study))!.status).to.equal('processing');
+    // The event records what happened (a delivery) even where the status had moved on meanwhile.
+    expect(await s.setStudyStatus(study, 'delivered', { from: 'approved', audit: event('exported') })).to.equal(false);
+    expect((await s.getStudy(study))!.status).to.equal('processing');
+    // An event that cannot be written: no change either.
+    const broken = await s.setStudyStatus(study, 'failed', { audit: event('') }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(broken?.code).to.equal('invalid-input');
+    expect((await s.getStudy(study))!.status).to.equal('processing');
+    expect((await s.audit.list({ studyInstanceUID: study })).map((e) => e.type)).to.deep.equal(['processing.started', 'exported']);
+    expect(await s.audit.verify()).to.include({ ok: true });
+  });
+
   it('completes exactly once when several schedulers run at the same moment', async () => {
     const clock = manualClock();
     // Two pools on PostgreSQL; on SQLite a process has one connection, so concurrency is in-process.

@@ -78,6 +78,19 @@ describeEachDatabase('storage: job queue', (h) => {
     expect(await s.jobs.fail(id, 'w', 'x')).to.deep.equal({ status: 'not-owner' });
   });
 
+  it('retrying a dead job records its request with it, and nothing for a job that is not dead', async () => {
+    const s = await h.open();
+    const { id } = await s.jobs.enqueue('export', null, {}, { maxAttempts: 1 });
+    const audit = { type: 'export.retry-requested', actor: 'admin', detail: { jobId: id } };
+    expect(await s.jobs.retry(id, audit)).to.equal(false);
+    await s.jobs.claim('export', 'w', 30);
+    await s.jobs.fail(id, 'w', 'PACS refused');
+    expect(await s.jobs.retry(id, audit)).to.equal(true);
+    expect(await s.jobs.get(id)).to.include({ status: 'queued', attempts: 0 });
+    expect((await s.audit.list({ type: 'export.retry-requested' })).map((e) => e.detail)).to.deep.equal([{ jobId: id }]);
+    expect(await s.audit.verify()).to.include({ ok: true });
+  });
+
   it('a non-retryable failure is dead at once', async () => {
     const s = await h.open();
     const { id } = await s.jobs.enqueue('process', null, {}, { maxAttempts: 5 });

@@ -35,6 +35,34 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect(await s.reprocessStudy(study, {}, ['awaiting_review', 'rejected'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'approved' });
   });
 
+  it("the request's audit event commits with the job it queued, or neither does", async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    const study = input.studyInstanceUID;
+    await s.setStudyStatus(study, 'awaiting_review');
+    await s.reviews.create({ studyInstanceUID: study, summary: {}, segSOPInstanceUID: uid(), glbSha256: 'a'.repeat(64) });
+
+    // An event that cannot be written takes the job, the status change and the withdrawal back with it.
+    const broken = await s.reprocessStudy(study, {}, ['awaiting_review'], () => ({ type: '' })).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(broken?.code).to.equal('invalid-input');
+    expect((await s.getStudy(study))!.status).to.equal('awaiting_review');
+    expect(await s.reviews.get(study)).to.not.equal(null);
+    expect(await s.jobs.list({ studyInstanceUID: study })).to.deep.equal([]);
+
+    const r = await s.reprocessStudy(study, { model: 'other' }, ['awaiting_review'], (queued) => ({ type: 'processing.requested', actor: 'admin', studyInstanceUID: study, detail: { ...queued } }));
+    if (!r.ok) throw new Error('not queued');
+    const events = await s.audit.list({ type: 'processing.requested' });
+    expect(events.map((e) => e.detail)).to.deep.equal([{ jobId: r.jobId, previousStatus: 'awaiting_review' }]);
+    // Refused: nothing is recorded.
+    await s.reprocessStudy(study, {}, ['awaiting_review'], () => ({ type: 'processing.requested' }));
+    expect(await s.audit.list({ type: 'processing.requested' })).to.have.length(1);
+    expect(await s.audit.verify()).to.include({ ok: true });
+  });
+
   it('a rejected review stays until the new result replaces it', async () => {
     const s = await h.open();
     const input = instanceInput();
