@@ -63,6 +63,10 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   lap('reidentify');
 
   await ctx.progress('send', 50);
+  // Recorded before the identified SEG leaves: a send cut short by a crash, which may have
+  // reached the PACS, still shows in the trail (an `export.sending` without its `exported`).
+  const attempt = { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, attempt: ctx.job.attempts };
+  await storage.audit.append({ type: 'export.sending', actor: 'exporter', studyInstanceUID: study, detail: attempt });
   t = performance.now();
   try {
     await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
@@ -71,7 +75,7 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   }
   lap('send');
 
-  const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, attempt: ctx.job.attempts } };
+  const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, glbSha256: review.glbSha256 } };
   const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
   // The last destination's event commits with the study's move to delivered.
   if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved', audit });
