@@ -6,9 +6,11 @@
  *   stow-1   STOW-RS, batches of 50 instances, one request in flight (Limen and Orthanc's DICOMweb)
  *   stow-2   the same, two requests in flight
  * Every timed run gets a freshly started receiver with an empty store; the targets take turns in
- * a rotating order; medians of several runs (5 by default). Reported: instances/s, the receiver's
- * CPU time, and its peak RSS over the transfer (VmHWM after resetting it through clear_refs once
- * the receiver is up).
+ * a rotating order; medians of several runs (5 by default). With `--warm-up <n>` each receiver
+ * first gets n instances of another study (seed 2), untimed and sent the same way, as a receiver
+ * that has been running would have: the steady state rather than a process's first instances.
+ * Reported: instances/s, the receiver's CPU time, and its peak RSS over the transfer (VmHWM after
+ * resetting it through clear_refs once the receiver is up).
  *
  * `--baseline-storage <rev>` adds `limen-baseline`: the same gateway over `storage/` as it was at
  * that revision, interleaved with the current code, so a before/after shares load and disk.
@@ -18,7 +20,7 @@
  *
  *   npm run bench -- edge [--runs 5] [--slices 300] [--targets limen,storescp,orthanc]
  *                         [--scenarios dimse-1,dimse-4,stow-1,stow-2] [--limen bundle|dist]
- *                         [--database sqlite|postgres] [--label edge] [--no-figure] [--replot]
+ *                         [--database sqlite|postgres] [--label edge] [--no-figure] [--replot] [--warm-up 0]
  *                         [--baseline-storage <git rev> | --baseline <source tree>]
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx bench/edge/run.ts'   (the same)
  */
@@ -76,6 +78,8 @@ export interface EdgeReport {
   command: string;
   series: { dir: string; instances: number; rows: number; columns: number; seed: number; bytes: number };
   runs: number;
+  /** Instances of another study each receiver got, untimed, before the timed transfer. */
+  warmUpInstances?: number;
   targets: Array<{ name: TargetName; version: string; command: string; does: string }>;
   scenarios: Array<{ name: ScenarioName; summary: string }>;
   results: Result[];
@@ -97,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       label: { type: 'string', default: 'edge' },
       'no-figure': { type: 'boolean', default: false },
       replot: { type: 'boolean', default: false },
+      'warm-up': { type: 'string', default: '0' },
     },
   });
   if (values.replot) return replot(values.label);
@@ -143,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function measureAll(
-  values: { slices: string; limen: string; database: string; 'postgres-url': string; baseline?: string; 'baseline-storage'?: string; label: string; 'no-figure': boolean },
+  values: { slices: string; limen: string; database: string; 'postgres-url': string; baseline?: string; 'baseline-storage'?: string; label: string; 'no-figure': boolean; 'warm-up': string },
   runs: number,
   targetNames: TargetName[],
   scenarioNames: ScenarioName[],
@@ -155,7 +160,12 @@ async function measureAll(
   const targets: Target[] = [];
   const baselineLabel = values['baseline-storage'] ? `storage/ of ${values['baseline-storage']}` : values.baseline;
   for (const name of targetNames) targets.push(await makeTarget(name, values.limen, values.database === 'postgres' ? values['postgres-url'] : undefined, values.baseline, baselineLabel));
-  const stowBodies = scenarioNames.some((s) => SCENARIOS[s].kind === 'stow') ? buildStowBodies(series.files, STOW_BATCH) : [];
+  const anyStow = scenarioNames.some((s) => SCENARIOS[s].kind === 'stow');
+  const stowBodies = anyStow ? buildStowBodies(series.files, STOW_BATCH) : [];
+  const warmUpCount = Number(values['warm-up']);
+  if (!Number.isInteger(warmUpCount) || warmUpCount < 0 || warmUpCount > series.files.length) throw new Error(`--warm-up is a number of instances from 0 to ${series.files.length}`);
+  const warmUpFiles = warmUpCount > 0 ? generateCtSeries({ slices: Number(values.slices), seed: 2, dir: `${series.dir}-warm-up` }).files.slice(0, warmUpCount) : [];
+  const warmUp: WarmUp = { files: warmUpFiles, stowBodies: anyStow && warmUpFiles.length ? buildStowBodies(warmUpFiles, STOW_BATCH) : [] };
 
   const loadBefore = machine().loadAverage;
   const samples = new Map<string, Sample[]>();
@@ -166,7 +176,7 @@ async function measureAll(
       // Rotate so no receiver always goes first (or always right after another's disk writes).
       const order = eligible.map((_, i) => eligible[(i + round) % eligible.length]);
       for (const target of order) {
-        const sample = await timeOne(target, scenario, series, stowBodies, live);
+        const sample = await timeOne(target, scenario, series, stowBodies, warmUp, live);
         const key = `${scenario}/${target.name}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         process.stdout.write(
@@ -206,6 +216,7 @@ async function measureAll(
     command: `npm run bench -- edge ${argv.join(' ')}`.trim(),
     series: { dir: rel(series.dir), instances: series.files.length, rows: series.rows, columns: series.columns, seed: series.seed, bytes: series.bytes },
     runs,
+    warmUpInstances: warmUpFiles.length,
     targets: targets.map((t) => ({ name: t.name, version: t.version, command: t.command, does: t.does })),
     scenarios: scenarioNames.map((name) => ({ name, summary: SCENARIOS[name].summary })),
     results,
@@ -233,8 +244,14 @@ async function writeFigure(report: EdgeReport): Promise<void> {
   process.stdout.write(`wrote ${rel(svgFile)}${png ? ' (+ .png)' : ''}\n`);
 }
 
-/** One timed transfer to a freshly started receiver. */
-async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries, stowBodies: readonly StowBody[], live: Set<RunningTarget>): Promise<Sample> {
+/** What a receiver gets before the clock starts. */
+interface WarmUp {
+  files: readonly string[];
+  stowBodies: readonly StowBody[];
+}
+
+/** One timed transfer to a freshly started receiver (after the warm-up, when there is one). */
+async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries, stowBodies: readonly StowBody[], warmUp: WarmUp, live: Set<RunningTarget>): Promise<Sample> {
   const work = join(WORK, target.name);
   clean(work);
   mkdirSync(work, { recursive: true });
@@ -242,19 +259,23 @@ async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries,
   const running = await target.start(work);
   live.add(running);
   try {
+    const spec = SCENARIOS[scenario];
+    if (spec.kind === 'stow' && !running.stow) throw new Error(`${target.name} has no STOW-RS endpoint`);
+    if (warmUp.files.length > 0) {
+      if (spec.kind === 'dimse') await sendDimse(warmUp.files, spec.streams, running.dimse);
+      else await sendStow(warmUp.stowBodies, spec.streams, running.stow!);
+      flushDisks();
+    }
     resetPeakRss(running.pid);
     const cpuBefore = cpuSecondsOf(running.pid);
-    const spec = SCENARIOS[scenario];
     let seconds: number;
     if (spec.kind === 'dimse') seconds = await sendDimse(series.files, spec.streams, running.dimse);
-    else {
-      if (!running.stow) throw new Error(`${target.name} has no STOW-RS endpoint`);
-      seconds = await sendStow(stowBodies, spec.streams, running.stow);
-    }
+    else seconds = await sendStow(stowBodies, spec.streams, running.stow!);
     const cpuSeconds = cpuSecondsOf(running.pid) - cpuBefore;
     const peakRssKiB = peakRssOf(running.pid);
     const stored = await running.count();
-    if (stored !== series.files.length) throw new Error(`${target.name} ${scenario}: ${stored} of ${series.files.length} instances stored`);
+    const expected = series.files.length + warmUp.files.length;
+    if (stored !== expected) throw new Error(`${target.name} ${scenario}: ${stored} of ${expected} instances stored`);
     return { seconds, cpuSeconds, peakRssKiB };
   } finally {
     await running.stop();
@@ -326,7 +347,7 @@ const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 /** The results as a Markdown table, with Limen's ratios to Orthanc and to storescp per scenario. */
 export function table(report: EdgeReport): string {
   const lines = [
-    `${report.series.instances} instances (${report.series.rows}×${report.series.columns}, ${(report.series.bytes / 2 ** 20).toFixed(0)} MiB), medians of ${report.runs} runs; ` +
+    `${report.series.instances} instances (${report.series.rows}×${report.series.columns}, ${(report.series.bytes / 2 ** 20).toFixed(0)} MiB), medians of ${report.runs} runs${report.warmUpInstances ? `, each after ${report.warmUpInstances} untimed instances of another study` : ''}; ` +
       `${report.machine.nproc} vCPUs (${report.machine.cpuModel}), ${report.machine.memGiB} GiB, Node ${report.machine.node}, ` +
       `load ${report.machine.loadAverageBefore.join(' ')} before, ${report.machine.loadAverageAfter.join(' ')} after`,
     '',
@@ -370,7 +391,7 @@ export function figure(report: EdgeReport): string {
   const m = report.machine;
   return barChartSvg({
     title: `Receiving a ${report.series.instances}-slice ${report.series.rows}×${report.series.columns} CT series (instances/s, higher is better)`,
-    subtitle: `medians of ${report.runs} runs, whiskers min–max; ${m.nproc} vCPUs, load ${m.loadAverageBefore[1]}, Node ${m.node}; ${report.date.slice(0, 10)}; ${report.label}`,
+    subtitle: `medians of ${report.runs} runs${report.warmUpInstances ? ` after a warm-up of ${report.warmUpInstances}` : ''}, whiskers min–max; ${m.nproc} vCPUs, load ${m.loadAverageBefore[1]}, Node ${m.node}; ${report.date.slice(0, 10)}; ${report.label}`,
     panels,
   });
 }
