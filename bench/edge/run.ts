@@ -164,7 +164,7 @@ async function measureAll(
   const stowBodies = anyStow ? buildStowBodies(series.files, STOW_BATCH) : [];
   const warmUpCount = Number(values['warm-up']);
   if (!Number.isInteger(warmUpCount) || warmUpCount < 0 || warmUpCount > series.files.length) throw new Error(`--warm-up is a number of instances from 0 to ${series.files.length}`);
-  const warmUpFiles = warmUpCount > 0 ? generateCtSeries({ slices: Number(values.slices), seed: 2, dir: `${series.dir}-warm-up` }).files.slice(0, warmUpCount) : [];
+  const warmUpFiles = warmUpCount > 0 ? generateCtSeries({ slices: warmUpCount, seed: 2, dir: `${series.dir}-warm-up` }).files : [];
   const warmUp: WarmUp = { files: warmUpFiles, stowBodies: anyStow && warmUpFiles.length ? buildStowBodies(warmUpFiles, STOW_BATCH) : [] };
 
   const loadBefore = machine().loadAverage;
