@@ -13,12 +13,12 @@ import type { Logger } from '../log/index.js';
 import { EXPORT_JOB } from '../review/gate.js';
 import type { Destination } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
-import { randomUID } from '../../pipeline/process/uid.js';
-
 
 export interface ExporterDeps {
   storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs' | 'setStudyStatus'>;
   destinations: ReadonlyMap<string, Destination>;
+  /** The outgoing UID for each of Limen's own UIDs in the SEG: the same every time (`egressUIDs`). */
+  egressUID: (own: string) => string;
   config: Pick<LimenConfig, 'export'>;
   logger: Logger;
 }
@@ -59,7 +59,7 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   if (!seg) throw new PermanentJobError('the approved SEG is no longer stored');
   const records = (await storage.vault.open(study)).map((r) => r.record as LinkageRecord).filter((r) => r && r.version === 1 && Array.isArray(r.uids));
   lap('open');
-  const outgoing = reidentifySegmentation(seg.bytes, records, randomUID);
+  const outgoing = reidentifySegmentation(seg.bytes, records, deps.egressUID);
   lap('reidentify');
 
   await ctx.progress('send', 50);

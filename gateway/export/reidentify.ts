@@ -38,22 +38,25 @@ export class ReidentifyError extends Error {
 
 /**
  * Builds the outgoing SEG: original patient module, original study, source series, instance and
- * frame-of-reference UIDs everywhere they are referenced, and new Series and SOP Instance UIDs of
- * its own (so the delivered object shares no identifier with Limen's pseudonymous copy).
+ * frame-of-reference UIDs everywhere they are referenced, and Series and SOP Instance UIDs of its
+ * own, `egressUID` of Limen's (so the delivered object shares no identifier with Limen's
+ * pseudonymous copy). `egressUID` must give the same UID for the same input every time: a send
+ * retried after a crash, or the same SEG sent to a second destination, is then the same object
+ * to the PACS, not a second SEG.
  */
-export function reidentifySegmentation(seg: Uint8Array, records: readonly LinkageRecord[], newUID: () => string): ReidentifyResult {
+export function reidentifySegmentation(seg: Uint8Array, records: readonly LinkageRecord[], egressUID: (own: string) => string): ReidentifyResult {
   if (records.length === 0) throw new ReidentifyError('the vault holds no linkage record for this study');
   const reverse = new Map<string, string>();
   for (const r of records) for (const [original, replacement] of r.uids) reverse.set(replacement, original);
 
   const parsed = readPart10(seg);
-  // Limen's own UIDs in the SEG (its series, instance, dimension organization) get fresh ones.
+  // Limen's own UIDs in the SEG (its series, instance, dimension organization) get outgoing ones.
   const own = [
     stringOf(find(parsed.dataset, T.SeriesInstanceUID)),
     stringOf(find(parsed.dataset, T.SOPInstanceUID)),
     stringOf(findDeep(parsed.dataset, DIMENSION_ORGANIZATION_UID)),
   ].filter((u): u is string => !!u);
-  const mapped = remapDataset(parsed.dataset, new Map([...reverse, ...own.map((u) => [u, newUID()] as [string, string])]));
+  const mapped = remapDataset(parsed.dataset, new Map([...reverse, ...own.map((u) => [u, egressUID(u)] as [string, string])]));
   if (mapped.unmapped.length) {
     throw new ReidentifyError(`${mapped.unmapped.length} referenced UID(s) have no original in the vault (${mapped.unmapped.slice(0, 3).join(", ")}); refusing to send a half re-identified SEG`);
   }

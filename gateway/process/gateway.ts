@@ -22,7 +22,7 @@ import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
-import { gatewayIdentifiers } from './identifiers.js';
+import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -111,6 +111,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const exporter = createExportWorker({
     storage,
     destinations: createDestinations(config.destinations, config.dimse.aeTitle, config.export.timeoutSeconds),
+    egressUID: egressUIDs(master.key),
     config,
     logger: logger.child({ service: 'export' }),
   });

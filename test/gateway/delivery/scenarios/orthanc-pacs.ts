@@ -26,6 +26,8 @@ export interface PacsResult {
   approved?: { studyInstanceUID: string; decisionStatus: number; exports: string[] };
   /** SEG instances Orthanc received, with what it filed them under. */
   segsReceived?: Array<{ patientID: string; patientName: string; studyInstanceUID: string; referencesOriginalSeries: boolean; dciodvfyErrors: string[] }>;
+  /** The approved SEG sent once more (as after a crash mid-send): the job's end, and the SEGs Orthanc then holds. */
+  resend?: { status: string; segInstances: number };
   rejected?: { decisionStatus: number; segsForStudy: number; exportJobs: number };
   reviewQueue?: number;
   auditTypes?: string[];
@@ -97,11 +99,15 @@ export:
     const approve = await api('POST', `/api/v1/reviews/${first.studyInstanceUID}/decision`, { decision: 'approve', comment: 'bone and skin look right', segSOPInstanceUID: first.seg.sopInstanceUID, glbSha256: first.glb.sha256 });
     const reject = await api('POST', `/api/v1/reviews/${other.studyInstanceUID}/decision`, { decision: 'reject', comment: 'table included in the body surface' });
 
-    // Orthanc receives the SEG, filed under the original patient and study, by both destinations.
-    const segInstances = await until(async () => {
-      const found = (await orthanc!.rest('POST', '/tools/find', Buffer.from(JSON.stringify({ Level: 'Instance', Query: { Modality: 'SEG' } })))) as string[];
-      return found.length >= 2 ? found : undefined;
-    }, 60_000, 'two SEG instances in Orthanc', 500);
+    // Orthanc receives the SEG, filed under the original patient and study, by both destinations:
+    // the same object both times (the same UIDs), so it holds it once.
+    const findSegs = async () => (await orthanc!.rest('POST', '/tools/find', Buffer.from(JSON.stringify({ Level: 'Instance', Query: { Modality: 'SEG' } })))) as string[];
+    const exportsEnded = async () => {
+      const jobs = await gw!.storage.jobs.list({ type: 'export', studyInstanceUID: first.studyInstanceUID });
+      return jobs.length > 0 && jobs.every((j) => j.status === 'done' || j.status === 'dead') ? jobs : undefined;
+    };
+    await until(exportsEnded, 60_000, 'both export jobs ended', 500);
+    const segInstances = await findSegs();
     timings.delivered = (Date.now() - t0) / 1000;
     const segsReceived: PacsResult['segsReceived'] = [];
     for (const id of segInstances) {
@@ -118,10 +124,17 @@ export:
         dciodvfyErrors: runPeer('dciodvfy', [file]).stderr.split('\n').filter((l) => l.startsWith('Error')),
       });
     }
+    // Sent once more, as a retry after a crash mid-send would: still the one SEG in Orthanc.
+    const again = await gw.storage.jobs.enqueue('export', first.studyInstanceUID, { destination: 'pacs-dimse' }, { maxAttempts: 1 });
+    const resent = await until(async () => {
+      const job = (await gw!.storage.jobs.list({ type: 'export', studyInstanceUID: first.studyInstanceUID })).find((j) => j.id === again.id);
+      return job && (job.status === 'done' || job.status === 'dead') ? job : undefined;
+    }, 60_000, 'the resend ended', 500);
+    const resend = { status: resent.status, segInstances: (await findSegs()).length };
     // Give a wrongly sent rejected result time to show up before concluding it did not.
     await new Promise((r) => setTimeout(r, 3000));
     const segsForSecond = ((await orthanc.rest('GET', `/studies/${ids.get(secondOriginal)}/series`)) as Array<{ MainDicomTags: { Modality: string } }>).filter((s) => s.MainDicomTags.Modality === 'SEG').length;
-    const jobs = await gw.storage.jobs.list({ type: 'export' });
+    const jobs = (await gw.storage.jobs.list({ type: 'export' })).filter((j) => j.id !== again.id);
     const events = await gw.storage.audit.list({ limit: 5000 } as never);
 
     // No PHI in what the viewer or API received: the review queue as served.
@@ -133,6 +146,7 @@ export:
       beforeDecision,
       approved: { studyInstanceUID: first.studyInstanceUID, decisionStatus: approve.status, exports: approve.body.exports },
       segsReceived,
+      resend,
       rejected: { decisionStatus: reject.status, segsForStudy: segsForSecond, exportJobs: jobs.filter((j) => j.studyInstanceUID === other.studyInstanceUID).length },
       reviewQueue: served.body.reviews.length,
       auditTypes: [...new Set(events.map((e: { type: string }) => e.type))].sort(),
