@@ -21,31 +21,10 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { PEERS, requirePeers } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
-import { canvasPixels } from '../support/canvas-pixels.js';
+import { canvasPixels, pixelsOf } from '../support/canvas-pixels.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
 const SEG_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
-
-/** Pixels of a screenshot that are not (near) one colour, counted in the page from the PNG. */
-async function pixelsUnlike(page: Page, png: Buffer, rgb: [number, number, number]): Promise<number> {
-  return page.evaluate(
-    async ({ data, bg }) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${data}`;
-      await img.decode();
-      const c = document.createElement('canvas');
-      c.width = img.width;
-      c.height = img.height;
-      const g = c.getContext('2d')!;
-      g.drawImage(img, 0, 0);
-      const d = g.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 40) n++;
-      return n;
-    },
-    { data: png.toString('base64'), bg: rgb },
-  );
-}
 
 describe('e2e: review in OHIF (headless Chromium) against a real gateway', function () {
   this.timeout(300_000);
@@ -130,7 +109,7 @@ routes:
     const canvas = page.locator('canvas.cornerstone-canvas').first();
     await canvas.waitFor({ timeout: 90_000 });
     const lit = await until(async () => {
-      const n = await pixelsUnlike(page, await canvas.screenshot(), [0, 0, 0]);
+      const n = await pixelsOf(page, { png: await canvas.screenshot() }, { unlike: [0, 0, 0] }, 40);
       return n > 2000 ? n : undefined;
     }, 90_000, 'CT pixels on screen', 1000);
     expect(lit).to.be.greaterThan(2000);
@@ -194,7 +173,7 @@ routes:
     await panel.locator('[data-limen-load="shown"]').waitFor({ timeout: 60_000 });
     const canvas = panel.locator('canvas').first();
     const drawn = await until(async () => {
-      const n = await pixelsUnlike(page, await canvas.screenshot(), [0x0b, 0x10, 0x30]);
+      const n = await pixelsOf(page, { png: await canvas.screenshot() }, { unlike: [0x0b, 0x10, 0x30] }, 40);
       return n > 2000 ? n : undefined;
     }, 30_000, 'the mesh on the canvas', 500);
     expect(drawn).to.be.greaterThan(2000);
