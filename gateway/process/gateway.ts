@@ -45,11 +45,11 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined, masterKey: master.key });
-  // Embedded SQLite means this process alone writes the data dir: whatever an interrupted write
-  // left is garbage now. With PostgreSQL other processes may be writing, so only old leftovers go.
   // Before anything is served: instances whose blob an unclean stop may have kept from the disk.
   const repaired = await storage.repairUnconfirmedInstances();
   if (repaired.discarded) logger.warn({ id: 'gateway.instances.discarded', msg: 'took back instances whose blob did not reach the disk before an unclean stop (never acknowledged; the sender resends them)', ...repaired });
+  // Embedded SQLite means this process alone writes the data dir: whatever an interrupted write
+  // left is garbage now. With PostgreSQL other processes may be writing, so only old leftovers go.
   const swept = await storage.sweepOrphanBlobs(storage.dialect === 'sqlite' ? { olderThanSeconds: 0 } : {});
   if (swept.orphanBlobs || swept.tempFiles) logger.info({ id: 'gateway.orphans.removed', msg: 'removed what interrupted writes left (never acknowledged)', ...swept });
 
