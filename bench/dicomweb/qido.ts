@@ -18,23 +18,12 @@ import { dicom } from '../../anonymizer/index.js';
 import { BENCH_OUT } from '../ct-series.js';
 import { machine } from '../measure.js';
 import { percentile, startBenchServer } from './server.js';
+import { rng } from '../../test/support/random.js';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
 const EVRLE = '1.2.840.10008.1.2.1';
 const DESCRIPTIONS = ['CT ABDOMEN', 'CT CHEST', 'CT CHEST LOW DOSE', 'CT PELVIS', 'CT HEAD', 'CT ANGIO'];
-
-/** A deterministic generator (mulberry32), so every run seeds the same database. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uidOf = (n: number, kind: number, i = 0) => `2.25.${1_000_000_000 + n}${kind}${String(i).padStart(3, '0')}`;
 
@@ -61,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const requests = Number(values.requests);
   const server = await startBenchServer(resolve(values.work!), values['database-url']);
   try {
-    const rnd = random(1);
+    const rnd = rng(1);
     const patients: string[] = [];
     const t0 = performance.now();
     let instances = 0;

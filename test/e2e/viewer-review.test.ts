@@ -6,11 +6,9 @@
  * study's mesh. Nothing the viewer receives carries PHI.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { scanResidualPhi } from '../../anonymizer/index.js';
 import { DimseScpService } from '../../gateway/dimse/index.js';
@@ -22,6 +20,7 @@ import { PEERS, requirePeers } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
 import { canvasPixels, pixelsOf } from '../support/canvas-pixels.js';
+import { storeDirectory } from '../support/dcmtk.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
 const SEG_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -70,7 +69,7 @@ routes:
     stableSeconds: 1
     destinations: [pacs]
 `);
-    await promisify(execFile)('storescu', ['-aec', 'LIMEN', '+sd', '127.0.0.1', String(gw.dimse.port), CT_FAKEPHI_DIR], { env: { ...process.env, TCP_NODELAY: '1' } });
+    await storeDirectory(gw.dimse.port, CT_FAKEPHI_DIR);
     study = await until(async () => (await gw.storage.reviews.list(['pending']))[0]?.studyInstanceUID, 180_000, 'the study to await review', 500);
 
     context = await chromium.launchPersistentContext(join(work, 'profile'), {

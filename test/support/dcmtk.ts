@@ -24,6 +24,12 @@ export async function dcmtk(cmd: string, args: string[]): Promise<ToolResult> {
   }
 }
 
+/** Sends every file under `dir` to a local SCP with storescu; throws with storescu's output when it fails. */
+export async function storeDirectory(port: number, dir: string, calledAE = 'LIMEN'): Promise<void> {
+  const r = await dcmtk('storescu', ['-aec', calledAE, '+sd', '127.0.0.1', String(port), dir]);
+  if (r.code !== 0) throw new Error(`storescu exited with ${r.code}:\n${r.out}`);
+}
+
 /** A DCMTK tool running in the background, its output growing as it goes. */
 export interface RunningTool {
   child: ChildProcess;

@@ -4,11 +4,9 @@
  * ran out of attempts, and retry it once the PACS is back. DCMTK sends ct-fakephi.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DimseScpService } from '../../../gateway/dimse/index.js';
 import type { IngestInstance } from '../../../gateway/ingest/index.js';
 import { silentLogger } from '../../../gateway/log/index.js';
@@ -17,6 +15,7 @@ import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { requirePeers } from '../../support/peers.js';
 import { freePort } from '../../support/ports.js';
 import { until } from '../../support/wait.js';
+import { storeDirectory } from '../../support/dcmtk.js';
 
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
 const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -63,7 +62,7 @@ routes:
 `);
     admin = (await gw.storage.createToken({ role: 'admin', user: 'it-admin', ttlSeconds: 3600 })).token;
     reviewer = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-review', ttlSeconds: 3600 })).token;
-    await promisify(execFile)('storescu', ['-aec', 'LIMEN', '+sd', '127.0.0.1', String(gw.dimse.port), CT_FAKEPHI_DIR], { env: { ...process.env, TCP_NODELAY: '1' } });
+    await storeDirectory(gw.dimse.port, CT_FAKEPHI_DIR);
     study = await until(async () => (await gw.storage.reviews.list(['pending']))[0]?.studyInstanceUID, 180_000, 'the first result', 500);
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { fillHoles, fillHolesPerSlice, filterComponents, postprocessLabels, type SegmentRules } from '../../../pipeline/postprocess/index.js';
+import { rng } from '../../support/random.js';
 
 type Dims = [number, number, number];
 
@@ -10,18 +11,6 @@ const lut = (...ids: number[]): Uint8Array => {
 };
 const identity = (): Uint8Array => new Uint8Array(256).map((_, i) => i);
 const idx = (d: Dims, x: number, y: number, z: number): number => x + d[0] * (y + d[1] * z);
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Plain breadth-first labelling with a queue per component: the reference the scan-line code must match. */
 function naiveComponents(inside: (i: number) => boolean, d: Dims): Int32Array {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { axisWeights, planWindows, slidingWindow, windowStarts, type Slab } from '../../../pipeline/segment/sliding-window.js';
-import { rng, twoConvModel } from './support/test-models.js';
+import { rng } from '../../support/random.js';
+import { twoConvModel } from './support/test-models.js';
 
 type Vec3 = [number, number, number];
 
