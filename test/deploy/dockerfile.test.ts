@@ -203,8 +203,8 @@ describe('Dockerfile, replayed without a container engine', function () {
     expect(check, 'HEALTHCHECK in the runtime stage').to.not.equal(undefined);
     const { command } = parseHealthcheck(check!.args);
     expect(command.join(' ')).to.include('/healthz');
-    // The image's port is the default one; here the gateway listens on a free port.
-    const [file, ...args] = command.map((a) => a.replace(':8080/', `:${ports.http}/`));
+    // Run as written: it must follow LIMEN_HTTP_PORT, on which the gateway listens here.
+    const [file, ...args] = command;
     await run(file!, args, { env: env(), cwd: image.host('.'), timeout: 10_000, ...asUser });
   });
 
