@@ -219,9 +219,11 @@ describe('Dockerfile, replayed without a container engine', function () {
         return body.reviews.length > 0 ? body.reviews : undefined;
       },
       180_000,
-      `the study to await review (log:\n${serverLog.slice(-2000)})`,
+      'the study to await review',
       500,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the gateway's log ends:\n${serverLog.slice(-2000)}`);
+    });
     expect(reviews).to.have.length(1);
     const viewer = await fetch(`http://127.0.0.1:${ports.http}/viewer/`);
     expect(viewer.status).to.equal(200);
