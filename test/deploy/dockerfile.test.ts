@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { storeDirectory } from '../support/dcmtk.js';
-import { parseCopy, parseDockerfile, parseEnv, parseHealthcheck, commandVector, type Stage } from '../support/dockerfile.js';
+import { commandVector, healthcheckCommand, parseCopy, parseDockerfile, parseEnv, type Stage } from '../support/dockerfile.js';
 import { CT_FAKEPHI_DIR } from '../support/fakephi.js';
 import { PROJECT_ROOT } from '../support/limen-cli.js';
 import { requirePeers } from '../support/peers.js';
@@ -201,7 +201,7 @@ describe('Dockerfile, replayed without a container engine', function () {
   it('passes its own HEALTHCHECK', async () => {
     const check = runtime.instructions.find((i) => i.op === 'HEALTHCHECK');
     expect(check, 'HEALTHCHECK in the runtime stage').to.not.equal(undefined);
-    const { command } = parseHealthcheck(check!.args);
+    const command = healthcheckCommand(check!.args);
     expect(command.join(' ')).to.include('/healthz');
     // Run as written: it must follow LIMEN_HTTP_PORT, on which the gateway listens here.
     const [file, ...args] = command;

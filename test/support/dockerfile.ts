@@ -79,11 +79,9 @@ export function commandVector(args: string): string[] {
   return ['sh', '-c', trimmed];
 }
 
-/** `HEALTHCHECK [--opt=v]... CMD <command>`: its options (as given) and the command. */
-export function parseHealthcheck(args: string): { options: Record<string, string>; command: string[] } {
-  const m = /^((?:--\S+\s+)*)CMD\s+(.+)$/.exec(args.trim());
+/** The command of `HEALTHCHECK [--opt=v]... CMD <command>`. */
+export function healthcheckCommand(args: string): string[] {
+  const m = /^(?:--\S+\s+)*CMD\s+(.+)$/.exec(args.trim());
   if (!m) throw new Error(`HEALTHCHECK without CMD: ${args}`);
-  const options: Record<string, string> = {};
-  for (const o of m[1]!.matchAll(/--([\w-]+)=(\S+)/g)) options[o[1]!] = o[2]!;
-  return { options, command: commandVector(m[2]!) };
+  return commandVector(m[1]!);
 }
