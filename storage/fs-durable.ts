@@ -86,10 +86,11 @@ const SPARE_MAX_AGE_MS = 60_000;
 const SPARE_DIRECTORIES = 8;
 
 /**
- * Temporary files created ahead of need, on the libuv pool. Creating a file takes an ext4
- * journal handle, which waits while the journal commits (and durable writes make it commit
- * often): made in place on the critical path, the open stalled the event loop more than any
- * other call. Each write takes the directory's spare (waiting for it if it is still being
+ * Temporary files created ahead of need, on the libuv pool. Creating a file allocates an inode
+ * under the directory's lock: on a journaled ext4 it waits while the journal commits (durable
+ * writes make it commit often); on a journal-less one it scans past every inode freed in the last
+ * minute or more (after a study is erased, hundreds). Made in place on the critical path, the
+ * open stalled the event loop more than any other call. Each write takes the directory's spare (waiting for it if it is still being
  * created) and starts the next one, so a write usually starts with an open file. Unused spares
  * are removed on `close`, and by the orphan sweep after a crash.
  */
@@ -166,9 +167,10 @@ export interface WrittenFile {
 /**
  * Writes a new file that a caller publishes only once it is flushed (a database row that points
  * to it, or one that is confirmed only then). The bytes go to a temporary file (a spare from
- * `temps`), which takes its final name as soon as they are written: one journal commit for
- * content and name where temp-fsync-rename-fsync needs two in a row. Renaming is a quick call
- * made in place; the copy of the bytes into the page cache and the flushes go to the pool. A
+ * `temps`), which takes its final name as soon as they are written: content and name are then
+ * flushed at once, where temp-fsync-rename-fsync flushes twice in a row. Renaming is a quick call
+ * made in place (it may wait for the directory's lock while the next spare is created); the copy
+ * of the bytes into the page cache and the flushes go to the pool. A
  * process crash leaves at most a temporary file (a final name is given only to completely
  * written bytes); a power loss before the flushes end may leave the final name incomplete.
  */
