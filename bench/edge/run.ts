@@ -19,7 +19,7 @@
  * has nothing but loopback; started outside one (as root), it re-runs itself with `unshare -n`.
  *
  *   npm run bench -- edge [--runs 5] [--slices 300] [--targets limen,storescp,orthanc]
- *                         [--scenarios dimse-1,dimse-4,stow-1,stow-2] [--limen bundle|dist]
+ *                         [--scenarios dimse-1,dimse-4,dimse-each,stow-1,stow-2] [--limen bundle|dist]
  *                         [--database sqlite|postgres] [--label edge] [--no-figure] [--replot] [--warm-up 0]
  *                         [--baseline-storage <git rev> | --baseline <source tree>]
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx bench/edge/run.ts'   (the same)
@@ -46,10 +46,14 @@ const STOW_BATCH = 50;
 export const SCENARIOS = {
   'dimse-1': { kind: 'dimse', streams: 1, summary: 'storescu, 1 association' },
   'dimse-4': { kind: 'dimse', streams: 4, summary: 'storescu, 4 associations in parallel' },
+  // Many modalities and some PACS open an association per instance: what an association costs.
+  'dimse-each': { kind: 'dimse', streams: 2, perInstance: true, summary: 'storescu, one association per instance, 2 at a time' },
   'stow-1': { kind: 'stow', streams: 1, summary: `STOW-RS, batches of ${STOW_BATCH}, 1 request in flight` },
   'stow-2': { kind: 'stow', streams: 2, summary: `STOW-RS, batches of ${STOW_BATCH}, 2 requests in flight` },
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
+
+const perInstance = (spec: (typeof SCENARIOS)[ScenarioName]): boolean => 'perInstance' in spec && spec.perInstance;
 
 interface Sample {
   seconds: number;
@@ -262,14 +266,14 @@ async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries,
     const spec = SCENARIOS[scenario];
     if (spec.kind === 'stow' && !running.stow) throw new Error(`${target.name} has no STOW-RS endpoint`);
     if (warmUp.files.length > 0) {
-      if (spec.kind === 'dimse') await sendDimse(warmUp.files, spec.streams, running.dimse);
+      if (spec.kind === 'dimse') await sendDimse(warmUp.files, spec.streams, running.dimse, perInstance(spec));
       else await sendStow(warmUp.stowBodies, spec.streams, running.stow!);
       flushDisks();
     }
     resetPeakRss(running.pid);
     const cpuBefore = cpuSecondsOf(running.pid);
     let seconds: number;
-    if (spec.kind === 'dimse') seconds = await sendDimse(series.files, spec.streams, running.dimse);
+    if (spec.kind === 'dimse') seconds = await sendDimse(series.files, spec.streams, running.dimse, perInstance(spec));
     else seconds = await sendStow(stowBodies, spec.streams, running.stow!);
     const cpuSeconds = cpuSecondsOf(running.pid) - cpuBefore;
     const peakRssKiB = peakRssOf(running.pid);

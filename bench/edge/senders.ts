@@ -26,23 +26,31 @@ export function storescuArgs(aeTitle: string, port: number, files: readonly stri
   return ['-aet', 'BENCHSCU', '-aec', aeTitle, '127.0.0.1', String(port), ...files];
 }
 
-/** Sends `files` over `associations` parallel storescu processes; rejects when any of them fails. */
-export async function sendDimse(files: readonly string[], associations: number, target: { port: number; aeTitle: string }): Promise<number> {
-  const groups = splitInto(files, associations);
+/**
+ * Sends `files` over `streams` parallel storescu processes, each with one association for its
+ * contiguous group; or, `perInstance`, one storescu process (one association) per file, `streams`
+ * at a time. Rejects when any of them fails.
+ */
+export async function sendDimse(files: readonly string[], streams: number, target: { port: number; aeTitle: string }, perInstance = false): Promise<number> {
   const started = performance.now();
-  await Promise.all(
-    groups.map(
-      (group) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(STORESCU, storescuArgs(target.aeTitle, target.port, group), { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-          let stderr = '';
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.on('error', reject);
-          child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`storescu exited ${code}: ${stderr.slice(0, 2000)}`))));
-        }),
-    ),
-  );
+  if (perInstance) {
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < files.length) await storescu(target, [files[next++]]);
+    };
+    await Promise.all(Array.from({ length: streams }, sender));
+  } else await Promise.all(splitInto(files, streams).map((group) => storescu(target, group)));
   return (performance.now() - started) / 1000;
+}
+
+function storescu(target: { port: number; aeTitle: string }, files: readonly string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(STORESCU, storescuArgs(target.aeTitle, target.port, files), { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`storescu exited ${code}: ${stderr.slice(0, 2000)}`))));
+  });
 }
 
 /** A multipart/related body and its Content-Type. */
