@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from './connect.js';
+import { onSqliteConnection } from './transaction.js';
 
 export type Row = Record<string, unknown>;
 
@@ -93,27 +94,16 @@ export async function withSql<T>(db: Database, fn: (sql: Sql) => Promise<T>): Pr
  */
 export async function sqlTransaction<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
   if (db.dialect === 'postgres') return db.knex.transaction((trx) => fn(pgSql(trx)));
-  const client = db.knex.client as PoolClient;
-  const conn = await client.acquireConnection();
-  let result: T;
-  try {
-    if (db.walSync) conn.pragma('synchronous = NORMAL');
+  return onSqliteConnection(db, async (conn: SqliteConnection) => {
+    conn.prepare('BEGIN IMMEDIATE').run([]);
     try {
-      conn.prepare('BEGIN IMMEDIATE').run([]);
-      try {
-        result = await fn(sqliteSql(conn));
-        conn.prepare('COMMIT').run([]);
-      } catch (err) {
-        // SQLite may already have rolled back on its own (some errors end the transaction).
-        if (conn.inTransaction) conn.prepare('ROLLBACK').run([]);
-        throw err;
-      }
-    } finally {
-      if (db.walSync) conn.pragma('synchronous = FULL');
+      const result = await fn(sqliteSql(conn));
+      conn.prepare('COMMIT').run([]);
+      return result;
+    } catch (err) {
+      // SQLite may already have rolled back on its own (some errors end the transaction).
+      if (conn.inTransaction) conn.prepare('ROLLBACK').run([]);
+      throw err;
     }
-  } finally {
-    await client.releaseConnection(conn);
-  }
-  await db.walSync?.sync();
-  return result;
+  });
 }

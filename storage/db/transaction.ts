@@ -20,9 +20,35 @@ interface SqliteConnection {
   pragma(source: string): unknown;
 }
 
-interface PoolClient {
-  acquireConnection(): Promise<SqliteConnection>;
-  releaseConnection(conn: SqliteConnection): Promise<unknown>;
+interface PoolClient<C> {
+  acquireConnection(): Promise<C>;
+  releaseConnection(conn: C): Promise<unknown>;
+}
+
+/**
+ * Runs `body` on the SQLite connection, held from start to end. On a file (`walSync`), `body`
+ * runs with `synchronous = NORMAL`, reset to `FULL` before the connection is released, and this
+ * resolves only after the shared WAL flush that follows: whatever `body` committed is durable.
+ * The pragma is compiled afresh each time, never a cached statement: SQLite sets `synchronous`
+ * while compiling the statement, so running a cached one again would change nothing.
+ */
+export async function onSqliteConnection<T, C extends SqliteConnection>(db: Database, body: (conn: C) => Promise<T>): Promise<T> {
+  const client = db.knex.client as PoolClient<C>;
+  const conn = await client.acquireConnection();
+  let result: T;
+  try {
+    if (!db.walSync) return await body(conn);
+    conn.pragma('synchronous = NORMAL');
+    try {
+      result = await body(conn);
+    } finally {
+      conn.pragma('synchronous = FULL');
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
+  await db.walSync.sync();
+  return result;
 }
 
 /** Runs `fn` in a transaction that holds the write lock from its first statement; resolves once the commit is durable. */
@@ -34,21 +60,7 @@ export async function writeTransaction<T>(db: Database, fn: (trx: Knex.Transacti
     return fn(trx);
   };
   if (!db.walSync) return db.knex.transaction(locked);
-  const client = db.knex.client as PoolClient;
-  const conn = await client.acquireConnection();
-  let result: T;
-  try {
-    conn.pragma('synchronous = NORMAL');
-    try {
-      result = await db.knex.transaction(locked, { connection: conn });
-    } finally {
-      conn.pragma('synchronous = FULL');
-    }
-  } finally {
-    await client.releaseConnection(conn);
-  }
-  await db.walSync.sync();
-  return result;
+  return onSqliteConnection(db, (conn) => db.knex.transaction(locked, { connection: conn }));
 }
 
 /**
