@@ -31,13 +31,12 @@ function associationTitles(this: Association): string {
  *
  * The library still formats each negotiated association for that log before the level is
  * checked: every presentation context and transfer syntax, each UID looked up by name in a
- * table rebuilt per lookup. For the hundred-odd contexts a storescu proposes that was about a
- * millisecond per association warm and over ten in a fresh process, twice per association (request
- * and accept), for a text nobody reads; a sender that opens an association per instance paid it
+ * table rebuilt per lookup. For the contexts a storescu proposes that was about a millisecond per
+ * association warm and over ten in a fresh process, twice per association (request and accept),
+ * for a text nobody reads; a sender that opens an association per instance paid it
  * per instance. Silenced, the association formats as its AE titles.
  */
 export function silenceDimseLog(): void {
   dimse.log.setLevel('silent');
   Association.prototype.toString = associationTitles;
 }
-
