@@ -3,8 +3,10 @@
  * SHA-256 is stored, so a copy of the database grants nothing. Tokens always expire.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { appendAuditEvent } from './audit.js';
 import type { Database } from './db/index.js';
 import { dateOrNull, num } from './db/rows.js';
+import { sqlTransaction } from './db/sql.js';
 import { StorageError } from './errors.js';
 
 export const ROLES = ['admin', 'reviewer', 'requester', 'auditor', 'modality'] as const;
@@ -21,6 +23,8 @@ export interface CreateTokenOptions {
   /** A pseudonymous user or system id (never a person's name). */
   user?: string;
   ttlSeconds: number;
+  /** Who issues it (`cli`, an admin's id), recorded by the `token.created` event that commits with the token. */
+  issuedBy?: string;
 }
 
 export interface CreatedToken {
@@ -54,7 +58,10 @@ export class TokenStore {
     private readonly now: () => Date,
   ) {}
 
-  /** Creates a token and returns its plaintext once. */
+  /**
+   * Creates a token and returns its plaintext once. The token and its `token.created` audit event
+   * commit together: no token exists that the trail does not show being issued.
+   */
   async create(options: CreateTokenOptions): Promise<CreatedToken> {
     if (!(ROLES as readonly string[]).includes(options.role)) throw new StorageError('invalid-input', `role must be one of ${ROLES.join(', ')}`, { path: 'role' });
     if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) throw new StorageError('invalid-input', 'ttlSeconds must be a positive number', { path: 'ttlSeconds' });
@@ -63,7 +70,10 @@ export class TokenStore {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const t = this.now().getTime();
     const expiresAt = t + Math.round(options.ttlSeconds * 1000);
-    await this.db.knex('api_tokens').insert({ id, token_hash: hashToken(token), role: options.role, user_id: options.user ?? null, created_at: t, expires_at: expiresAt });
+    await sqlTransaction(this.db, async (sql) => {
+      await sql.run('INSERT INTO api_tokens (id, token_hash, role, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [id, hashToken(token), options.role, options.user ?? null, t, expiresAt]);
+      await appendAuditEvent(sql, new Date(t), { type: 'token.created', actor: options.issuedBy, detail: { tokenId: id, role: options.role, user: options.user ?? null, ttlSeconds: options.ttlSeconds } });
+    });
     return { id, token, role: options.role, user: options.user ?? null, expiresAt: new Date(expiresAt) };
   }
 

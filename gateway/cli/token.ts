@@ -32,11 +32,7 @@ export const tokenCommand: Command = {
     }
     const config = configOrReport(values.config, 'token');
     if (!config) return 2;
-    const token = await withStorage(config, async (storage) => {
-      const created = await storage.createToken({ role: values.role as Role, user: values.user, ttlSeconds });
-      await storage.audit.append({ type: 'token.created', actor: 'cli', detail: { tokenId: created.id, role: values.role, user: values.user ?? null, ttlSeconds } });
-      return created;
-    });
+    const token = await withStorage(config, (storage) => storage.createToken({ role: values.role as Role, user: values.user, ttlSeconds, issuedBy: 'cli' }));
     process.stdout.write(`${token.token}\n`);
     process.stderr.write(`token ${token.id} for role ${values.role}${values.user ? ` (user ${values.user})` : ''}, expires ${token.expiresAt.toISOString()}; it is shown only once\n`);
     return 0;

@@ -51,6 +51,19 @@ describeEachDatabase('storage: API tokens', (h) => {
     expect(await s.verifyToken(short.token)).to.equal(null);
   });
 
+  it('records token.created with the token, in one transaction: no token exists that the trail does not show', async () => {
+    const s = await h.open();
+    const { id } = await s.createToken({ role: 'modality', user: 'ct-scanner-2', ttlSeconds: 600, issuedBy: 'cli' });
+    const [event] = await s.audit.list({ type: 'token.created' });
+    expect(event).to.include({ type: 'token.created', actor: 'cli' });
+    expect(event.detail).to.deep.equal({ tokenId: id, role: 'modality', user: 'ct-scanner-2', ttlSeconds: 600 });
+    // An event that cannot be written (an actor over 256 characters) takes its token with it.
+    expect((await rejection(s.createToken({ role: 'admin', ttlSeconds: 60, issuedBy: 'x'.repeat(257) }))).path).to.equal('actor');
+    expect((await s.tokens.list()).map((t) => t.id)).to.deep.equal([id]);
+    expect(await s.audit.list({ type: 'token.created' })).to.have.length(1);
+    expect((await s.audit.verify()).ok).to.equal(true);
+  });
+
   it('refuses an unknown role or a token that never expires', async () => {
     const s = await h.open();
     expect((await rejection(s.createToken({ role: 'root' as never, ttlSeconds: 60 }))).path).to.equal('role');
