@@ -150,10 +150,19 @@ export class JobQueue {
     return this.updateOwned(id, workerId, { stage: progress.stage.slice(0, 64), percent, updated_at: this.now().getTime() });
   }
 
-  /** Marks the job done with an optional JSON result. */
-  async complete(id: number, workerId: string, result?: unknown): Promise<boolean> {
-    const t = this.now().getTime();
-    return this.updateOwned(id, workerId, { status: 'done', result: result === undefined ? null : JSON.stringify(result), lease_expires_at: null, percent: 100, updated_at: t, finished_at: t });
+  /**
+   * Marks the job done with an optional JSON result. `audit`, what the job did, commits with it;
+   * false, and nothing recorded, when the job is no longer this worker's.
+   */
+  async complete(id: number, workerId: string, result?: unknown, audit?: AuditEventInput): Promise<boolean> {
+    const t = this.now();
+    const patch = { status: 'done', result: result === undefined ? null : JSON.stringify(result), lease_expires_at: null, percent: 100, updated_at: t.getTime(), finished_at: t.getTime() };
+    if (!audit) return this.updateOwned(id, workerId, patch);
+    return writeTransaction(this.db, async (trx) => {
+      const changed = Number(await trx('jobs').where({ id, worker_id: workerId, status: 'running' }).update(patch)) > 0;
+      if (changed) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit);
+      return changed;
+    });
   }
 
   /**

@@ -77,9 +77,9 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
 
   const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, glbSha256: review.glbSha256 } };
   const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
-  // The last destination's event commits with the study's move to delivered.
+  // The last destination's event commits with the study's move to delivered, any other's with its job's completion.
   if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved', audit });
-  else await storage.audit.append(audit);
+  else ctx.recordOnCompletion(audit);
   lap('record');
   deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
   return { destination: destination.name, ms };

@@ -3,12 +3,14 @@
  * alive with a heartbeat while the handler runs, then complete or fail (retry with backoff, then
  * dead with the error kept). A job whose worker crashed is claimed again when its lease expires.
  */
-import type { Job, JobQueue } from '../../storage/index.js';
+import type { AuditEventInput, Job, JobQueue } from '../../storage/index.js';
 
 export interface JobContext {
   job: Job;
   /** Records the stage and percent in the database (visible to admins). */
   progress(stage: string, percent?: number): Promise<void>;
+  /** An audit event of what the job did, committed with the job's completion (not if it fails). */
+  recordOnCompletion(event: AuditEventInput): void;
 }
 
 /** A handler's failure that must not be retried (bad input: the same job would fail again). */
@@ -97,9 +99,14 @@ export class JobWorker {
     const job = await this.jobs.claim(this.options.type, workerId, lease);
     if (!job) return false;
     const beat = setInterval(() => void this.jobs.heartbeat(job.id, workerId, lease).catch(() => {}), (lease * 1000) / 3);
+    let audit: AuditEventInput | undefined;
     try {
-      const result = await this.handler({ job, progress: async (stage, percent) => void (await this.jobs.progress(job.id, workerId, { stage, percent })) });
-      await this.jobs.complete(job.id, workerId, result);
+      const result = await this.handler({
+        job,
+        progress: async (stage, percent) => void (await this.jobs.progress(job.id, workerId, { stage, percent })),
+        recordOnCompletion: (event) => void (audit = event),
+      });
+      await this.jobs.complete(job.id, workerId, result, audit);
       this.options.onDone?.(job, result);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

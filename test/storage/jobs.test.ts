@@ -53,6 +53,21 @@ describeEachDatabase('storage: job queue', (h) => {
     expect(await s.jobs.complete(id, 'other')).to.equal(true);
   });
 
+  it('records what a job did with its completion, and nothing for a worker that lost the job', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const { id } = await s.jobs.enqueue('export', null, {});
+    await s.jobs.claim('export', 'crashed', 30);
+    clock.advance(31);
+    await s.jobs.claim('export', 'other', 30);
+    const event = (worker: string) => ({ type: 'exported', actor: worker, detail: { destination: 'pacs' } });
+    expect(await s.jobs.complete(id, 'crashed', undefined, event('crashed'))).to.equal(false);
+    expect(await s.jobs.complete(id, 'other', { sent: 1 }, event('other'))).to.equal(true);
+    expect((await s.jobs.get(id))!.status).to.equal('done');
+    expect((await s.audit.list({ type: 'exported' })).map((e) => e.actor)).to.deep.equal(['other']);
+    expect((await s.audit.verify()).ok).to.equal(true);
+  });
+
   it('retries a failure with exponential backoff, then keeps it dead with its error', async () => {
     const clock = manualClock();
     const s = await h.open({ now: clock.now, jobs: { backoffBaseSeconds: 10, backoffMaxSeconds: 15 } });

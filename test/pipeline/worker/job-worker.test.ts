@@ -42,6 +42,23 @@ describe('pipeline/worker JobWorker', () => {
     expect(done!.result).to.deep.equal({ ok: true });
   });
 
+  it('commits the event a handler records with the job’s completion, and drops it when the handler fails', async () => {
+    const w = await start(
+      async (ctx) => {
+        const { fail } = ctx.job.payload as { fail: boolean };
+        ctx.recordOnCompletion({ type: 'exported', actor: 'exporter', detail: { job: ctx.job.id } });
+        if (fail) throw new PermanentJobError('the destination refused it');
+        return { ok: true };
+      },
+      { idleMs: 20 },
+    );
+    const failing = await storage.jobs.enqueue('work', null, { fail: true });
+    const ok = await storage.jobs.enqueue('work', null, { fail: false });
+    w.poke();
+    await until(async () => ((await storage.jobs.get(ok.id))?.status === 'done' && (await storage.jobs.get(failing.id))?.status === 'dead' ? true : undefined), 10_000, 'both jobs settled');
+    expect((await storage.audit.list({ type: 'exported' })).map((e) => e.detail)).to.deep.equal([{ job: ok.id }]);
+  });
+
   it('retries on the configured schedule, then keeps the error of a dead job; a permanent error is not retried', async () => {
     const errors: string[] = [];
     const w = await start(
