@@ -90,9 +90,10 @@ const SPARE_DIRECTORIES = 8;
  * under the directory's lock: on a journaled ext4 it waits while the journal commits (durable
  * writes make it commit often); on a journal-less one it scans past every inode freed in the last
  * minute or more (after a study is erased, hundreds). Made in place on the critical path, the
- * open stalled the event loop more than any other call. Each write takes the directory's spare (waiting for it if it is still being
- * created) and starts the next one, so a write usually starts with an open file. Unused spares
- * are removed on `close`, and by the orphan sweep after a crash.
+ * open stalled the event loop more than any other call. Each write takes the directory's spare
+ * (waiting for it if it is still being created) and starts the next one, so a write usually
+ * starts with an open file. Unused spares are removed on `close`, and by the orphan sweep after
+ * a crash.
  */
 export class TempFiles {
   private readonly spares = new Map<string, Promise<TempFile | undefined>>();
@@ -170,9 +171,9 @@ export interface WrittenFile {
  * `temps`), which takes its final name as soon as they are written: content and name are then
  * flushed at once, where temp-fsync-rename-fsync flushes twice in a row. Renaming is a quick call
  * made in place (it may wait for the directory's lock while the next spare is created); the copy
- * of the bytes into the page cache and the flushes go to the pool. A
- * process crash leaves at most a temporary file (a final name is given only to completely
- * written bytes); a power loss before the flushes end may leave the final name incomplete.
+ * of the bytes into the page cache and the flushes go to the pool. A process crash leaves at most
+ * a temporary file (a final name is given only to completely written bytes); a power loss before
+ * the flushes end may leave the final name incomplete.
  */
 export async function writeNewFile(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
   const dir = dirname(path);

@@ -159,7 +159,7 @@ export class JobQueue {
     const patch = { status: 'done', result: result === undefined ? null : JSON.stringify(result), lease_expires_at: null, percent: 100, updated_at: t.getTime(), finished_at: t.getTime() };
     if (!audit) return this.updateOwned(id, workerId, patch);
     return writeTransaction(this.db, async (trx) => {
-      const changed = Number(await trx('jobs').where({ id, worker_id: workerId, status: 'running' }).update(patch)) > 0;
+      const changed = await this.updateOwned(id, workerId, patch, trx);
       if (changed) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit);
       return changed;
     });
@@ -215,8 +215,8 @@ export class JobQueue {
     return (await q).map(toJob);
   }
 
-  private async updateOwned(id: number, workerId: string, patch: Record<string, unknown>): Promise<boolean> {
-    const changed = await this.db.knex('jobs').where({ id, worker_id: workerId, status: 'running' }).update(patch);
+  private async updateOwned(id: number, workerId: string, patch: Record<string, unknown>, q: Knex | Knex.Transaction = this.db.knex): Promise<boolean> {
+    const changed = await q('jobs').where({ id, worker_id: workerId, status: 'running' }).update(patch);
     return Number(changed) > 0;
   }
 }
