@@ -15,6 +15,7 @@
  * does not read back whole. None of them had been acknowledged. Resending an instance stores
  * nothing new.
  */
+import type { Knex } from 'knex';
 import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import type { BlobStore } from './blobs.js';
 import type { Database } from './db/index.js';
@@ -273,18 +274,7 @@ export class Instances {
    * row without its blob. Returns the number of instances removed.
    */
   async removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number> {
-    const paths = await writeTransaction(this.db, async (trx) => {
-      const rows = await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).select('sop_instance_uid', 'blob_path');
-      if (rows.length === 0) return [];
-      const sops = rows.map((r) => String(r.sop_instance_uid));
-      await trx('vault_records').whereIn('sop_instance_uid', sops).delete();
-      await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
-      await trx('series').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
-      await trx('studies')
-        .where({ study_instance_uid: studyInstanceUID })
-        .update({ instance_count: trx.raw('instance_count - ?', [rows.length]), series_count: trx.raw('series_count - 1'), updated_at: this.now().getTime() });
-      return rows.map((r) => String(r.blob_path));
-    });
+    const paths = await writeTransaction(this.db, (trx) => deleteSeriesRows(trx, studyInstanceUID, seriesInstanceUID, this.now()));
     for (const path of paths) await this.blobs.remove(path);
     return paths.length;
   }
@@ -419,6 +409,23 @@ export class Instances {
       studyStatus: study?.status as StudyStatus,
     };
   }
+}
+
+/**
+ * Deletes a series' rows in `trx`: its instances, their vault records, the series, and the study's
+ * counts. Returns the blob paths, for the caller to remove once the transaction has committed.
+ */
+export async function deleteSeriesRows(trx: Knex.Transaction, studyInstanceUID: string, seriesInstanceUID: string, now: Date): Promise<string[]> {
+  const rows = await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).select('sop_instance_uid', 'blob_path');
+  if (rows.length === 0) return [];
+  const sops = rows.map((r) => String(r.sop_instance_uid));
+  await trx('vault_records').whereIn('sop_instance_uid', sops).delete();
+  await trx('instances').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
+  await trx('series').where({ study_instance_uid: studyInstanceUID, series_instance_uid: seriesInstanceUID }).delete();
+  await trx('studies')
+    .where({ study_instance_uid: studyInstanceUID })
+    .update({ instance_count: trx.raw('instance_count - ?', [rows.length]), series_count: trx.raw('series_count - 1'), updated_at: now.getTime() });
+  return rows.map((r) => String(r.blob_path));
 }
 
 /** Unconfirmed rows removed at most per commit (the rest wait for the next). */

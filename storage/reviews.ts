@@ -3,6 +3,7 @@
  * who, when, the comment, and exactly what was approved: the SEG's SOP Instance UID and the GLB's
  * SHA-256. A decided review never changes again.
  */
+import type { Knex } from 'knex';
 import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import type { Database } from './db/index.js';
 import { sqlIn } from './db/sql.js';
@@ -61,22 +62,7 @@ export class Reviews {
 
   /** Creates the study's review, or replaces an undecided one (a re-run with another model). */
   async create(input: ReviewInput): Promise<Review> {
-    const t = this.now().getTime();
-    await writeTransaction(this.db, async (trx) => {
-      const existing = await trx('reviews').where({ study_instance_uid: input.studyInstanceUID }).first('status');
-      if (existing && (existing.status === 'approved')) {
-        throw new StorageError('invalid-input', 'an approved review is final; its result was delivered', { path: input.studyInstanceUID });
-      }
-      await trx('reviews').where({ study_instance_uid: input.studyInstanceUID }).delete();
-      await trx('reviews').insert({
-        study_instance_uid: input.studyInstanceUID,
-        status: 'pending',
-        summary: JSON.stringify(input.summary),
-        seg_sop_instance_uid: input.segSOPInstanceUID,
-        glb_sha256: input.glbSha256,
-        created_at: t,
-      });
-    });
+    await writeTransaction(this.db, (trx) => replaceReview(trx, input, this.now()));
     return (await this.get(input.studyInstanceUID))!;
   }
 
@@ -130,6 +116,23 @@ export class Reviews {
       return { ok: true, review: decided } as const;
     });
   }
+}
+
+/** Inserts the study's pending review in `trx`, replacing an undecided one; an approved review is final. */
+export async function replaceReview(trx: Knex.Transaction, input: ReviewInput, now: Date): Promise<void> {
+  const existing = await trx('reviews').where({ study_instance_uid: input.studyInstanceUID }).first('status');
+  if (existing && existing.status === 'approved') {
+    throw new StorageError('invalid-input', 'an approved review is final; its result was delivered', { path: input.studyInstanceUID });
+  }
+  await trx('reviews').where({ study_instance_uid: input.studyInstanceUID }).delete();
+  await trx('reviews').insert({
+    study_instance_uid: input.studyInstanceUID,
+    status: 'pending',
+    summary: JSON.stringify(input.summary),
+    seg_sop_instance_uid: input.segSOPInstanceUID,
+    glb_sha256: input.glbSha256,
+    created_at: now.getTime(),
+  });
 }
 
 function toReview(row: Record<string, unknown>): Review {

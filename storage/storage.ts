@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { Results } from './results.js';
-import { Reviews } from './reviews.js';
+import { publishReview, type PublishEffects } from './publish.js';
+import { Reviews, type ReviewInput } from './reviews.js';
 import { AuditLog, type AuditEventInput } from './audit.js';
 import { BlobStore } from './blobs.js';
 import { connectDatabase, migrateToLatest, type Dialect } from './db/index.js';
@@ -51,6 +52,8 @@ export interface Storage {
   reprocessStudy(studyInstanceUID: string, payload: Record<string, unknown>, from: readonly StudyStatus[], audit?: (queued: { jobId: number; previousStatus: StudyStatus }) => AuditEventInput): Promise<ReprocessOutcome>;
   /** Removes a series Limen derived itself (a superseded SEG); see `Instances.removeSeries`. */
   removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number>;
+  /** Makes a processed result the study's review, in one transaction; see `publishReview`. */
+  publishReview(review: ReviewInput, effects: PublishEffects): Promise<void>;
   /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
   destroyStudyKey(studyInstanceUID: string): Promise<boolean>;
   sweepOrphanBlobs(options?: SweepOptions): Promise<SweepReport>;
@@ -103,6 +106,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       setStudyStatus: (uid, to, o) => studies.setStatus(uid, to, o),
       reprocessStudy: (uid, payload, from, audit) => studies.reprocess(uid, payload, from, audit),
       removeSeries: (study, series) => instances.removeSeries(study, series),
+      publishReview: (review, effects) => publishReview(db, blobs, now(), review, effects),
       destroyStudyKey: (uid) => keys.destroy(uid),
       sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),
       repairUnconfirmedInstances: () => instances.repairUnconfirmed(),

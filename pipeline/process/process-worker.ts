@@ -102,7 +102,9 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
   await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
 
-  await storage.reviews.create({
+  // The review, the superseded SEG's removal and the status change commit together: a reader sees
+  // the old result or the new one, and a crash before the commit leaves the old SEG, never none.
+  const review = {
     studyInstanceUID: study,
     summary: {
       model: out.report.model,
@@ -112,10 +114,9 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     },
     segSOPInstanceUID: seg.sopInstanceUID,
     glbSha256: glb.sha256,
-  });
-  // Only once the new review points at the new SEG: a crash before this leaves the old SEG visible, never none.
-  for (const series of supersededSegSeries) await storage.removeSeries(study, series);
-  await storage.setStudyStatus(study, 'awaiting_review', {
+  };
+  await storage.publishReview(review, {
+    supersededSeries: supersededSegSeries,
     audit: {
       type: 'processing.completed',
       actor: PROCESS_JOB,

@@ -96,6 +96,41 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect(await s.vault.open(study)).to.have.length(3);
   });
 
+  it('publishes a new result in one transaction: review, superseded SEG and status together, or none of them', async () => {
+    const s = await h.open();
+    const ct = studyInputs(1, 2);
+    const study = ct[0].studyInstanceUID;
+    for (const i of ct) await s.storeInstance(i);
+    const oldSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(oldSeg);
+    await s.reviews.create({ studyInstanceUID: study, summary: { run: 1 }, segSOPInstanceUID: oldSeg.sopInstanceUID, glbSha256: 'a'.repeat(64) });
+    await s.setStudyStatus(study, 'processing');
+    const oldBlob = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [oldSeg.sopInstanceUID]))[0].blob_path);
+    const newSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(newSeg);
+    const review = { studyInstanceUID: study, summary: { run: 2 }, segSOPInstanceUID: newSeg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
+    const completed = { type: 'processing.completed', actor: 'process', studyInstanceUID: study, detail: { segSOPInstanceUID: newSeg.sopInstanceUID } };
+
+    // An event that cannot be written takes the whole publication back: the old result stands.
+    const broken = await s.publishReview(review, { supersededSeries: [oldSeg.seriesInstanceUID], audit: { ...completed, type: '' } }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(broken?.code).to.equal('invalid-input');
+    expect((await s.reviews.get(study))!.summary).to.deep.equal({ run: 1 });
+    expect((await s.getStudy(study))!).to.deep.include({ status: 'processing', instanceCount: 4, seriesCount: 3 });
+    expect(await s.getInstance(oldSeg.sopInstanceUID)).to.not.equal(null);
+    expect(existsSync(join(h.dataDir, 'blobs', oldBlob))).to.equal(true);
+
+    await s.publishReview(review, { supersededSeries: [oldSeg.seriesInstanceUID], audit: completed });
+    expect(await s.reviews.get(study)).to.deep.include({ status: 'pending', segSOPInstanceUID: newSeg.sopInstanceUID });
+    expect((await s.getStudy(study))!).to.deep.include({ status: 'awaiting_review', instanceCount: 3, seriesCount: 2 });
+    expect(await s.getInstance(oldSeg.sopInstanceUID)).to.equal(null);
+    expect(existsSync(join(h.dataDir, 'blobs', oldBlob))).to.equal(false);
+    expect((await s.audit.list({ type: 'processing.completed' })).map((e) => e.detail)).to.deep.equal([{ segSOPInstanceUID: newSeg.sopInstanceUID }]);
+    expect(await s.audit.verify()).to.include({ ok: true });
+  });
+
   it('drops results an earlier run made that the new one did not', async () => {
     const s = await h.open();
     const input = instanceInput();
