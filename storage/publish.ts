@@ -12,6 +12,7 @@ import { sqlIn } from './db/sql.js';
 import { writeTransaction } from './db/transaction.js';
 import { deleteSeriesRows } from './instances.js';
 import { replaceReview, type ReviewInput } from './reviews.js';
+import { moveStudy } from './studies.js';
 
 /** What publishing a result changes besides its review. */
 export interface PublishEffects {
@@ -27,7 +28,7 @@ export async function publishReview(db: Database, blobs: BlobStore, now: Date, r
     await replaceReview(trx, review, now);
     const paths: string[] = [];
     for (const series of effects.supersededSeries) paths.push(...(await deleteSeriesRows(trx, study, series, now)));
-    await trx('studies').where({ study_instance_uid: study }).update({ status: 'awaiting_review', updated_at: now.getTime() });
+    await moveStudy(trx, study, 'awaiting_review', now);
     await appendAuditEvent(sqlIn(trx, db.dialect), now, effects.audit);
     return paths;
   });

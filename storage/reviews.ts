@@ -11,7 +11,7 @@ import { writeTransaction } from './db/transaction.js';
 import { dateOrNull, jsonObject } from './db/rows.js';
 import { StorageError } from './errors.js';
 import { insertJob } from './jobs.js';
-import type { StudyStatus } from './studies.js';
+import { moveStudy, type StudyStatus } from './studies.js';
 
 export const REVIEW_STATUSES = ['pending', 'in_review', 'approved', 'rejected'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -109,7 +109,7 @@ export class Reviews {
       const decided = toReview(await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first());
       if (effects) {
         const event = effects.audit(decided);
-        await trx('studies').where({ study_instance_uid: studyInstanceUID }).update({ status: effects.studyStatus, updated_at: t });
+        await moveStudy(trx, studyInstanceUID, effects.studyStatus, new Date(t));
         for (const job of effects.jobs ?? []) await insertJob(trx, new Date(t), job.type, studyInstanceUID, job.payload, job.maxAttempts);
         await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);
       }

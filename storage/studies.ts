@@ -181,18 +181,20 @@ export class Studies {
   async setStatus(studyInstanceUID: string, to: StudyStatus, options: SetStatusOptions = {}): Promise<boolean> {
     if (!(STUDY_STATUSES as readonly string[]).includes(to)) throw new StorageError('invalid-input', `unknown study status ${to}`, { path: 'status' });
     const event = options.audit;
-    const update = async (knex: Knex): Promise<boolean> => {
-      const q = knex('studies').where({ study_instance_uid: studyInstanceUID });
-      if (options.from !== undefined) q.whereIn('status', Array.isArray(options.from) ? options.from : [options.from]);
-      return Number(await q.update({ status: to, updated_at: this.now().getTime() })) > 0;
-    };
-    if (!event) return update(this.db.knex);
+    if (!event) return moveStudy(this.db.knex, studyInstanceUID, to, this.now(), options.from);
     return writeTransaction(this.db, async (trx) => {
-      const changed = await update(trx);
+      const changed = await moveStudy(trx, studyInstanceUID, to, this.now(), options.from);
       await appendAuditEvent(sqlIn(trx, this.db.dialect), this.now(), event);
       return changed;
     });
   }
+}
+
+/** Sets a study's status (only from `from` when given), in `q`; false when it was not there. */
+export async function moveStudy(q: Knex, studyInstanceUID: string, to: StudyStatus, now: Date, from?: StudyStatus | StudyStatus[]): Promise<boolean> {
+  const query = q('studies').where({ study_instance_uid: studyInstanceUID });
+  if (from !== undefined) query.whereIn('status', Array.isArray(from) ? from : [from]);
+  return Number(await query.update({ status: to, updated_at: now.getTime() })) > 0;
 }
 
 export interface SetStatusOptions {

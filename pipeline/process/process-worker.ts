@@ -102,8 +102,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
   await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
 
-  // The review, the superseded SEG's removal and the status change commit together: a reader sees
-  // the old result or the new one, and a crash before the commit leaves the old SEG, never none.
+  // One transaction with the superseded SEG's removal and the status change (storage/publish.ts).
   const review = {
     studyInstanceUID: study,
     summary: {
