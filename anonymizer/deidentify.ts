@@ -21,8 +21,10 @@ import {
   readDatasetIn,
   readPart10,
   stringOf,
+  sequenceElement,
   stringsOf,
   textElement,
+  valueElement,
   writePart10,
   type Dataset,
   type Element,
@@ -203,7 +205,6 @@ class Run {
     for (const el of ds) if (isPrivateCreator(el.tag)) creators.set(((el.tag >>> 16) << 8) | (el.tag & 0xff), stringOf(el) ?? '');
 
     for (const el of ds) {
-      const here = `${path}${formatTag(el.tag)}`;
       const group = el.tag >>> 16;
       // Group lengths are retired; meta (0002) and command (0000) elements do not belong in a dataset.
       if (isGroupLength(el.tag) || group === 0x0002 || group === 0x0000) continue;
@@ -213,21 +214,21 @@ class Run {
         if (this.isSafePrivate(el.tag, creators.get(block))) {
           keptPrivateBlocks.add(block);
           out.push(el);
-        } else this.changes.push({ path: here, action: 'removed' });
+        } else this.change(path, el, 'removed');
         continue;
       }
       if (group >= 0x5000 && group <= 0x501e && !(group & 1)) {
         // Curves (retired) cannot be checked for identifying content: removed, Clean Graphics or not.
-        this.changes.push({ path: here, action: 'removed' });
+        this.change(path, el, 'removed');
         continue;
       }
       if (group >= 0x6000 && group <= 0x601e && !(group & 1)) {
         // Overlay bitmaps can hold burned-in text that no automatic check can clean: the whole
         // overlay group goes, so no Overlay Plane module is left without its data.
-        this.changes.push({ path: here, action: 'removed' });
+        this.change(path, el, 'removed');
         continue;
       }
-      const next = this.apply(el, here, depth);
+      const next = this.apply(el, path, depth);
       if (next) out.push(next);
     }
     for (const block of keptPrivateBlocks) {
@@ -245,10 +246,11 @@ class Run {
     return this.profile.safePrivate.some((s) => s.group === group && s.element === element && s.creator === creator.trim());
   }
 
-  private apply(el: Element, path: string, depth: number): Element | undefined {
+  /** `parent`: the path of the dataset `el` is in ("" at the top); an element's own path is made only for a change. */
+  private apply(el: Element, parent: string, depth: number): Element | undefined {
     if (el.tag === T.PatientName || el.tag === T.PatientID) {
       const pseudonym = this.ids.patientPseudonym(this.patient, this.profile.name);
-      this.changes.push({ path, action: 'pseudonym' });
+      this.change(parent, el, 'pseudonym');
       // As a person name the pseudonym is the family name component ("CODE^"), PS3.5 §6.2.1.
       if (el.tag === T.PatientName) return textElement(el.tag, 'PN', `${pseudonym}^`);
       return textElement(el.tag, 'LO', pseudonym);
@@ -257,47 +259,57 @@ class Run {
     switch (action) {
       case undefined:
       case 'K':
-        return el.items ? { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) } : el;
+        return el.items ? this.items(el, el.items, parent, depth) : el;
       case 'X':
-        this.changes.push({ path, action: 'removed' });
+        this.change(parent, el, 'removed');
         return undefined;
       case 'Z':
-        this.changes.push({ path, action: 'emptied' });
-        return el.items ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) };
+        this.change(parent, el, 'emptied');
+        return el.items ? sequenceElement(el.tag, []) : valueElement(el.tag, el.vr, new Uint8Array(0));
       case 'D':
-        if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
-        this.changes.push({ path, action: 'dummy' });
-        return { tag: el.tag, vr: el.vr, value: dummyValue(el, this.ids) };
+        if (el.items) return this.items(el, el.items, parent, depth);
+        this.change(parent, el, 'dummy');
+        return valueElement(el.tag, el.vr, dummyValue(el, this.ids));
       case 'U':
-        if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
-        this.changes.push({ path, action: 'uid' });
+        if (el.items) return this.items(el, el.items, parent, depth);
+        this.change(parent, el, 'uid');
         return textElement(el.tag, 'UI', stringsOf(el).map((u) => this.replaceUID(u)).join('\\'));
       case 'C':
-        return this.clean(el, path, depth);
+        return this.clean(el, parent, depth);
       default:
         // Combined actions were resolved above; anything else is a table value this engine does not know.
-        this.changes.push({ path, action: 'removed' });
+        this.change(parent, el, 'removed');
         return undefined;
     }
   }
 
-  private clean(el: Element, path: string, depth: number): Element | undefined {
-    if (el.items) return { ...el, items: el.items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)) };
+  /** A sequence kept, each of its items transformed. */
+  private items(el: Element, items: Element[][], parent: string, depth: number): Element {
+    const path = `${parent}${formatTag(el.tag)}`;
+    return sequenceElement(el.tag, items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)));
+  }
+
+  private change(parent: string, el: Element, action: Change['action']): void {
+    this.changes.push({ path: `${parent}${formatTag(el.tag)}`, action });
+  }
+
+  private clean(el: Element, parent: string, depth: number): Element | undefined {
+    if (el.items) return this.items(el, el.items, parent, depth);
     if (el.vr === 'DA' || el.vr === 'DT') {
       const days = this.dateShift();
       const shifted = stringsOf(el).map((v) => (v === '' ? '' : ((el.vr === 'DA' ? shiftDate(v, days) : shiftDateTime(v, days)) ?? '')));
-      this.changes.push({ path, action: 'shifted' });
+      this.change(parent, el, 'shifted');
       return textElement(el.tag, el.vr, shifted.join('\\'));
     }
     // A whole-day shift leaves the time of day meaningful and identifying nobody.
     if (el.vr === 'TM' || !el.value) return el;
     if (!isText(el.vr)) {
       // Binary content (a camera's maker note) cannot be cleaned without knowing its format.
-      this.changes.push({ path, action: 'removed' });
+      this.change(parent, el, 'removed');
       return undefined;
     }
-    this.changes.push({ path, action: 'cleaned' });
-    return { tag: el.tag, vr: el.vr, value: this.scrubber.clean(el.value) };
+    this.change(parent, el, 'cleaned');
+    return valueElement(el.tag, el.vr, this.scrubber.clean(el.value));
   }
 
   private dateShift(): number {
@@ -329,15 +341,12 @@ class Run {
         [`Limen: PS3.15 E.1-1 (2024b), profile ${this.profile.name}`.slice(0, 64), ...codes.map((c) => c.meaning.slice(0, 64))].join('\\'),
       ),
     );
-    out.push({
-      tag: T.DeidentificationMethodCodeSequence,
-      vr: 'SQ',
-      items: codes.map((c) => [
-        textElement(T.CodeValue, 'SH', c.value),
-        textElement(T.CodingSchemeDesignator, 'SH', 'DCM'),
-        textElement(T.CodeMeaning, 'LO', c.meaning),
-      ]),
-    });
+    out.push(
+      sequenceElement(
+        T.DeidentificationMethodCodeSequence,
+        codes.map((c) => [textElement(T.CodeValue, 'SH', c.value), textElement(T.CodingSchemeDesignator, 'SH', 'DCM'), textElement(T.CodeMeaning, 'LO', c.meaning)]),
+      ),
+    );
     const temporal = this.profile.options.has('retainLongitudinalFullDates')
       ? 'UNMODIFIED'
       : this.profile.options.has('retainLongitudinalModifiedDates')

@@ -16,6 +16,27 @@ export interface Element {
   fragments?: Uint8Array;
 }
 
+/*
+ * Elements are made by these three functions only, so every element has the same fields in the
+ * same order and the engine sees one object shape: code compiled while it had met only value
+ * elements is thrown away (deoptimized) when the first sequence arrives in another shape.
+ */
+
+/** An element with a value (the bytes in little-endian order). */
+export function valueElement(tag: Tag, vr: VR, value: Uint8Array): Element {
+  return { tag, vr, value, items: undefined, fragments: undefined };
+}
+
+/** A sequence (SQ) and its items. */
+export function sequenceElement(tag: Tag, items: Element[][]): Element {
+  return { tag, vr: 'SQ', value: undefined, items, fragments: undefined };
+}
+
+/** Encapsulated pixel data, as read (items and sequence delimiter). */
+export function encapsulatedElement(tag: Tag, vr: VR, fragments: Uint8Array): Element {
+  return { tag, vr, value: undefined, items: undefined, fragments };
+}
+
 /** A dataset is its elements; the writer orders them by tag. */
 export type Dataset = Element[];
 

@@ -7,7 +7,7 @@
 import { inflateSync } from 'fflate';
 import { lookup } from './dictionary.js';
 import type { Dataset, Element } from './element.js';
-import { find, stringOf, uint16Of } from './element.js';
+import { encapsulatedElement, find, sequenceElement, stringOf, uint16Of, valueElement } from './element.js';
 import { DicomParseError } from './errors.js';
 import { ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION, T, isPrivate, type Tag } from './tag.js';
 import {
@@ -29,7 +29,8 @@ export interface ParsedInstance {
 }
 
 /** Reads a Part 10 file: 128-byte preamble, "DICM", the file meta group, then the dataset. */
-export function readPart10(bytes: Uint8Array): ParsedInstance {
+export function readPart10(input: Uint8Array): ParsedInstance {
+  const bytes = plainView(input);
   if (bytes.length < 132) throw new DicomParseError('not-part10', `file is ${bytes.length} bytes, too short for a DICOM preamble and prefix`);
   if (bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
     throw new DicomParseError('not-part10', 'no "DICM" prefix after the 128-byte preamble: not a DICOM Part 10 file');
@@ -53,7 +54,7 @@ export function readDatasetIn(bytes: Uint8Array, transferSyntaxUID: string): Par
 }
 
 function readDataset(bytes: Uint8Array, ts: TransferSyntax): Dataset {
-  let data = bytes;
+  let data = plainView(bytes);
   if (ts.deflated) {
     try {
       data = inflateSync(bytes);
@@ -150,7 +151,7 @@ class Reader {
     if (vr === 'SQ' || (length === UNDEFINED && vr === 'UN')) {
       // An undefined-length UN is a sequence encoded in implicit VR little endian (PS3.5 §6.2.2).
       const implicitInside = vr === 'UN';
-      return { tag: t, vr: 'SQ', items: this.sequence(t, length, depth, implicitInside) };
+      return sequenceElement(t, this.sequence(t, length, depth, implicitInside));
     }
     if (vr === 'UN' && length !== UNDEFINED && lookup(t)?.vr === 'SQ') {
       // A standard sequence some node sent as UN: its items are implicit VR little endian.
@@ -158,17 +159,17 @@ class Reader {
       const inner = new Reader(this.bytes.subarray(0, this.offset + length), this.offset, { ...this.ctx, explicitVR: false, littleEndian: true });
       const items = inner.sequence(t, length, depth, true);
       this.offset += length;
-      return { tag: t, vr: 'SQ', items };
+      return sequenceElement(t, items);
     }
     if (length === UNDEFINED) {
-      if (vr === 'OB' || vr === 'OW') return { tag: t, vr, fragments: this.fragments(t) };
+      if (vr === 'OB' || vr === 'OW') return encapsulatedElement(t, vr, this.fragments(t));
       throw new DicomParseError('bad-length', `undefined length on a ${vr} element`, start, t);
     }
     this.need(length, `the value of a ${vr} element (declared length ${length})`, t);
     let value = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
     if (!this.ctx.littleEndian) value = toLittleEndian(value, vr);
-    return { tag: t, vr, value };
+    return valueElement(t, vr, value);
   }
 
   private sequence(t: Tag, length: number, depth: number, implicitInside: boolean): Element[][] {
@@ -250,6 +251,15 @@ function implicitVR(t: Tag, length: number, pixelRepresentation: number): VR {
   if (vr.startsWith('US|SS')) return pixelRepresentation === 1 ? 'SS' : 'US';
   if (vr === 'OB|OW' || vr === 'US|OW') return 'OW';
   return 'UN';
+}
+
+/**
+ * Values are views of the bytes read. A Buffer's views are Buffers, a class of their own to the
+ * engine: reading through a plain Uint8Array keeps every value of one class, whatever the caller
+ * passed (DIMSE gives Buffers, the writer makes Uint8Arrays).
+ */
+function plainView(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Big-endian values become little-endian copies, unit by unit, so the rest of the engine sees one byte order. */

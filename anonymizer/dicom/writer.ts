@@ -3,7 +3,7 @@
  * data included). Values are copied byte for byte; sequences and items get defined lengths.
  * Sizes are computed first so the output is one allocation.
  */
-import type { Dataset, Element } from './element.js';
+import { valueElement, type Dataset, type Element } from './element.js';
 import { ITEM, SEQUENCE_DELIMITATION, T, type Tag } from './tag.js';
 import { hasLongLength, padByte, type VR } from './vr.js';
 
@@ -21,7 +21,7 @@ export interface FileMeta {
 /** A Part 10 file: preamble, "DICM", a fresh file meta group, then the dataset. */
 export function writePart10(meta: FileMeta, dataset: Dataset): Uint8Array {
   const metaElements: Element[] = [
-    { tag: T.FileMetaInformationVersion, vr: 'OB', value: new Uint8Array([0, 1]) },
+    valueElement(T.FileMetaInformationVersion, 'OB', new Uint8Array([0, 1])),
     textElement(T.MediaStorageSOPClassUID, 'UI', meta.mediaStorageSOPClassUID),
     textElement(T.MediaStorageSOPInstanceUID, 'UI', meta.mediaStorageSOPInstanceUID),
     textElement(T.TransferSyntaxUID, 'UI', meta.transferSyntaxUID),
@@ -29,7 +29,7 @@ export function writePart10(meta: FileMeta, dataset: Dataset): Uint8Array {
     textElement(T.ImplementationVersionName, 'SH', meta.implementationVersionName),
   ];
   const metaLength = metaElements.reduce((n, el) => n + elementSize(el), 0);
-  const groupLength: Element = { tag: T.FileMetaInformationGroupLength, vr: 'UL', value: u32le(metaLength) };
+  const groupLength = valueElement(T.FileMetaInformationGroupLength, 'UL', u32le(metaLength));
   const sorted = sortDataset(dataset);
   const total = 132 + elementSize(groupLength) + metaLength + datasetSize(sorted);
   const out = new Uint8Array(total);
@@ -53,7 +53,7 @@ export function writeDataset(dataset: Dataset): Uint8Array {
 
 /** An element holding a text value, padded to even length for its VR. */
 export function textElement(t: Tag, vr: VR, text: string): Element {
-  return { tag: t, vr, value: ascii.encode(text) };
+  return valueElement(t, vr, ascii.encode(text));
 }
 
 function u32le(n: number): Uint8Array {

@@ -223,7 +223,7 @@ async function representative(ctx: SearchContext, e: Entity): Promise<{ info: In
 function jsonOf(attr: IndexedAttribute, values: string[]): JsonAttribute {
   if (values.length === 0) return { vr: attr.vr };
   if (attr.vr === 'US') return { vr: 'US', Value: values.map(Number) };
-  const el: dicom.Element = { tag: attr.tag, vr: attr.vr as dicom.VR, value: new TextEncoder().encode(values.join('\\')) };
+  const el = dicom.valueElement(attr.tag, attr.vr as dicom.VR, new TextEncoder().encode(values.join('\\')));
   return elementToJson(el, UTF8);
 }
 

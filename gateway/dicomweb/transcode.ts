@@ -39,7 +39,7 @@ export async function toExplicitLittleEndian(bytes: Uint8Array, codecs: FrameDec
       const native: Uint8Array[] = [];
       for (const frame of frames) native.push(await decodeFrame(frame, layout, ts.uid, codecs));
       const value = Buffer.concat(native);
-      const pixelData: dicom.Element = { tag: pixels.tag, vr: layout.bitsAllocated > 8 ? 'OW' : 'OB', value };
+      const pixelData = dicom.valueElement(pixels.tag, layout.bitsAllocated > 8 ? 'OW' : 'OB', value);
       dataset = dataset.filter((el) => el !== pixels && el.tag !== EXTENDED_OFFSET_TABLE && el.tag !== EXTENDED_OFFSET_TABLE_LENGTHS).concat(pixelData);
     }
   }

@@ -69,7 +69,7 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   for (const [t, keyword] of RESTORED) {
     const v = patient[keyword];
     // Type 2 attributes stay present, empty when the source had no value.
-    if (v) out.push({ tag: t, vr: v.vr as dicom.VR, value: fromBase64(v.base64) });
+    if (v) out.push(dicom.valueElement(t, v.vr as dicom.VR, fromBase64(v.base64)));
     else if (t !== T.IssuerOfPatientID) out.push(textElement(t, vrOf(t), ''));
   }
   // The restored values are in the source's character set; Limen's own text is ASCII, valid in any of them.

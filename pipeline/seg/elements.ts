@@ -11,20 +11,20 @@ type Element = dicom.Element;
 export const ascii = (tag: number, vr: dicom.VR, text: string): Element => dicom.textElement(tag, vr, text);
 
 /** A value in the SEG's character set (LO, SH, PN, ST, LT, UC). */
-export const text = (tag: number, vr: dicom.VR, value: string, enc: TextEncoding): Element => ({ tag, vr, value: enc.encode(value) });
+export const text = (tag: number, vr: dicom.VR, value: string, enc: TextEncoding): Element => dicom.valueElement(tag, vr, enc.encode(value));
 
 export function us(tag: number, ...values: number[]): Element {
   const value = new Uint8Array(values.length * 2);
   const view = new DataView(value.buffer);
   values.forEach((v, i) => view.setUint16(i * 2, v, true));
-  return { tag, vr: 'US', value };
+  return dicom.valueElement(tag, 'US', value);
 }
 
 export function ul(tag: number, ...values: number[]): Element {
   const value = new Uint8Array(values.length * 4);
   const view = new DataView(value.buffer);
   values.forEach((v, i) => view.setUint32(i * 4, v, true));
-  return { tag, vr: 'UL', value };
+  return dicom.valueElement(tag, 'UL', value);
 }
 
 /** An attribute tag value: group then element, each 16-bit little endian. */
@@ -33,10 +33,10 @@ export function at(tag: number, pointsTo: number): Element {
   const view = new DataView(value.buffer);
   view.setUint16(0, pointsTo >>> 16, true);
   view.setUint16(2, pointsTo & 0xffff, true);
-  return { tag, vr: 'AT', value };
+  return dicom.valueElement(tag, 'AT', value);
 }
 
-export const sq = (tag: number, ...items: Element[][]): Element => ({ tag, vr: 'SQ', items });
+export const sq = (tag: number, ...items: Element[][]): Element => dicom.sequenceElement(tag, items);
 
 export const is = (tag: number, n: number): Element => ascii(tag, 'IS', String(n));
 

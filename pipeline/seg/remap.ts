@@ -80,7 +80,7 @@ const ascii = new TextEncoder();
 
 function remapElements(elements: Element[], uidMap: ReadonlyMap<string, string>, state: State): Element[] {
   return elements.map((el) => {
-    if (el.items) return { ...el, items: el.items.map((item) => remapElements(item, uidMap, state)) };
+    if (el.items) return dicom.sequenceElement(el.tag, el.items.map((item) => remapElements(item, uidMap, state)));
     if (el.vr !== 'UI' || !el.value) return el;
     const values = (dicom.stringOf(el) ?? '').split('\\');
     let changed = false;
@@ -94,6 +94,6 @@ function remapElements(elements: Element[], uidMap: ReadonlyMap<string, string>,
       changed = true;
       return to;
     });
-    return changed ? { tag: el.tag, vr: el.vr, value: ascii.encode(mapped.join('\\')) } : el;
+    return changed ? dicom.valueElement(el.tag, el.vr, ascii.encode(mapped.join('\\'))) : el;
   });
 }

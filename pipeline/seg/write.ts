@@ -123,7 +123,7 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     text(TAG.ContentCreatorName, 'PN', input.contentCreatorName, enc),
     sharedFunctionalGroups(input),
     perFrameFunctionalGroups(input, frames, enc),
-    { tag: TAG.PixelData, vr: 'OB', value: pixelData },
+    dicom.valueElement(TAG.PixelData, 'OB', pixelData),
   ];
 
   const implementation = input.implementation ?? { classUID: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME };
@@ -156,12 +156,12 @@ const PATIENT_STUDY: ReadonlyArray<[keyof PatientStudyValues, number, dicom.VR]>
 /** Copied byte for byte from source elements, or encoded from text; absent ones are empty (Type 2). */
 function patientStudyElements(input: SegmentationInput, enc: TextEncoding): Element[] {
   const given = input.patientStudy;
-  if (!Array.isArray(given)) return PATIENT_STUDY.map(([key, tag, vr]) => ({ tag, vr, value: enc.encode(given[key] ?? '') }));
+  if (!Array.isArray(given)) return PATIENT_STUDY.map(([key, tag, vr]) => dicom.valueElement(tag, vr, enc.encode(given[key] ?? '')));
   const study = dicom.stringOf(dicom.find(given, TAG.StudyInstanceUID));
   if (study !== undefined && study !== input.source.studyInstanceUID) {
     throw new SegError('invalid-input', 'the given patient/study attributes belong to another StudyInstanceUID than the source', { path: 'patientStudy' });
   }
-  return PATIENT_STUDY.map(([, tag, vr]) => ({ tag, vr, value: dicom.find(given, tag)?.value ?? new Uint8Array(0) }));
+  return PATIENT_STUDY.map(([, tag, vr]) => dicom.valueElement(tag, vr, dicom.find(given, tag)?.value ?? new Uint8Array(0)));
 }
 
 /** Every text the SEG writes itself, which the character set must hold. */
