@@ -329,30 +329,8 @@ class Run {
 
   /** PatientIdentityRemoved, DeidentificationMethod and its code sequence (PS3.15 E.1.1, CID 7050). */
   private mark(out: Dataset): void {
-    const drop = new Set<number>([T.PatientIdentityRemoved, T.DeidentificationMethod, T.DeidentificationMethodCodeSequence, T.LongitudinalTemporalInformationModified]);
-    for (let i = out.length - 1; i >= 0; i--) if (drop.has(out[i].tag)) out.splice(i, 1);
-    const options = [...this.profile.options].sort();
-    const codes = [BASIC_PROFILE_CODE, ...options.map((o) => OPTION_CODES[o])];
-    out.push(textElement(T.PatientIdentityRemoved, 'CS', 'YES'));
-    out.push(
-      textElement(
-        T.DeidentificationMethod,
-        'LO',
-        [`Limen: PS3.15 E.1-1 (2024b), profile ${this.profile.name}`.slice(0, 64), ...codes.map((c) => c.meaning.slice(0, 64))].join('\\'),
-      ),
-    );
-    out.push(
-      sequenceElement(
-        T.DeidentificationMethodCodeSequence,
-        codes.map((c) => [textElement(T.CodeValue, 'SH', c.value), textElement(T.CodingSchemeDesignator, 'SH', 'DCM'), textElement(T.CodeMeaning, 'LO', c.meaning)]),
-      ),
-    );
-    const temporal = this.profile.options.has('retainLongitudinalFullDates')
-      ? 'UNMODIFIED'
-      : this.profile.options.has('retainLongitudinalModifiedDates')
-        ? 'MODIFIED'
-        : 'REMOVED';
-    out.push(textElement(T.LongitudinalTemporalInformationModified, 'CS', temporal));
+    for (let i = out.length - 1; i >= 0; i--) if (MARK_TAGS.has(out[i].tag)) out.splice(i, 1);
+    out.push(...markElements(this.profile));
     this.changes.push({ path: formatTag(T.DeidentificationMethodCodeSequence), action: 'added' });
   }
 
@@ -370,6 +348,29 @@ class Run {
       uids: [...this.uidMap.entries()],
     };
   }
+}
+
+const MARK_TAGS = new Set<number>([T.PatientIdentityRemoved, T.DeidentificationMethod, T.DeidentificationMethodCodeSequence, T.LongitudinalTemporalInformationModified]);
+const markCache = new WeakMap<Profile, readonly Element[]>();
+
+/** What `mark` adds depends on the profile alone: made once per profile, the same (never mutated) elements in every output. */
+function markElements(profile: Profile): readonly Element[] {
+  let elements = markCache.get(profile);
+  if (elements) return elements;
+  const options = [...profile.options].sort();
+  const codes = [BASIC_PROFILE_CODE, ...options.map((o) => OPTION_CODES[o])];
+  const temporal = profile.options.has('retainLongitudinalFullDates') ? 'UNMODIFIED' : profile.options.has('retainLongitudinalModifiedDates') ? 'MODIFIED' : 'REMOVED';
+  elements = [
+    textElement(T.PatientIdentityRemoved, 'CS', 'YES'),
+    textElement(T.DeidentificationMethod, 'LO', [`Limen: PS3.15 E.1-1 (2024b), profile ${profile.name}`.slice(0, 64), ...codes.map((c) => c.meaning.slice(0, 64))].join('\\')),
+    sequenceElement(
+      T.DeidentificationMethodCodeSequence,
+      codes.map((c) => [textElement(T.CodeValue, 'SH', c.value), textElement(T.CodingSchemeDesignator, 'SH', 'DCM'), textElement(T.CodeMeaning, 'LO', c.meaning)]),
+    ),
+    textElement(T.LongitudinalTemporalInformationModified, 'CS', temporal),
+  ];
+  markCache.set(profile, elements);
+  return elements;
 }
 
 function patientKeyOf(ds: Dataset): PatientKey {
