@@ -110,6 +110,14 @@ export async function* readMultipart(
   let headers = new Map<string, string>();
   let chunks: Buffer[] = [];
   let partBytes = 0;
+  /** Bytes of the current part's body, kept as views until the part is complete. */
+  const addBody = (bytes: Buffer): void => {
+    partBytes += bytes.length;
+    if (partBytes > options.maxPartBytes) {
+      throw new MultipartError('part-too-large', `part ${partIndex} is larger than the limit of ${options.maxPartBytes} bytes`, partIndex);
+    }
+    chunks.push(bytes);
+  };
 
   const reader = body.getReader();
   let finished = false;
@@ -120,7 +128,12 @@ export async function* readMultipart(
       if (!value || value.byteLength === 0) continue;
       const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       if (state === 'epilogue') continue;
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      if ((state as State) === 'body' && buf.length > 0 && !startsDelimiter(buf, chunk, delimiter)) {
+        // What a body read keeps back is a possible start of a delimiter split across reads. When
+        // it is not one, it is body, and the new read is used as it is instead of copied behind it.
+        addBody(buf);
+        buf = chunk;
+      } else buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
 
       // Consume as much of `buf` as the current state allows; `break` waits for more bytes.
       for (;;) {
@@ -221,17 +234,7 @@ export async function* readMultipart(
         if (state === 'body') {
           const at = buf.indexOf(delimiter);
           const take = at >= 0 ? at : Math.max(0, buf.length - (delimiter.length - 1));
-          if (take > 0) {
-            partBytes += take;
-            if (partBytes > options.maxPartBytes) {
-              throw new MultipartError(
-                'part-too-large',
-                `part ${partIndex} is larger than the limit of ${options.maxPartBytes} bytes`,
-                partIndex,
-              );
-            }
-            chunks.push(buf.subarray(0, take));
-          }
+          if (take > 0) addBody(buf.subarray(0, take));
           if (at < 0) {
             buf = buf.subarray(take);
             break;
@@ -259,6 +262,17 @@ export async function* readMultipart(
   }
 
   if (!finished) throw state === 'preamble' && bareLfBoundary ? bareLfError() : truncation(state, partIndex, options.boundary);
+}
+
+/** True when a delimiter begins within `kept` (and may go on into `next`). */
+function startsDelimiter(kept: Buffer, next: Buffer, delimiter: Buffer): boolean {
+  const at = Buffer.concat([kept, next.subarray(0, delimiter.length)]).indexOf(delimiter);
+  if (at >= 0) return at < kept.length;
+  // Not found whole: a delimiter may still begin in `kept` and run past the end of `next` too.
+  for (let i = Math.max(0, kept.length + next.length - delimiter.length + 1); i < kept.length; i++) {
+    if (delimiter.subarray(0, kept.length - i).equals(kept.subarray(i)) && delimiter.subarray(kept.length - i).subarray(0, next.length).equals(next.subarray(0, delimiter.length - (kept.length - i)))) return true;
+  }
+  return false;
 }
 
 function bareLfError(part?: number): MultipartError {
