@@ -264,13 +264,15 @@ export async function* readMultipart(
   if (!finished) throw state === 'preamble' && bareLfBoundary ? bareLfError() : truncation(state, partIndex, options.boundary);
 }
 
-/** True when a delimiter begins within `kept` (and may go on into `next`). */
+/**
+ * True when a delimiter may begin within `kept` (shorter than a delimiter): at some position the
+ * bytes from there on, through the start of `next`, match the delimiter as far as they go.
+ */
 function startsDelimiter(kept: Buffer, next: Buffer, delimiter: Buffer): boolean {
-  const at = Buffer.concat([kept, next.subarray(0, delimiter.length)]).indexOf(delimiter);
-  if (at >= 0) return at < kept.length;
-  // Not found whole: a delimiter may still begin in `kept` and run past the end of `next` too.
-  for (let i = Math.max(0, kept.length + next.length - delimiter.length + 1); i < kept.length; i++) {
-    if (delimiter.subarray(0, kept.length - i).equals(kept.subarray(i)) && delimiter.subarray(kept.length - i).subarray(0, next.length).equals(next.subarray(0, delimiter.length - (kept.length - i)))) return true;
+  const joined = Buffer.concat([kept, next.subarray(0, delimiter.length)]);
+  for (let i = 0; i < kept.length; i++) {
+    const n = Math.min(delimiter.length, joined.length - i);
+    if (joined.subarray(i, i + n).equals(delimiter.subarray(0, n))) return true;
   }
   return false;
 }
