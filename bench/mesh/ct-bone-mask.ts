@@ -34,12 +34,6 @@ export async function ctSeriesBoneMask(): Promise<BoneMask> {
   return {
     mask,
     seriesDir: series.dir,
-    geometry: {
-      dims: volume.dims,
-      spacing: volume.spacing,
-      imagePositionPatient: volume.origin,
-      imageOrientationPatient: [...volume.rowDirection, ...volume.columnDirection] as [number, number, number, number, number, number],
-      sliceNormal: volume.sliceDirection,
-    },
+    geometry: volume,
   };
 }

@@ -103,8 +103,8 @@ try {
     ({ mask, geometry } = await ctSeriesBoneMask());
   }
   // VTK's image data is axis-aligned: the grid must be too, for both sides to see the same mask.
-  const [r0, r1, r2, c0, c1, c2] = geometry.imageOrientationPatient;
-  if (r0 !== 1 || r1 !== 0 || r2 !== 0 || c0 !== 0 || c1 !== 1 || c2 !== 0 || geometry.sliceNormal[2] !== 1) throw new Error('the mask grid is not axis-aligned');
+  const [[r0, r1, r2], [c0, c1, c2]] = [geometry.rowDirection, geometry.columnDirection];
+  if (r0 !== 1 || r1 !== 0 || r2 !== 0 || c0 !== 0 || c1 !== 1 || c2 !== 0 || geometry.sliceDirection[2] !== 1) throw new Error('the mask grid is not axis-aligned');
   let inside = 0;
   for (let i = 0; i < mask.length; i++) inside += mask[i];
   writeFileSync(join(work, 'mask.raw'), mask);
@@ -144,7 +144,7 @@ try {
     trueSurface = { ours: {}, vtk: {} };
     const sdf = boneDistanceFunction();
     const g = geometry;
-    const lo = g.imagePositionPatient;
+    const lo = g.origin;
     const hi = [0, 1, 2].map((a) => lo[a] + (g.dims[a] - 1) * g.spacing[a]);
     const nearFace = (x: number, y: number, z: number): boolean =>
       x < lo[0] + 2 || x > hi[0] - 2 || y < lo[1] + 2 || y > hi[1] - 2 || z < lo[2] + 2 || z > hi[2] - 2;

@@ -77,9 +77,10 @@ function boxOf(points: V3[], pad: number): [V3, V3] {
 export const BONE_GEOMETRY: VolumeGeometry = {
   dims: [512, 512, 300],
   spacing: [0.8, 0.8, 1],
-  imagePositionPatient: [-204.4, -180.2, -612.5],
-  imageOrientationPatient: [1, 0, 0, 0, 1, 0],
-  sliceNormal: [0, 0, 1],
+  origin: [-204.4, -180.2, -612.5],
+  rowDirection: [1, 0, 0],
+  columnDirection: [0, 1, 0],
+  sliceDirection: [0, 0, 1],
 };
 
 function shapes(): Shape[] {
@@ -102,7 +103,7 @@ function shapes(): Shape[] {
 /** Signed distance (mm, negative inside) from a patient-LPS point to the union of the shapes. */
 export function boneSignedDistance(lps: readonly [number, number, number], list: Shape[] = shapes()): number {
   const g = BONE_GEOMETRY;
-  const p: V3 = [lps[0] - g.imagePositionPatient[0], lps[1] - g.imagePositionPatient[1], lps[2] - g.imagePositionPatient[2]];
+  const p: V3 = [lps[0] - g.origin[0], lps[1] - g.origin[1], lps[2] - g.origin[2]];
   let d = Infinity;
   for (const s of list) d = Math.min(d, s.sdf(p));
   return d;

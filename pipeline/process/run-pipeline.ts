@@ -4,7 +4,6 @@
  * the job handler and `limen segment` put the outputs where they belong.
  */
 import { dicom } from '../../anonymizer/index.js';
-import type { VolumeGeometry as MeshGeometry } from '../mesh/geometry.js';
 import { meshSegment } from '../mesh/index.js';
 import { readManifest } from '../models/registry.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -156,13 +155,12 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
 
   // 4. Mesh each segment at native resolution; a segment's surface includes the labels it contains.
   begin();
-  const geometry = meshGeometry(volume);
   const models: ModelSegment[] = [];
   const reports: PipelineSegmentReport[] = [];
   for (const [i, s] of present.entries()) {
     const label = labels.get(s.id)!;
     const inside = new Set([s.id, ...containedLabels(manifest, s.id)]);
-    const meshed = await meshSegment(result.labelMap.labels, geometry, (v) => inside.has(v), { decimation: { targetRatio: input.decimationRatio ?? 0.1 } });
+    const meshed = await meshSegment(result.labelMap.labels, volume, (v) => inside.has(v), { decimation: { targetRatio: input.decimationRatio ?? 0.1 } });
     const rgb = label.color.rgb ?? [200, 200, 200];
     const writtenSegment = written.segments.find((w) => w.labelId === s.id)!;
     models.push({
@@ -260,14 +258,4 @@ function containedLabels(manifest: ModelManifest, id: number, seen = new Set<num
 
 function concept(c: { code: string; scheme: string; meaning: string }) {
   return { codeValue: c.code, codingSchemeDesignator: c.scheme, codeMeaning: c.meaning };
-}
-
-function meshGeometry(v: CtVolume): MeshGeometry {
-  return {
-    dims: v.dims,
-    spacing: v.spacing,
-    imagePositionPatient: v.origin,
-    imageOrientationPatient: [...v.rowDirection, ...v.columnDirection] as [number, number, number, number, number, number],
-    sliceNormal: v.sliceDirection,
-  };
 }

@@ -141,9 +141,10 @@ describe('pipeline/mesh extractSurface', () => {
     const geometry: VolumeGeometry = {
       dims: [5, 4, 3],
       spacing: [0.5, 0.8, 2.5],
-      imagePositionPatient: [-120.5, 33.25, -400],
-      imageOrientationPatient: [c, s, 0, -s, c, 0],
-      sliceNormal: [0, 0, 1],
+      origin: [-120.5, 33.25, -400],
+      rowDirection: [c, s, 0],
+      columnDirection: [-s, c, 0],
+      sliceDirection: [0, 0, 1],
     };
     const mask = new Uint8Array(60);
     const [i, j, k] = [3, 1, 2];
@@ -171,7 +172,7 @@ describe('pipeline/mesh extractSurface', () => {
     const dims: Dims = [12, 12, 12];
     const mask = blobbyMask(dims, 5, 3);
     const right = extractSurface(mask, axialGeometry(dims));
-    const left = extractSurface(mask, { ...axialGeometry(dims), sliceNormal: [0, 0, -1] });
+    const left = extractSurface(mask, { ...axialGeometry(dims), sliceDirection: [0, 0, -1] });
     expectClosedOutward(left, 'left-handed');
     expect(measureMesh(left).signedVolumeMm3).to.be.closeTo(measureMesh(right).signedVolumeMm3, 1e-6);
   });
@@ -189,8 +190,8 @@ describe('pipeline/mesh extractSurface', () => {
     };
     expectCode(() => extractSurface(new Uint8Array(26), g), 'invalid-input', 'mask');
     expectCode(() => extractSurface(new Uint8Array(27), { ...g, spacing: [1, 0, 1] }), 'invalid-input', 'spacing');
-    expectCode(() => extractSurface(new Uint8Array(27), { ...g, imageOrientationPatient: [1, 0, 0, 1, 0, 0] }), 'invalid-geometry', 'imageOrientationPatient');
-    expectCode(() => extractSurface(new Uint8Array(27), { ...g, sliceNormal: [1, 0, 0] }), 'invalid-geometry', 'sliceNormal');
+    expectCode(() => extractSurface(new Uint8Array(27), { ...g, columnDirection: [1, 0, 0] }), 'invalid-geometry', 'columnDirection');
+    expectCode(() => extractSurface(new Uint8Array(27), { ...g, sliceDirection: [1, 0, 0] }), 'invalid-geometry', 'sliceDirection');
     expectCode(() => extractSurface(new Uint8Array(27), g, 300), 'invalid-input', 'inside');
   });
 

@@ -5,7 +5,7 @@ export type Dims = [number, number, number];
 
 /** Axial grid at the origin with the given spacing. */
 export function axialGeometry(dims: Dims, spacing: [number, number, number] = [1, 1, 1], origin: [number, number, number] = [0, 0, 0]): VolumeGeometry {
-  return { dims, spacing, imagePositionPatient: origin, imageOrientationPatient: [1, 0, 0, 0, 1, 0], sliceNormal: [0, 0, 1] };
+  return { dims, spacing, origin, rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], sliceDirection: [0, 0, 1] };
 }
 
 /** A seeded pseudo-random generator (LCG): the same seed gives the same masks on every machine. */
