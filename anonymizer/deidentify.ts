@@ -259,7 +259,7 @@ class Run {
     switch (action) {
       case undefined:
       case 'K':
-        return el.items ? this.items(el, el.items, parent, depth) : el;
+        return el.items ? this.items(el, parent, depth) : el;
       case 'X':
         this.change(parent, el, 'removed');
         return undefined;
@@ -267,11 +267,11 @@ class Run {
         this.change(parent, el, 'emptied');
         return el.items ? sequenceElement(el.tag, []) : valueElement(el.tag, el.vr, new Uint8Array(0));
       case 'D':
-        if (el.items) return this.items(el, el.items, parent, depth);
+        if (el.items) return this.items(el, parent, depth);
         this.change(parent, el, 'dummy');
         return valueElement(el.tag, el.vr, dummyValue(el, this.ids));
       case 'U':
-        if (el.items) return this.items(el, el.items, parent, depth);
+        if (el.items) return this.items(el, parent, depth);
         this.change(parent, el, 'uid');
         return textElement(el.tag, 'UI', stringsOf(el).map((u) => this.replaceUID(u)).join('\\'));
       case 'C':
@@ -284,9 +284,9 @@ class Run {
   }
 
   /** A sequence kept, each of its items transformed. */
-  private items(el: Element, items: Element[][], parent: string, depth: number): Element {
+  private items(el: Element, parent: string, depth: number): Element {
     const path = `${parent}${formatTag(el.tag)}`;
-    return sequenceElement(el.tag, items.map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)));
+    return sequenceElement(el.tag, (el.items ?? []).map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)));
   }
 
   private change(parent: string, el: Element, action: Change['action']): void {
@@ -294,7 +294,7 @@ class Run {
   }
 
   private clean(el: Element, parent: string, depth: number): Element | undefined {
-    if (el.items) return this.items(el, el.items, parent, depth);
+    if (el.items) return this.items(el, parent, depth);
     if (el.vr === 'DA' || el.vr === 'DT') {
       const days = this.dateShift();
       const shifted = stringsOf(el).map((v) => (v === '' ? '' : ((el.vr === 'DA' ? shiftDate(v, days) : shiftDateTime(v, days)) ?? '')));
