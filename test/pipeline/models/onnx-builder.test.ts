@@ -1,11 +1,9 @@
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, attr } from '../../../pipeline/models/build/graph-builder.js';
-import { encodeOnnxModel, type OnnxGraph } from '../../../pipeline/models/build/onnx.js';
 import { ProtoWriter } from '../../../pipeline/models/build/protobuf.js';
+import { testModel } from '../segment/support/test-models.js';
 
-const model = (graph: OnnxGraph): Uint8Array =>
-  encodeOnnxModel({ irVersion: 8, opsetVersion: 17, producerName: 'limen-test', producerVersion: '1', modelVersion: 1, graph });
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(bytes);
@@ -34,7 +32,7 @@ describe('pipeline/models/build ONNX encoder', () => {
     const g = new GraphBuilder();
     const x = g.input('x');
     g.op('Conv', [x, g.floats('w', [1, 1, 3, 3, 3], weights), g.floats('b', [1], [0.25])], { pads: attr.ints([1, 1, 1, 1, 1, 1]) }, 'y');
-    const bytes = model(g.graph('conv', [{ name: 'x', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }], [{ name: 'y', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }]));
+    const bytes = testModel(g.graph('conv', [{ name: 'x', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }], [{ name: 'y', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }]));
     const input = Float32Array.from({ length: nz * ny * nx }, (_, i) => Math.sin(i));
     const out = (await run(bytes, { x: new ort.Tensor('float32', input, [1, 1, nz, ny, nx]) })).y.data as Float32Array;
     const at = (z: number, y: number, xx: number): number => (z < 0 || y < 0 || xx < 0 || z >= nz || y >= ny || xx >= nx ? 0 : input[(z * ny + y) * nx + xx]);
@@ -52,7 +50,7 @@ describe('pipeline/models/build ONNX encoder', () => {
     const leaky = g.op('LeakyRelu', [padded], { alpha: attr.float(0.125) });
     const [a, b] = g.opMulti('Split', [leaky], 2, { axis: attr.int(-1) });
     g.op('Concat', [b, a], { axis: attr.int(-1) }, 'y');
-    const bytes = model(g.graph('attrs', [{ name: 'x', dataType: 'float', shape: [2, 3] }], [{ name: 'y', dataType: 'float', shape: [2, 6] }]));
+    const bytes = testModel(g.graph('attrs', [{ name: 'x', dataType: 'float', shape: [2, 3] }], [{ name: 'y', dataType: 'float', shape: [2, 6] }]));
     const out = (await run(bytes, { x: new ort.Tensor('float32', Float32Array.from([1, -8, 3, -16, 5, 6]), [2, 3]) })).y;
     // Edge pad: [1,1,-8,3,3,3] and [-16,-16,5,6,6,6]; LeakyRelu 0.125; halves swapped.
     expect(out.dims).to.deep.equal([2, 6]);
@@ -63,15 +61,7 @@ describe('pipeline/models/build ONNX encoder', () => {
     const build = (): Uint8Array => {
       const g = new GraphBuilder();
       g.op('Relu', [g.input('x')], undefined, 'y');
-      return encodeOnnxModel({
-        irVersion: 8,
-        opsetVersion: 17,
-        producerName: 'limen-test',
-        producerVersion: '1',
-        modelVersion: 1,
-        graph: g.graph('relu', [{ name: 'x', dataType: 'float', shape: ['n'] }], [{ name: 'y', dataType: 'float', shape: ['n'] }]),
-        metadata: { a: '1', b: '2' },
-      });
+      return testModel(g.graph('relu', [{ name: 'x', dataType: 'float', shape: ['n'] }], [{ name: 'y', dataType: 'float', shape: ['n'] }]), { a: '1', b: '2' });
     };
     expect(Buffer.from(build()).equals(Buffer.from(build()))).to.equal(true);
   });

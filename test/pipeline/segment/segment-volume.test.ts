@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { GraphBuilder, attr } from '../../../pipeline/models/build/graph-builder.js';
-import { encodeOnnxModel } from '../../../pipeline/models/build/onnx.js';
 import { isModelError, loadModel } from '../../../pipeline/models/index.js';
 import { decideLabels, onnxRunner, segmentInWorker, segmentVolume, type Slab } from '../../../pipeline/segment/index.js';
 import type { CtVolume } from '../../../pipeline/volume/types.js';
-import { sha256, testLabel, writeModelDir } from './support/test-models.js';
+import { sha256, testLabel, testModel, writeModelDir } from './support/test-models.js';
 
 type Vec3 = [number, number, number];
 
@@ -38,14 +37,7 @@ function labelModel(): Uint8Array {
   const floored = g.op('Floor', [clipped]);
   const squeezed = g.op('Squeeze', [floored, g.int64s('axes', [1])]);
   g.op('Cast', [squeezed], { to: attr.int(7) }, 'labels');
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'limen-test',
-    producerVersion: '1',
-    modelVersion: 1,
-    graph: g.graph('labels', [{ name: 'input', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }], [{ name: 'labels', dataType: 'int64', shape: [1, 'z', 'y', 'x'] }]),
-  });
+  return testModel(g.graph('labels', [{ name: 'input', dataType: 'float', shape: [1, 1, 'z', 'y', 'x'] }], [{ name: 'labels', dataType: 'int64', shape: [1, 'z', 'y', 'x'] }]));
 }
 
 const labelManifest = (onnx: Uint8Array): object => ({

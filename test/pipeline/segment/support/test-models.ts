@@ -7,10 +7,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, attr } from '../../../../pipeline/models/build/graph-builder.js';
-import { encodeOnnxModel } from '../../../../pipeline/models/build/onnx.js';
+import { encodeOnnxModel, type OnnxGraph } from '../../../../pipeline/models/build/onnx.js';
 import { rng } from '../../../support/random.js';
 
 const spatial = ['z', 'y', 'x'];
+
+/** A test model around `graph`: ONNX IR 8, opset 17, the same producer fields everywhere. */
+export function testModel(graph: OnnxGraph, metadata?: Record<string, string>): Uint8Array {
+  return encodeOnnxModel({ irVersion: 8, opsetVersion: 17, producerName: 'limen-test', producerVersion: '1', modelVersion: 1, graph, metadata });
+}
 
 /**
  * Two stacked 3×3×3 convolutions (zero padding, ReLU between), fixed seeded weights: a local
@@ -28,14 +33,7 @@ export function twoConvModel(channels: number, seed = 1): { onnx: Uint8Array; ra
   const pads = { pads: attr.ints([1, 1, 1, 1, 1, 1]), kernel_shape: attr.ints([3, 3, 3]) };
   const h = g.op('Relu', [g.op('Conv', [x, w1, b1], pads)]);
   g.op('Conv', [h, w2, b2], pads, 'scores');
-  const onnx = encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'limen-test',
-    producerVersion: '1',
-    modelVersion: 1,
-    graph: g.graph('two_conv', [{ name: 'image', dataType: 'float', shape: [1, 1, ...spatial] }], [{ name: 'scores', dataType: 'float', shape: [1, channels, ...spatial] }]),
-  });
+  const onnx = testModel(g.graph('two_conv', [{ name: 'image', dataType: 'float', shape: [1, 1, ...spatial] }], [{ name: 'scores', dataType: 'float', shape: [1, channels, ...spatial] }]));
   return { onnx, radius: 2 };
 }
 
@@ -53,14 +51,7 @@ export function nearestCentreModel(channels: number, options: { fixed?: [number,
   const b = g.floats('bias', [channels], mu.map((m) => -m * m));
   g.op('Conv', [x, w, b], { kernel_shape: attr.ints([1, 1, 1]) }, 'logits');
   const dims: (number | string)[] = options.fixed ?? ['d0', 'd1', 'd2'];
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetVersion: 17,
-    producerName: 'limen-test',
-    producerVersion: '1',
-    modelVersion: 1,
-    graph: g.graph('nearest_centre', [{ name: 'input', dataType: 'float', shape: [1, 1, ...dims] }], [{ name: 'logits', dataType: 'float', shape: [1, channels, ...dims] }]),
-  });
+  return testModel(g.graph('nearest_centre', [{ name: 'input', dataType: 'float', shape: [1, 1, ...dims] }], [{ name: 'logits', dataType: 'float', shape: [1, channels, ...dims] }]));
 }
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
