@@ -48,7 +48,10 @@ export class DimseDestination implements Destination {
     }
     const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string } | undefined;
     if (!result || result.status !== 0) {
-      throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? `0x${result.status.toString(16).padStart(4, '0')}` : 'none'}${result?.errorComment ? ` (${result.errorComment})` : ''}${result?.error ? `: ${result.error}` : ''}`);
+      // The PACS's ErrorComment is not kept: it answers about a re-identified instance and may
+      // quote the patient, and this message reaches the log, the job row and the audit trail.
+      const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
+      throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? `0x${result.status.toString(16).padStart(4, '0')}` : 'none'}${comment}${result?.error ? `: ${result.error}` : ''}`);
     }
   }
 }
@@ -82,7 +85,7 @@ export class DicomwebDestination implements Destination {
     const response = await fetch(url, { method: 'POST', headers, body, duplex: 'half', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
     const text = await response.text();
     if (response.status !== 200) {
-      throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text)}`);
+      throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text, response.headers.get('content-type'))}`);
     }
   }
 
@@ -95,16 +98,22 @@ export class DicomwebDestination implements Destination {
   }
 }
 
-/** FailureReason (0008,1197) codes from a STOW-RS response body, when there are any. */
-function failureReason(body: string): string {
+/**
+ * The FailureReason (0008,1197) codes of a STOW-RS response body, and nothing else of it: the body
+ * answers about a re-identified instance, so its text may quote the patient.
+ */
+function failureReason(body: string, contentType: string | null): string {
   try {
     const json = JSON.parse(body) as Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
     const failed = json['00081198']?.Value ?? [];
-    const reasons = failed.map((item) => item['00081197']?.Value?.[0]).filter((v) => v !== undefined);
-    return reasons.length ? ` (FailureReason ${reasons.map((r) => `0x${Number(r).toString(16)}`).join(', ')})` : '';
+    const reasons = failed.map((item) => Number(item['00081197']?.Value?.[0])).filter((v) => Number.isInteger(v));
+    if (reasons.length) return ` (FailureReason ${reasons.map((r) => `0x${r.toString(16)}`).join(', ')})`;
   } catch {
-    return body ? `: ${body.slice(0, 200)}` : '';
+    // Not DICOM JSON: described below, never quoted.
   }
+  const mediaType = contentType?.split(';')[0].trim() ?? '';
+  const described = /^[\w.+-]+\/[\w.+-]+$/.test(mediaType) ? `${mediaType} body` : 'body';
+  return body ? ` (a ${described} of ${Buffer.byteLength(body)} bytes, withheld)` : '';
 }
 
 /** The configured destinations, by name. */
