@@ -113,7 +113,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
     const job = await deps.storage.jobs.get(Number(raw));
     if (!job) throw new HttpError(404, 'not-found', 'no job with this id');
     if (job.type !== EXPORT_JOB) throw new HttpError(409, 'not-retryable', `only export jobs are retried here; a study is processed again with POST /api/v1/studies/{uid}/reprocess`);
-    const audit = { type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination: (job.payload as { destination?: string } | null)?.destination ?? null, lastError: job.lastError } };
+    // The failure's text stays on the job row, erased with the study; the audit trail is kept for good and takes no free text.
+    const destination = (job.payload as { destination?: string } | null)?.destination ?? null;
+    const audit = { type: 'export.retry-requested', actor: actorOf(c.get('identity')), studyInstanceUID: job.studyInstanceUID ?? undefined, detail: { jobId: job.id, destination, attempts: job.attempts } };
     if (!(await deps.storage.jobs.retry(job.id, audit))) throw new HttpError(409, 'not-dead', `the job is ${job.status}; only a job that ran out of attempts is retried`, { details: { status: job.status } });
     const retried = jobView((await deps.storage.jobs.get(job.id))!);
     deps.onJobQueued?.(EXPORT_JOB);

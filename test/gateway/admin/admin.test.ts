@@ -143,7 +143,8 @@ routes:
     }
     // Delivered is final: no re-run of a result that left.
     expect((await api(admin, 'POST', `/studies/${study}/reprocess`, {})).body.error.code).to.equal('not-reprocessable');
-    const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study).map((e) => e.type);
-    expect(audit).to.include.members(['export.retry-requested', 'exported']);
+    const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study);
+    expect(audit.map((e) => e.type)).to.include.members(['export.retry-requested', 'exported']);
+    expect(audit.find((e) => e.type === 'export.retry-requested')!.detail).to.deep.equal({ jobId: dead.id, destination: 'pacs', attempts: 2 });
   });
 });
