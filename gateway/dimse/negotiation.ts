@@ -1,7 +1,7 @@
 /**
  * Presentation context negotiation (PS3.8 §9.3.3.2, §9.3.3.3): pure logic, no sockets.
  */
-import { VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES } from './uids.js';
+import { MAY_BE_LOSSY_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES } from './uids.js';
 
 /** Result field of a presentation context in an A-ASSOCIATE-AC (PS3.8 Table 9-18). */
 export const PresentationContextResult = {
@@ -39,8 +39,10 @@ export interface NegotiationPolicy {
  * Answers each proposed context on its own: Verification is always accepted; a Storage SOP
  * Class outside the policy gets 3 (abstract syntax not supported); one whose transfer
  * syntaxes are all outside the policy gets 4. Among acceptable transfer syntaxes the
- * requestor's first is chosen: a modality lists what it holds first, so its data arrive
- * unchanged, never decompressed on the way.
+ * requestor's first lossless one is chosen: a modality lists what it holds first, so its data
+ * arrive unchanged, never decompressed on the way. A syntax that may be lossy is chosen only
+ * when the context offers nothing lossless: accepting it beside an uncompressed proposal would
+ * ask the sender to compress a CT lossily before segmentation.
  */
 export function negotiatePresentationContexts(
   proposed: readonly ProposedContext[],
@@ -52,7 +54,8 @@ export function negotiatePresentationContexts(
       return { id: pc.id, abstractSyntaxUID: pc.abstractSyntaxUID, result: PresentationContextResult.AbstractSyntaxNotSupported };
     }
     const acceptable = isVerification ? new Set(VERIFICATION_TRANSFER_SYNTAXES) : policy.acceptedTransferSyntaxUIDs;
-    const chosen = pc.transferSyntaxUIDs.find((ts) => acceptable.has(ts));
+    const chosen =
+      pc.transferSyntaxUIDs.find((ts) => acceptable.has(ts) && !MAY_BE_LOSSY_TRANSFER_SYNTAXES.has(ts)) ?? pc.transferSyntaxUIDs.find((ts) => acceptable.has(ts));
     if (chosen === undefined) {
       return { id: pc.id, abstractSyntaxUID: pc.abstractSyntaxUID, result: PresentationContextResult.TransferSyntaxesNotSupported };
     }

@@ -22,9 +22,20 @@ export const TransferSyntax = {
 
 /**
  * Accepted by default. Which one a context gets is the requestor's choice: its first
- * acceptable proposal (see negotiation.ts).
+ * acceptable lossless proposal (see negotiation.ts).
  */
 export const DEFAULT_ACCEPTED_TRANSFER_SYNTAXES: readonly string[] = Object.freeze(Object.values(TransferSyntax));
+
+/**
+ * Syntaxes whose pixel data may have lost information (PS3.5 Section 8.2): JPEG baseline and
+ * extended, JPEG-LS near-lossless, and JPEG 2000, which allows either.
+ */
+export const MAY_BE_LOSSY_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
+  TransferSyntax.JPEGBaseline8Bit,
+  TransferSyntax.JPEGExtended12Bit,
+  TransferSyntax.JPEGLSNearLossless,
+  TransferSyntax.JPEG2000,
+]);
 
 /** Verification SOP Class (C-ECHO), always accepted. */
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';

@@ -21,6 +21,18 @@ describe('gateway/dimse negotiatePresentationContexts', () => {
     });
   });
 
+  it('chooses a lossless syntax over a lossy one listed before it, and a lossy one only when nothing lossless is offered', () => {
+    const answers = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: [TransferSyntax.JPEGExtended12Bit, TransferSyntax.JPEG2000, TransferSyntax.ExplicitVRLittleEndian] },
+        { id: 3, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: [TransferSyntax.JPEGLSNearLossless, TransferSyntax.JPEGLSLossless] },
+        { id: 5, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: [TransferSyntax.JPEGBaseline8Bit, TransferSyntax.JPEG2000] },
+      ],
+      policy,
+    );
+    expect(answers.map((a) => a.transferSyntaxUID)).to.deep.equal([TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.JPEGLSLossless, TransferSyntax.JPEGBaseline8Bit]);
+  });
+
   it('answers 3 for a SOP class outside the policy and 4 when no transfer syntax is acceptable', () => {
     const answers = negotiatePresentationContexts(
       [

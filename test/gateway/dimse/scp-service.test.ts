@@ -386,6 +386,26 @@ describe('gateway/dimse DimseScpService with compressed transfer syntaxes', func
   });
 });
 
+describe('gateway/dimse DimseScpService never asks for lossy compression', function () {
+  before(function () {
+    requirePeers(this, 'dcmtk');
+  });
+
+  it('takes an uncompressed CT as it is when storescu offers JPEG lossy first in the same context', async () => {
+    const ctx = await startScp({ acceptedSopClasses: [StorageSopClass.CTImage] });
+    try {
+      const path = join(CORPUS, 'CT_small.dcm');
+      // -xx +C: one context per SOP class, JPEG Extended (12-bit lossy) first, then the uncompressed syntaxes.
+      const r = await runTool('storescu', ['-xx', '+C', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, path]);
+      expect(r.status, r.output).to.equal(0);
+      expect(ctx.ingest.received.map((i) => i.transferSyntaxUID)).to.deep.equal([TransferSyntax.ExplicitVRLittleEndian]);
+      expect(readPart10(path).transferSyntaxUID).to.equal(TransferSyntax.ExplicitVRLittleEndian);
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+});
+
 describe('gateway/dimse DimseScpService lifecycle', function () {
   before(function () {
     requirePeers(this, 'dcmtk');
