@@ -3,7 +3,7 @@
  * and only then say so. Everything after `deidentify` sees pseudonymous data only.
  */
 import { deidentify, dicom, type Deidentified, type IdentifierGenerator } from '../../anonymizer/index.js';
-import type { Storage } from '../../storage/index.js';
+import { isStorageError, type Storage } from '../../storage/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeMetrics } from '../metrics/index.js';
 import type { CompiledRoute } from './routes.js';
@@ -49,6 +49,10 @@ export class EdgeIngest implements InstanceIngest {
     if (instance.announcedSOPClassUID && instance.announcedSOPClassUID !== result.sopClassUID) {
       return { ok: false, code: 'sop-class-mismatch', reason: `the dataset is ${result.sopClassUID}, not the announced ${instance.announcedSOPClassUID}`, ...announced };
     }
+    if (instance.announcedSOPInstanceUID && instance.announcedSOPInstanceUID !== originalUID(result, result.sopInstanceUID)) {
+      // Answered for the command's UID, stored under the data set's: the sender would believe the wrong instance stored.
+      return { ok: false, code: 'sop-class-mismatch', reason: "the data set's SOP Instance UID is not the one the request announced", ...announced };
+    }
     if (!route.config.acceptSopClasses.includes(result.sopClassUID)) {
       return { ok: false, code: 'sop-class-not-supported', reason: `route "${route.name}" does not accept SOP Class ${result.sopClassUID}`, sopClassUID: result.sopClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
     }
@@ -75,6 +79,11 @@ export class EdgeIngest implements InstanceIngest {
         }),
       });
     } catch (err) {
+      if (isStorageError(err, 'uid-conflict')) {
+        // Permanent: sending it again cannot succeed, so it is not answered as "retry later".
+        this.deps.logger.warn({ id: 'edge.instance.uid-conflict', msg: 'instance refused: its UIDs are already stored under another study or series', study: result.studyInstanceUID });
+        return { ok: false, code: 'cannot-understand', reason: 'its UIDs are already stored under another study or series', ...announced };
+      }
       this.deps.logger.error({ id: 'edge.instance.store-failed', msg: 'instance could not be made durable', err, study: result.studyInstanceUID });
       return { ok: false, code: 'out-of-resources', reason: 'the instance could not be stored; retry later', ...announced };
     }
@@ -89,6 +98,11 @@ export class EdgeIngest implements InstanceIngest {
       this.deps.logger.error({ id: 'edge.audit.failed', msg: 'audit event not recorded', type: event.type, err });
     }
   }
+}
+
+/** The UID a de-identified one replaced (itself when the profile kept it). */
+function originalUID(r: Deidentified, uid: string): string {
+  return r.linkage.uids.find(([, replacement]) => replacement === uid)?.[0] ?? uid;
 }
 
 /** The calling AE title or token user: a machine's name, never a person's data. */
