@@ -228,7 +228,8 @@ async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: Stor
 
   let outcome: IngestOutcome;
   try {
-    outcome = await deps.ingest.ingest({ format: 'part10', bytes: part.body, route: target.route, source: target.source });
+    // The file meta names the instance the way a C-STORE command does; the edge checks the data set against it (PS3.10 7.1).
+    outcome = await deps.ingest.ingest({ format: 'part10', bytes: part.body, route: target.route, source: target.source, announcedSOPClassUID: sender.sopClassUID, announcedSOPInstanceUID: sender.sopInstanceUID });
   } catch (err) {
     // The edge reports failures as outcomes; a throw is a defect. This instance fails with
     // "processing failure" and the rest of the request goes on, as a DIMSE association would.

@@ -24,7 +24,7 @@ export interface IngestInstance {
   bytes: Uint8Array;
   /** Required for `dataset`; for `part10` the file meta says it. */
   transferSyntaxUID?: string;
-  /** The SOP Class and Instance the protocol announced (DIMSE command set), if any. */
+  /** The SOP Class and Instance the sender announced (a DIMSE command set, a Part 10 file meta), if any. */
   announcedSOPClassUID?: string;
   announcedSOPInstanceUID?: string;
   /** The route (by name) the sender is bound to. */

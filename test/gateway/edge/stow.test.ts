@@ -219,6 +219,25 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
     });
   });
 
+  describe('an instance that is not what its file meta says', () => {
+    it('fails alone with 0xA900 under the UID its meta announced, the other part is stored: 202', async () => {
+      // The data set's SOP Instance UID gets another last digit; the file meta keeps it (PS3.10 7.1 wants them equal).
+      // (dcmodify would rewrite the meta to match, so the bytes are edited in place: same length, nothing else moves.)
+      const mismatched = readFileSync(CT_FAKEPHI_FILES[50]);
+      const [[, sop]] = await originalUIDs([CT_FAKEPHI_FILES[50]]);
+      const inDataSet = mismatched.indexOf(sop, mismatched.indexOf(sop) + sop.length) + sop.length - 1;
+      mismatched[inDataSet] = mismatched[inDataSet] === 0x31 ? 0x32 : 0x31;
+      const { body, contentType } = multipartRelated([mismatched, readFileSync(CT_FAKEPHI_FILES[51])]);
+      const r = await post(body, { ...bearer(tokens.modality), 'Content-Type': contentType, Accept: 'application/dicom+json' });
+      expect(r.status, r.body).to.equal(202);
+      const json = JSON.parse(r.body) as Json;
+      expect(references(json, FAILED)).to.deep.equal(await originalUIDs([CT_FAKEPHI_FILES[50]]));
+      expect(((json[FAILED].Value as Json[])[0]['00081197'].Value as number[])[0]).to.equal(0xa900);
+      expect(references(json, REFERENCED)).to.deep.equal(await originalUIDs([CT_FAKEPHI_FILES[51]]));
+      expect(await instanceTotal()).to.equal(23);
+    });
+  });
+
   describe('afterwards', () => {
     it('the study completes after its stable time, once, with one process job', async () => {
       const status = await until(async () => {
@@ -249,7 +268,7 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
         }
       }
       files.push({ name: 'logs', bytes: Buffer.from(gw.logs.join('')) });
-      expect(decrypted).to.equal(22);
+      expect(decrypted).to.equal(23);
       expect(scanResidualPhi(files, [...CT_FAKEPHI_VALUES, ...Object.values(CT_FAKEPHI_UIDS)])).to.deep.equal([]);
     });
   });
