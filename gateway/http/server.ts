@@ -22,9 +22,12 @@ export interface HttpServiceOptions {
   logger: Logger;
   /** How long in-flight requests may run after stop() before their connections are closed. */
   stopTimeoutMs?: number;
+  /** A connection that sends and receives nothing this long is closed. */
+  idleTimeoutMs?: number;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 /** Why the service could not start, with the system's error code (EADDRINUSE, EACCES...). */
 export class HttpServiceError extends Error {
@@ -65,6 +68,11 @@ export class HttpService {
     const { host, port } = this.options;
     // overrideGlobalObjects: false keeps the process' Request/Response untouched.
     const server = createAdaptorServer({ fetch: this.options.fetch, overrideGlobalObjects: false }) as Server;
+    // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
+    // whole request, which would cut it off half stored: no limit on the whole, a connection that
+    // goes silent is closed instead (headers still have to arrive within Node's headersTimeout).
+    server.requestTimeout = 0;
+    server.setTimeout(this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     server.on('request', (_req, res) => {
       this.inFlight += 1;
       res.once('close', () => (this.inFlight -= 1));

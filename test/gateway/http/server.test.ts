@@ -38,6 +38,39 @@ describe('gateway/http HttpService (real socket)', () => {
     for (const s of services.splice(0)) await s.stop();
   });
 
+  it('lets a slow upload run as long as bytes keep coming, and closes a connection that goes silent', async function () {
+    this.timeout(10_000);
+    // Counts the body's bytes as they arrive: a STOW-RS body is read as a stream.
+    const fetch = async (req: Request): Promise<Response> => {
+      let n = 0;
+      for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
+      return new Response(String(n));
+    };
+    const svc = new HttpService({ fetch, host: '127.0.0.1', port: 0, logger: silentLogger, idleTimeoutMs: 400 });
+    services.push(svc);
+    await svc.start();
+    const send = (pauses: number[]): Promise<{ status: number; body: string } | 'closed'> =>
+      new Promise((resolve) => {
+        const req = httpRequest({ host: '127.0.0.1', port: svc.address!.port, method: 'POST', path: '/', agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', () => resolve('closed'));
+        void (async () => {
+          for (const pause of pauses) {
+            req.write(Buffer.alloc(100));
+            await new Promise((r) => setTimeout(r, pause));
+          }
+          req.end();
+        })();
+      });
+    // Ten pieces 200 ms apart: 2 s in all, five times the idle time, never silent for long.
+    expect(await send(Array(10).fill(200))).to.deep.equal({ status: 200, body: '1000' });
+    // Silent for 1.5 s after the first piece.
+    expect(await send([1500])).to.equal('closed');
+  });
+
   it('serves the app on the configured loopback address only, then stops', async () => {
     const svc = new HttpService({ fetch: createHttpApp(makeHarness().deps).fetch, host: '127.0.0.1', port: 0, logger: silentLogger });
     services.push(svc);
