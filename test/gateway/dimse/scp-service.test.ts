@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
 import { silentLogger } from '../../../gateway/log/index.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
 import { acceptedContexts, announcedMaxPdu, associateRq, commandElement, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
@@ -380,6 +381,24 @@ describe('gateway/dimse DimseScpService with compressed transfer syntaxes', func
         expect(got.transferSyntaxUID, file).to.equal(part10.transferSyntaxUID);
         expect(Buffer.compare(got.bytes, reference[i]), `${file}: bytes differ from what storescp received`).to.equal(0);
       }
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+});
+
+describe('gateway/dimse DimseScpService implementation identity', function () {
+  before(function () {
+    requirePeers(this, 'dcmtk');
+  });
+
+  it('answers an association with Limen’s Implementation Class UID and Version Name, those of its Part 10 files', async () => {
+    const ctx = await startScp();
+    try {
+      const r = await runTool('echoscu', ['-d', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port]);
+      expect(r.status, r.output).to.equal(0);
+      expect(r.output).to.match(new RegExp(`Their Implementation Class UID:\\s+${IMPLEMENTATION_CLASS_UID.replace(/\./g, '\\.')}\\s`));
+      expect(r.output).to.match(new RegExp(`Their Implementation Version Name:\\s+${IMPLEMENTATION_VERSION_NAME}\\s`));
     } finally {
       await ctx.scp.stop();
     }
