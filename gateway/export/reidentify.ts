@@ -61,7 +61,12 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
     throw new ReidentifyError(`${mapped.unmapped.length} referenced UID(s) have no original in the vault (${mapped.unmapped.slice(0, 3).join(", ")}); refusing to send a half re-identified SEG`);
   }
 
-  // The patient is the one of the source instances: all records of a study carry the same module.
+  // The patient is the one of the source instances, which must all name the same one: a study
+  // that arrived under two patients (a merge, a modality's error) is not put on either of them.
+  const identities = new Set(records.map(patientIdentity));
+  if (identities.size > 1) {
+    throw new ReidentifyError(`the study's instances name ${identities.size} different patients; refusing to put the SEG on any of them`);
+  }
   const patient = records[0].patient;
   const charset = records[0].specificCharacterSet;
   const restoredTags = new Set(RESTORED.map(([t]) => t));
@@ -93,6 +98,12 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
     studyInstanceUID: stringOf(find(out, T.StudyInstanceUID))!,
     unmapped: mapped.unmapped,
   };
+}
+
+/** Who an instance is about (the Patient Identification attributes of PS3.3 C.7.1.1), as one comparable string. */
+const IDENTIFYING = ['PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex'];
+function patientIdentity(r: LinkageRecord): string {
+  return JSON.stringify(IDENTIFYING.map((k) => r.patient[k] ?? null));
 }
 
 const DIMENSION_ORGANIZATION_UID = 0x00209164;
