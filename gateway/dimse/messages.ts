@@ -19,6 +19,7 @@ const messages = {
   released: { level: 'info', id: 'dimse.association.released', msg: 'Association released' },
   aborted: { level: 'warn', id: 'dimse.association.aborted', msg: 'Association aborted' },
   protocolError: { level: 'warn', id: 'dimse.association.protocol-error', msg: 'Protocol error from peer' },
+  artimExpired: { level: 'warn', id: 'dimse.connection.artim-expired', msg: 'No A-ASSOCIATE-RQ in time; connection closed' },
   associateHookFailed: { level: 'error', id: 'dimse.association.hook-failed', msg: 'Association hook failed' },
   storeFailed: { level: 'warn', id: 'dimse.store.failed', msg: 'C-STORE answered with a failure status' },
   ingestThrew: { level: 'error', id: 'dimse.store.ingest-threw', msg: 'Ingest threw; answered A700' },

@@ -29,6 +29,7 @@ export interface ScpSettings {
   /** The Maximum Length announced in the A-ASSOCIATE-AC. */
   maxPduLength: number;
   idleTimeoutMs: number;
+  artimTimeoutMs: number;
   maxDataSetBytes: number;
 }
 
@@ -100,6 +101,7 @@ export class ScpAssociation extends Scp {
   private socketClosed = false;
   private readonly closedWaiters: Array<() => void> = [];
   private readonly idleTimer: NodeJS.Timeout;
+  private readonly artimTimer: NodeJS.Timeout;
   private lingerTimer?: NodeJS.Timeout;
 
   constructor(socket: Socket, ctx: AssociationContext) {
@@ -127,6 +129,13 @@ export class ScpAssociation extends Scp {
     this.on('networkError', (err: unknown) => this.onNetworkError(err));
     this.idleTimer = setTimeout(() => this.onIdle(), ctx.settings.idleTimeoutMs);
     this.idleTimer.unref();
+    this.artimTimer = setTimeout(() => this.onArtimExpired(), ctx.settings.artimTimeoutMs);
+    this.artimTimer.unref();
+  }
+
+  /** True once an A-ASSOCIATE-RQ arrived: only then does the connection count as an association. */
+  get associating(): boolean {
+    return this.phase !== 'awaiting-associate';
   }
 
   /** Resolves once the connection is closed and every C-STORE it started has finished. */
@@ -160,6 +169,7 @@ export class ScpAssociation extends Scp {
   override associationRequested(association: Association): void {
     if (this.phase !== 'awaiting-associate') return;
     this.phase = 'negotiating';
+    clearTimeout(this.artimTimer);
     this.callingAETitle = association.getCallingAeTitle()?.trim() ?? '';
     this.calledAETitle = association.getCalledAeTitle()?.trim() ?? '';
     void this.negotiate(association);
@@ -439,9 +449,19 @@ export class ScpAssociation extends Scp {
     this.abortLocally('idle-timeout', AbortSource.ServiceUser, AbortReason.NotSpecified);
   }
 
+  /** No A-ASSOCIATE-RQ in time: the transport is closed, with no A-ABORT (PS3.8 9.2, Sta2 and AA-2). */
+  private onArtimExpired(): void {
+    if (this.phase !== 'awaiting-associate' || this.socketClosed) return;
+    this.emitLog('artimExpired', { timeoutMs: this.ctx.settings.artimTimeoutMs });
+    this.phase = 'aborted';
+    this.guard.close();
+    this.closeTransport();
+  }
+
   private onSocketClosed(): void {
     this.socketClosed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.artimTimer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.receiving = false;
     if (!this.isOver() && this.phase !== 'awaiting-associate') {

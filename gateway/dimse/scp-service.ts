@@ -159,8 +159,11 @@ export class DimseScpService {
   private admit(): AssociationRejectReason | undefined {
     if (this.statusValue !== 'running') return 'stopping';
     const max = this.options.maxAssociations ?? DIMSE_SCP_DEFAULTS.maxAssociations;
-    // The set includes the association asking.
-    if (this.associations.size > max) return 'too-many-associations';
+    // Connections that have not asked for an association yet do not count (the ARTIM timer
+    // closes them), so silent sockets cannot lock callers out; the count includes the one asking.
+    let associations = 0;
+    for (const a of this.associations) if (a.associating) associations++;
+    if (associations > max) return 'too-many-associations';
     return undefined;
   }
 
@@ -191,6 +194,7 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
   };
   positive('maxPduLength', options.maxPduLength, MIN_PDU_LENGTH);
   positive('idleTimeoutMs', options.idleTimeoutMs);
+  positive('artimTimeoutMs', options.artimTimeoutMs);
   positive('maxAssociations', options.maxAssociations);
   positive('maxDataSetBytes', options.maxDataSetBytes);
   positive('stopTimeoutMs', options.stopTimeoutMs, 0);
@@ -203,6 +207,7 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     acceptedTransferSyntaxUIDs: new Set(options.acceptedTransferSyntaxes ?? DEFAULT_ACCEPTED_TRANSFER_SYNTAXES),
     maxPduLength: Math.min(options.maxPduLength ?? DIMSE_SCP_DEFAULTS.maxPduLength, LIBRARY_MAX_PDU_LENGTH),
     idleTimeoutMs: options.idleTimeoutMs ?? DIMSE_SCP_DEFAULTS.idleTimeoutMs,
+    artimTimeoutMs: options.artimTimeoutMs ?? DIMSE_SCP_DEFAULTS.artimTimeoutMs,
     maxDataSetBytes: options.maxDataSetBytes ?? DIMSE_SCP_DEFAULTS.maxDataSetBytes,
   };
 }

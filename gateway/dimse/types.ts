@@ -14,6 +14,11 @@ export const DIMSE_SCP_DEFAULTS = {
   maxPduLength: 262_144,
   /** An association with no traffic and nothing in progress for this long is aborted. */
   idleTimeoutMs: 60_000,
+  /**
+   * A connection that sends no A-ASSOCIATE-RQ this long after it opens is closed (the ARTIM
+   * timer, PS3.8 9.1.5; DCMTK's ACSE timeout has the same default).
+   */
+  artimTimeoutMs: 30_000,
   maxAssociations: 32,
   /** One instance larger than this is refused (A700) without being held in memory. */
   maxDataSetBytes: 1 << 30,
@@ -34,6 +39,7 @@ export interface DimseScpOptions {
   acceptedTransferSyntaxes?: readonly string[];
   maxPduLength?: number;
   idleTimeoutMs?: number;
+  artimTimeoutMs?: number;
   maxAssociations?: number;
   maxDataSetBytes?: number;
   stopTimeoutMs?: number;

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
-import { silentLogger } from '../../../gateway/log/index.js';
+import { createLogger, silentLogger } from '../../../gateway/log/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
@@ -21,6 +21,7 @@ const VERIFICATION = '1.2.840.10008.1.1';
 async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}) {
   const ingest = new RecordingIngest();
   const events: DimseScpEvent[] = [];
+  const lines: string[] = [];
   const scp = new DimseScpService(
     { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
     {
@@ -30,13 +31,13 @@ async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScp
         if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
         return { accept: false, reason: 'calling-ae-not-recognized' };
       },
-      logger: silentLogger,
+      logger: createLogger({ write: (line) => lines.push(line) }),
       onEvent: (e) => events.push(e),
     },
   );
   await scp.start();
   const port = scp.address!.port;
-  return { scp, ingest, events, port: String(port), portNumber: port };
+  return { scp, ingest, events, logs: () => lines, port: String(port), portNumber: port };
 }
 
 function echo(port: string, calling = 'MODALITY', called = 'LIMEN') {
@@ -253,7 +254,8 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     const ac = await peer.next();
     const results = acceptedContexts(ac!.body);
     expect(results.get(1)?.result).to.equal(3);
-    expect(results.get(3)).to.deep.equal({ result: 0, transferSyntax: TransferSyntax.JPEGLSNearLossless });
+    // Near-lossless JPEG-LS may lose information: the lossless syntax offered after it is taken.
+    expect(results.get(3)).to.deep.equal({ result: 0, transferSyntax: TransferSyntax.ExplicitVRLittleEndian });
     const before = ctx.ingest.received.length;
     peer.send(pData(1, cStoreRq(1, StorageSopClass.MRImage, '2.25.43'), true));
     peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
@@ -486,6 +488,22 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
       expect(r.output).to.contain('Result: Rejected Transient, Source: Service Provider (Presentation Related)');
       expect(r.output).to.contain('Reason: Local Limit Exceeded');
       holder.destroy();
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
+  it('does not count silent connections against maxAssociations, and closes them when the ARTIM timer expires, without an A-ABORT', async () => {
+    const ctx = await startScp({ maxAssociations: 1, artimTimeoutMs: 300 });
+    try {
+      const silent = await Promise.all([1, 2, 3].map(() => RawPeer.open(ctx.portNumber)));
+      expect((await echo(ctx.port)).status).to.equal(0);
+      for (const peer of silent) {
+        await peer.waitClosed();
+        // PS3.8 AA-2: the transport is closed; nothing is sent on a connection with no association.
+        expect(await peer.next()).to.equal(undefined);
+      }
+      expect(ctx.logs().filter((l) => l.includes('dimse.connection.artim-expired'))).to.have.length(3);
     } finally {
       await ctx.scp.stop();
     }
