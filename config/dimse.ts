@@ -10,7 +10,8 @@ export const DEFAULT_AE_TITLE = 'LIMEN';
 export const DEFAULT_MAX_PDU_LENGTH = 262144;
 /** PS3.8 leaves the floor to implementations; below 4 KiB no peer negotiates sensibly. */
 export const MIN_MAX_PDU_LENGTH = 4096;
-export const MAX_MAX_PDU_LENGTH = 16 * 1024 * 1024;
+/** The DIMSE library announces at most 256 KiB; a larger setting would be cut down without a word. */
+export const MAX_MAX_PDU_LENGTH = 262144;
 /** An association with no PDU for this long is aborted. */
 export const DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS = 60;
 /** Associations served at once; more are rejected (transient, local limit exceeded). */

@@ -47,7 +47,8 @@ export class EdgeIngest implements InstanceIngest {
       return { ok: false, code: 'cannot-understand', reason: result.error.message, ...announced };
     }
     if (instance.announcedSOPClassUID && instance.announcedSOPClassUID !== result.sopClassUID) {
-      return { ok: false, code: 'sop-class-mismatch', reason: `the dataset is ${result.sopClassUID}, not the announced ${instance.announcedSOPClassUID}`, ...announced };
+      // Short enough for an ErrorComment (64 characters): the sender knows what it announced.
+      return { ok: false, code: 'sop-class-mismatch', reason: `the data set's SOP Class is ${result.sopClassUID}`, ...announced };
     }
     if (instance.announcedSOPInstanceUID && instance.announcedSOPInstanceUID !== originalUID(result, result.sopInstanceUID)) {
       // Answered for the command's UID, stored under the data set's: the sender would believe the wrong instance stored.

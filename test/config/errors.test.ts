@@ -72,6 +72,7 @@ describe('config: errors', () => {
       { name: 'two auth forms', yaml: 'destinations:\n  a:\n    kind: dicomweb\n    url: https://x/y\n    auth: { bearerTokenFile: t, basic: { user: u, passwordFile: p } }\n', code: 'invalid_value', path: 'destinations.a.auth', message: /exactly one/ },
       { name: 'bad bind host', yaml: 'http: { host: "local host" }\n', code: 'invalid_value', path: 'http.host' },
       { name: 'PDU too small', yaml: 'dimse: { maxPduLength: 1024 }\n', code: 'out_of_range', path: 'dimse.maxPduLength' },
+      { name: 'PDU larger than Limen can announce', yaml: 'dimse: { maxPduLength: 1048576 }\n', code: 'out_of_range', path: 'dimse.maxPduLength', message: /262144/ },
     ];
     for (const c of cases) {
       it(c.name, () => {
