@@ -2,8 +2,10 @@
  * The gate: nothing leaves before a reviewer approves, and a rejected result never leaves.
  * Deciding records who, when, the comment and exactly what was approved (the SEG's SOP Instance
  * UID and the GLB's SHA-256) in the database and the audit trail, then queues one export per
- * destination of the study's route.
+ * destination of the study's route. The audit trail, kept for good, takes the comment's SHA-256,
+ * not its text: a reviewer may type anything, and the review row holding it is erased with the study.
  */
+import { createHash } from 'node:crypto';
 import type { LimenConfig } from '../../config/index.js';
 import type { Decision, Review, Storage } from '../../storage/index.js';
 
@@ -46,7 +48,12 @@ export class ReviewGate {
         type: input.decision === 'approve' ? 'review.approved' : 'review.rejected',
         actor: input.by,
         studyInstanceUID,
-        detail: { segSOPInstanceUID: review.segSOPInstanceUID, glbSha256: review.glbSha256, comment: review.comment, decidedAt: review.decidedAt?.toISOString() },
+        detail: {
+          segSOPInstanceUID: review.segSOPInstanceUID,
+          glbSha256: review.glbSha256,
+          commentSha256: review.comment === null ? null : createHash('sha256').update(review.comment, 'utf8').digest('hex'),
+          decidedAt: review.decidedAt?.toISOString(),
+        },
       }),
     });
     if (!r.ok) {

@@ -29,6 +29,8 @@ export interface PacsResult {
   /** The approved SEG sent once more (as after a crash mid-send): the job's end, and the SEGs Orthanc then holds. */
   resend?: { status: string; segInstances: number };
   rejected?: { decisionStatus: number; segsForStudy: number; exportJobs: number };
+  /** The review.rejected event's detail, as the audit trail keeps it. */
+  rejectedEvent?: Record<string, unknown>;
   reviewQueue?: number;
   auditTypes?: string[];
   exportJobs?: Array<{ status: string; destination: string }>;
@@ -148,6 +150,7 @@ export:
       segsReceived,
       resend,
       rejected: { decisionStatus: reject.status, segsForStudy: segsForSecond, exportJobs: jobs.filter((j) => j.studyInstanceUID === other.studyInstanceUID).length },
+      rejectedEvent: events.find((e: { type: string; studyInstanceUID: string | null }) => e.type === 'review.rejected' && e.studyInstanceUID === other.studyInstanceUID)?.detail,
       reviewQueue: served.body.reviews.length,
       auditTypes: [...new Set(events.map((e: { type: string }) => e.type))].sort(),
       exportJobs: jobs.map((j) => ({ status: j.status, destination: (j.payload as { destination: string }).destination })),
