@@ -12,6 +12,17 @@ export const startCommand: Command = {
     const config = configOrReport(values.config, 'start');
     if (!config) return 2;
     const logger = createLogger({ level: (process.env.LIMEN_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+    // Node's own report of a failure nobody handled prints the error object whole, every property
+    // and cause included; the log keeps its name, message and code. A rejected promise nobody
+    // awaited does not take the gateway down (what was answered is durable, what was not is
+    // resent); an exception thrown outside any handler does, as Node would.
+    process.on('unhandledRejection', (reason) => {
+      logger.error({ id: 'gateway.unhandled-rejection', msg: 'a background task failed and nothing handled it', err: reason instanceof Error ? reason : new Error(typeof reason) });
+    });
+    process.on('uncaughtException', (err) => {
+      logger.error({ id: 'gateway.uncaught-exception', msg: 'Limen stops: an exception escaped every handler', err });
+      process.exit(1);
+    });
     let gateway;
     try {
       gateway = await startGateway(config, logger);
