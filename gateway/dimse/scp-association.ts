@@ -224,21 +224,22 @@ export class ScpAssociation extends Scp {
       if (this.phase !== 'negotiating') return;
       if (!decision.accept) return this.reject(decision.reason);
       this.route = decision.route;
-      this.accept(association);
+      this.accept(association, decision.acceptedSopClasses);
     } catch (err) {
       this.emitLog('protocolError', { err });
       this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
     }
   }
 
-  private accept(association: Association): void {
+  private accept(association: Association, routeSopClasses?: readonly string[]): void {
     const proposed = association.getPresentationContexts().map(({ context }) => ({
       id: context.getPresentationContextId(),
       abstractSyntaxUID: context.getAbstractSyntaxUid(),
       transferSyntaxUIDs: [...context.getTransferSyntaxUids()],
     }));
+    const service = this.ctx.settings.acceptedSopClassUIDs;
     const negotiated = negotiatePresentationContexts(proposed, {
-      acceptedSopClassUIDs: this.ctx.settings.acceptedSopClassUIDs,
+      acceptedSopClassUIDs: routeSopClasses ? new Set(routeSopClasses.filter((uid) => service.has(uid))) : service,
       acceptedTransferSyntaxUIDs: this.ctx.settings.acceptedTransferSyntaxUIDs,
     });
     this.peerMaxPduLength = association.getMaxPduLength() ?? 0;

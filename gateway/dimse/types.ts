@@ -53,7 +53,11 @@ export interface AssociateRequest {
   remoteAddress: string;
 }
 
-export type AssociateDecision = { accept: true; route: string } | { accept: false; reason: AssociateRefusal };
+/**
+ * `acceptedSopClasses`, when given, narrows the service's Storage SOP Classes for this caller
+ * (its route's): a class outside it is refused at negotiation, not after its data set was sent.
+ */
+export type AssociateDecision = { accept: true; route: string; acceptedSopClasses?: readonly string[] } | { accept: false; reason: AssociateRefusal };
 
 /** Decides who may associate and which route their instances go to (config's remote AEs). */
 export type AssociateHook = (request: AssociateRequest) => AssociateDecision | Promise<AssociateDecision>;

@@ -38,7 +38,7 @@ export type IngestFailureCode =
   | 'out-of-resources'
   /** The dataset's SOP Class differs from the announced one (DIMSE A900). */
   | 'sop-class-mismatch'
-  /** The route does not accept this SOP Class (DIMSE 0x0122 is negotiated away; STOW 0x0122). */
+  /** The route does not accept this SOP Class (0x0122; over DIMSE the caller's route refuses it at negotiation already). */
   | 'sop-class-not-supported'
   /** Unparseable, or refused by the de-identification profile (DIMSE C000, STOW 0xC000). */
   | 'cannot-understand';

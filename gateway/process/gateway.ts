@@ -73,7 +73,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       logger: logger.child({ service: 'dimse' }),
       associate: (req) => {
         const r = resolveCaller(config, { callingAETitle: req.callingAETitle, calledAETitle: req.calledAETitle, remoteAddress: req.remoteAddress });
-        if (r.ok) return { accept: true, route: r.routeName };
+        if (r.ok) return { accept: true, route: r.routeName, acceptedSopClasses: r.route.acceptSopClasses };
         return { accept: false, reason: r.reason === 'tls-required' ? 'address-not-allowed' : r.reason };
       },
       onEvent: (event) => void auditAssociation(storage, event, logger),
