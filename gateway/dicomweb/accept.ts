@@ -43,6 +43,26 @@ export function parseAccept(header: string | undefined | null): AcceptRange[] {
   return ranges.sort((a, b) => b.q - a.q || a.at - b.at).map(({ at: _at, ...r }) => r);
 }
 
+/**
+ * How much the client wants `essence` (0 to 1): the q of the most specific range that matches it
+ * (`type/subtype`, then `type/*`, then `*\/*`), a q=0 one included (RFC 9110 §12.5.1), so
+ * `application/dicom+json;q=0, *\/*` refuses DICOM JSON. 1 when there is no header.
+ */
+export function qualityOf(header: string | undefined | null, essence: string): number {
+  if (!header || header.trim() === '') return 1;
+  let best = { specificity: -1, q: 0 };
+  for (const raw of splitOutsideQuotes(header)) {
+    const m = parseMediaType(raw.trim());
+    if (!m) continue;
+    const range = canonical(m.essence);
+    const specificity = range === essence ? 2 : range.endsWith('/*') && range !== '*/*' && essence.startsWith(range.slice(0, -1)) ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity <= best.specificity) continue;
+    const q = m.parameters.q === undefined ? 1 : Number(m.parameters.q);
+    best = { specificity, q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0 };
+  }
+  return best.q;
+}
+
 /** True when the range takes `essence` (`type/subtype`) as a single-part response. */
 export function rangeTakes(range: AcceptRange, essence: string): boolean {
   if (range.essence === '*/*' || range.essence === essence) return true;

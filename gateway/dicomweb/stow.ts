@@ -17,6 +17,7 @@ import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../http/studies.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
+import { qualityOf } from './accept.js';
 import { parseMediaType } from './media-type.js';
 import { StowLog } from './messages.js';
 import { MultipartError, readMultipart, type MultipartPart } from './multipart.js';
@@ -100,6 +101,10 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
     }
     checkAccept(c.req.header('accept'));
     const boundary = checkContentType(c.req.header('content-type'));
+    const coding = c.req.header('content-encoding')?.trim().toLowerCase();
+    if (coding && coding !== 'identity') {
+      throw new HttpError(415, 'unsupported-content-encoding', `Content-Encoding ${JSON.stringify(coding)} is not supported; send the multipart body as it is`);
+    }
     const body = c.req.raw.body;
     if (!body) throw new HttpError(400, 'invalid-multipart', 'the request has no body');
 
@@ -241,13 +246,9 @@ async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: Stor
   return { failed: { ...sender, failureReason: failureReasonFor(outcome.code), comment: outcome.reason }, code: outcome.code };
 }
 
-/** The response is DICOM JSON; a client that accepts none of it gets 406 before anything is stored. */
+/** The response is DICOM JSON (or plain JSON); a client that accepts neither gets 406 before anything is stored. */
 function checkAccept(header: string | undefined): void {
-  if (!header) return;
-  const acceptable = new Set([DICOM_JSON, 'application/json', 'application/*', '*/*']);
-  const ranges = header.split(',').map((r) => parseMediaType(r.trim()));
-  const ok = ranges.some((m) => m && acceptable.has(m.essence) && !/^0(\.0*)?$/.test(m.parameters.q ?? ''));
-  if (!ok) {
+  if (qualityOf(header, DICOM_JSON) === 0 && qualityOf(header, 'application/json') === 0) {
     throw new HttpError(406, 'not-acceptable', `the response is ${DICOM_JSON}; Accept is ${JSON.stringify(header)}`);
   }
 }

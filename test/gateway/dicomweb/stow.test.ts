@@ -202,15 +202,24 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
   it('406 when Accept excludes DICOM JSON, before anything is stored', async () => {
     const h = makeHarness();
     const body = multipart([{ bytes: ct[0].bytes }]);
-    for (const accept of ['application/dicom+xml', 'multipart/related; type="application/dicom+xml"', 'application/dicom+json; q=0']) {
+    // The most specific range decides (RFC 9110 12.5.1): a q=0 for DICOM JSON is not undone by */*.
+    for (const accept of ['application/dicom+xml', 'multipart/related; type="application/dicom+xml"', 'application/dicom+json; q=0', 'application/dicom+json;q=0, application/json;q=0, */*']) {
       const res = await post(h, body, { ...auth(), 'content-type': STOW_TYPE(), accept });
       expect(res.status, accept).to.equal(406);
     }
     expect(h.ingest.calls).to.have.length(0);
-    for (const accept of ['application/dicom+json', 'application/dicom+xml, */*;q=0.1', 'application/json']) {
+    for (const accept of ['application/dicom+json', 'application/dicom+xml, */*;q=0.1', 'application/json', 'application/dicom+json; x="a,b"', 'application/*']) {
       const res = await post(h, body, { ...auth(), 'content-type': STOW_TYPE(), accept });
       expect(res.status, accept).to.equal(200);
     }
+  });
+
+  it('415 for a body in a content coding (gzip), before anything is stored', async () => {
+    const h = makeHarness();
+    const res = await post(h, multipart([{ bytes: ct[0].bytes }]), { ...auth(), 'content-type': STOW_TYPE(), 'content-encoding': 'gzip' });
+    expect(res.status).to.equal(415);
+    expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('unsupported-content-encoding');
+    expect(h.ingest.calls).to.have.length(0);
   });
 
   it('401 without or with a bad token (WWW-Authenticate: Bearer), 403 for a role other than modality/admin', async () => {
