@@ -14,7 +14,11 @@ export type AssociationRejectReason =
   /** The service is shutting down. */
   | 'stopping'
   /** The association hook failed: not the caller's fault, worth a retry. */
-  | 'internal-error';
+  | 'internal-error'
+  /** Bit 0 of the protocol version is not set (PS3.8 §9.3.2). */
+  | 'protocol-version-not-supported'
+  /** The application context is not the DICOM one. */
+  | 'application-context-not-supported';
 
 /** The three one-byte fields of an A-ASSOCIATE-RJ PDU. */
 export interface RejectFields {
@@ -47,5 +51,10 @@ export function rejectFields(reason: AssociationRejectReason): RejectFields {
       return { result: 2, source: 3, reason: 1 };
     case 'internal-error':
       return { result: 2, source: 1, reason: 1 };
+    case 'application-context-not-supported':
+      return { result: 1, source: 1, reason: 2 };
+    case 'protocol-version-not-supported':
+      // Decided by the ACSE, not the service user.
+      return { result: 1, source: 2, reason: 2 };
   }
 }

@@ -17,6 +17,7 @@ import { commandPdus, PDataError, PduFramer, readPdvs, type Pdv } from './pdata.
 import { abortPdu, AbortReason, AbortSource, PduType } from './pdu.js';
 import { PduGuard } from './pdu-guard.js';
 import { DataSetCollector } from './data-set-collector.js';
+import { checkAssociateRq, type AssociateRqRefusal } from './associate-rq.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
 import { answerForOutcome, CStoreStatus, LocalFailure, type StoreAnswer } from './status.js';
 import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent } from './types.js';
@@ -88,6 +89,8 @@ export class ScpAssociation extends Scp {
   private commandContextID: number | undefined;
   private pending: PendingRequest | undefined;
   private phase: Phase = 'awaiting-associate';
+  /** What the A-ASSOCIATE-RQ's own bytes are refused for, before anything else is asked. */
+  private requestRefusal: AssociateRqRefusal | undefined;
   private callingAETitle?: string;
   private calledAETitle?: string;
   private route = '';
@@ -207,6 +210,7 @@ export class ScpAssociation extends Scp {
 
   private async negotiate(association: Association): Promise<void> {
     try {
+      if (this.requestRefusal) return this.reject(this.requestRefusal);
       const refusal = this.ctx.admit();
       if (refusal) return this.reject(refusal);
       if (this.calledAETitle !== this.ctx.settings.aeTitle) return this.reject('called-ae-not-recognized');
@@ -426,7 +430,10 @@ export class ScpAssociation extends Scp {
     for (const pdu of this.framer.push(chunk)) {
       if (this.isOver()) return;
       if (pdu[0] === PduType.PData) this.onPData(pdu);
-      else if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
+      else {
+        if (pdu[0] === PduType.AssociateRQ) this.requestRefusal = checkAssociateRq(pdu);
+        if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
+      }
     }
   }
 

@@ -34,10 +34,10 @@ function aeTitle(title: string): Buffer {
 }
 
 /** An A-ASSOCIATE-RQ PDU (PS3.8 Table 9-11). */
-export function associateRq(called: string, calling: string, contexts: RawContext[], maxPdu = 16384): Buffer {
+export function associateRq(called: string, calling: string, contexts: RawContext[], maxPdu = 16384, header: { protocolVersion?: number; applicationContext?: string } = {}): Buffer {
   const fixed = Buffer.alloc(4);
-  fixed.writeUInt16BE(1, 0);
-  const parts = [fixed, aeTitle(called), aeTitle(calling), Buffer.alloc(32), item(0x10, uidBytes('1.2.840.10008.3.1.1.1'))];
+  fixed.writeUInt16BE(header.protocolVersion ?? 1, 0);
+  const parts = [fixed, aeTitle(called), aeTitle(calling), Buffer.alloc(32), item(0x10, uidBytes(header.applicationContext ?? '1.2.840.10008.3.1.1.1'))];
   for (const c of contexts) {
     const head = Buffer.from([c.id, 0, 0, 0]);
     parts.push(item(0x20, Buffer.concat([head, item(0x30, uidBytes(c.abstractSyntax)), ...c.transferSyntaxes.map((t) => item(0x40, uidBytes(t)))])));

@@ -113,6 +113,30 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason: 'address-not-allowed' });
   });
 
+  it('rejects another application context (permanent, service-user, 2) and a protocol version without bit 0 (permanent, ACSE, 2)', async () => {
+    const cases: Array<[{ protocolVersion?: number; applicationContext?: string }, number[], string]> = [
+      [{ applicationContext: '1.2.840.10008.3.1.1.2' }, [1, 1, 2], 'application-context-not-supported'],
+      [{ protocolVersion: 2 }, [1, 2, 2], 'protocol-version-not-supported'],
+      // Bit 0 set with other bits: a version 1 receiver tests bit 0 only.
+      [{ protocolVersion: 3 }, [], ''],
+    ];
+    for (const [header, fields, reason] of cases) {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }], 16384, header));
+      const answer = (await peer.next())!;
+      if (fields.length === 0) {
+        expect(answer.type, JSON.stringify(header)).to.equal(0x02);
+        peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+        expect((await peer.next())?.type).to.equal(0x06);
+      } else {
+        expect(answer.type, JSON.stringify(header)).to.equal(0x03);
+        expect([...answer.body.subarray(1, 4)], JSON.stringify(header)).to.deep.equal(fields);
+        expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason });
+      }
+      await peer.waitClosed();
+    }
+  });
+
   it('receives the 112 ct-fakephi instances over one association, byte for byte', async () => {
     const before = ctx.ingest.received.length;
     const acceptedBefore = ctx.events.filter((e) => e.type === 'association-accepted').length;
