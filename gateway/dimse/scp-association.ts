@@ -381,6 +381,8 @@ export class ScpAssociation extends Scp {
 
   private async answerFor({ request, context, dataSet }: PendingRequest): Promise<StoreAnswer> {
     if (dataSet.overflowed) return LocalFailure.tooLarge;
+    if (!request.affectedSOPClassUID) return LocalFailure.noAffectedSopClass;
+    if (!request.affectedSOPInstanceUID) return LocalFailure.noAffectedSopInstance;
     const announcedSOPClassUID = request.affectedSOPClassUID;
     if (announcedSOPClassUID !== context.abstractSyntaxUID) return LocalFailure.sopClassNotOnContext;
     try {

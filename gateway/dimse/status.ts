@@ -58,6 +58,9 @@ function statusForFailure(code: Extract<IngestOutcome, { ok: false }>['code']): 
 export const LocalFailure = {
   ingestThrew: { status: CStoreStatus.OutOfResources, errorComment: 'Internal error while storing the instance' },
   noDataSet: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without a data set' },
+  // Type 1 in a C-STORE-RQ (PS3.7 9.3.1.1): the request cannot be answered for an instance it does not name.
+  noAffectedSopClass: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without Affected SOP Class UID (0000,0002)' },
+  noAffectedSopInstance: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without Affected SOP Instance UID (0000,1000)' },
   tooLarge: { status: CStoreStatus.OutOfResources, errorComment: 'Data set exceeds the size limit of this node' },
   sopClassNotOnContext: {
     status: CStoreStatus.SopClassNotSupported,

@@ -331,6 +331,30 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     await peer.waitClosed();
   });
 
+  it('answers a C-STORE-RQ without Affected SOP Class or Instance UID with 0xC000 naming the missing field, and stores nothing', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    const before = ctx.ingest.received.length;
+    const withoutInstance = commandSet([[0x0002, 'UI', StorageSopClass.CTImage], [0x0100, 'US', 0x0001], [0x0110, 'US', 11], [0x0700, 'US', 0], [0x0800, 'US', 0x0000]]);
+    const withoutClass = commandSet([[0x0100, 'US', 0x0001], [0x0110, 'US', 12], [0x0700, 'US', 0], [0x0800, 'US', 0x0000], [0x1000, 'UI', '2.25.46']]);
+    const answers: Array<[number | undefined, string | undefined]> = [];
+    for (const command of [withoutInstance, withoutClass]) {
+      peer.send(pData(1, command, true));
+      peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+      const rsp = (await peer.next())!.body.subarray(6);
+      answers.push([commandElement(rsp, 0x0900)?.readUInt16LE(0), commandElement(rsp, 0x0902)?.toString('latin1').trim()]);
+    }
+    expect(answers).to.deep.equal([
+      [0xc000, 'C-STORE request without Affected SOP Instance UID (0000,1000)'],
+      [0xc000, 'C-STORE request without Affected SOP Class UID (0000,0002)'],
+    ]);
+    expect(ctx.ingest.received.length).to.equal(before);
+    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    expect((await peer.next())?.type).to.equal(0x06);
+    await peer.waitClosed();
+  });
+
   it('answers a request it does not perform (a C-FIND) with 0x0211 and goes on: the next C-STORE is stored', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
