@@ -106,6 +106,8 @@ class Run {
   private readonly patient: PatientKey;
   private scrubberCache?: Scrubber;
   private readonly uidMap = new Map<string, string>();
+  /** UIDs the profile keeps as they are (Retain UIDs Option): in the linkage as themselves. */
+  private readonly keptUIDs = new Set<string>();
   private readonly changes: Change[] = [];
   private shiftDays?: number;
 
@@ -259,6 +261,7 @@ class Run {
     switch (action) {
       case undefined:
       case 'K':
+        if (el.vr === 'UI' && el.value) for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
         return el.items ? this.items(el, parent, depth) : el;
       case 'X':
         this.change(parent, el, 'removed');
@@ -345,7 +348,8 @@ class Run {
       profile: this.profile.name,
       specificCharacterSet: stringOf(find(this.ds, T.SpecificCharacterSet)) ?? '',
       patient,
-      uids: [...this.uidMap.entries()],
+      // Kept UIDs as pairs of themselves, never in uidMap: that map is also the replacement cache.
+      uids: [...this.uidMap.entries(), ...[...this.keptUIDs].filter((u) => !this.uidMap.has(u)).map((u): [string, string] => [u, u])],
     };
   }
 }

@@ -17,7 +17,7 @@ export interface LinkageRecord {
   specificCharacterSet: string;
   /** Original patient and study identification, by DICOM keyword (PatientName, PatientID, AccessionNumber...). */
   patient: Record<string, OriginalValue>;
-  /** Every UID the instance replaced: [original, replacement]. */
+  /** Every UID the instance replaced: [original, replacement]; one the profile kept (Retain UIDs) as [uid, uid]. */
   uids: Array<[string, string]>;
 }
 
