@@ -47,7 +47,8 @@ export class DimseDestination implements Destination {
       throw new Error(`${this.name}: association ${outcome.association}${outcome.error ? `: ${outcome.error}` : ''}${outcome.rejection ? `: ${JSON.stringify(outcome.rejection)}` : ''}`);
     }
     const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string } | undefined;
-    if (!result || result.status !== 0) {
+    // Success, or a warning (0xBxxx: coerced, elements discarded, PS3.4 B.2.3): either way stored.
+    if (!result || result.status === undefined || (result.status !== 0 && (result.status & 0xf000) !== 0xb000)) {
       // The PACS's ErrorComment is not kept: it answers about a re-identified instance and may
       // quote the patient, and this message reaches the log, the job row and the audit trail.
       const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
@@ -84,7 +85,9 @@ export class DicomwebDestination implements Destination {
     const url = `${this.config.url.replace(/\/+$/, '')}/studies`;
     const response = await fetch(url, { method: 'POST', headers, body, duplex: 'half', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
     const text = await response.text();
-    if (response.status !== 200) {
+    // 202 is "some failed, or stored with warnings" (PS3.18 10.5.3): with one instance sent, it was
+    // stored when the response references it and does not list it as failed.
+    if (response.status !== 200 && !(response.status === 202 && storedWithWarnings(text, instance.sopInstanceUID))) {
       throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text, response.headers.get('content-type'))}`);
     }
   }
@@ -98,13 +101,27 @@ export class DicomwebDestination implements Destination {
   }
 }
 
+type StoreResponseJson = Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
+
+/** True when a Store Instances Response references the instance in ReferencedSOPSequence and not in FailedSOPSequence. */
+function storedWithWarnings(body: string, sopInstanceUID: string): boolean {
+  let json: StoreResponseJson;
+  try {
+    json = JSON.parse(body) as StoreResponseJson;
+  } catch {
+    return false;
+  }
+  const names = (tag: string) => (json[tag]?.Value ?? []).some((item) => item['00081155']?.Value?.[0] === sopInstanceUID);
+  return names('00081199') && !names('00081198');
+}
+
 /**
  * The FailureReason (0008,1197) codes of a STOW-RS response body, and nothing else of it: the body
  * answers about a re-identified instance, so its text may quote the patient.
  */
 function failureReason(body: string, contentType: string | null): string {
   try {
-    const json = JSON.parse(body) as Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
+    const json = JSON.parse(body) as StoreResponseJson;
     const failed = json['00081198']?.Value ?? [];
     const reasons = failed.map((item) => Number(item['00081197']?.Value?.[0])).filter((v) => Number.isInteger(v));
     if (reasons.length) return ` (FailureReason ${reasons.map((r) => `0x${r.toString(16)}`).join(', ')})`;
