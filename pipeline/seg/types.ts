@@ -102,7 +102,7 @@ export interface SegmentationInput {
   /** Override the generated SeriesInstanceUID / SOPInstanceUID. */
   seriesInstanceUID?: string;
   sopInstanceUID?: string;
-  /** Content date and time (written in UTC with TimezoneOffsetFromUTC +0000). Default: now. */
+  /** Content date and time, written at the source's TimezoneOffsetFromUTC (see write.ts). Default: now. */
   contentDateTime?: Date;
   /** Nominal SliceThickness of the frames in mm. Default: the slice spacing. */
   sliceThickness?: number;

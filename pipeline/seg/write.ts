@@ -72,7 +72,8 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
   const seriesInstanceUID = input.seriesInstanceUID ?? newUIDFrom(input.newUID, 'SeriesInstanceUID');
   const sopInstanceUID = input.sopInstanceUID ?? newUIDFrom(input.newUID, 'SOPInstanceUID');
   const dimensionOrganizationUID = newUIDFrom(input.newUID, 'DimensionOrganizationUID');
-  const { date, time } = dicomDateTime(input.contentDateTime ?? new Date());
+  const offset = timezoneOffset(given);
+  const { date, time } = dicomDateTime(input.contentDateTime ?? new Date(), offset);
   const eq = input.equipment;
   const versions = typeof eq.softwareVersions === 'string' ? [eq.softwareVersions] : eq.softwareVersions;
 
@@ -90,7 +91,7 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     ascii(TAG.ContentTime, 'TM', time),
     ascii(TAG.Modality, 'CS', 'SEG'),
     text(TAG.Manufacturer, 'LO', eq.manufacturer, enc),
-    text(TAG.TimezoneOffsetFromUTC, 'SH', '+0000', enc),
+    ...(offset !== null ? [text(TAG.TimezoneOffsetFromUTC, 'SH', offset, enc)] : []),
     ...(input.seriesDescription !== undefined ? [text(TAG.SeriesDescription, 'LO', input.seriesDescription, enc)] : []),
     text(TAG.ManufacturerModelName, 'LO', eq.modelName, enc),
     referencedSeries(input),
@@ -272,11 +273,31 @@ function perFrameFunctionalGroups(input: SegmentationInput, frames: Frame[], enc
   return sq(TAG.PerFrameFunctionalGroupsSequence, ...items);
 }
 
-/** DA and TM in UTC (the SEG declares TimezoneOffsetFromUTC +0000). */
-function dicomDateTime(d: Date): { date: string; time: string } {
+/**
+ * The offset the SEG's dates and times are in (PS3.3 C.12.1: Timezone Offset From UTC covers every
+ * DA and TM of the instance, the study's copied ones included): the source's, when it declares one;
+ * none when it does not (its times are local), so the SEG's own are then written in local time too;
+ * UTC for values given without a source data set.
+ */
+function timezoneOffset(given: SegmentationInput['patientStudy']): string | null {
+  if (!Array.isArray(given)) return '+0000';
+  const declared = dicom.stringOf(dicom.find(given, TAG.TimezoneOffsetFromUTC))?.trim();
+  return declared && /^[+-](0\d|1[0-4])[0-5]\d$/.test(declared) ? declared : null;
+}
+
+/** DA and TM at `offset` (`±HHMM`), or in local time when there is none. */
+function dicomDateTime(d: Date, offset: string | null): { date: string; time: string } {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  if (offset === null) {
+    return {
+      date: `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`,
+      time: `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`,
+    };
+  }
+  const minutes = (offset[0] === '-' ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(3, 5)));
+  const at = new Date(d.getTime() + minutes * 60_000);
   return {
-    date: `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`,
-    time: `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`,
+    date: `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`,
+    time: `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}.${p(at.getUTCMilliseconds(), 3)}`,
   };
 }

@@ -253,6 +253,21 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(failure(() => writeSegmentation(greek))).to.equal('text-not-encodable @ patientStudy');
   });
 
+  it("writes its own dates and times at the source's Timezone Offset From UTC, and declares none when the source has none", () => {
+    const study = [dicom.textElement(TAG.StudyInstanceUID, 'UI', grid.studyInstanceUID), dicom.textElement(TAG.StudyTime, 'TM', '101502')];
+    const at = (patientStudy: dicom.Element[]) => {
+      const ds = dicom.readPart10(writeSegmentation(segInput(map, { patientStudy })).bytes).dataset;
+      const s = (tag: number) => dicom.stringOf(dicom.find(ds, tag));
+      return [s(TAG.TimezoneOffsetFromUTC), s(TAG.ContentDate), s(TAG.ContentTime), s(TAG.StudyTime)];
+    };
+    // 2024-05-06T07:08:09.123Z (segInput's content time) at +0100 and at -0530.
+    expect(at([...study, dicom.textElement(TAG.TimezoneOffsetFromUTC, 'SH', '+0100')])).to.deep.equal(['+0100', '20240506', '080809.123', '101502']);
+    expect(at([...study, dicom.textElement(TAG.TimezoneOffsetFromUTC, 'SH', '-0530')])).to.deep.equal(['-0530', '20240506', '013809.123', '101502']);
+    const local = new Date('2024-05-06T07:08:09.123Z');
+    const p = (n: number) => String(n).padStart(2, '0');
+    expect(at(study)).to.deep.equal([undefined, `${local.getFullYear()}${p(local.getMonth() + 1)}${p(local.getDate())}`, `${p(local.getHours())}${p(local.getMinutes())}09.123`, '101502']);
+  });
+
   it('declares UTF-8 for non-ASCII text when the source declared no character set', function () {
     requirePeers(this, 'dicom3tools');
     const input = segInput(map);
