@@ -68,7 +68,9 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
     throw new ReidentifyError(`the study's instances name ${identities.size} different patients; refusing to put the SEG on any of them`);
   }
   const patient = records[0].patient;
-  const charset = records[0].specificCharacterSet;
+  // The restored values are in the source's character set. A source with none has them in the
+  // default repertoire, which the SEG's own set (UTF-8, chosen for non-ASCII labels) holds too.
+  const charset = records[0].specificCharacterSet || stringOf(find(parsed.dataset, T.SpecificCharacterSet));
   const restoredTags = new Set(RESTORED.map(([t]) => t));
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet);
   for (const [t, keyword] of RESTORED) {
@@ -77,7 +79,6 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
     if (v) out.push(dicom.valueElement(t, v.vr as dicom.VR, fromBase64(v.base64)));
     else if (t !== T.IssuerOfPatientID) out.push(textElement(t, vrOf(t), ''));
   }
-  // The restored values are in the source's character set; Limen's own text is ASCII, valid in any of them.
   if (charset) out.push(textElement(T.SpecificCharacterSet, 'CS', charset));
 
   const sopInstanceUID = stringOf(find(out, T.SOPInstanceUID))!;
