@@ -113,7 +113,7 @@ export function readSegmentation(bytes: Uint8Array): Segmentation {
       description: txt(item, TAG.SegmentDescription),
       category: code(item, TAG.SegmentedPropertyCategoryCodeSequence),
       type: code(item, TAG.SegmentedPropertyTypeCodeSequence),
-      typeModifier: code(item, TAG.SegmentedPropertyTypeModifierCodeSequence),
+      typeModifier: code(dicom.find(item, TAG.SegmentedPropertyTypeCodeSequence)?.items?.[0] ?? [], TAG.SegmentedPropertyTypeModifierCodeSequence),
       anatomicRegion: code(item, TAG.AnatomicRegionSequence),
       algorithmType: str(item, TAG.SegmentAlgorithmType) ?? '',
       algorithmName: txt(item, TAG.SegmentAlgorithmName),

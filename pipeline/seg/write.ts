@@ -17,7 +17,7 @@ import { dicom, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '..
 import { packFrames } from './bits.js';
 import { slicesWith, takeCensus } from './census.js';
 import { srgbToDicomLab } from './cielab.js';
-import { ascii, at, codeSequence, ds, is, sq, text, ul, us } from './elements.js';
+import { ascii, at, codeItem, codeSequence, ds, is, sq, text, ul, us } from './elements.js';
 import { SegError } from './errors.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, SEGMENTATION_STORAGE, TAG } from './tags.js';
 import { chooseEncoding, type TextEncoding } from './text.js';
@@ -230,8 +230,8 @@ function segmentItem(s: SegmentDescription, segmentNumber: number, input: Segmen
     ascii(TAG.SegmentAlgorithmType, 'CS', 'AUTOMATIC'),
     text(TAG.SegmentAlgorithmName, 'LO', a.name, enc),
     ...(lab ? [us(TAG.RecommendedDisplayCIELabValue, ...lab)] : []),
-    codeSequence(TAG.SegmentedPropertyTypeCodeSequence, s.type, enc),
-    ...(s.typeModifier ? [codeSequence(TAG.SegmentedPropertyTypeModifierCodeSequence, s.typeModifier, enc)] : []),
+    // The modifier qualifies the type, inside its item (Segment Description Macro, PS3.3 Table 10-23).
+    sq(TAG.SegmentedPropertyTypeCodeSequence, [...codeItem(s.type, enc), ...(s.typeModifier ? [codeSequence(TAG.SegmentedPropertyTypeModifierCodeSequence, s.typeModifier, enc)] : [])]),
   ];
 }
 

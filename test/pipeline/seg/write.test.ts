@@ -30,6 +30,8 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
     map = syntheticLabels(grid.geometry);
     const input = segInput(map);
     input.segments.push({ labelId: 7, label: 'Absent', category: { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' }, type: { value: '39937001', scheme: 'SCT', meaning: 'Skin' } });
+    // A laterality modifier, which belongs inside the type's item (dciodvfy below says so when it is not).
+    input.segments[1] = { ...input.segments[1], typeModifier: { value: '7771000', scheme: 'SCT', meaning: 'Left' } };
     seg = writeSegmentation(input);
     path = writeTemp('seg.dcm', seg.bytes);
   });
@@ -98,6 +100,7 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
       [3, 'Sparse', 'AUTOMATIC', 'Limen test model'],
     ]);
     expect(read.segments[1].anatomicRegion).to.deep.equal({ value: '818981001', scheme: 'SCT', meaning: 'Abdomen' });
+    expect(read.segments[1].typeModifier).to.deep.equal({ value: '7771000', scheme: 'SCT', meaning: 'Left' });
     expect(read.segments[2].cieLab).to.deep.equal([40000, 30000, 35000]);
     const masks = segmentMasks(read, grid.geometry);
     for (const label of [1, 2, 3]) expect(Buffer.from(masks.get(label)!).equals(Buffer.from(maskOf(map, label))), `segment ${label}`).to.equal(true);
