@@ -15,6 +15,8 @@ import type { CtVolume } from '../volume/types.js';
 import { PipelineError } from './errors.js';
 import { IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/deidentify.js';
 
+const SLICE_THICKNESS = 0x00180050;
+
 export type PipelineStage = 'assemble' | 'segment' | 'seg' | 'mesh' | 'files';
 
 export interface PipelineInput {
@@ -132,10 +134,14 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   const labels = new Map(manifest.labels.map((l) => [l.id, l]));
   const descriptions: SegmentDescription[] = present.map((s) => describe(labels.get(s.id)!));
   const source = selected.series.instances[0] as { bytes: Uint8Array };
+  const patientStudy = dicom.readPart10(source.bytes).dataset;
+  // The SEG's frames are the CT's slices: its slices' nominal thickness, not their spacing.
+  const sliceThickness = Number(dicom.stringOf(dicom.find(patientStudy, SLICE_THICKNESS))?.trim() || NaN);
   const written = writeSegmentation({
     labelMap: result.labelMap,
     source: volume,
-    patientStudy: dicom.readPart10(source.bytes).dataset,
+    patientStudy,
+    ...(sliceThickness > 0 ? { sliceThickness } : {}),
     segments: descriptions,
     algorithm: {
       name: manifest.algorithm.name,

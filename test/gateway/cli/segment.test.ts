@@ -1,8 +1,11 @@
 /** `limen segment` as a user runs it: files in, SEG, GLB, STL and a report out, whole or not at all. */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { dicom } from '../../../anonymizer/index.js';
 import { decodeStl } from '../../../pipeline/models3d/index.js';
 import { readSegmentation } from '../../../pipeline/seg/index.js';
 import { CT_FAKEPHI_DIR, CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS } from '../../support/fakephi.js';
@@ -34,8 +37,13 @@ describe('limen segment', function () {
   });
 
   it('writes seg.dcm, model.glb, model.stl, one STL per segment and report.json for ct-fakephi', async () => {
+    // Slices 1.5 mm thick, 3 mm apart: the SEG's frames carry the CT's thickness, not its spacing.
+    const series = join(work, 'thin-slices');
+    mkdirSync(series);
+    for (const f of CT_FAKEPHI_FILES) copyFileSync(f, join(series, f.split('/').pop()!));
+    await promisify(execFile)('dcmodify', ['-nb', '-m', '(0018,0050)=1.5', ...readdirSync(series).map((f) => join(series, f))]);
     const out = join(work, 'out');
-    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', out]);
+    const r = await runLimen(['segment', series, '--out', out]);
     expect(r.code, r.stderr).to.equal(0);
     const files = readdirSync(out).sort();
     expect(files).to.deep.equal(['01-body.stl', '02-bone.stl', 'model.glb', 'model.stl', 'report.json', 'seg.dcm']);
@@ -53,9 +61,13 @@ describe('limen segment', function () {
       for (const step of ['extractMs', 'smoothMs', 'decimateMs']) expect(s.meshing[step]).to.be.a('number').and.at.least(0);
     }
 
-    const seg = readSegmentation(new Uint8Array(readFileSync(join(out, 'seg.dcm'))));
+    const segBytes = new Uint8Array(readFileSync(join(out, 'seg.dcm')));
+    const seg = readSegmentation(segBytes);
     expect(seg.segments.map((s) => s.label)).to.deep.equal(['Body', 'Bone']);
     expect(seg.referencedSeries[0].seriesInstanceUID).to.equal(CT_FAKEPHI_UIDS.seriesInstanceUID);
+    const shared = dicom.find(dicom.readPart10(segBytes).dataset, 0x52009229)!.items![0];
+    const measures = dicom.find(shared, 0x00289110)!.items![0];
+    expect([dicom.stringOf(dicom.find(measures, 0x00180050)), dicom.stringOf(dicom.find(measures, 0x00180088))]).to.deep.equal(['1.5', '3']);
 
     const glb = readFileSync(join(out, 'model.glb'));
     expect(glb.subarray(0, 4).toString('latin1')).to.equal('glTF');
