@@ -4,7 +4,7 @@
  * outgoing bytes go out, and nothing is written anywhere. The bytes live only while they are sent.
  */
 import { dicom, fromBase64, type LinkageRecord } from '../../anonymizer/index.js';
-import { remapDataset } from '../../pipeline/seg/index.js';
+import { approvedDescription, remapDataset } from '../../pipeline/seg/index.js';
 
 const { T, find, readPart10, stringOf, textElement, writePart10 } = dicom;
 type Element = dicom.Element;
@@ -72,7 +72,10 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   // default repertoire, which the SEG's own set (UTF-8, chosen for non-ASCII labels) holds too.
   const charset = records[0].specificCharacterSet || stringOf(find(parsed.dataset, T.SpecificCharacterSet));
   const restoredTags = new Set(RESTORED.map(([t]) => t));
-  const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet);
+  const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
+  // Only approved results leave: the PACS's copy says so, not "requires review".
+  const description = stringOf(find(mapped.dataset, T.SeriesDescription));
+  if (description !== undefined) out.push(textElement(T.SeriesDescription, 'LO', approvedDescription(description)));
   for (const [t, keyword] of RESTORED) {
     const v = patient[keyword];
     // Type 2 attributes stay present, empty when the source had no value.

@@ -8,7 +8,7 @@ import { meshSegment } from '../mesh/index.js';
 import { readManifest } from '../models/registry.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { encodeGlb, encodeStl, encodeStlCombined, stlFileName, type ModelSegment } from '../models3d/index.js';
-import { writeSegmentation, type SegmentDescription } from '../seg/index.js';
+import { awaitingReviewDescription, writeSegmentation, type SegmentDescription } from '../seg/index.js';
 import { segmentInWorker } from '../segment/segment-in-worker.js';
 import { DEFAULT_SERIES_RULE, assembleVolume, selectSeries, type SeriesRule } from '../volume/index.js';
 import type { CtVolume } from '../volume/types.js';
@@ -154,7 +154,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     contentLabel: 'LIMEN_AI',
     contentDescription: `AI segmentation by ${manifest.name}`.slice(0, 64),
     seriesNumber: 9901,
-    seriesDescription: `AI segmentation (${manifest.id} ${manifest.algorithm.version}), requires review`.slice(0, 64),
+    seriesDescription: awaitingReviewDescription(`AI segmentation (${manifest.id} ${manifest.algorithm.version})`),
     newUID: input.newUID,
   });
   end('seg');

@@ -14,3 +14,4 @@ export { remapReferences, remapDataset, type RemapResult } from './remap.js';
 export { srgbToDicomLab, dicomLabToSrgb } from './cielab.js';
 export { packFrames, unpackFrame, packedLength, type PackedFrame } from './bits.js';
 export { SEGMENTATION_STORAGE } from './tags.js';
+export { approvedDescription, awaitingReviewDescription } from './series-description.js';
