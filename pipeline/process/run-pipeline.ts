@@ -132,7 +132,9 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   begin();
   progress('seg', 0);
   const labels = new Map(manifest.labels.map((l) => [l.id, l]));
-  const descriptions: SegmentDescription[] = present.map((s) => describe(labels.get(s.id)!));
+  // A segment that contains others (the body, its bones) covers their voxels in the SEG too, as its surface does.
+  const presentIds = new Set(present.map((s) => s.id));
+  const descriptions: SegmentDescription[] = present.map((s) => ({ ...describe(labels.get(s.id)!), contains: containedLabels(manifest, s.id).filter((id) => presentIds.has(id)) }));
   const source = selected.series.instances[0] as { bytes: Uint8Array };
   const patientStudy = dicom.readPart10(source.bytes).dataset;
   // The SEG's frames are the CT's slices: its slices' nominal thickness, not their spacing.
@@ -184,7 +186,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     reports.push({
       number: writtenSegment.segmentNumber,
       label: label.name,
-      volumeMl: s.volumeMl,
+      // The segment as the SEG holds it, contained labels included.
+      volumeMl: (writtenSegment.voxels * volume.spacing[0] * volume.spacing[1] * volume.spacing[2]) / 1000,
       meshVolumeMl: meshed.volumeMl,
       triangles: meshed.mesh.indices.length / 3,
       color: rgb as [number, number, number],

@@ -9,6 +9,8 @@
 export interface PackedFrame {
   labelId: number;
   z: number;
+  /** `members[v]` is 1 for every label value the frame's mask takes (its own and those it contains); default: `labelId` alone. */
+  members?: Uint8Array;
 }
 
 /** Bytes needed for `frames` frames of `pixelsPerFrame` one-bit pixels, before the even-length pad. */
@@ -22,7 +24,8 @@ export function packFrames(labels: Uint8Array, plane: number, frames: readonly P
   const out = new Uint8Array(packedLength(frames.length, plane));
   const whole = plane & ~7;
   let bit = 0;
-  for (const { labelId: id, z } of frames) {
+  for (const { labelId, z, members } of frames) {
+    const m = members ?? only(labelId);
     const base = z * plane;
     // Eight pixels make one byte's worth of bits, which lands `shift` bits into the output byte
     // and spills into the next one when the frame did not start on a byte boundary.
@@ -32,14 +35,14 @@ export function packFrames(labels: Uint8Array, plane: number, frames: readonly P
     for (; i < whole; i += 8, at++) {
       const p = base + i;
       const v =
-        (labels[p] === id ? 1 : 0) | (labels[p + 1] === id ? 2 : 0) | (labels[p + 2] === id ? 4 : 0) | (labels[p + 3] === id ? 8 : 0) |
-        (labels[p + 4] === id ? 16 : 0) | (labels[p + 5] === id ? 32 : 0) | (labels[p + 6] === id ? 64 : 0) | (labels[p + 7] === id ? 128 : 0);
+        m[labels[p]] | (m[labels[p + 1]] << 1) | (m[labels[p + 2]] << 2) | (m[labels[p + 3]] << 3) |
+        (m[labels[p + 4]] << 4) | (m[labels[p + 5]] << 5) | (m[labels[p + 6]] << 6) | (m[labels[p + 7]] << 7);
       if (v === 0) continue;
       out[at] |= (v << shift) & 0xff;
       if (shift !== 0) out[at + 1] |= v >>> (8 - shift);
     }
     for (; i < plane; i++) {
-      if (labels[base + i] === id) {
+      if (m[labels[base + i]]) {
         const b = bit + i;
         out[b >>> 3] |= 1 << (b & 7);
       }
@@ -70,4 +73,10 @@ export function unpackFrame(packed: Uint8Array, frameIndex: number, plane: numbe
     }
   }
   return set;
+}
+
+const single: Uint8Array[] = [];
+/** The member table of one label value. */
+function only(labelId: number): Uint8Array {
+  return (single[labelId] ??= Uint8Array.from({ length: 256 }, (_, v) => (v === labelId ? 1 : 0)));
 }

@@ -13,6 +13,11 @@ export interface CodedConcept {
 export interface SegmentDescription {
   /** The label map value this segment is made of (1..255). */
   labelId: number;
+  /**
+   * Other labels this segment encloses (a body contains its bones): their voxels belong to it too,
+   * and the SEG then declares that its segments overlap.
+   */
+  contains?: readonly number[];
   /** SegmentLabel (LO). */
   label: string;
   /** SegmentDescription (ST), optional. */

@@ -129,6 +129,14 @@ export function validateInput(input: SegmentationInput): void {
     checkCode(`${path}.category`, s.category);
     checkCode(`${path}.type`, s.type);
     if (s.typeModifier !== undefined) checkCode(`${path}.typeModifier`, s.typeModifier);
+    if (s.contains !== undefined) {
+      if (!Array.isArray(s.contains)) fail(`${path}.contains`, 'must be a list of label values');
+      s.contains.forEach((c, k) => {
+        checkInteger(`${path}.contains[${k}]`, c, 1, 255);
+        if (c === s.labelId) fail(`${path}.contains[${k}]`, 'a segment cannot contain its own label');
+        if (!input.segments.some((other) => other.labelId === c)) fail(`${path}.contains[${k}]`, `no segment describes label ${c}`);
+      });
+    }
     if (s.anatomicRegion !== undefined) checkCode(`${path}.anatomicRegion`, s.anatomicRegion);
     if (s.rgb !== undefined) {
       if (!Array.isArray(s.rgb) || s.rgb.length !== 3) fail(`${path}.rgb`, 'must be three numbers from 0 to 255');

@@ -34,6 +34,7 @@ interface Frame {
   segmentNumber: number;
   labelId: number;
   z: number;
+  members: Uint8Array;
 }
 
 /**
@@ -54,15 +55,23 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
   if (unknown.length > 0) {
     throw new SegError('unknown-label', `the label map holds value(s) ${unknown.join(', ')} that no segment describes`, { path: 'labelMap.labels' });
   }
-  const kept = input.segments.filter((s) => census.voxels[s.labelId] > 0);
-  const omittedLabelIds = input.segments.filter((s) => census.voxels[s.labelId] === 0).map((s) => s.labelId);
+  // A segment is its own label and those it contains: its voxels, slices and frames are theirs together.
+  const labelsOf = (s: SegmentDescription): number[] => [s.labelId, ...(s.contains ?? [])];
+  const voxelsOf = (s: SegmentDescription): number => labelsOf(s).reduce((n, label) => n + census.voxels[label], 0);
+  const kept = input.segments.filter((s) => voxelsOf(s) > 0);
+  const omittedLabelIds = input.segments.filter((s) => voxelsOf(s) === 0).map((s) => s.labelId);
   if (kept.length === 0) throw new SegError('empty-segmentation', 'no segment has any voxel: there is nothing to write', { path: 'labelMap.labels' });
+  // Overlap: a kept segment contains a label that has voxels.
+  const overlap = kept.some((s) => (s.contains ?? []).some((label) => census.voxels[label] > 0));
 
   const frames: Frame[] = [];
   const written: WrittenSegment[] = kept.map((s, i) => {
-    const zs = slicesWith(census, s.labelId);
-    for (const z of zs) frames.push({ segmentNumber: i + 1, labelId: s.labelId, z });
-    return { segmentNumber: i + 1, labelId: s.labelId, label: s.label, frames: zs.length, voxels: census.voxels[s.labelId] };
+    const own = labelsOf(s);
+    const members = new Uint8Array(256);
+    for (const label of own) members[label] = 1;
+    const zs = [...new Set(own.flatMap((label) => slicesWith(census, label)))].sort((a, b) => a - b);
+    for (const z of zs) frames.push({ segmentNumber: i + 1, labelId: s.labelId, z, members });
+    return { segmentNumber: i + 1, labelId: s.labelId, label: s.label, frames: zs.length, voxels: voxelsOf(s) };
   });
   const pixelData = packFrames(map.labels, plane, frames);
 
@@ -117,8 +126,8 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     ascii(TAG.LossyImageCompression, 'CS', '00'),
     ascii(TAG.SegmentationType, 'CS', 'BINARY'),
     sq(TAG.SegmentSequence, ...kept.map((s, i) => segmentItem(s, i + 1, input, enc))),
-    // Segments come from one label map, where a voxel has one label.
-    ascii(TAG.SegmentsOverlap, 'CS', 'NO'),
+    // One label map holds one label per voxel: segments overlap only where one contains another's label.
+    ascii(TAG.SegmentsOverlap, 'CS', overlap ? 'YES' : 'NO'),
     ascii(TAG.ContentLabel, 'CS', input.contentLabel ?? 'SEGMENTATION'),
     text(TAG.ContentDescription, 'LO', input.contentDescription ?? '', enc),
     text(TAG.ContentCreatorName, 'PN', input.contentCreatorName, enc),

@@ -229,6 +229,8 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(failure(() => writeSegmentation({ ...input, segments: [...input.segments, { ...input.segments[0] }] }))).to.equal('invalid-input @ segments[3].labelId');
     expect(failure(() => writeSegmentation({ ...input, segments: [{ ...input.segments[0], type: { value: '', scheme: 'SCT', meaning: 'Bone' } }, ...input.segments.slice(1)] }))).to.equal('invalid-input @ segments[0].type.value');
     expect(failure(() => writeSegmentation({ ...input, contentLabel: 'lower case' }))).to.equal('invalid-input @ contentLabel');
+    expect(failure(() => writeSegmentation({ ...input, segments: [{ ...input.segments[0], contains: [1] }, ...input.segments.slice(1)] }))).to.equal('invalid-input @ segments[0].contains[0]');
+    expect(failure(() => writeSegmentation({ ...input, segments: [{ ...input.segments[0], contains: [9] }, ...input.segments.slice(1)] }))).to.equal('invalid-input @ segments[0].contains[0]');
     expect(failure(() => writeSegmentation({ ...input, equipment: { ...input.equipment, deviceSerialNumber: '' } }))).to.equal('invalid-input @ equipment.deviceSerialNumber');
     expect(failure(() => writeSegmentation({ ...input, newUID: () => 'not-a-uid' }))).to.equal('invalid-input @ newUID() for the SeriesInstanceUID');
     expect(failure(() => writeSegmentation({ ...input, patientStudy: { studyDate: '2023-01-01' } }))).to.equal('invalid-input @ patientStudy.studyDate');
@@ -254,6 +256,26 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(failure(() => writeSegmentation({ ...input, patientStudy: [dicom.textElement(TAG.StudyInstanceUID, 'UI', '1.2.3')] }))).to.equal('invalid-input @ patientStudy');
     const greek = { ...input, segments: [{ ...input.segments[0], label: 'Ωμοπλάτη' }, ...input.segments.slice(1)] };
     expect(failure(() => writeSegmentation(greek))).to.equal('text-not-encodable @ patientStudy');
+  });
+
+  it('writes a segment that contains another over both labels, and then says its segments overlap', function () {
+    requirePeers(this, 'python3-pydicom', 'dicom3tools');
+    const overlapOf = (bytes: Uint8Array) => dicom.stringOf(dicom.find(dicom.readPart10(bytes).dataset, TAG.SegmentsOverlap));
+    expect(overlapOf(writeSegmentation(segInput(map)).bytes)).to.equal('NO');
+    // The sphere encloses the box, as a body encloses its bones.
+    const input = segInput(map);
+    input.segments[0] = { ...input.segments[0], contains: [2] };
+    const out = writeSegmentation(input);
+    expect(overlapOf(out.bytes)).to.equal('YES');
+    const file = writeTemp('contains.dcm', out.bytes);
+    const report = dciodvfy(file);
+    expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
+    const union = map.labels.map((v) => (v === 1 || v === 2 ? 1 : 0));
+    expect(out.segments.map((s) => s.voxels)).to.deep.equal([union.reduce((n, v) => n + v, 0), maskOf(map, 2).reduce((n, v) => n + v, 0), maskOf(map, 3).reduce((n, v) => n + v, 0)]);
+    const py = readWithPydicom(file, grid.geometry);
+    const voxels = map.labels.length;
+    expect(Buffer.from(py.volume!.subarray(0, voxels)).equals(Buffer.from(union)), 'the sphere with the box').to.equal(true);
+    expect(Buffer.from(py.volume!.subarray(voxels, 2 * voxels)).equals(Buffer.from(maskOf(map, 2))), 'the box').to.equal(true);
   });
 
   it("writes its own dates and times at the source's Timezone Offset From UTC, and declares none when the source has none", () => {
