@@ -84,7 +84,8 @@ export interface PipelineOutput {
   volume: Pick<CtVolume, 'studyInstanceUID' | 'seriesInstanceUID'>;
 }
 
-const SCT_ANATOMICAL_STRUCTURE = { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' };
+// CID 7150's current code for it, as the shipped manifest has it (older SEGs carry 91723000).
+const SCT_ANATOMICAL_STRUCTURE = { value: '123037004', scheme: 'SCT', meaning: 'Anatomical Structure' };
 
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const started = performance.now();
