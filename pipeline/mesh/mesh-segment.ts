@@ -12,7 +12,10 @@ import type { MaskSelector, TriangleMesh } from './types.js';
 export interface MeshingOptions {
   /** Smoothing (default: windowed sinc, 20 passes, pass band 0.05, local volume kept). */
   readonly smoothing?: SmoothingOptions;
-  /** Decimation (default: keep 10 % of the triangles); `false` keeps every triangle. */
+  /**
+   * Decimation (default: keep 10 % of the triangles, moving the surface at most half the smallest
+   * voxel spacing); `false` keeps every triangle.
+   */
   readonly decimation?: DecimationOptions | false;
 }
 
@@ -50,7 +53,10 @@ export async function meshSegment(mask: Uint8Array, geometry: VolumeGeometry, in
   let mesh = smoothed;
   let decimation: SegmentMesh['decimation'] = null;
   if (options.decimation !== false && smoothed.indices.length > 0) {
-    const result = await decimateMesh(smoothed, options.decimation ?? {});
+    // Unbounded, collapsing to 10 % flattened thin bone on coarse grids and lost a sixth of its
+    // volume, depending on the grid's orientation; half a voxel is below what the grid resolves.
+    const maxErrorMm = options.decimation?.maxErrorMm ?? 0.5 * Math.min(...geometry.spacing);
+    const result = await decimateMesh(smoothed, { ...options.decimation, maxErrorMm });
     mesh = result.mesh;
     decimation = { repair: result.repair, errorMm: result.errorMm, attempts: result.attempts };
   }
