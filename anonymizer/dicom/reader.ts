@@ -131,7 +131,8 @@ class Reader {
       const c0 = this.bytes[this.offset];
       const c1 = this.bytes[this.offset + 1];
       const code = String.fromCharCode(c0, c1);
-      if (!isVR(code)) throw new DicomParseError('bad-vr', `invalid value representation "${printable(c0, c1)}"`, this.offset, t);
+      // The bytes are not quoted: where a VR should be, a broken file may hold a patient's name.
+      if (!isVR(code)) throw new DicomParseError('bad-vr', 'no valid value representation', this.offset, t);
       vr = code;
       if (hasLongLength(vr)) {
         this.need(8, 'an element header', t);
@@ -190,7 +191,8 @@ class Reader {
         if (length !== UNDEFINED) throw new DicomParseError('bad-item', 'sequence delimiter inside a defined-length sequence', reader.offset, t);
         break;
       }
-      if (itemTag !== ITEM) throw new DicomParseError('bad-item', `expected an item in the sequence, found tag ${hex8(itemTag)}`, reader.offset - 8, t);
+      // Nor here: what stands where an item tag should is data, perhaps identifying.
+      if (itemTag !== ITEM) throw new DicomParseError('bad-item', 'expected an item in the sequence, found something else', reader.offset - 8, t);
       items.push(reader.item(itemLength, depth + 1, end, t));
       if (length === UNDEFINED && reader.offset >= end) {
         throw new DicomParseError('truncated', 'sequence has no sequence delimitation item', reader.offset, t);
@@ -273,9 +275,6 @@ function toLittleEndian(value: Uint8Array, vr: VR): Uint8Array {
   return out;
 }
 
-const hex8 = (t: number): string => (t >>> 0).toString(16).toUpperCase().padStart(8, '0');
-const printable = (a: number, b: number): string =>
-  [a, b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
 
 /** The transfer syntax de-identified output is written in: the input's when it is encapsulated, else EVRLE. */
 export function outputTransferSyntax(input: TransferSyntax): string {
