@@ -437,7 +437,7 @@ describe('gateway/dimse DimseScpService with compressed transfer syntaxes', func
   });
 });
 
-describe('gateway/dimse DimseScpService implementation identity', function () {
+describe('gateway/dimse DimseScpService as DCMTK negotiates with it', function () {
   before(function () {
     requirePeers(this, 'dcmtk');
   });
@@ -453,14 +453,8 @@ describe('gateway/dimse DimseScpService implementation identity', function () {
       await ctx.scp.stop();
     }
   });
-});
 
-describe('gateway/dimse DimseScpService never asks for lossy compression', function () {
-  before(function () {
-    requirePeers(this, 'dcmtk');
-  });
-
-  it('takes an uncompressed CT as it is when storescu offers JPEG lossy first in the same context', async () => {
+  it('never asks for lossy compression: takes an uncompressed CT as it is when storescu offers JPEG lossy first in the same context', async () => {
     const ctx = await startScp({ acceptedSopClasses: [StorageSopClass.CTImage] });
     try {
       const path = join(CORPUS, 'CT_small.dcm');
