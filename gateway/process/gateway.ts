@@ -147,6 +147,10 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     await storage.close();
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
+  // The DIMSE listener offers no TLS yet: an AE that requires it can never associate. Said at start,
+  // so the refusals that follow (as an unknown caller) are not a mystery.
+  const tlsOnly = config.remoteAEs.filter((ae) => ae.tlsRequired).map((ae) => ae.aeTitle);
+  if (tlsOnly.length > 0) logger.warn({ id: 'gateway.dimse.tls-unavailable', msg: 'these remote AEs require TLS, which the DIMSE listener does not offer: their associations are refused', aeTitles: tlsOnly });
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
