@@ -158,7 +158,8 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
           err.status,
           err.status === 413 ? 'instance-too-large' : 'invalid-multipart',
           stored.length > 0 ? `${err.message} (${stored.length} earlier instance(s) of this request were stored)` : err.message,
-          { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length } },
+          // Which ones, as the client named them: it can resend the rest alone (a resend of these is counted once anyway).
+          { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length, storedInstances: stored.map(({ sopClassUID, sopInstanceUID }) => ({ sopClassUID, sopInstanceUID })) } },
         );
       }
       if (err instanceof HttpError) {

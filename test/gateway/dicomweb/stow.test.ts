@@ -132,8 +132,9 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
       expect(err.error.message).to.match(why);
     }
     const truncated = (await (await post(h, body.subarray(0, body.length - 20), { ...auth(), 'content-type': STOW_TYPE() })).json()) as { error: Record<string, unknown> };
-    // The first instance was stored before the break, and the error says so.
+    // The first instance was stored before the break, and the error says which.
     expect(truncated.error.stored).to.equal(1);
+    expect(truncated.error.storedInstances).to.deep.equal([{ sopClassUID: ct[0].sopClassUID, sopInstanceUID: ct[0].sopInstanceUID }]);
     const noBoundary = await post(h, body, { ...auth(), 'content-type': 'multipart/related; type="application/dicom"' });
     expect(noBoundary.status).to.equal(400);
   });
