@@ -10,8 +10,6 @@ export type SegErrorCode =
   | 'unknown-label'
   /** No segment has a single voxel: there is nothing to write. */
   | 'empty-segmentation'
-  /** A text cannot be written in the character set the copied attributes already use. */
-  | 'text-not-encodable'
   /** Bytes that are not a Segmentation instance, or one with missing or contradictory attributes. */
   | 'not-a-segmentation'
   /** A valid Segmentation this reader does not handle (FRACTIONAL, LABELMAP, compressed frames). */

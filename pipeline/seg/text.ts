@@ -1,10 +1,9 @@
 /**
  * The character set of the text the SEG writes. Attributes copied byte for byte from the source
  * keep their SpecificCharacterSet, so the SEG's own text (labels, names) must fit in it: ASCII
- * fits everywhere; anything else becomes UTF-8 (ISO_IR 192) when the source declared nothing or
- * UTF-8, Latin-1 when it declared ISO_IR 100, and is refused otherwise rather than mis-encoded.
+ * fits everywhere; Latin-1 stays Latin-1 when the source declared ISO_IR 100; anything else makes
+ * the SEG UTF-8 (ISO_IR 192), and the attributes it copies are then transcoded into it.
  */
-import { SegError } from './errors.js';
 
 /** How the SEG's text is encoded, and the SpecificCharacterSet to declare (absent: none). */
 export interface TextEncoding {
@@ -29,11 +28,9 @@ export function chooseEncoding(declared: string | undefined, texts: Iterable<str
   if (all.every(isAscii)) return { specificCharacterSet: keep, encode: (t) => utf8.encode(t) };
   if (keep === undefined || keep === 'ISO_IR 192') return { specificCharacterSet: 'ISO_IR 192', encode: (t) => utf8.encode(t) };
   if (keep === 'ISO_IR 100' && all.every((t) => /^[\x00-\xff]*$/.test(t))) return { specificCharacterSet: keep, encode: latin1 };
-  throw new SegError(
-    'text-not-encodable',
-    `the source declares SpecificCharacterSet "${keep}", and a segment label, name or description has characters outside it`,
-    { path: 'patientStudy' },
-  );
+  // Limen's own text does not fit the source's set: the SEG is written in UTF-8, and the values it
+  // copies from the source are transcoded into it (see `patientStudyElements`).
+  return { specificCharacterSet: 'ISO_IR 192', encode: (t) => utf8.encode(t) };
 }
 
 const utf8Decoder = new TextDecoder('utf-8');

@@ -39,8 +39,7 @@ interface Frame {
 
 /**
  * Builds the SEG. Throws a SegError: 'invalid-input' (with a path), 'unknown-label' when the map
- * holds a value no segment describes, 'empty-segmentation' when no described label has a voxel,
- * 'text-not-encodable' when a text does not fit the source's character set.
+ * holds a value no segment describes, 'empty-segmentation' when no described label has a voxel.
  */
 export function writeSegmentation(input: SegmentationInput): WrittenSegmentation {
   validateInput(input);
@@ -163,7 +162,10 @@ const PATIENT_STUDY: ReadonlyArray<[keyof PatientStudyValues, number, dicom.VR]>
   ['accessionNumber', TAG.AccessionNumber, 'SH'],
 ];
 
-/** Copied byte for byte from source elements, or encoded from text; absent ones are empty (Type 2). */
+/**
+ * Copied byte for byte from source elements (transcoded when the SEG had to leave the source's
+ * character set for UTF-8), or encoded from text; absent ones are empty (Type 2).
+ */
 function patientStudyElements(input: SegmentationInput, enc: TextEncoding): Element[] {
   const given = input.patientStudy;
   if (!Array.isArray(given)) return PATIENT_STUDY.map(([key, tag, vr]) => dicom.valueElement(tag, vr, enc.encode(given[key] ?? '')));
@@ -171,7 +173,12 @@ function patientStudyElements(input: SegmentationInput, enc: TextEncoding): Elem
   if (study !== undefined && study !== input.source.studyInstanceUID) {
     throw new SegError('invalid-input', 'the given patient/study attributes belong to another StudyInstanceUID than the source', { path: 'patientStudy' });
   }
-  return PATIENT_STUDY.map(([, tag, vr]) => dicom.valueElement(tag, vr, dicom.find(given, tag)?.value ?? new Uint8Array(0)));
+  const declared = dicom.stringOf(dicom.find(given, TAG.SpecificCharacterSet)) ?? '';
+  const transcode = (enc.specificCharacterSet ?? '') !== declared ? dicom.decodingOf(given) : undefined;
+  return PATIENT_STUDY.map(([, tag, vr]) => {
+    const value = dicom.find(given, tag)?.value ?? new Uint8Array(0);
+    return dicom.valueElement(tag, vr, transcode && value.length > 0 ? enc.encode(transcode.decode(value, vr === 'PN').replace(/[\0 ]+$/, '')) : value);
+  });
 }
 
 /** Every text the SEG writes itself, which the character set must hold. */

@@ -236,7 +236,7 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(failure(() => writeSegmentation({ ...input, patientStudy: { studyDate: '2023-01-01' } }))).to.equal('invalid-input @ patientStudy.studyDate');
   });
 
-  it('copies the patient/study elements byte for byte and keeps their character set', () => {
+  it('copies the patient/study elements byte for byte and keeps their character set, or transcodes them into UTF-8 when its own text needs it', () => {
     const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
     const elements: dicom.Element[] = [
       dicom.textElement(TAG.SpecificCharacterSet, 'CS', 'ISO_IR 100'),
@@ -254,8 +254,12 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(readSegmentation(out.bytes).segments[0].label).to.equal('Rückenmark');
     expect(dicom.find(ds, TAG.ReferringPhysicianName)?.value?.length).to.equal(0);
     expect(failure(() => writeSegmentation({ ...input, patientStudy: [dicom.textElement(TAG.StudyInstanceUID, 'UI', '1.2.3')] }))).to.equal('invalid-input @ patientStudy');
-    const greek = { ...input, segments: [{ ...input.segments[0], label: 'Ωμοπλάτη' }, ...input.segments.slice(1)] };
-    expect(failure(() => writeSegmentation(greek))).to.equal('text-not-encodable @ patientStudy');
+    // A label Latin-1 cannot hold: the SEG becomes UTF-8, its copied name transcoded, not refused.
+    const greek = writeSegmentation({ ...input, segments: [{ ...input.segments[0], label: 'Ωμοπλάτη' }, ...input.segments.slice(1)] });
+    const greekDs = dicom.readPart10(greek.bytes).dataset;
+    expect(dicom.stringOf(dicom.find(greekDs, TAG.SpecificCharacterSet))).to.equal('ISO_IR 192');
+    expect(new TextDecoder().decode(dicom.find(greekDs, TAG.PatientName)!.value!).trim()).to.equal('Müller^Pseud');
+    expect(readSegmentation(greek.bytes).segments[0].label).to.equal('Ωμοπλάτη');
   });
 
   it('writes a segment that contains another over both labels, and then says its segments overlap', function () {
