@@ -275,7 +275,6 @@ function toLittleEndian(value: Uint8Array, vr: VR): Uint8Array {
   return out;
 }
 
-
 /** The transfer syntax de-identified output is written in: the input's when it is encapsulated, else EVRLE. */
 export function outputTransferSyntax(input: TransferSyntax): string {
   return input.encapsulated ? input.uid : EXPLICIT_VR_LITTLE_ENDIAN;

@@ -5,12 +5,12 @@
 import dimse from 'dcmjs-dimse';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/index.js';
 
-export const { Scp, Client, Dataset } = dimse;
-
 // Associations Limen accepts or requests name Limen (PS3.7 D.3.3.2), as its Part 10 files do,
 // not the library's defaults.
 dimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
 dimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
+
+export const { Scp, Client, Dataset } = dimse;
 export const { CEchoResponse, CStoreResponse } = dimse.responses;
 export const { CStoreRequest } = dimse.requests;
 export const { PresentationContext } = dimse.association;
