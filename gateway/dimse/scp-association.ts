@@ -456,6 +456,8 @@ export class ScpAssociation extends Scp {
       this.transport.destroy();
       return;
     }
+    // An idle time shorter than the ARTIM timer's: no association yet, so no A-ABORT either.
+    if (this.phase === 'awaiting-associate') return this.onArtimExpired();
     this.abortLocally('idle-timeout', AbortSource.ServiceUser, AbortReason.NotSpecified);
   }
 

@@ -549,6 +549,15 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
     } finally {
       await ctx.scp.stop();
     }
+    // An idle timeout shorter than the ARTIM timer's closes a silent connection the same way.
+    const quick = await startScp({ idleTimeoutMs: 300, artimTimeoutMs: 30_000 });
+    try {
+      const silent = await RawPeer.open(quick.portNumber);
+      await silent.waitClosed();
+      expect(await silent.next()).to.equal(undefined);
+    } finally {
+      await quick.scp.stop();
+    }
   });
 
   it('fails to start with listen-failed when the port is taken', async () => {
