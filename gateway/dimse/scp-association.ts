@@ -19,6 +19,7 @@ import { PduGuard } from './pdu-guard.js';
 import { DataSetCollector } from './data-set-collector.js';
 import { checkAssociateRq, type AssociateRqRefusal } from './associate-rq.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
+import { VERIFICATION_SOP_CLASS } from './uids.js';
 import { answerForOutcome, CStoreStatus, LocalFailure, type StoreAnswer } from './status.js';
 import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent } from './types.js';
 
@@ -334,7 +335,7 @@ export class ScpAssociation extends Scp {
       this.receiving = true;
       return;
     }
-    if (request.commandField === CommandField.CEchoRQ) this.answer(context.id, request, { status: CStoreStatus.Success });
+    if (request.commandField === CommandField.CEchoRQ) this.answer(context.id, request, { status: echoStatus(request, context) });
     else if (request.commandField === CommandField.CStoreRQ) this.count(context, request, LocalFailure.noDataSet);
     else this.answer(context.id, request, { status: STATUS_UNRECOGNIZED_OPERATION });
   }
@@ -556,4 +557,10 @@ function normalizeAddress(address: string | undefined): string {
 
 function hex(status: number): string {
   return `0x${status.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** C-ECHO is the Verification service's (PS3.7 9.1.5): asked on another context or for another class, 0x0122. */
+function echoStatus(request: DimseRequest, context: NegotiatedContext): number {
+  const verification = context.abstractSyntaxUID === VERIFICATION_SOP_CLASS && (request.affectedSOPClassUID ?? VERIFICATION_SOP_CLASS) === VERIFICATION_SOP_CLASS;
+  return verification ? CStoreStatus.Success : CStoreStatus.SopClassNotSupported;
 }

@@ -331,6 +331,26 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     await peer.waitClosed();
   });
 
+  it('answers C-ECHO on the Verification context, and 0x0122 when asked on a storage context', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(
+      associateRq('LIMEN', 'MODALITY', [
+        { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+        { id: 3, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+      ]),
+    );
+    expect((await peer.next())?.type).to.equal(0x02);
+    const statuses: Array<number | undefined> = [];
+    for (const [id, message] of [[1, 21], [3, 22]] as const) {
+      peer.send(pData(id, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', message], [0x0800, 'US', 0x0101]]), true));
+      statuses.push(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0));
+    }
+    expect(statuses).to.deep.equal([0x0000, 0x0122]);
+    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    expect((await peer.next())?.type).to.equal(0x06);
+    await peer.waitClosed();
+  });
+
   it('answers a C-STORE-RQ without Affected SOP Class or Instance UID with 0xC000 naming the missing field, and stores nothing', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
