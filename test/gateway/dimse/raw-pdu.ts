@@ -175,6 +175,14 @@ export class RawPeer {
     return this.pdus.shift();
   }
 
+  /** Releases the association: A-RELEASE-RQ, its A-RELEASE-RP, then the server closes. */
+  async release(): Promise<void> {
+    this.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    const answer = await this.next();
+    if (answer?.type !== 0x06) throw new Error(`expected an A-RELEASE-RP, got ${answer ? `PDU type ${answer.type}` : 'nothing'}`);
+    await this.waitClosed();
+  }
+
   /** Resolves when the server has closed the connection. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
     await Promise.race([

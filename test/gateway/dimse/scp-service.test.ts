@@ -326,9 +326,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     const command = response!.body.subarray(6);
     expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0x0122);
     expect(commandElement(command, 0x0120)?.readUInt16LE(0)).to.equal(7);
-    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
-    expect((await peer.next())?.type).to.equal(0x06);
-    await peer.waitClosed();
+    await peer.release();
   });
 
   it('answers C-ECHO on the Verification context, and 0x0122 when asked on a storage context', async () => {
@@ -346,9 +344,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
       statuses.push(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0));
     }
     expect(statuses).to.deep.equal([0x0000, 0x0122]);
-    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
-    expect((await peer.next())?.type).to.equal(0x06);
-    await peer.waitClosed();
+    await peer.release();
   });
 
   it('answers a C-STORE-RQ without Affected SOP Class or Instance UID with 0xC000 naming the missing field, and stores nothing', async () => {
@@ -370,9 +366,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
       [0xc000, 'C-STORE request without Affected SOP Class UID (0000,0002)'],
     ]);
     expect(ctx.ingest.received.length).to.equal(before);
-    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
-    expect((await peer.next())?.type).to.equal(0x06);
-    await peer.waitClosed();
+    await peer.release();
   });
 
   it('answers a request it does not perform (a C-FIND) with 0x0211 and goes on: the next C-STORE is stored', async () => {
@@ -399,9 +393,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     const stored = (await peer.next())!;
     expect(commandElement(stored.body.subarray(6), 0x0120)?.readUInt16LE(0)).to.equal(10);
     expect(ctx.ingest.received.length).to.equal(before + 1);
-    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
-    expect((await peer.next())?.type).to.equal(0x06);
-    await peer.waitClosed();
+    await peer.release();
   });
 });
 
