@@ -9,13 +9,12 @@ import { readManifest } from '../models/registry.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { encodeGlb, encodeStl, encodeStlCombined, stlFileName, type ModelSegment } from '../models3d/index.js';
 import { awaitingReviewDescription, writeSegmentation, type SegmentDescription } from '../seg/index.js';
+import { TAG } from '../seg/tags.js';
 import { segmentInWorker } from '../segment/segment-in-worker.js';
 import { DEFAULT_SERIES_RULE, assembleVolume, selectSeries, type SeriesRule } from '../volume/index.js';
 import type { CtVolume } from '../volume/types.js';
 import { PipelineError } from './errors.js';
 import { IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/deidentify.js';
-
-const SLICE_THICKNESS = 0x00180050;
 
 export type PipelineStage = 'assemble' | 'segment' | 'seg' | 'mesh' | 'files';
 
@@ -139,7 +138,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   const source = selected.series.instances[0] as { bytes: Uint8Array };
   const patientStudy = dicom.readPart10(source.bytes).dataset;
   // The SEG's frames are the CT's slices: its slices' nominal thickness, not their spacing.
-  const sliceThickness = Number(dicom.stringOf(dicom.find(patientStudy, SLICE_THICKNESS))?.trim() || NaN);
+  const sliceThickness = Number(dicom.stringOf(dicom.find(patientStudy, TAG.SliceThickness))?.trim() || NaN);
   const written = writeSegmentation({
     labelMap: result.labelMap,
     source: volume,

@@ -304,13 +304,8 @@ function timezoneOffset(given: SegmentationInput['patientStudy']): string | null
 /** DA and TM at `offset` (`±HHMM`), or in local time when there is none. */
 function dicomDateTime(d: Date, offset: string | null): { date: string; time: string } {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  if (offset === null) {
-    return {
-      date: `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`,
-      time: `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`,
-    };
-  }
-  const minutes = (offset[0] === '-' ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(3, 5)));
+  // The clock at `offset` is UTC shifted by it; local time is UTC shifted by the process's own offset.
+  const minutes = offset === null ? -d.getTimezoneOffset() : (offset[0] === '-' ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(3, 5)));
   const at = new Date(d.getTime() + minutes * 60_000);
   return {
     date: `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`,
