@@ -17,6 +17,28 @@ export const DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS = 60;
 /** Associations served at once; more are rejected (transient, local limit exceeded). */
 export const DEFAULT_MAX_ASSOCIATIONS = 16;
 
+/** IANA's port for DICOM over TLS ("dicom-tls"). */
+export const DEFAULT_DIMSE_TLS_PORT = 2762;
+
+/**
+ * DICOM over TLS (PS3.15 B.9-B.11, the BCP 195 profiles: TLS 1.2 or later): a second listener on
+ * the same host, beside the plain one, for the callers that must not send in the clear.
+ * Certificates and keys are PEM files, read at start.
+ */
+export const dimseTlsSchema = z.strictObject({
+  port: portSchema.default(DEFAULT_DIMSE_TLS_PORT),
+  /** Limen's certificate (PEM), followed by any intermediate certificates callers need. */
+  certificateFile: z.string().min(1),
+  /** Its private key (PEM, unencrypted: the file's permissions protect it). */
+  privateKeyFile: z.string().min(1),
+  /**
+   * CA certificates (PEM) that callers' certificates must chain to. Given, every caller on this
+   * port must present such a certificate (both nodes authenticated, as PS3.15 B.9 has it);
+   * absent, callers are not asked for one.
+   */
+  callerCaFile: z.string().min(1).optional(),
+});
+
 /** The DIMSE SCP: where it listens and the AE title it answers to. */
 export const dimseSchema = z.strictObject({
   host: hostSchema.default(DEFAULT_DIMSE_HOST),
@@ -34,6 +56,9 @@ export const dimseSchema = z.strictObject({
     .max(3600)
     .default(DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS),
   maxAssociations: z.number().int().min(1).max(1000).default(DEFAULT_MAX_ASSOCIATIONS),
+  /** Absent: no TLS listener, and no remote AE may require TLS. */
+  tls: dimseTlsSchema.optional(),
 });
 
+export type DimseTlsConfig = z.output<typeof dimseTlsSchema>;
 export type DimseConfig = z.output<typeof dimseSchema>;

@@ -36,7 +36,9 @@ export type ConfigErrorCode =
   /** More than one route accepts any caller, so an unlisted caller's route is ambiguous. */
   | 'ambiguous_route'
   /** Two listeners would bind the same address and port. */
-  | 'port_conflict';
+  | 'port_conflict'
+  /** A remote AE requires TLS but the DIMSE listener has none configured. */
+  | 'tls_not_configured';
 
 /** One problem in a configuration. */
 export interface ConfigError {

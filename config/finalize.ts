@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { isLoopbackHost } from './addresses.js';
 import { defaultDatabaseUrl, parseDatabaseUrl } from './database.js';
 import type { DestinationConfig } from './destination.js';
+import type { DimseTlsConfig } from './dimse.js';
 import { MASTER_KEY_VARIABLE } from './env.js';
 import { GENERATED_MASTER_KEY_FILENAME, type MasterKeyConfig, type SecretKey } from './master-key.js';
 import { DEFAULT_ROUTE_NAME } from './names.js';
@@ -59,7 +60,7 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
     dataDir,
     database: database.database,
     http: parsed.http,
-    dimse: parsed.dimse,
+    dimse: parsed.dimse.tls === undefined ? parsed.dimse : { ...parsed.dimse, tls: dimseTls(parsed.dimse.tls, at) },
     masterKey,
     remoteAEs: parsed.remoteAEs,
     routes: routes as LimenConfig['routes'],
@@ -69,6 +70,15 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
     worker: parsed.worker,
     retention: parsed.retention,
   });
+}
+
+function dimseTls(tls: DimseTlsConfig, at: (p: string) => string): DimseTlsConfig {
+  return {
+    ...tls,
+    certificateFile: at(tls.certificateFile),
+    privateKeyFile: at(tls.privateKeyFile),
+    ...(tls.callerCaFile !== undefined && { callerCaFile: at(tls.callerCaFile) }),
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -27,8 +27,9 @@ export {
   DEFAULT_MAX_PDU_LENGTH,
   DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS,
   DEFAULT_MAX_ASSOCIATIONS,
+  DEFAULT_DIMSE_TLS_PORT,
 } from './dimse.js';
-export type { DimseConfig } from './dimse.js';
+export type { DimseConfig, DimseTlsConfig } from './dimse.js';
 export { DEFAULT_SQLITE_FILENAME } from './database.js';
 export type { DatabaseConfig } from './database.js';
 export { SecretKey, decodeMasterKey, MASTER_KEY_BYTES, GENERATED_MASTER_KEY_FILENAME } from './master-key.js';

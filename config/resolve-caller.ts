@@ -12,15 +12,15 @@ export interface CallerInfo {
   remoteAddress?: string;
   /** The AE title the caller asked for; when given, it must be Limen's own. */
   calledAETitle?: string;
-  /** Whether the association runs over TLS. Default false. */
+  /** Whether the association came over the TLS listener. Default false. */
   tls?: boolean;
 }
 
 /**
  * Why an association is refused. The first two map to PS3.8 A-ASSOCIATE-RJ reasons
  * "calling AE title not recognized" (3) and "called AE title not recognized" (7);
- * `address-not-allowed` and `tls-required` are refused as "no reason given" (1) so a
- * probe learns nothing about which AE titles exist.
+ * `address-not-allowed` and `tls-required` are answered as the first, so a probe learns
+ * nothing about which AE titles exist, while the audit trail keeps the real reason.
  */
 export type CallerRejection = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required';
 

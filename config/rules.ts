@@ -1,6 +1,6 @@
 import { aeTitleProblem, normalizeAETitle } from './ae-title.js';
 import { isLoopbackHost } from './addresses.js';
-import { DEFAULT_DIMSE_HOST, DEFAULT_DIMSE_PORT } from './dimse.js';
+import { DEFAULT_DIMSE_HOST, DEFAULT_DIMSE_PORT, DEFAULT_DIMSE_TLS_PORT } from './dimse.js';
 import { formatPath, type ConfigError, type ConfigPath } from './errors.js';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './http.js';
 import { DEFAULT_ROUTE_NAME } from './names.js';
@@ -83,19 +83,29 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
     push('ambiguous_route', ['routes', name, 'acceptAnyCaller'], `routes.${anyCaller[0]} already accepts any caller; only one route may`);
   }
 
-  // HTTP and DIMSE cannot share a port on overlapping addresses.
+  // A caller that must use TLS needs a listener that offers it.
+  const tls = isRecord(dimse.tls) ? dimse.tls : undefined;
+  if (tls === undefined) {
+    remoteAEs.forEach((ae, i) => {
+      if (isRecord(ae) && ae.tlsRequired === true) {
+        push('tls_not_configured', ['remoteAEs', i, 'tlsRequired'], 'this AE may only associate over TLS, and dimse.tls is not set: configure the TLS listener (dimse.tls) or set tlsRequired to false');
+      }
+    });
+  }
+
+  // No two listeners on one port of overlapping addresses.
   const http = isRecord(input.http) ? input.http : {};
   const httpHost = http.host ?? DEFAULT_HTTP_HOST;
   const httpPort = http.port ?? DEFAULT_HTTP_PORT;
   const dimsePort = dimse.port ?? DEFAULT_DIMSE_PORT;
-  if (
-    typeof httpHost === 'string' &&
-    typeof dimseHost === 'string' &&
-    isPort(httpPort) &&
-    httpPort === dimsePort &&
-    (httpHost === dimseHost || isWildcard(httpHost) || isWildcard(dimseHost))
-  ) {
+  const overlaps = typeof httpHost === 'string' && typeof dimseHost === 'string' && (httpHost === dimseHost || isWildcard(httpHost) || isWildcard(dimseHost));
+  if (overlaps && isPort(httpPort) && httpPort === dimsePort) {
     push('port_conflict', ['dimse', 'port'], `http.port is also ${httpPort}: HTTP and DIMSE need different ports`);
+  }
+  const tlsPort = tls === undefined ? undefined : (tls.port ?? DEFAULT_DIMSE_TLS_PORT);
+  if (isPort(tlsPort)) {
+    if (tlsPort === dimsePort) push('port_conflict', ['dimse', 'tls', 'port'], `dimse.port is also ${tlsPort}: DIMSE over TLS needs a port of its own`);
+    else if (overlaps && tlsPort === httpPort) push('port_conflict', ['dimse', 'tls', 'port'], `http.port is also ${tlsPort}: HTTP and DIMSE over TLS need different ports`);
   }
   return errors;
 }

@@ -13,6 +13,8 @@ export type {
   DimseScpDependencies,
   DimseScpEvent,
   DimseScpOptions,
+  DimseTlsOptions,
+  DimseTransport,
   ServiceStatus,
 } from './types.js';
 export type { AssociateRefusal, AssociationRejectReason } from './rejection.js';

@@ -10,6 +10,7 @@ type Message = { level: LogLevel; id: string; msg: string };
 const messages = {
   listening: { level: 'info', id: 'dimse.scp.listening', msg: 'DIMSE SCP listening' },
   listenFailed: { level: 'error', id: 'dimse.scp.listen-failed', msg: 'DIMSE SCP could not listen' },
+  tlsHandshakeFailed: { level: 'warn', id: 'dimse.tls.handshake-failed', msg: 'TLS handshake failed; connection closed' },
   serverError: { level: 'error', id: 'dimse.scp.server-error', msg: 'DIMSE listener error' },
   stopping: { level: 'info', id: 'dimse.scp.stopping', msg: 'DIMSE SCP stopping: no new associations' },
   stopped: { level: 'info', id: 'dimse.scp.stopped', msg: 'DIMSE SCP stopped' },

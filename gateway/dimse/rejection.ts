@@ -4,7 +4,7 @@
  */
 
 /** Reasons the association hook can give. */
-export type AssociateRefusal = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed';
+export type AssociateRefusal = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required';
 
 /** Every reason the SCP refuses an association for. */
 export type AssociationRejectReason =
@@ -18,7 +18,9 @@ export type AssociationRejectReason =
   /** Bit 0 of the protocol version is not set (PS3.8 §9.3.2). */
   | 'protocol-version-not-supported'
   /** The application context is not the DICOM one. */
-  | 'application-context-not-supported';
+  | 'application-context-not-supported'
+  /** Over TLS, no certificate that chains to the caller CA. */
+  | 'certificate-not-trusted';
 
 /** The three one-byte fields of an A-ASSOCIATE-RJ PDU. */
 export interface RejectFields {
@@ -34,7 +36,8 @@ export interface RejectFields {
  * peer by AE title only. A title presented from an address it is not configured for is,
  * for this node, not a recognized calling AE, so it gets the same answer as an unknown
  * title (permanent, service-user, 3). A distinct answer would also tell a prober which AE
- * titles exist.
+ * titles exist. The same goes for a title that must come over TLS and came in the clear, and for
+ * a caller whose certificate is not trusted.
  */
 export function rejectFields(reason: AssociationRejectReason): RejectFields {
   switch (reason) {
@@ -42,6 +45,8 @@ export function rejectFields(reason: AssociationRejectReason): RejectFields {
       return { result: 1, source: 1, reason: 7 };
     case 'calling-ae-not-recognized':
     case 'address-not-allowed':
+    case 'tls-required':
+    case 'certificate-not-trusted':
       return { result: 1, source: 1, reason: 3 };
     case 'too-many-associations':
       // local-limit-exceeded: a transient condition of the presentation service.

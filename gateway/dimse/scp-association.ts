@@ -5,8 +5,9 @@
  * who may associate, which presentation contexts are accepted, what a C-STORE is answered, and
  * when the association ends. It never throws into the library and never leaves a promise rejected.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { InstanceIngest } from '../ingest/types.js';
 import type { Logger } from '../log/index.js';
 import { CommandField, CommandSetError, encodeResponse, parseRequest, STATUS_UNRECOGNIZED_OPERATION, type DimseRequest, type DimseResponse } from './command-set.js';
@@ -21,7 +22,7 @@ import { checkAssociateRq, type AssociateRqRefusal } from './associate-rq.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
 import { VERIFICATION_SOP_CLASS } from './uids.js';
 import { answerForOutcome, CStoreStatus, LocalFailure, type StoreAnswer } from './status.js';
-import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent } from './types.js';
+import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent, DimseTransport } from './types.js';
 
 /** Resolved settings an association works with. */
 export interface ScpSettings {
@@ -33,6 +34,8 @@ export interface ScpSettings {
   idleTimeoutMs: number;
   artimTimeoutMs: number;
   maxDataSetBytes: number;
+  /** Over TLS, callers must present a certificate that chains to the caller CA. */
+  callerCertificateRequired: boolean;
 }
 
 /** What the service gives each association. */
@@ -74,10 +77,13 @@ const LIBRARY_TIMEOUT_DISABLED = 2 ** 31 - 1;
 
 export class ScpAssociation extends Scp {
   readonly associationId = randomUUID();
-  private readonly transport: Socket;
+  private readonly connection: Socket;
   private readonly ctx: AssociationContext;
   private readonly log: Logger;
   private readonly remoteAddress: string;
+  private readonly transport: DimseTransport;
+  private readonly peerCertificateSha256: string | undefined;
+  private readonly certificateError: string | undefined;
   private readonly guard: PduGuard;
   private readonly framer = new PduFramer();
   private readonly libraryDataListeners: Array<(...args: unknown[]) => void>;
@@ -116,9 +122,18 @@ export class ScpAssociation extends Scp {
     });
     socket.setTimeout(0);
     socket.setNoDelay(true);
-    this.transport = socket;
+    this.connection = socket;
     this.ctx = ctx;
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    this.transport = socket instanceof TLSSocket ? 'tls' : 'tcp';
+    if (socket instanceof TLSSocket) {
+      this.peerCertificateSha256 = certificateFingerprint(socket);
+      // The handshake lets an untrusted certificate through so that the caller gets an A-ASSOCIATE-RJ
+      // and the audit trail a rejection, instead of a connection that dies without a word.
+      if (ctx.settings.callerCertificateRequired && !socket.authorized) {
+        this.certificateError = this.peerCertificateSha256 === undefined ? 'NO_CERTIFICATE_PRESENTED' : String(socket.authorizationError);
+      }
+    }
     this.log = ctx.logger.child({ associationId: this.associationId, remoteAddress: this.remoteAddress });
     this.guard = new PduGuard({ maxAssociateRequestLength: MAX_ASSOCIATE_RQ_LENGTH, maxPDataLength: ctx.settings.maxPduLength });
     // dcmjs-dimse gets only whole PDUs other than P-DATA, from onData, and none once the
@@ -165,7 +180,7 @@ export class ScpAssociation extends Scp {
   /** Ends the association now, whatever is in progress. */
   forceClose(): void {
     this.abortLocally('stopping', AbortSource.ServiceUser, AbortReason.NotSpecified);
-    this.transport.destroy();
+    this.connection.destroy();
   }
 
   // ---- dcmjs-dimse hooks -------------------------------------------------------------
@@ -204,7 +219,7 @@ export class ScpAssociation extends Scp {
     this.guard.close();
     this.reportAbort('peer', 'peer-abort');
     this.detachLibrary();
-    this.transport.destroy();
+    this.connection.destroy();
   }
 
   // ---- negotiation -------------------------------------------------------------------
@@ -212,6 +227,7 @@ export class ScpAssociation extends Scp {
   private async negotiate(association: Association): Promise<void> {
     try {
       if (this.requestRefusal) return this.reject(this.requestRefusal);
+      if (this.certificateError !== undefined) return this.reject('certificate-not-trusted');
       const refusal = this.ctx.admit();
       if (refusal) return this.reject(refusal);
       if (this.calledAETitle !== this.ctx.settings.aeTitle) return this.reject('called-ae-not-recognized');
@@ -221,6 +237,7 @@ export class ScpAssociation extends Scp {
           callingAETitle: this.callingAETitle ?? '',
           calledAETitle: this.calledAETitle,
           remoteAddress: this.remoteAddress,
+          transport: this.transport,
         });
       } catch (err) {
         this.emitLog('associateHookFailed', { err });
@@ -405,7 +422,7 @@ export class ScpAssociation extends Scp {
 
   private answer(presentationContextID: number, request: DimseRequest, response: DimseResponse): void {
     try {
-      for (const pdu of commandPdus(presentationContextID, encodeResponse(request, response), this.peerMaxPduLength)) this.transport.write(pdu);
+      for (const pdu of commandPdus(presentationContextID, encodeResponse(request, response), this.peerMaxPduLength)) this.connection.write(pdu);
       this.idleTimer.refresh();
     } catch (err) {
       this.emitLog('responseFailed', { err });
@@ -454,7 +471,7 @@ export class ScpAssociation extends Scp {
       return;
     }
     if (this.isOver()) {
-      this.transport.destroy();
+      this.connection.destroy();
       return;
     }
     // An idle time shorter than the ARTIM timer's: no association yet, so no A-ABORT either.
@@ -499,10 +516,10 @@ export class ScpAssociation extends Scp {
   private closeTransport(lastPdu?: Buffer): void {
     this.detachLibrary();
     clearTimeout(this.idleTimer);
-    if (this.socketClosed || this.transport.destroyed) return;
-    if (lastPdu) this.transport.end(lastPdu);
-    else this.transport.end();
-    this.lingerTimer = setTimeout(() => this.transport.destroy(), CLOSE_LINGER_MS);
+    if (this.socketClosed || this.connection.destroyed) return;
+    if (lastPdu) this.connection.end(lastPdu);
+    else this.connection.end();
+    this.lingerTimer = setTimeout(() => this.connection.destroy(), CLOSE_LINGER_MS);
     this.lingerTimer.unref();
   }
 
@@ -536,6 +553,9 @@ export class ScpAssociation extends Scp {
       callingAETitle: this.callingAETitle,
       calledAETitle: this.calledAETitle,
       remoteAddress: this.remoteAddress,
+      transport: this.transport,
+      ...(this.peerCertificateSha256 !== undefined && { peerCertificateSha256: this.peerCertificateSha256 }),
+      ...(this.certificateError !== undefined && { certificateError: this.certificateError }),
     };
   }
 
@@ -553,6 +573,12 @@ export class ScpAssociation extends Scp {
 function normalizeAddress(address: string | undefined): string {
   if (!address) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** The caller's certificate, when it presented one (the TLS listener asks when it has a caller CA). */
+function certificateFingerprint(socket: TLSSocket): string | undefined {
+  const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+  return raw && raw.length > 0 ? createHash('sha256').update(raw).digest('hex') : undefined;
 }
 
 function hex(status: number): string {

@@ -1,9 +1,10 @@
 /**
  * The DIMSE SCP as a long-running service: listens on its own `net.Server`, bound only to
- * the configured host (dcmjs-dimse's `Server.listen` binds every interface), and hands each
- * connection to an `ScpAssociation`.
+ * the configured host (dcmjs-dimse's `Server.listen` binds every interface), and, when TLS is
+ * configured, on a `tls.Server` beside it; it hands each connection to an `ScpAssociation`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, createSecureContext, type TLSSocket } from 'node:tls';
 import type { Logger } from '../log/index.js';
 import { silenceDimseLog } from './dcmjs-dimse.js';
 import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
@@ -15,6 +16,7 @@ import {
   type DimseScpDependencies,
   type DimseScpEvent,
   type DimseScpOptions,
+  type DimseTlsOptions,
   type ServiceStatus,
 } from './types.js';
 import { DEFAULT_ACCEPTED_TRANSFER_SYNTAXES } from './uids.js';
@@ -27,8 +29,9 @@ const LIBRARY_MAX_PDU_LENGTH = 262_144;
 export class DimseScpService {
   readonly name = 'dimse-scp';
   private statusValue: ServiceStatus = 'stopped';
-  private server?: Server;
+  private servers: Server[] = [];
   private bound?: { host: string; port: number };
+  private tlsBound?: { host: string; port: number };
   private readonly associations = new Set<ScpAssociation>();
   private readonly settings: ScpSettings;
   private readonly context: AssociationContext;
@@ -60,6 +63,11 @@ export class DimseScpService {
     return this.bound;
   }
 
+  /** The TLS listener's address, when TLS is configured and the service runs. */
+  get tlsAddress(): { host: string; port: number } | undefined {
+    return this.tlsBound;
+  }
+
   /** Associations open or still finishing a C-STORE. */
   get associationCount(): number {
     return this.associations.size;
@@ -72,27 +80,66 @@ export class DimseScpService {
     }
     silenceDimseLog();
     this.statusValue = 'starting';
-    const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    const plain = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    const tls = this.options.tls;
+    try {
+      this.bound = await this.listen(plain, this.options.port);
+      this.servers.push(plain);
+      if (tls) {
+        const server = this.createTlsListener(tls);
+        this.tlsBound = await this.listen(server, tls.port);
+        this.servers.push(server);
+      }
+    } catch (err) {
+      for (const server of this.servers.splice(0)) server.close();
+      this.bound = undefined;
+      this.statusValue = 'failed';
+      throw err;
+    }
+    this.statusValue = 'running';
+    this.emitLog('listening', { ...this.bound, tls: this.tlsBound, aeTitle: this.settings.aeTitle, maxPduLength: this.settings.maxPduLength });
+  }
+
+  private async listen(server: Server, port: number): Promise<{ host: string; port: number }> {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: this.options.host, port: this.options.port, exclusive: true }, () => {
+        server.listen({ host: this.options.host, port, exclusive: true }, () => {
           server.off('error', reject);
           resolve();
         });
       });
     } catch (err) {
-      this.statusValue = 'failed';
-      this.emitLog('listenFailed', { host: this.options.host, port: this.options.port, err });
+      this.emitLog('listenFailed', { host: this.options.host, port, err });
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new DimseError('listen-failed', `cannot listen on ${this.options.host}:${this.options.port}: ${reason}`, [], { cause: err });
+      throw new DimseError('listen-failed', `cannot listen on ${this.options.host}:${port}: ${reason}`, [], { cause: err });
     }
     server.on('error', (err) => this.emitLog('serverError', { err }));
     const address = server.address();
-    this.bound = typeof address === 'object' && address ? { host: address.address, port: address.port } : undefined;
-    this.server = server;
-    this.statusValue = 'running';
-    this.emitLog('listening', { ...this.bound, aeTitle: this.settings.aeTitle, maxPduLength: this.settings.maxPduLength });
+    return typeof address === 'object' && address ? { host: address.address, port: address.port } : { host: this.options.host, port };
+  }
+
+  /**
+   * TLS 1.2 or later with Node's default suites, which BCP 195 allows. With a caller CA a
+   * certificate is asked for, and the association refuses a caller whose certificate does not
+   * chain to it (see `ScpAssociation`).
+   */
+  private createTlsListener(tls: DimseTlsOptions): Server {
+    const server = createTlsServer(
+      {
+        key: tls.privateKey,
+        cert: tls.certificate,
+        ...(tls.callerCa !== undefined && { ca: tls.callerCa, requestCert: true, rejectUnauthorized: false }),
+        minVersion: 'TLSv1.2',
+        handshakeTimeout: this.settings.artimTimeoutMs,
+        noDelay: true,
+      },
+      (socket: TLSSocket) => this.onConnection(socket),
+    );
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      this.emitLog('tlsHandshakeFailed', { remoteAddress: socket.remoteAddress, code: err.code, reason: handshakeFailure(err) });
+    });
+    return server;
   }
 
   /**
@@ -111,8 +158,7 @@ export class DimseScpService {
   private async drainAndClose(): Promise<void> {
     this.statusValue = 'stopping';
     this.emitLog('stopping', { associations: this.associations.size });
-    const server = this.server;
-    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    const closed = Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const associations = [...this.associations];
     const drained = Promise.all(associations.map(async (a) => {
       await a.shutdown();
@@ -132,8 +178,8 @@ export class DimseScpService {
       for (const a of this.associations) a.forceClose();
     }
     await closed;
-    this.server = undefined;
     this.bound = undefined;
+    this.tlsBound = undefined;
     this.statusValue = 'stopped';
     this.emitLog('stopped');
   }
@@ -198,6 +244,17 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
   positive('maxAssociations', options.maxAssociations);
   positive('maxDataSetBytes', options.maxDataSetBytes);
   positive('stopTimeoutMs', options.stopTimeoutMs, 0);
+  if (options.tls) {
+    const { port, certificate, privateKey, callerCa } = options.tls;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) issues.push({ path: 'tls.port', message: 'must be an integer from 0 to 65535' });
+    else if (port !== 0 && port === options.port) issues.push({ path: 'tls.port', message: 'must differ from port' });
+    // OpenSSL's own words ("key values mismatch", "no start line") say what is wrong with the PEM.
+    try {
+      createSecureContext({ key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }) });
+    } catch (err) {
+      issues.push({ path: 'tls', message: `the certificate, key or caller CA cannot be used: ${(err as Error).message}` });
+    }
+  }
   if (issues.length > 0) {
     throw new DimseError('invalid-options', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
   }
@@ -209,5 +266,14 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     idleTimeoutMs: options.idleTimeoutMs ?? DIMSE_SCP_DEFAULTS.idleTimeoutMs,
     artimTimeoutMs: options.artimTimeoutMs ?? DIMSE_SCP_DEFAULTS.artimTimeoutMs,
     maxDataSetBytes: options.maxDataSetBytes ?? DIMSE_SCP_DEFAULTS.maxDataSetBytes,
+    callerCertificateRequired: options.tls?.callerCa !== undefined,
   };
+}
+
+/** OpenSSL's reason without its source location, and what the commonest one means for DICOM. */
+function handshakeFailure(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_HTTP_REQUEST') {
+    return 'the caller did not start a TLS handshake (plain DICOM sent to the TLS port?)';
+  }
+  return /routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message;
 }

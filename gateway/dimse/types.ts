@@ -43,7 +43,26 @@ export interface DimseScpOptions {
   maxAssociations?: number;
   maxDataSetBytes?: number;
   stopTimeoutMs?: number;
+  /** A second listener, on the same host, for DICOM over TLS. */
+  tls?: DimseTlsOptions;
 }
+
+/**
+ * DICOM over TLS as PS3.15's BCP 195 profiles have it (B.9-B.11): TLS 1.2 or later, Node's
+ * default cipher suites (forward-secret AEAD first). PEM text or bytes.
+ */
+export interface DimseTlsOptions {
+  /** 0 picks a free port; read it back from `DimseScpService.tlsAddress`. */
+  port: number;
+  /** Limen's certificate chain. */
+  certificate: string | Buffer;
+  privateKey: string | Buffer;
+  /** Given, callers must present a certificate chaining to one of these; absent, none is asked for. */
+  callerCa?: string | Buffer;
+}
+
+/** How an association reached Limen. */
+export type DimseTransport = 'tcp' | 'tls';
 
 /** What the association hook is told about a requestor. */
 export interface AssociateRequest {
@@ -51,6 +70,7 @@ export interface AssociateRequest {
   calledAETitle: string;
   /** The peer's IP address (IPv4-mapped IPv6 addresses are given as IPv4). */
   remoteAddress: string;
+  transport: DimseTransport;
 }
 
 /**
@@ -69,6 +89,11 @@ export interface AssociationFacts {
   callingAETitle?: string;
   calledAETitle?: string;
   remoteAddress: string;
+  transport: DimseTransport;
+  /** Over TLS with a caller certificate: its SHA-256 fingerprint, which names the device that presented it. */
+  peerCertificateSha256?: string;
+  /** Why the caller's certificate was not trusted (OpenSSL's code, or NO_CERTIFICATE_PRESENTED), when the listener requires one. */
+  certificateError?: string;
 }
 
 /** Reported for the audit trail. */

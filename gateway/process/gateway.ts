@@ -3,9 +3,11 @@
  * wired to storage and the edge. Services start in order and stop in reverse; if one cannot
  * start, the process says why and stops what it started.
  */
-import type { LimenConfig } from '../../config/index.js';
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import type { DimseTlsConfig, LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
-import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
+import { DimseScpService, type DimseScpEvent, type DimseTlsOptions } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker } from '../export/exporter.js';
@@ -30,6 +32,8 @@ export interface RunningGateway {
   /** Bound addresses (the real ports when configured with 0). */
   http: { host: string; port: number };
   dimse: { host: string; port: number };
+  /** The DIMSE TLS listener, when configured. */
+  dimseTls?: { host: string; port: number };
   stop(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const compiled = compileRoutes(config);
   if (!compiled.ok) throw new GatewayStartError(compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
 
+  // Before storage opens: a certificate that cannot serve stops the start with nothing to undo.
+  const dimseTls = config.dimse.tls && (await readDimseTls(config.dimse.tls));
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
@@ -67,14 +73,15 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       maxPduLength: config.dimse.maxPduLength,
       idleTimeoutMs: config.dimse.associationIdleTimeoutSeconds * 1000,
       maxAssociations: config.dimse.maxAssociations,
+      ...(dimseTls && { tls: dimseTls }),
     },
     {
       ingest,
       logger: logger.child({ service: 'dimse' }),
       associate: (req) => {
-        const r = resolveCaller(config, { callingAETitle: req.callingAETitle, calledAETitle: req.calledAETitle, remoteAddress: req.remoteAddress });
+        const r = resolveCaller(config, { ...req, tls: req.transport === 'tls' });
         if (r.ok) return { accept: true, route: r.routeName, acceptedSopClasses: r.route.acceptSopClasses };
-        return { accept: false, reason: r.reason === 'tls-required' ? 'address-not-allowed' : r.reason };
+        return { accept: false, reason: r.reason };
       },
       onEvent: (event) => void auditAssociation(storage, event, logger),
     },
@@ -147,11 +154,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     await storage.close();
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
-  // The DIMSE listener offers no TLS yet: an AE that requires it can never associate. Said at start,
-  // so the refusals that follow (as an unknown caller) are not a mystery.
-  const tlsOnly = config.remoteAEs.filter((ae) => ae.tlsRequired).map((ae) => ae.aeTitle);
-  if (tlsOnly.length > 0) logger.warn({ id: 'gateway.dimse.tls-unavailable', msg: 'these remote AEs require TLS, which the DIMSE listener does not offer: their associations are refused', aeTitles: tlsOnly });
-  logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, aeTitle: config.dimse.aeTitle, database: storage.dialect });
+  logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -159,6 +162,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     services,
     http: http.address!,
     dimse: dimse.address!,
+    dimseTls: dimse.tlsAddress,
     stop: () =>
       (stopping ??= (async () => {
         // Receivers first, so nothing new arrives while the rest finishes.
@@ -169,6 +173,29 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
         logger.info({ id: 'gateway.stopped', msg: 'Limen stopped' });
       })()),
   };
+}
+
+/** The TLS listener's PEM files, read once at start; an unreadable one stops the start, named by its setting. */
+async function readDimseTls(tls: DimseTlsConfig): Promise<DimseTlsOptions> {
+  const read = async (setting: string, file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new GatewayStartError(`dimse.tls.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const options: DimseTlsOptions = {
+    port: tls.port,
+    certificate: await read('certificateFile', tls.certificateFile),
+    privateKey: await read('privateKeyFile', tls.privateKeyFile),
+    ...(tls.callerCaFile !== undefined && { callerCa: await read('callerCaFile', tls.callerCaFile) }),
+  };
+  try {
+    createSecureContext({ cert: options.certificate, key: options.privateKey, ca: options.callerCa });
+  } catch (err) {
+    throw new GatewayStartError(`dimse.tls: the certificate, key or caller CA cannot be used: ${(err as Error).message}`);
+  }
+  return options;
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

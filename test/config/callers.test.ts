@@ -60,7 +60,7 @@ describe('config: who may call', () => {
     const hospital: LimenConfig = expectConfig(
       loadYaml(
         [
-          'dimse: { host: 0.0.0.0, aeTitle: LIMEN }',
+          'dimse: { host: 0.0.0.0, aeTitle: LIMEN, tls: { certificateFile: limen.crt, privateKeyFile: limen.key } }',
           'remoteAEs:',
           '  - { aeTitle: CT_ROOM3, addresses: [10.20.30.41], route: ct }',
           '  - { aeTitle: PACS, addresses: [10.20.0.0/24, "fd00:20::/64"] }',

@@ -80,6 +80,7 @@ describe('config: defaults', () => {
         'dataDir: data',
         'database: { url: "sqlite:db/limen.db" }',
         'masterKey: { file: secrets/master.key }',
+        'dimse: { tls: { certificateFile: tls/limen.crt, privateKeyFile: /etc/limen/limen.key, callerCaFile: tls/ca.crt } }',
         'models: { dir: /opt/limen/models }',
         'destinations:',
         '  archive:',
@@ -93,6 +94,12 @@ describe('config: defaults', () => {
     expect(config.database).to.include({ kind: 'sqlite', filename: join(result.dir, 'db', 'limen.db') });
     expect(config.masterKey).to.deep.equal({ source: 'file', file: join(result.dir, 'secrets', 'master.key') });
     expect(config.models.dir).to.equal('/opt/limen/models');
+    expect(config.dimse.tls).to.deep.equal({
+      port: 2762,
+      certificateFile: join(result.dir, 'tls', 'limen.crt'),
+      privateKeyFile: '/etc/limen/limen.key',
+      callerCaFile: join(result.dir, 'tls', 'ca.crt'),
+    });
     expect(config.destinations.archive).to.deep.equal({
       kind: 'dicomweb',
       url: 'https://archive.example/dicomweb',

@@ -138,6 +138,27 @@ describe('config: errors', () => {
       // Different addresses may share a port number.
       expect(loadYaml('http: { host: 127.0.0.2, port: 9000 }\ndimse: { port: 9000 }\n').ok).to.equal(true);
     });
+
+    it('DIMSE over TLS on the plain DIMSE port or on HTTP’s', () => {
+      const tls = (port: number) => `dimse: { port: 11112, tls: { port: ${port}, certificateFile: a.crt, privateKeyFile: a.key } }\n`;
+      expect(onlyError(tls(11112))).to.include({ code: 'port_conflict', path: 'dimse.tls.port' });
+      expect(onlyError(tls(8080))).to.include({ code: 'port_conflict', path: 'dimse.tls.port' });
+      expect(loadYaml(tls(2762)).ok).to.equal(true);
+    });
+
+    it('a remote AE that requires TLS when the DIMSE listener has none', () => {
+      const error = onlyError('remoteAEs:\n  - aeTitle: CT1\n    tlsRequired: true\n');
+      expect(error).to.include({ code: 'tls_not_configured', path: 'remoteAEs[0].tlsRequired', line: 3 });
+      expect(error.message).to.contain('dimse.tls');
+    });
+
+    it('a TLS listener without its certificate or key', () => {
+      const errors = expectErrors(loadYaml('dimse: { tls: { port: 2762 } }\n'));
+      expect(errors.map((e) => [e.code, e.path])).to.deep.equal([
+        ['required', 'dimse.tls.certificateFile'],
+        ['required', 'dimse.tls.privateKeyFile'],
+      ]);
+    });
   });
 
   it('collects every error of a configuration at once', () => {

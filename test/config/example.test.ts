@@ -49,7 +49,10 @@ describe('config: the example file', () => {
     expect(config.dataDir).to.equal(join(dirname(EXAMPLE), 'var'));
     // A hospital setup: DIMSE open to the network, so every caller is listed.
     expect(config.dimse.host).to.equal('0.0.0.0');
-    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: true, routeName: 'ct-chest' });
+    // The CT sends over TLS only.
+    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: true, routeName: 'ct-chest' });
+    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: false, reason: 'tls-required' });
+    expect(config.dimse.tls?.port).to.equal(2762);
     expect(resolveCaller(config, { callingAETitle: 'UNKNOWN', remoteAddress: '10.20.30.41' }).ok).to.equal(false);
   });
 

@@ -16,6 +16,7 @@ export const PEERS = {
   chromium: '/usr/bin/chromium',
   'python3-vtk9': '/usr/lib/python3/dist-packages/vtkmodules/__init__.py',
   'libgdcm-tools': '/usr/bin/gdcmconv',
+  openssl: '/usr/bin/openssl',
 } as const;
 
 export type PeerName = keyof typeof PEERS;

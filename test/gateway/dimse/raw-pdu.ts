@@ -4,6 +4,7 @@
  * PS3.7 §E, independent of the code under test.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 export interface RawContext {
   id: number;
@@ -150,6 +151,14 @@ export class RawPeer {
   static open(port: number): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Over TLS; the server's certificate is not checked unless `options` ask for it. */
+  static openTls(port: number, options: ConnectionOptions = {}): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options }, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);
     });
   }

@@ -1,0 +1,88 @@
+/**
+ * DICOM over TLS through the whole gateway: the configuration's TLS listener, a remote AE that
+ * may only come over it, the audit trail of both transports, and a start refused with the
+ * setting that is wrong. DCMTK's echoscu and storescu with `+tls` are the callers.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS } from '../../support/fakephi.js';
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { dcmtk } from '../../support/dcmtk.js';
+import { requirePeers } from '../../support/peers.js';
+import { freePort } from '../../support/ports.js';
+import { createTestPki, type TestPki } from '../../support/tls-certificates.js';
+
+const config = (pki: TestPki, tlsPort: number, files: { certificateFile?: string; privateKeyFile?: string } = {}) => `
+dimse:
+  tls:
+    port: ${tlsPort}
+    certificateFile: ${files.certificateFile ?? pki.server.certificate}
+    privateKeyFile: ${files.privateKeyFile ?? pki.server.privateKey}
+    callerCaFile: ${pki.caCertificate}
+remoteAEs:
+  - aeTitle: SECURE
+    tlsRequired: true
+  - aeTitle: PLAIN
+routes:
+  default:
+    stableSeconds: 1
+worker:
+  enabled: false
+`;
+
+describe('edge: DICOM over TLS into Limen with DCMTK', function () {
+  this.timeout(120_000);
+  let pki: TestPki;
+  let gw: TestGateway;
+  const tls = () => ['+tls', pki.modality.privateKey, pki.modality.certificate, '+cf', pki.caCertificate];
+
+  before(async function () {
+    requirePeers(this, 'dcmtk', 'openssl');
+    pki = createTestPki();
+    gw = await startTestGateway(config(pki, await freePort()));
+  });
+  after(async () => {
+    await gw?.dispose();
+    pki?.remove();
+  });
+
+  it('refuses an AE that requires TLS on the plain port, and records why', async () => {
+    const r = await dcmtk('echoscu', ['-aet', 'SECURE', '-aec', 'LIMEN', '127.0.0.1', String(gw.dimse.port)]);
+    expect(r.code).to.not.equal(0);
+    expect(r.out).to.match(/Calling AE Title Not Recognized/);
+    const rejected = (await gw.storage.audit.list({ type: 'association.rejected' })).at(-1);
+    expect(rejected?.detail).to.include({ reason: 'tls-required', transport: 'tcp', callingAETitle: 'SECURE' });
+  });
+
+  it('stores what that AE sends over TLS, de-identified, and the trail shows the transport and certificate', async () => {
+    const r = await dcmtk('storescu', ['-aet', 'SECURE', '-aec', 'LIMEN', ...tls(), '127.0.0.1', String(gw.dimseTls!.port), ...CT_FAKEPHI_FILES.slice(0, 3)]);
+    expect(r.code, r.out).to.equal(0);
+    const [study] = (await gw.storage.listStudies()).studies;
+    expect(study.instanceCount).to.equal(3);
+    expect(study.studyInstanceUID).to.not.equal(CT_FAKEPHI_UIDS.studyInstanceUID);
+    const accepted = (await gw.storage.audit.list({ type: 'association.accepted' })).at(-1);
+    const fingerprint = execFileSync('openssl', ['x509', '-in', pki.modality.certificate, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' })
+      .split('=')[1]
+      .trim()
+      .replace(/:/g, '')
+      .toLowerCase();
+    expect(accepted?.detail).to.include({ callingAETitle: 'SECURE', transport: 'tls', peerCertificateSha256: fingerprint });
+  });
+
+  it('serves an AE without the requirement on either port', async () => {
+    expect((await dcmtk('echoscu', ['-aet', 'PLAIN', '-aec', 'LIMEN', '127.0.0.1', String(gw.dimse.port)])).code).to.equal(0);
+    expect((await dcmtk('echoscu', ['-aet', 'PLAIN', '-aec', 'LIMEN', ...tls(), '127.0.0.1', String(gw.dimseTls!.port)])).code).to.equal(0);
+  });
+
+  it('does not start with a certificate file it cannot read or a key that is not the certificate’s, and says which', async () => {
+    const startFailure = async (yaml: string): Promise<Error | undefined> => {
+      const started = await startTestGateway(yaml).catch((e: Error) => e);
+      if (started instanceof Error) return started;
+      await started.dispose();
+      return undefined;
+    };
+    const missing = `${pki.dir}/nowhere.crt`;
+    expect((await startFailure(config(pki, await freePort(), { certificateFile: missing })))?.message).to.equal(`dimse.tls.certificateFile: cannot read ${missing}: ENOENT`);
+    expect((await startFailure(config(pki, await freePort(), { privateKeyFile: pki.modality.privateKey })))?.message).to.match(/^dimse\.tls: the certificate, key or caller CA cannot be used: .*key values mismatch/);
+  });
+});
