@@ -2,6 +2,24 @@ import { z } from 'zod';
 import { aeTitleSchema } from './ae-title.js';
 import { hostSchema, portSchema } from './addresses.js';
 
+/**
+ * DICOM over TLS to a destination (TLS 1.2 or later; its certificate is always verified). PEM
+ * files, read at each send, so a renewed certificate needs no restart.
+ */
+export const dimseDestinationTlsSchema = z
+  .strictObject({
+    /** CA certificates the destination's certificate must chain to. Absent: Node's bundled public roots. */
+    caFile: z.string().min(1).optional(),
+    /** Limen's certificate, for a destination that asks for one, with its key. */
+    certificateFile: z.string().min(1).optional(),
+    privateKeyFile: z.string().min(1).optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if ((tls.certificateFile === undefined) !== (tls.privateKeyFile === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give certificateFile and privateKeyFile together, or neither' });
+    }
+  });
+
 /** A DICOM node Limen sends approved results to by C-STORE. */
 export const dimseDestinationSchema = z.strictObject({
   kind: z.literal('dimse'),
@@ -11,6 +29,8 @@ export const dimseDestinationSchema = z.strictObject({
   port: portSchema,
   /** The calling AE title Limen presents; absent: `dimse.aeTitle`. */
   callingAETitle: aeTitleSchema.optional(),
+  /** Absent: plain TCP. */
+  tls: dimseDestinationTlsSchema.optional(),
 });
 
 /**
@@ -53,6 +73,7 @@ export const destinationSchema = z.discriminatedUnion('kind', [dimseDestinationS
 
 export type DicomwebAuthConfig = { bearerTokenFile: string } | { basic: { user: string; passwordFile: string } };
 export type DimseDestinationConfig = z.output<typeof dimseDestinationSchema>;
+export type DimseDestinationTlsConfig = z.output<typeof dimseDestinationTlsSchema>;
 export type DicomwebDestinationConfig = Omit<z.output<typeof dicomwebDestinationSchema>, 'auth'> & {
   auth?: DicomwebAuthConfig;
 };

@@ -38,7 +38,17 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
   const destinations: Record<string, DestinationConfig> = {};
   for (const [name, d] of Object.entries(parsed.destinations)) {
     const auth = d.kind === 'dicomweb' ? d.auth : undefined;
-    if (auth?.bearerTokenFile !== undefined) {
+    if (d.kind === 'dimse' && d.tls !== undefined) {
+      const tls = d.tls;
+      destinations[name] = {
+        ...d,
+        tls: {
+          ...(tls.caFile !== undefined && { caFile: at(tls.caFile) }),
+          ...(tls.certificateFile !== undefined && { certificateFile: at(tls.certificateFile) }),
+          ...(tls.privateKeyFile !== undefined && { privateKeyFile: at(tls.privateKeyFile) }),
+        },
+      };
+    } else if (auth?.bearerTokenFile !== undefined) {
       destinations[name] = { ...d, auth: { bearerTokenFile: at(auth.bearerTokenFile) } } as DestinationConfig;
     } else if (auth?.basic !== undefined) {
       destinations[name] = { ...d, auth: { basic: { user: auth.basic.user, passwordFile: at(auth.basic.passwordFile) } } } as DestinationConfig;

@@ -48,6 +48,7 @@ export type { RouteConfig, DeidentificationConfig, SafePrivateElement } from './
 export type {
   DestinationConfig,
   DimseDestinationConfig,
+  DimseDestinationTlsConfig,
   DicomwebDestinationConfig,
   DicomwebAuthConfig,
 } from './destination.js';

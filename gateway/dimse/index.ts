@@ -21,4 +21,4 @@ export type { AssociateRefusal, AssociationRejectReason } from './rejection.js';
 export { DimseError, type DimseErrorCode, type DimseIssue } from './errors.js';
 export { CStoreStatus } from './status.js';
 export { DEFAULT_ACCEPTED_TRANSFER_SYNTAXES, StorageSopClass, TransferSyntax, VERIFICATION_SOP_CLASS } from './uids.js';
-export { storeInstances, type InstanceResult, type OutgoingInstance, type StoreInstancesOutcome, type StoreInstancesRequest } from './store-scu.js';
+export { storeInstances, type InstanceResult, type OutgoingInstance, type StoreInstancesOutcome, type StoreInstancesRequest, type StoreScuTls } from './store-scu.js';

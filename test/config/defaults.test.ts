@@ -83,6 +83,7 @@ describe('config: defaults', () => {
         'dimse: { tls: { certificateFile: tls/limen.crt, privateKeyFile: /etc/limen/limen.key, callerCaFile: tls/ca.crt } }',
         'models: { dir: /opt/limen/models }',
         'destinations:',
+        '  pacs: { kind: dimse, aeTitle: PACS, host: pacs, port: 2762, tls: { caFile: tls/ca.crt } }',
         '  archive:',
         '    kind: dicomweb',
         '    url: https://archive.example/dicomweb',
@@ -100,6 +101,7 @@ describe('config: defaults', () => {
       privateKeyFile: '/etc/limen/limen.key',
       callerCaFile: join(result.dir, 'tls', 'ca.crt'),
     });
+    expect(config.destinations.pacs).to.deep.include({ tls: { caFile: join(result.dir, 'tls', 'ca.crt') } });
     expect(config.destinations.archive).to.deep.equal({
       kind: 'dicomweb',
       url: 'https://archive.example/dicomweb',

@@ -152,6 +152,12 @@ describe('config: errors', () => {
       expect(error.message).to.contain('dimse.tls');
     });
 
+    it('a DIMSE destination with a TLS certificate but no key', () => {
+      const error = onlyError('destinations:\n  pacs: { kind: dimse, aeTitle: P, host: h, port: 2762, tls: { certificateFile: a.crt } }\n');
+      expect(error).to.include({ path: 'destinations.pacs.tls' });
+      expect(error.message).to.contain('certificateFile and privateKeyFile together');
+    });
+
     it('a TLS listener without its certificate or key', () => {
       const errors = expectErrors(loadYaml('dimse: { tls: { port: 2762 } }\n'));
       expect(errors.map((e) => [e.code, e.path])).to.deep.equal([

@@ -3,12 +3,13 @@
  * storescp in bit-preserving mode, an independent receiver.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, storeInstances, TransferSyntax, type OutgoingInstance } from '../../../gateway/dimse/index.js';
 import { silentLogger } from '../../../gateway/log/index.js';
 import { requirePeers } from '../../support/peers.js';
+import { createTestPki } from '../../support/tls-certificates.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
 
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
@@ -143,6 +144,45 @@ describe('gateway/dimse storeInstances', function () {
         expect(got, file).to.not.equal(undefined);
         expect(got!.transferSyntaxUID, file).to.equal(sent.transferSyntaxUID);
         expect(Buffer.compare(got!.dataSet, sent.dataSet), `${file}: storescp received other bytes`).to.equal(0);
+      }
+    });
+
+    it('sends over TLS to storescp +tls, which asks for Limen’s certificate; refuses a peer whose certificate it cannot verify', async function () {
+      this.timeout(60_000);
+      requirePeers(this, 'openssl');
+      const pki = createTestPki();
+      try {
+        const out = join(dir, 'storescp-tls');
+        const file = FILES[0];
+        const send = (name: string, ca: string, ...own: string[]) => `node --import tsx test/gateway/dimse/scu-send.ts 11112 STORESCP --tls ${[ca, ...own].join(' ')} ${file} > ${join(dir, name)}.json`;
+        const script = [
+          'set -e',
+          'ip link set lo up',
+          `mkdir -p ${out}`,
+          // storescp's default: TLS 1.2+ (non-downgrading BCP 195), and the peer must present a certificate it can verify.
+          `storescp +tls ${pki.server.privateKey} ${pki.server.certificate} +cf ${pki.caCertificate} +B -aet STORESCP -od ${out} 11112 & pid=$!`,
+          `for i in $(seq 1 100); do echoscu +tls ${pki.modality.privateKey} ${pki.modality.certificate} +cf ${pki.caCertificate} -aec STORESCP 127.0.0.1 11112 2>/dev/null && break; sleep 0.05; done`,
+          send('trusted', pki.caCertificate, pki.modality.certificate, pki.modality.privateKey),
+          // Limen does not trust storescp's certificate when told another CA.
+          send('untrusted', `${pki.dir}/other-ca.crt`, pki.modality.certificate, pki.modality.privateKey),
+          // storescp refuses Limen without a certificate of its own.
+          send('anonymous', pki.caCertificate),
+          'kill $pid',
+        ].join('\n');
+        const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
+        expect(r.status, r.output).to.equal(0);
+        const [trusted, untrusted, anonymous] = ['trusted', 'untrusted', 'anonymous'].map((name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Awaited<ReturnType<typeof storeInstances>>);
+        expect(trusted.association, JSON.stringify(trusted)).to.equal('released');
+        expect(trusted.results[0]).to.include({ sent: true, status: 0 });
+        const got = readdirSync(out).map((name) => readPart10(join(out, name)));
+        expect(got).to.have.length(1);
+        expect(Buffer.compare(got[0].dataSet, readPart10(file).dataSet)).to.equal(0);
+        expect(untrusted).to.include({ association: 'failed' });
+        expect(untrusted.error).to.match(/certificate/i);
+        expect(anonymous).to.include({ association: 'failed' });
+        expect(anonymous.results[0]).to.include({ sent: false });
+      } finally {
+        pki.remove();
       }
     });
   });
