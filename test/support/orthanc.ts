@@ -16,8 +16,10 @@ export interface OrthancOptions {
   dir: string;
   /** Orthanc's own AE title. Default: ORTHANC. */
   aeTitle?: string;
-  /** DICOM peers Orthanc may send to, by name: [AE title, host, port]. */
-  modalities?: Record<string, [string, string, number]>;
+  /** DICOM peers Orthanc may send to, by name: [AE title, host, port], or with `UseDicomTls`. */
+  modalities?: Record<string, [string, string, number] | { AET: string; Host: string; Port: number; UseDicomTls?: boolean }>;
+  /** DICOM TLS (Orthanc ≥ 1.9): its certificate and key, and the certificates it trusts (PEM files). */
+  tls?: { certificate: string; privateKey: string; trusted: string };
   /** The DIMSE port to listen on (default: a free one), when a peer must know it in advance. */
   dicomPort?: number;
   /** Load the DICOMweb plugin (Debian orthanc-dicomweb), serving `/dicom-web`. */
@@ -66,6 +68,12 @@ export class OrthancPeer {
           AuthenticationEnabled: false,
           DicomModalities: options.modalities ?? {},
           StorageCompression: false,
+          ...(options.tls && {
+            DicomTlsEnabled: true,
+            DicomTlsCertificate: options.tls.certificate,
+            DicomTlsPrivateKey: options.tls.privateKey,
+            DicomTlsTrustedCertificates: options.tls.trusted,
+          }),
           Plugins: options.dicomweb ? [ORTHANC_DICOMWEB_PLUGIN] : [],
           ...(options.dicomweb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
         },

@@ -18,7 +18,7 @@ describe('edge: Orthanc pushes a study to Limen (C-STORE SCU → Limen SCP)', fu
   let result: OrthancPushResult;
 
   before(async function () {
-    requirePeers(this, 'orthanc');
+    requirePeers(this, 'orthanc', 'openssl');
     requireLoopbackNamespace(this);
     run = runInLoopbackNamespace([process.execPath, '--import', TSX_LOADER, SCENARIO], { cwd: PROJECT_ROOT, env: { ...process.env, TCP_NODELAY: '1' } });
     const done = await run.done;
@@ -47,6 +47,12 @@ describe('edge: Orthanc pushes a study to Limen (C-STORE SCU → Limen SCP)', fu
   it('Limen accepted the association from the listed AE ORTHANC and rejected none', () => {
     expect(result.association!.accepted).to.include('ORTHANC');
     expect(result.association!.rejected).to.equal(0);
+  });
+
+  it('Orthanc pushed the study again over DICOM TLS with its certificate, and Limen counted every instance once', () => {
+    expect(result.tlsStore).to.include({ InstancesCount: 112, FailedInstancesCount: 0, RemoteAet: 'LIMEN' });
+    expect(result.transports).to.deep.equal([{ transport: 'tcp' }, { transport: 'tls', peerCertificateSha256: result.orthancCertificateSha256 }]);
+    expect(result.studies![0].instanceCount).to.equal(112);
   });
 
   it('holds one de-identified study with all 112 instances on the caller\'s route', () => {

@@ -4,11 +4,13 @@
  *
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx test/gateway/edge/scenarios/orthanc-push.ts'
  *
- * Starts Limen in process and a throwaway Orthanc that knows Limen as a modality, uploads
- * ct-fakephi to Orthanc, has Orthanc push the study to Limen with `POST /modalities/limen/store`,
- * waits for the study to complete, scans Limen's data dir for residual PHI, stops what it
+ * Starts Limen in process and a throwaway Orthanc that knows Limen as a modality twice (plain,
+ * and over DICOM TLS with a certificate from a test CA), uploads ct-fakephi to Orthanc, has
+ * Orthanc push the study to Limen with `POST /modalities/limen/store`, then again over TLS
+ * (every instance a resend, counted once), waits for the study to complete, scans Limen's data dir for residual PHI, stops what it
  * started and prints one JSON line (OrthancPushResult) on stdout. Anything else goes to stderr.
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES } from '../../../s
 import { readTree, type NamedBytes } from '../../../support/files.js';
 import { startTestGateway, type TestGateway } from '../../../support/gateway.js';
 import { OrthancPeer, type OrthancStoreResult } from '../../../support/orthanc.js';
+import { freePort } from '../../../support/ports.js';
+import { createTestPki, type TestPki } from '../../../support/tls-certificates.js';
 import { until } from '../../../support/wait.js';
 
 /** What the scenario prints. */
@@ -29,6 +33,12 @@ export interface OrthancPushResult {
   orthancVersion?: string;
   uploaded?: { instances: number; studies: number };
   store?: OrthancStoreResult;
+  /** The same push over DICOM TLS. */
+  tlsStore?: OrthancStoreResult;
+  /** Transport of the associations ORTHANC opened, in order, and the certificate it presented over TLS. */
+  transports?: Array<{ transport: unknown; peerCertificateSha256?: unknown }>;
+  /** SHA-256 of Orthanc's certificate, for comparison. */
+  orthancCertificateSha256?: string;
   studies?: Array<{ studyInstanceUID: string; status: string; seriesCount: number; instanceCount: number; route: string }>;
   /** The stored study UID is the keyed replacement of the original (and so not the original). */
   studyUIDIsKeyedReplacement?: boolean;
@@ -47,7 +57,13 @@ export interface OrthancPushResult {
 
 const DEADLINE_MS = 60_000;
 
-const CONFIG = `
+const config = (pki: TestPki, tlsPort: number) => `
+dimse:
+  tls:
+    port: ${tlsPort}
+    certificateFile: ${pki.server.certificate}
+    privateKeyFile: ${pki.server.privateKey}
+    callerCaFile: ${pki.caCertificate}
 remoteAEs:
   - aeTitle: ORTHANC
     route: default
@@ -60,6 +76,7 @@ worker:
 `;
 
 let gw: TestGateway | undefined;
+let pki: TestPki | undefined;
 let orthanc: OrthancPeer | undefined;
 let work: string | undefined;
 let cleaned: Promise<void> | undefined;
@@ -72,6 +89,7 @@ function cleanup(): Promise<void> {
       gw?.dispose().catch((e: Error) => process.stderr.write(`stopping Limen: ${e.message}\n`)),
     ]);
     if (work) rmSync(work, { recursive: true, force: true });
+    pki?.remove();
   })());
 }
 
@@ -84,9 +102,16 @@ async function scenario(): Promise<OrthancPushResult> {
     timings[step] = Math.round(now - mark) / 1000;
     mark = now;
   };
-  gw = await startTestGateway(CONFIG);
+  pki = createTestPki();
+  gw = await startTestGateway(config(pki, await freePort()));
   work = mkdtempSync(join(tmpdir(), 'limen-orthanc-'));
-  orthanc = await OrthancPeer.start({ dir: work, aeTitle: 'ORTHANC', modalities: { limen: ['LIMEN', '127.0.0.1', gw.dimse.port] } });
+  orthanc = await OrthancPeer.start({
+    dir: work,
+    aeTitle: 'ORTHANC',
+    modalities: { limen: ['LIMEN', '127.0.0.1', gw.dimse.port], 'limen-tls': { AET: 'LIMEN', Host: '127.0.0.1', Port: gw.dimseTls!.port, UseDicomTls: true } },
+    tls: { certificate: pki.modality.certificate, privateKey: pki.modality.privateKey, trusted: pki.caCertificate },
+  });
+  result.orthancCertificateSha256 = createHash('sha256').update(new X509Certificate(readFileSync(pki.modality.certificate)).raw).digest('hex');
   result.orthancVersion = ((await (await fetch(`${orthanc.base}/system`)).json()) as { Version: string }).Version;
   lap('start');
 
@@ -97,6 +122,8 @@ async function scenario(): Promise<OrthancPushResult> {
 
   result.store = await orthanc.storeTo('limen', orthancStudies);
   lap('store');
+  result.tlsStore = await orthanc.storeTo('limen-tls', orthancStudies);
+  lap('store over TLS');
 
   const admin = (await gw.storage.createToken({ role: 'admin', ttlSeconds: 600 })).token;
   const api = async (path: string) => {
@@ -128,6 +155,9 @@ async function scenario(): Promise<OrthancPushResult> {
     accepted: events.filter((e) => e.type === 'association.accepted').map((e) => e.actor ?? ''),
     rejected: events.filter((e) => e.type === 'association.rejected').length,
   };
+  result.transports = events
+    .filter((e) => e.type === 'association.accepted' && e.actor === 'ORTHANC')
+    .map((e) => ({ transport: e.detail.transport, ...(e.detail.peerCertificateSha256 !== undefined && { peerCertificateSha256: e.detail.peerCertificateSha256 }) }));
 
   // No PHI at rest: every file of the data dir, every decrypted blob, every log line.
   const files: NamedBytes[] = readTree(gw.dataDir);
