@@ -20,6 +20,8 @@ export const FailureReason = {
   processingFailure: 0x0110,
   /** 0122 Referenced SOP Class not supported. */
   sopClassNotSupported: 0x0122,
+  /** C122 Referenced Transfer Syntax not supported. */
+  transferSyntaxNotSupported: 0xc122,
 } as const;
 
 /** The Failure Reason answering an edge failure. */
@@ -33,6 +35,8 @@ export function failureReasonFor(code: IngestFailureCode): number {
       return FailureReason.sopClassNotSupported;
     case 'cannot-understand':
       return FailureReason.cannotUnderstand;
+    case 'transfer-syntax-not-supported':
+      return FailureReason.transferSyntaxNotSupported;
   }
 }
 

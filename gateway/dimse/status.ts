@@ -42,6 +42,8 @@ function statusForFailure(code: Extract<IngestOutcome, { ok: false }>['code']): 
     case 'sop-class-mismatch':
       return CStoreStatus.DataSetDoesNotMatchSopClass;
     case 'cannot-understand':
+    // PS3.4 has no C-STORE status of its own for it (and negotiation keeps it off an association).
+    case 'transfer-syntax-not-supported':
       return CStoreStatus.CannotUnderstand;
     case 'sop-class-not-supported':
       return CStoreStatus.SopClassNotSupported;

@@ -44,7 +44,8 @@ export class EdgeIngest implements InstanceIngest {
     const announced = { sopClassUID: instance.announcedSOPClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
     if (!result.ok) {
       this.deps.logger.info({ id: 'edge.instance.rejected', msg: 'instance not de-identified', code: result.error.code, route: route.name });
-      return { ok: false, code: 'cannot-understand', reason: result.error.message, ...announced };
+      const code = result.error.code === 'unsupported-transfer-syntax' ? 'transfer-syntax-not-supported' : 'cannot-understand';
+      return { ok: false, code, reason: result.error.message, ...announced };
     }
     if (instance.announcedSOPClassUID && instance.announcedSOPClassUID !== result.sopClassUID) {
       // Short enough for an ErrorComment (64 characters): the sender knows what it announced.

@@ -41,7 +41,12 @@ export type IngestFailureCode =
   /** The route does not accept this SOP Class (0x0122; over DIMSE the caller's route refuses it at negotiation already). */
   | 'sop-class-not-supported'
   /** Unparseable, or refused by the de-identification profile (DIMSE C000, STOW 0xC000). */
-  | 'cannot-understand';
+  | 'cannot-understand'
+  /**
+   * Encoded in a transfer syntax Limen cannot read (STOW 0xC122, PS3.18's "Referenced Transfer
+   * Syntax not supported"; DIMSE C000, though negotiation keeps such syntaxes off an association).
+   */
+  | 'transfer-syntax-not-supported';
 
 export type IngestOutcome =
   | {

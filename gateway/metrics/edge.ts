@@ -16,6 +16,7 @@ export const FAILURE_REASONS: readonly IngestFailureCode[] = [
   'sop-class-mismatch',
   'sop-class-not-supported',
   'cannot-understand',
+  'transfer-syntax-not-supported',
 ];
 
 export interface EdgeMetrics {

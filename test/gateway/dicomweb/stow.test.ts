@@ -79,6 +79,11 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     json = (await res.json()) as Json;
     expect(json['00081199']).to.equal(undefined);
     expect(reasons(json)).to.deep.equal([0xa900, 0x0122, 0xc000]);
+
+    const h3 = makeHarness();
+    h3.ingest.failWith(ct[0].bytes, 'transfer-syntax-not-supported');
+    res = await post(h3, multipart([{ bytes: ct[0].bytes }]), { ...auth(), 'content-type': STOW_TYPE() });
+    expect(reasons((await res.json()) as Json)).to.deep.equal([0xc122]);
     expect(refs(json, '00081198')).to.deep.equal(ct.map((f) => [f.sopClassUID, f.sopInstanceUID]));
   });
 

@@ -236,6 +236,21 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       expect(references(json, REFERENCED)).to.deep.equal(await originalUIDs([CT_FAKEPHI_FILES[51]]));
       expect(await instanceTotal()).to.equal(23);
     });
+
+    it('fails alone with 0xC122 (Referenced Transfer Syntax not supported) when its transfer syntax is one Limen cannot read: 202', async () => {
+      // The file meta's Transfer Syntax UID becomes a private one of the same length (20 bytes, padded); nothing else moves.
+      const unknown = readFileSync(CT_FAKEPHI_FILES[52]);
+      const at = unknown.indexOf('1.2.840.10008.1.2.1\0');
+      expect(at).to.be.greaterThan(0).and.lessThan(unknown.readUInt32LE(140) + 144);
+      unknown.write('1.2.826.0.1.3680043\0', at, 'latin1');
+      const { body, contentType } = multipartRelated([unknown, readFileSync(CT_FAKEPHI_FILES[53])]);
+      const r = await post(body, { ...bearer(tokens.modality), 'Content-Type': contentType, Accept: 'application/dicom+json' });
+      expect(r.status, r.body).to.equal(202);
+      const json = JSON.parse(r.body) as Json;
+      expect(references(json, FAILED)).to.deep.equal(await originalUIDs([CT_FAKEPHI_FILES[52]]));
+      expect(((json[FAILED].Value as Json[])[0]['00081197'].Value as number[])[0]).to.equal(0xc122);
+      expect(await instanceTotal()).to.equal(24);
+    });
   });
 
   describe('afterwards', () => {
@@ -268,7 +283,7 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
         }
       }
       files.push({ name: 'logs', bytes: Buffer.from(gw.logs.join('')) });
-      expect(decrypted).to.equal(23);
+      expect(decrypted).to.equal(24);
       expect(scanResidualPhi(files, [...CT_FAKEPHI_VALUES, ...Object.values(CT_FAKEPHI_UIDS)])).to.deep.equal([]);
     });
   });
