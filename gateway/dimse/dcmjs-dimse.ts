@@ -26,6 +26,22 @@ export type PresentationContext = InstanceType<typeof PresentationContext>;
 
 const { Association } = dimse.association;
 
+/**
+ * Reading an A-ASSOCIATE-RQ, dcmjs-dimse adds each presentation context under the ID the
+ * requestor gave it, but `addPresentationContext` moves a given ID past the largest one held
+ * so far: a request whose IDs are not ascending (3, then 1) had its contexts renumbered, and
+ * the transfer syntaxes that followed no longer found theirs, so the association was aborted.
+ * PS3.8 9.3.2.2 asks only for odd, distinct IDs. A given ID not yet held is kept as it is; the
+ * library's own numbering (no ID given, or one already held) is left alone.
+ */
+const addPresentationContext = Association.prototype.addPresentationContext;
+Association.prototype.addPresentationContext = function (this: Association, abstractSyntaxUid: string, pcId?: number): number {
+  const contexts = this.getPresentationContexts() as Array<{ id: number; context: PresentationContext }>;
+  if (pcId === undefined || contexts.some((c) => c.id === pcId)) return addPresentationContext.call(this, abstractSyntaxUid, pcId);
+  contexts.push({ id: pcId, context: new PresentationContext(pcId, abstractSyntaxUid) });
+  return pcId;
+};
+
 /** Names an association by its AE titles only (what `silenceDimseLog` leaves the library to format). */
 function associationTitles(this: Association): string {
   return `association ${this.getCallingAeTitle()} -> ${this.getCalledAeTitle()}`;

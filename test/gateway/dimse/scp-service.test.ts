@@ -347,6 +347,27 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     await peer.release();
   });
 
+  it('answers each presentation context under the ID the requestor gave it, in any order (PS3.8 9.3.2.2)', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(
+      associateRq('LIMEN', 'MODALITY', [
+        { id: 3, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
+        { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+        { id: 7, abstractSyntax: StorageSopClass.MRImage, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+      ]),
+    );
+    const ac = await peer.next();
+    expect(ac?.type).to.equal(0x02);
+    expect([...acceptedContexts(ac!.body)]).to.deep.equal([
+      [3, { result: 0, transferSyntax: TransferSyntax.ExplicitVRLittleEndian }],
+      [1, { result: 0, transferSyntax: TransferSyntax.ImplicitVRLittleEndian }],
+      [7, { result: 3, transferSyntax: TransferSyntax.ImplicitVRLittleEndian }],
+    ]);
+    peer.send(pData(1, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 5], [0x0800, 'US', 0x0101]]), true));
+    expect(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0)).to.equal(0x0000);
+    await peer.release();
+  });
+
   it('answers a C-STORE-RQ without Affected SOP Class or Instance UID with 0xC000 naming the missing field, and stores nothing', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
