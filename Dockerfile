@@ -34,5 +34,5 @@ USER limen
 VOLUME ["/var/lib/limen"]
 EXPOSE 8080 11112
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.LIMEN_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const o={host:'127.0.0.1',port:process.env.LIMEN_HTTP_PORT||8080,path:'/healthz',rejectUnauthorized:false},ok=r=>process.exit(r.statusCode===200?0:1);require('http').get(o,ok).on('error',()=>require('https').get(o,ok).on('error',()=>process.exit(1)))"
 CMD ["limen", "start"]

@@ -69,7 +69,7 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
   return deepFreeze({
     dataDir,
     database: database.database,
-    http: parsed.http,
+    http: parsed.http.tls === undefined ? parsed.http : { ...parsed.http, tls: { certificateFile: at(parsed.http.tls.certificateFile), privateKeyFile: at(parsed.http.tls.privateKeyFile) } },
     dimse: parsed.dimse.tls === undefined ? parsed.dimse : { ...parsed.dimse, tls: dimseTls(parsed.dimse.tls, at) },
     masterKey,
     remoteAEs: parsed.remoteAEs,

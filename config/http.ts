@@ -7,11 +7,22 @@ export const DEFAULT_HTTP_PORT = 8080;
 /** STOW-RS per-instance cap; a larger part is answered 413. 512 MiB holds a large multi-frame CT. */
 export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;
 
+/** HTTPS (TLS 1.2 or later) on the same host and port. PEM files, read at start. */
+export const httpTlsSchema = z.strictObject({
+  /** The server certificate, followed by any intermediate certificates clients need. */
+  certificateFile: z.string().min(1),
+  /** Its private key, unencrypted. */
+  privateKeyFile: z.string().min(1),
+});
+
 /** The HTTP listener (DICOMweb, REST API, dashboard, viewer). */
 export const httpSchema = z.strictObject({
   host: hostSchema.default(DEFAULT_HTTP_HOST),
   port: portSchema.default(DEFAULT_HTTP_PORT),
   maxInstanceBytes: z.number().int().min(1024).default(DEFAULT_MAX_INSTANCE_BYTES),
+  /** Absent: plain HTTP, for loopback or behind a TLS proxy. */
+  tls: httpTlsSchema.optional(),
 });
 
+export type HttpTlsConfig = z.output<typeof httpTlsSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;

@@ -8,6 +8,7 @@ export type { LoadConfigOptions, LoadConfigResult, ValidateConfigOptions } from 
 export { formatConfigErrors, ConfigLoadError } from './errors.js';
 export type { ConfigError, ConfigErrorCode } from './errors.js';
 export { resolveCaller } from './resolve-caller.js';
+export { configWarnings, type ConfigWarning } from './warnings.js';
 export type { CallerInfo, CallerRejection, ResolveCallerResult } from './resolve-caller.js';
 export { configSchema, DEFAULT_DATA_DIR } from './schema.js';
 export type { LimenConfig, LimenConfigInput } from './schema.js';
@@ -19,7 +20,7 @@ export { isLoopbackHost, addressAllowed } from './addresses.js';
 export { isDicomUID } from './uid.js';
 export { DEFAULT_ROUTE_NAME } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_INSTANCE_BYTES } from './http.js';
-export type { HttpConfig } from './http.js';
+export type { HttpConfig, HttpTlsConfig } from './http.js';
 export {
   DEFAULT_DIMSE_HOST,
   DEFAULT_DIMSE_PORT,

@@ -1,5 +1,5 @@
 /** `limen config check <file>`: the same validation as start, plus the routes' de-identification profiles. */
-import { formatConfigErrors, loadConfig } from '../../config/index.js';
+import { configWarnings, formatConfigErrors, loadConfig } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
 import type { Command } from './command.js';
 
@@ -21,6 +21,7 @@ export const configCommand: Command = {
       process.stderr.write(`${routes.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}\n`);
       return 1;
     }
+    for (const w of configWarnings(r.config)) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
     process.stdout.write(`${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), DIMSE ${r.config.dimse.aeTitle}@${r.config.dimse.host}:${r.config.dimse.port}, HTTP ${r.config.http.host}:${r.config.http.port})\n`);
     return 0;
   },

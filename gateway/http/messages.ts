@@ -5,7 +5,7 @@
 import type { LogRecord } from '../log/index.js';
 
 export const HttpLog = {
-  listening: (host: string, port: number): LogRecord => ({ id: 'http.listening', msg: 'HTTP service listening', host, port }),
+  listening: (host: string, port: number, scheme: 'http' | 'https'): LogRecord => ({ id: 'http.listening', msg: 'HTTP service listening', host, port, scheme }),
   startFailed: (host: string, port: number, err: Error): LogRecord => ({
     id: 'http.start.failed',
     msg: `HTTP service cannot listen on ${host}:${port}`,

@@ -5,6 +5,7 @@
  * their connections are closed).
  */
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
@@ -24,6 +25,8 @@ export interface HttpServiceOptions {
   stopTimeoutMs?: number;
   /** A connection that sends and receives nothing this long is closed. */
   idleTimeoutMs?: number;
+  /** HTTPS (TLS 1.2 or later) instead of HTTP. PEM text or bytes. */
+  tls?: { certificate: string | Buffer; privateKey: string | Buffer };
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -67,7 +70,12 @@ export class HttpService {
     this.state = 'starting';
     const { host, port } = this.options;
     // overrideGlobalObjects: false keeps the process' Request/Response untouched.
-    const server = createAdaptorServer({ fetch: this.options.fetch, overrideGlobalObjects: false }) as Server;
+    const tls = this.options.tls;
+    const server = createAdaptorServer({
+      fetch: this.options.fetch,
+      overrideGlobalObjects: false,
+      ...(tls && { createServer: createHttpsServer, serverOptions: { cert: tls.certificate, key: tls.privateKey, minVersion: 'TLSv1.2' } }),
+    }) as Server;
     // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
     // whole request, which would cut it off half stored: no limit on the whole, a connection that
     // goes silent is closed instead (headers still have to arrive within Node's headersTimeout).
@@ -95,7 +103,7 @@ export class HttpService {
     this.server = server;
     this.state = 'running';
     const bound = this.address!;
-    this.logger.info(HttpLog.listening(bound.host, bound.port));
+    this.logger.info(HttpLog.listening(bound.host, bound.port, tls ? 'https' : 'http'));
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import type { DimseTlsConfig, LimenConfig } from '../../config/index.js';
+import { configWarnings, type DimseTlsConfig, type HttpTlsConfig, type LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent, type DimseTlsOptions } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
@@ -47,6 +47,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
 
   // Before storage opens: a certificate that cannot serve stops the start with nothing to undo.
   const dimseTls = config.dimse.tls && (await readDimseTls(config.dimse.tls));
+  const httpTls = config.http.tls && (await readHttpTls(config.http.tls));
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
@@ -139,7 +140,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
   const root = findProjectRoot(import.meta.url) ?? process.cwd();
   app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
-  const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger });
+  const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger, ...(httpTls && { tls: httpTls }) });
 
   // A process with the worker disabled only receives and serves; another process runs the jobs.
   const services: Service[] = [completion, ...(config.worker.enabled ? [processor] : []), exporter, dimse, http];
@@ -154,6 +155,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     await storage.close();
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
+  for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
@@ -175,27 +177,42 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   };
 }
 
-/** The TLS listener's PEM files, read once at start; an unreadable one stops the start, named by its setting. */
-async function readDimseTls(tls: DimseTlsConfig): Promise<DimseTlsOptions> {
-  const read = async (setting: string, file: string): Promise<Buffer> => {
+/**
+ * PEM files named by the configuration, read once at start; one that cannot be read or used
+ * stops the start, named by its setting (`dimse.tls.certificateFile`).
+ */
+async function readPem<K extends string>(section: string, files: Partial<Record<K, string>>): Promise<Partial<Record<K, Buffer>>> {
+  const read: Partial<Record<K, Buffer>> = {};
+  for (const [setting, file] of Object.entries(files) as Array<[K, string | undefined]>) {
+    if (file === undefined) continue;
     try {
-      return await readFile(file);
+      read[setting] = await readFile(file);
     } catch (err) {
-      throw new GatewayStartError(`dimse.tls.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new GatewayStartError(`${section}.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-  };
-  const options: DimseTlsOptions = {
-    port: tls.port,
-    certificate: await read('certificateFile', tls.certificateFile),
-    privateKey: await read('privateKeyFile', tls.privateKeyFile),
-    ...(tls.callerCaFile !== undefined && { callerCa: await read('callerCaFile', tls.callerCaFile) }),
-  };
-  try {
-    createSecureContext({ cert: options.certificate, key: options.privateKey, ca: options.callerCa });
-  } catch (err) {
-    throw new GatewayStartError(`dimse.tls: the certificate, key or caller CA cannot be used: ${(err as Error).message}`);
   }
-  return options;
+  return read;
+}
+
+/** Checks that a certificate and its key (and a CA, if any) can serve; OpenSSL's words say why not. */
+function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buffer; ca?: Buffer }): void {
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    throw new GatewayStartError(`${section}: the certificate${options.ca ? ', key or caller CA' : ' or key'} cannot be used: ${(err as Error).message}`);
+  }
+}
+
+async function readDimseTls(tls: DimseTlsConfig): Promise<DimseTlsOptions> {
+  const pem = await readPem('dimse.tls', { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, callerCaFile: tls.callerCaFile });
+  checkSecureContext('dimse.tls', { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.callerCaFile });
+  return { port: tls.port, certificate: pem.certificateFile!, privateKey: pem.privateKeyFile!, ...(pem.callerCaFile && { callerCa: pem.callerCaFile }) };
+}
+
+async function readHttpTls(tls: HttpTlsConfig): Promise<{ certificate: Buffer; privateKey: Buffer }> {
+  const pem = await readPem('http.tls', { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile });
+  checkSecureContext('http.tls', { cert: pem.certificateFile, key: pem.privateKeyFile });
+  return { certificate: pem.certificateFile!, privateKey: pem.privateKeyFile! };
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPair, isScalar, parseDocument, visit } from 'yaml';
-import { configSchema, loadConfig, resolveCaller } from '../../config/index.js';
+import { configSchema, configWarnings, loadConfig, resolveCaller } from '../../config/index.js';
 import { expectConfig } from './helpers.js';
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../config/limen.example.yaml');
@@ -53,6 +53,9 @@ describe('config: the example file', () => {
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: true, routeName: 'ct-chest' });
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: false, reason: 'tls-required' });
     expect(config.dimse.tls?.port).to.equal(2762);
+    // HTTP beyond loopback, over TLS: nothing to warn about.
+    expect(config.http.tls?.certificateFile).to.equal(join(dirname(EXAMPLE), 'secrets', 'https.crt'));
+    expect(configWarnings(config)).to.deep.equal([]);
     expect(resolveCaller(config, { callingAETitle: 'UNKNOWN', remoteAddress: '10.20.30.41' }).ok).to.equal(false);
   });
 

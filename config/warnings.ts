@@ -1,0 +1,26 @@
+/**
+ * What a valid configuration may still get wrong: settings that work but expose something.
+ * `limen config check` prints them and `limen start` logs them; neither refuses.
+ */
+import { isLoopbackHost } from './addresses.js';
+import type { LimenConfig } from './schema.js';
+
+export interface ConfigWarning {
+  /** Stable, like a ConfigError's. */
+  code: 'plaintext_http';
+  path: string;
+  message: string;
+}
+
+export function configWarnings(config: LimenConfig): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  // Tokens, session cookies and de-identified images travel over this listener.
+  if (config.http.tls === undefined && !isLoopbackHost(config.http.host)) {
+    warnings.push({
+      code: 'plaintext_http',
+      path: 'http.tls',
+      message: `HTTP listens on ${config.http.host} without TLS: tokens and images cross the network in the clear unless a TLS proxy fronts it`,
+    });
+  }
+  return warnings;
+}
