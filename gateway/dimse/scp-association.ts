@@ -70,6 +70,13 @@ interface PendingRequest {
 const MAX_ASSOCIATE_RQ_LENGTH = 1 << 20;
 /** A command set is a few hundred bytes; anything near this is not one. */
 const MAX_COMMAND_SET_BYTES = 64 * 1024;
+/**
+ * C-STOREs being stored at once on one association. Limen negotiates no Asynchronous Operations
+ * Window, so a requestor may have one operation outstanding (PS3.7 D.3.3.3); one that sends the
+ * next before its answer is not read until the store in hand is done, so its data sets cannot
+ * pile up in memory.
+ */
+const MAX_OUTSTANDING_STORES = 1;
 /** After the last PDU Limen sends, how long the peer has to close the connection itself. */
 const CLOSE_LINGER_MS = 2_000;
 /** dcmjs-dimse's own timers are replaced by the idle timer below, which knows about in-flight stores. */
@@ -371,8 +378,10 @@ export class ScpAssociation extends Scp {
     }
     const done = this.store(pending);
     this.inFlight.add(done);
+    if (this.inFlight.size >= MAX_OUTSTANDING_STORES) this.connection.pause();
     void done.finally(() => {
       this.inFlight.delete(done);
+      if (this.inFlight.size < MAX_OUTSTANDING_STORES) this.connection.resume();
       this.checkIdle();
     });
   }

@@ -315,6 +315,32 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     }
   });
 
+  it('reads a C-STORE sent before the previous one was answered only once that one is stored (one operation outstanding)', async () => {
+    ctx.ingest.delayMs = 300;
+    const before = ctx.ingest.received.length;
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      const dataSet = Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]);
+      peer.send(pData(1, cStoreRq(11, StorageSopClass.CTImage, '2.25.46'), true));
+      peer.send(pData(1, dataSet, false));
+      await until(() => ctx.ingest.received.length === before + 1);
+      // The second request, without waiting for the first answer (no Asynchronous Operations Window was negotiated).
+      peer.send(pData(1, cStoreRq(13, StorageSopClass.CTImage, '2.25.47'), true));
+      peer.send(pData(1, dataSet, false));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(ctx.ingest.received.length, 'the second data set was taken while the first was being stored').to.equal(before + 1);
+      const answered: Array<number | undefined> = [];
+      for (let i = 0; i < 2; i++) answered.push(commandElement((await peer.next())!.body.subarray(6), 0x0120)?.readUInt16LE(0));
+      expect(answered).to.deep.equal([11, 13]);
+      expect(ctx.ingest.received.length).to.equal(before + 2);
+      await peer.release();
+    } finally {
+      ctx.ingest.delayMs = 0;
+    }
+  });
+
   it('answers 0x0122 when the command names a SOP class other than its context', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
