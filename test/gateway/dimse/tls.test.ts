@@ -6,10 +6,12 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, type DimseScpEvent, type DimseTlsOptions } from '../../../gateway/dimse/index.js';
 import { createLogger } from '../../../gateway/log/index.js';
 import { requirePeers } from '../../support/peers.js';
+import { freePort } from '../../support/ports.js';
 import { createTestPki, type TestPki } from '../../support/tls-certificates.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
 import { associateRq, RawPeer } from './raw-pdu.js';
@@ -131,6 +133,21 @@ describe('gateway/dimse DICOM over TLS with DCMTK', function () {
     } finally {
       await open.scp.stop();
     }
+  });
+
+  it('fails to start with listen-failed when the TLS port is taken, and leaves the plain port free', async () => {
+    const taken = ctx.scp.tlsAddress!.port;
+    const plainPort = await freePort();
+    const other = new DimseScpService(
+      { host: '127.0.0.1', port: plainPort, aeTitle: 'LIMEN', acceptedSopClasses: [], tls: { port: taken, certificate: pki.read(pki.server.certificate), privateKey: pki.read(pki.server.privateKey) } },
+      { ingest: new RecordingIngest(), associate: () => ({ accept: true, route: 'default' }), logger: createLogger({ write: () => {} }) },
+    );
+    const error = await other.start().catch((e: Error & { code?: string }) => e);
+    expect(error).to.include({ code: 'listen-failed' });
+    expect(other.status).to.equal('failed');
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(plainPort, '127.0.0.1', resolve));
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('refuses a certificate and key that do not belong together, naming tls', () => {
