@@ -1,5 +1,8 @@
-/** `limen config check <file>`: the same validation as start, plus the routes' de-identification profiles. */
-import { configWarnings, formatConfigErrors, loadConfig } from '../../config/index.js';
+/**
+ * `limen config check <file>`: the same validation as start, plus the routes' de-identification
+ * profiles; what only the machine Limen runs on can settle (its PEM files) comes as warnings.
+ */
+import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
 import type { Command } from './command.js';
 
@@ -22,6 +25,10 @@ export const configCommand: Command = {
       return 1;
     }
     for (const w of configWarnings(r.config)) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    // The files may live only where Limen runs: said here, refused by \`limen start\`.
+    for (const { message, fails } of await pemFileProblems(r.config)) {
+      process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
+    }
     process.stdout.write(`${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), DIMSE ${r.config.dimse.aeTitle}@${r.config.dimse.host}:${r.config.dimse.port}, HTTP ${r.config.http.host}:${r.config.http.port})\n`);
     return 0;
   },

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { DestinationConfig, DicomwebDestinationConfig, DimseDestinationConfig, DimseDestinationTlsConfig } from '../../config/index.js';
+import { readDestinationTlsPem, type DestinationConfig, type DicomwebDestinationConfig, type DimseDestinationConfig } from '../../config/index.js';
 import { readPart10Meta } from '../dicomweb/part10.js';
-import { storeInstances, type StoreScuTls } from '../dimse/index.js';
+import { storeInstances } from '../dimse/index.js';
 
 /** One outgoing instance: a Part 10 file in Explicit VR Little Endian. */
 export interface OutgoingInstance {
@@ -41,7 +41,8 @@ export class DimseDestination implements Destination {
       callingAETitle: this.config.callingAETitle ?? this.callingAETitle,
       calledAETitle: this.config.aeTitle,
       timeoutMs: this.timeoutMs,
-      ...(this.config.tls && { tls: await this.readTls(this.config.tls) }),
+      // Read at each send, as credentials are: a renewed certificate is used without a restart.
+      ...(this.config.tls && { tls: await readDestinationTlsPem(this.config.tls, `${this.name}: tls`) }),
       instances: [{ sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: meta.value.transferSyntaxUID, bytes: instance.bytes.subarray(meta.value.datasetOffset) }],
     });
     if (outcome.association !== 'released') {
@@ -55,20 +56,6 @@ export class DimseDestination implements Destination {
       const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
       throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? `0x${result.status.toString(16).padStart(4, '0')}` : 'none'}${comment}${result?.error ? `: ${result.error}` : ''}`);
     }
-  }
-
-  /** Read at each send, as credentials are: a renewed certificate is used without a restart. */
-  private async readTls(tls: DimseDestinationTlsConfig): Promise<StoreScuTls> {
-    const read = async (setting: keyof DimseDestinationTlsConfig): Promise<Buffer | undefined> => {
-      const file = tls[setting];
-      if (file === undefined) return undefined;
-      try {
-        return await readFile(file);
-      } catch (err) {
-        throw new Error(`${this.name}: tls.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    };
-    return { ca: await read('caFile'), certificate: await read('certificateFile'), privateKey: await read('privateKeyFile') };
   }
 }
 

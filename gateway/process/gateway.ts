@@ -3,11 +3,9 @@
  * wired to storage and the edge. Services start in order and stop in reverse; if one cannot
  * start, the process says why and stops what it started.
  */
-import { readFile } from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
-import { configWarnings, type DimseTlsConfig, type HttpTlsConfig, type LimenConfig } from '../../config/index.js';
+import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
-import { DimseScpService, type DimseScpEvent, type DimseTlsOptions } from '../dimse/index.js';
+import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker } from '../export/exporter.js';
@@ -46,8 +44,9 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   if (!compiled.ok) throw new GatewayStartError(compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
 
   // Before storage opens: a certificate that cannot serve stops the start with nothing to undo.
-  const dimseTls = config.dimse.tls && (await readDimseTls(config.dimse.tls));
-  const httpTls = config.http.tls && (await readHttpTls(config.http.tls));
+  const [dimseTls, httpTls] = await Promise.all([config.dimse.tls && readDimseTlsPem(config.dimse.tls), config.http.tls && readHttpTlsPem(config.http.tls)]).catch((err: Error) => {
+    throw err instanceof PemFileError ? new GatewayStartError(err.message) : err;
+  });
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
@@ -175,44 +174,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
         logger.info({ id: 'gateway.stopped', msg: 'Limen stopped' });
       })()),
   };
-}
-
-/**
- * PEM files named by the configuration, read once at start; one that cannot be read or used
- * stops the start, named by its setting (`dimse.tls.certificateFile`).
- */
-async function readPem<K extends string>(section: string, files: Partial<Record<K, string>>): Promise<Partial<Record<K, Buffer>>> {
-  const read: Partial<Record<K, Buffer>> = {};
-  for (const [setting, file] of Object.entries(files) as Array<[K, string | undefined]>) {
-    if (file === undefined) continue;
-    try {
-      read[setting] = await readFile(file);
-    } catch (err) {
-      throw new GatewayStartError(`${section}.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
-  return read;
-}
-
-/** Checks that a certificate and its key (and a CA, if any) can serve; OpenSSL's words say why not. */
-function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buffer; ca?: Buffer }): void {
-  try {
-    createSecureContext(options);
-  } catch (err) {
-    throw new GatewayStartError(`${section}: the certificate${options.ca ? ', key or caller CA' : ' or key'} cannot be used: ${(err as Error).message}`);
-  }
-}
-
-async function readDimseTls(tls: DimseTlsConfig): Promise<DimseTlsOptions> {
-  const pem = await readPem('dimse.tls', { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, callerCaFile: tls.callerCaFile });
-  checkSecureContext('dimse.tls', { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.callerCaFile });
-  return { port: tls.port, certificate: pem.certificateFile!, privateKey: pem.privateKeyFile!, ...(pem.callerCaFile && { callerCa: pem.callerCaFile }) };
-}
-
-async function readHttpTls(tls: HttpTlsConfig): Promise<{ certificate: Buffer; privateKey: Buffer }> {
-  const pem = await readPem('http.tls', { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile });
-  checkSecureContext('http.tls', { cert: pem.certificateFile, key: pem.privateKeyFile });
-  return { certificate: pem.certificateFile!, privateKey: pem.privateKeyFile! };
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

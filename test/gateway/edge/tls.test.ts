@@ -83,6 +83,6 @@ describe('edge: DICOM over TLS into Limen with DCMTK', function () {
     };
     const missing = `${pki.dir}/nowhere.crt`;
     expect((await startFailure(config(pki, await freePort(), { certificateFile: missing })))?.message).to.equal(`dimse.tls.certificateFile: cannot read ${missing}: ENOENT`);
-    expect((await startFailure(config(pki, await freePort(), { privateKeyFile: pki.modality.privateKey })))?.message).to.match(/^dimse\.tls: the certificate, key or caller CA cannot be used: .*key values mismatch/);
+    expect((await startFailure(config(pki, await freePort(), { privateKeyFile: pki.modality.privateKey })))?.message).to.match(/^dimse\.tls: the certificate, key or CA cannot be used: .*key values mismatch/);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * The PEM files a configuration names (TLS certificates, keys, CAs): read, and checked the way
+ * OpenSSL will use them. Start, each send and `limen config check` go through here, so they
+ * refuse the same files in the same words, each naming its setting (`dimse.tls.privateKeyFile`).
+ */
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import type { DimseDestinationTlsConfig } from './destination.js';
+import type { DimseTlsConfig } from './dimse.js';
+import type { HttpTlsConfig } from './http.js';
+import type { LimenConfig } from './schema.js';
+
+/** A PEM file that cannot be read, or certificates and keys that cannot serve together. */
+export class PemFileError extends Error {
+  override readonly name = 'PemFileError';
+}
+
+export interface DimseTlsPem {
+  port: number;
+  certificate: Buffer;
+  privateKey: Buffer;
+  callerCa?: Buffer;
+}
+
+export interface HttpTlsPem {
+  certificate: Buffer;
+  privateKey: Buffer;
+}
+
+export interface DestinationTlsPem {
+  ca?: Buffer;
+  certificate?: Buffer;
+  privateKey?: Buffer;
+}
+
+export async function readDimseTlsPem(tls: DimseTlsConfig, section = 'dimse.tls'): Promise<DimseTlsPem> {
+  const pem = await readPem(section, { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, callerCaFile: tls.callerCaFile });
+  checkSecureContext(section, { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.callerCaFile });
+  return { port: tls.port, certificate: pem.certificateFile!, privateKey: pem.privateKeyFile!, ...(pem.callerCaFile && { callerCa: pem.callerCaFile }) };
+}
+
+export async function readHttpTlsPem(tls: HttpTlsConfig, section = 'http.tls'): Promise<HttpTlsPem> {
+  const pem = await readPem(section, { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile });
+  checkSecureContext(section, { cert: pem.certificateFile, key: pem.privateKeyFile });
+  return { certificate: pem.certificateFile!, privateKey: pem.privateKeyFile! };
+}
+
+export async function readDestinationTlsPem(tls: DimseDestinationTlsConfig, section: string): Promise<DestinationTlsPem> {
+  const pem = await readPem(section, { caFile: tls.caFile, certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile });
+  checkSecureContext(section, { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.caFile });
+  return { ca: pem.caFile, certificate: pem.certificateFile, privateKey: pem.privateKeyFile };
+}
+
+/** A PEM file that would fail, and what it would fail: the start (listeners) or each send to a destination. */
+export interface PemFileProblem {
+  message: string;
+  fails: 'start' | 'send';
+}
+
+/** Every PEM file of a configuration, read and checked; none when all serve. */
+export async function pemFileProblems(config: LimenConfig): Promise<PemFileProblem[]> {
+  const checks: Array<[PemFileProblem['fails'], Promise<unknown>]> = [];
+  if (config.dimse.tls) checks.push(['start', readDimseTlsPem(config.dimse.tls)]);
+  if (config.http.tls) checks.push(['start', readHttpTlsPem(config.http.tls)]);
+  for (const [name, d] of Object.entries(config.destinations)) {
+    if (d.kind === 'dimse' && d.tls) checks.push(['send', readDestinationTlsPem(d.tls, `destinations.${name}.tls`)]);
+  }
+  const settled = await Promise.allSettled(checks.map(([, check]) => check));
+  return settled.flatMap((s, i) =>
+    s.status === 'rejected' ? [{ message: s.reason instanceof PemFileError ? s.reason.message : String(s.reason), fails: checks[i][0] }] : [],
+  );
+}
+
+async function readPem<K extends string>(section: string, files: Partial<Record<K, string>>): Promise<Partial<Record<K, Buffer>>> {
+  const read: Partial<Record<K, Buffer>> = {};
+  for (const [setting, file] of Object.entries(files) as Array<[K, string | undefined]>) {
+    if (file === undefined) continue;
+    try {
+      read[setting] = await readFile(file);
+    } catch (err) {
+      throw new PemFileError(`${section}.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return read;
+}
+
+function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buffer; ca?: Buffer }): void {
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    const what = options.ca ? (options.cert ? 'certificate, key or CA' : 'CA') : 'certificate or key';
+    throw new PemFileError(`${section}: the ${what} cannot be used: ${(err as Error).message}`);
+  }
+}
