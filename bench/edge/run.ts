@@ -5,6 +5,8 @@
  *   dimse-4  four storescu processes in parallel, a quarter of the series each
  *   stow-1   STOW-RS, batches of 50 instances, one request in flight (Limen and Orthanc's DICOMweb)
  *   stow-2   the same, two requests in flight
+ *   dimse-4-tls  dimse-4 over DICOM TLS (storescu +tls, each side's certificate checked against a
+ *            throwaway CA made with openssl): what the BCP 195 profile costs each receiver
  * Every timed run gets a freshly started receiver with an empty store; the targets take turns in
  * a rotating order; medians of several runs (5 by default). With `--warm-up <n>` each receiver
  * first gets n instances of another study (seed 2), untimed and sent the same way, as a receiver
@@ -19,7 +21,7 @@
  * has nothing but loopback; started outside one (as root), it re-runs itself with `unshare -n`.
  *
  *   npm run bench -- edge [--runs 5] [--slices 300] [--targets limen,storescp,orthanc]
- *                         [--scenarios dimse-1,dimse-4,dimse-each,stow-1,stow-2] [--limen bundle|dist]
+ *                         [--scenarios dimse-1,dimse-4,dimse-each,stow-1,stow-2,dimse-4-tls] [--limen bundle|dist]
  *                         [--database sqlite|postgres] [--label edge] [--no-figure] [--replot] [--warm-up 0]
  *                         [--baseline-storage <git rev> | --baseline <source tree>]
  *   unshare -n sh -c 'ip link set lo up && exec node --import tsx bench/edge/run.ts'   (the same)
@@ -35,8 +37,9 @@ import { barChartSvg, svgToPng, type Panel } from '../figure.js';
 import { cpuSecondsOf, flushDisks, machine, median, peakRssOf, resetPeakRss, versionOf, type Machine } from '../measure.js';
 import { baselineTree } from './baseline.js';
 import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../netns.js';
-import { buildStowBodies, sendDimse, sendStow, storescuArgs, type StowBody } from './senders.js';
-import { ORTHANC, STORESCP, TARGET_NAMES, clean, limenTarget, orthancTarget, storescpTarget, type RunningTarget, type Target, type TargetName } from './targets.js';
+import { createTestPki } from '../../test/support/tls-certificates.js';
+import { buildStowBodies, sendDimse, sendStow, storescuArgs, type SenderTls, type StowBody } from './senders.js';
+import { ORTHANC, STORESCP, TARGET_NAMES, clean, limenTarget, orthancTarget, storescpTarget, type BenchTls, type RunningTarget, type Target, type TargetName } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIGURES = join(ROOT, 'bench/figures');
@@ -50,10 +53,12 @@ export const SCENARIOS = {
   'dimse-each': { kind: 'dimse', streams: 2, perInstance: true, summary: 'storescu, one association per instance, 2 at a time' },
   'stow-1': { kind: 'stow', streams: 1, summary: `STOW-RS, batches of ${STOW_BATCH}, 1 request in flight` },
   'stow-2': { kind: 'stow', streams: 2, summary: `STOW-RS, batches of ${STOW_BATCH}, 2 requests in flight` },
+  'dimse-4-tls': { kind: 'dimse', streams: 4, tls: true, summary: 'storescu over DICOM TLS, 4 associations in parallel' },
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
 const perInstance = (spec: (typeof SCENARIOS)[ScenarioName]): boolean => 'perInstance' in spec && spec.perInstance;
+const overTls = (spec: (typeof SCENARIOS)[ScenarioName]): boolean => 'tls' in spec && spec.tls;
 
 interface Sample {
   seconds: number;
@@ -96,7 +101,8 @@ export async function main(argv: string[]): Promise<number> {
       runs: { type: 'string', default: '5' },
       slices: { type: 'string', default: '300' },
       targets: { type: 'string', default: 'limen,storescp,orthanc' },
-      scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
+      // Over TLS only when asked: the issue's paths are the plain ones.
+      scenarios: { type: 'string', default: Object.keys(SCENARIOS).filter((s) => !overTls(SCENARIOS[s as ScenarioName])).join(',') },
       limen: { type: 'string', default: 'bundle' },
       baseline: { type: 'string' },
       'baseline-storage': { type: 'string' },
@@ -171,6 +177,13 @@ async function measureAll(
   const warmUpFiles = warmUpCount > 0 ? generateCtSeries({ slices: warmUpCount, seed: 2, dir: `${series.dir}-warm-up` }).files : [];
   const warmUp: WarmUp = { files: warmUpFiles, stowBodies: anyStow && warmUpFiles.length ? buildStowBodies(warmUpFiles, STOW_BATCH) : [] };
 
+  // One throwaway PKI for the run: each receiver serves Limen's test certificate, storescu presents the modality's.
+  const pki = scenarioNames.some((s) => overTls(SCENARIOS[s])) ? createTestPki() : undefined;
+  const tls: Tls | undefined = pki && {
+    receiver: { certificate: pki.server.certificate, privateKey: pki.server.privateKey, ca: pki.caCertificate },
+    sender: { certificate: pki.modality.certificate, privateKey: pki.modality.privateKey, ca: pki.caCertificate },
+  };
+
   const loadBefore = machine().loadAverage;
   const samples = new Map<string, Sample[]>();
   for (let round = 0; round < runs; round++) {
@@ -180,7 +193,10 @@ async function measureAll(
       // Rotate so no receiver always goes first (or always right after another's disk writes).
       const order = eligible.map((_, i) => eligible[(i + round) % eligible.length]);
       for (const target of order) {
-        const sample = await timeOne(target, scenario, series, stowBodies, warmUp, live);
+        const sample = await timeOne(target, scenario, series, stowBodies, warmUp, live, overTls(spec) ? tls : undefined).catch((err: Error) => {
+          pki?.remove();
+          throw err;
+        });
         const key = `${scenario}/${target.name}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         process.stdout.write(
@@ -190,6 +206,8 @@ async function measureAll(
       }
     }
   }
+
+  pki?.remove();
 
   const results: Result[] = [];
   for (const scenario of scenarioNames) {
@@ -248,6 +266,12 @@ async function writeFigure(report: EdgeReport): Promise<void> {
   process.stdout.write(`wrote ${rel(svgFile)}${png ? ' (+ .png)' : ''}\n`);
 }
 
+/** The PEM files of both sides of a TLS scenario. */
+interface Tls {
+  receiver: BenchTls;
+  sender: SenderTls;
+}
+
 /** What a receiver gets before the clock starts. */
 interface WarmUp {
   files: readonly string[];
@@ -255,25 +279,25 @@ interface WarmUp {
 }
 
 /** One timed transfer to a freshly started receiver (after the warm-up, when there is one). */
-async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries, stowBodies: readonly StowBody[], warmUp: WarmUp, live: Set<RunningTarget>): Promise<Sample> {
+async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries, stowBodies: readonly StowBody[], warmUp: WarmUp, live: Set<RunningTarget>, tls?: Tls): Promise<Sample> {
   const work = join(WORK, target.name);
   clean(work);
   mkdirSync(work, { recursive: true });
   flushDisks();
-  const running = await target.start(work);
+  const running = await target.start(work, tls?.receiver);
   live.add(running);
   try {
     const spec = SCENARIOS[scenario];
     if (spec.kind === 'stow' && !running.stow) throw new Error(`${target.name} has no STOW-RS endpoint`);
     if (warmUp.files.length > 0) {
-      if (spec.kind === 'dimse') await sendDimse(warmUp.files, spec.streams, running.dimse, perInstance(spec));
+      if (spec.kind === 'dimse') await sendDimse(warmUp.files, spec.streams, running.dimse, perInstance(spec), tls?.sender);
       else await sendStow(warmUp.stowBodies, spec.streams, running.stow!);
       flushDisks();
     }
     resetPeakRss(running.pid);
     const cpuBefore = cpuSecondsOf(running.pid);
     let seconds: number;
-    if (spec.kind === 'dimse') seconds = await sendDimse(series.files, spec.streams, running.dimse, perInstance(spec));
+    if (spec.kind === 'dimse') seconds = await sendDimse(series.files, spec.streams, running.dimse, perInstance(spec), tls?.sender);
     else seconds = await sendStow(stowBodies, spec.streams, running.stow!);
     const cpuSeconds = cpuSecondsOf(running.pid) - cpuBefore;
     const peakRssKiB = peakRssOf(running.pid);
@@ -371,6 +395,13 @@ export function table(report: EdgeReport): string {
   lines.push('');
   for (const t of report.targets) lines.push(`- ${t.name}: ${t.version}; \`${t.command}\`; ${t.does}`);
   lines.push(`- storescu: \`TCP_NODELAY=1 ${STORESCU_SHOWN}\``);
+  if (report.scenarios.some((s) => overTls(SCENARIOS[s.name]))) {
+    lines.push(
+      '- over TLS: storescu and storescp `+tls <key> <certificate> +cf <CA>` (DCMTK\'s non-downgrading BCP 195 profile, ' +
+        'the peer\'s certificate required), Orthanc `DicomTlsEnabled` with `DicomTlsCertificate`, `DicomTlsPrivateKey` and ' +
+        '`DicomTlsTrustedCertificates`, Limen `dimse.tls` with `callerCaFile`; one throwaway CA (openssl, EC P-256 keys)',
+    );
+  }
   return lines.join('\n') + '\n';
 }
 

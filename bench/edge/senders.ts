@@ -21,9 +21,17 @@ export function splitInto<T>(items: readonly T[], n: number): T[][] {
   return groups;
 }
 
+/** A sender's own certificate and key, and the CA it checks the receiver's certificate against. */
+export interface SenderTls {
+  certificate: string;
+  privateKey: string;
+  ca: string;
+}
+
 /** The storescu command line for one group (as the report shows it). */
-export function storescuArgs(aeTitle: string, port: number, files: readonly string[]): string[] {
-  return ['-aet', 'BENCHSCU', '-aec', aeTitle, '127.0.0.1', String(port), ...files];
+export function storescuArgs(aeTitle: string, port: number, files: readonly string[], tls?: SenderTls): string[] {
+  const tlsArgs = tls ? ['+tls', tls.privateKey, tls.certificate, '+cf', tls.ca] : [];
+  return [...tlsArgs, '-aet', 'BENCHSCU', '-aec', aeTitle, '127.0.0.1', String(port), ...files];
 }
 
 /**
@@ -31,21 +39,21 @@ export function storescuArgs(aeTitle: string, port: number, files: readonly stri
  * contiguous group; or, `perInstance`, one storescu process (one association) per file, `streams`
  * at a time. Rejects when any of them fails.
  */
-export async function sendDimse(files: readonly string[], streams: number, target: { port: number; aeTitle: string }, perInstance = false): Promise<number> {
+export async function sendDimse(files: readonly string[], streams: number, target: { port: number; aeTitle: string }, perInstance = false, tls?: SenderTls): Promise<number> {
   const started = performance.now();
   if (perInstance) {
     let next = 0;
     const sender = async (): Promise<void> => {
-      while (next < files.length) await storescu(target, [files[next++]]);
+      while (next < files.length) await storescu(target, [files[next++]], tls);
     };
     await Promise.all(Array.from({ length: streams }, sender));
-  } else await Promise.all(splitInto(files, streams).map((group) => storescu(target, group)));
+  } else await Promise.all(splitInto(files, streams).map((group) => storescu(target, group, tls)));
   return (performance.now() - started) / 1000;
 }
 
-function storescu(target: { port: number; aeTitle: string }, files: readonly string[]): Promise<void> {
+function storescu(target: { port: number; aeTitle: string }, files: readonly string[], tls?: SenderTls): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(STORESCU, storescuArgs(target.aeTitle, target.port, files), { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(STORESCU, storescuArgs(target.aeTitle, target.port, files, tls), { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);

@@ -42,6 +42,13 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+/** PEM files for DICOM over TLS: the receiver's certificate and key, and the CA both sides trust. */
+export interface BenchTls {
+  certificate: string;
+  privateKey: string;
+  ca: string;
+}
+
 export interface Target {
   name: TargetName;
   version: string;
@@ -50,7 +57,8 @@ export interface Target {
   /** What it does with each instance before it answers. */
   does: string;
   supportsStow: boolean;
-  start(work: string): Promise<RunningTarget>;
+  /** With `tls`, the DIMSE port it returns speaks TLS and asks the sender for its certificate. */
+  start(work: string, tls?: BenchTls): Promise<RunningTarget>;
 }
 
 export interface LimenTargetOptions {
@@ -75,10 +83,15 @@ export function limenTarget(o: LimenTargetOptions): Target {
       'de-identifies (PS3.15 Basic Profile) in memory, seals the linkage into the vault, encrypts the blob (AES-256-GCM), ' +
       `writes it and commits the ${o.postgresUrl ? 'PostgreSQL' : 'SQLite'} rows with the audit event, flushes both at once (fdatasync + directory fsync, commit flush), then answers`,
     supportsStow: true,
-    async start(work) {
+    async start(work, tls) {
       const dataDir = join(work, 'var');
       mkdirSync(dataDir, { recursive: true });
-      const [httpPort, dimsePort] = [await freePort(), await freePort()];
+      const [httpPort, dimsePort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+      let configFile = '';
+      if (tls) {
+        configFile = join(work, 'limen.yaml');
+        writeFileSync(configFile, `dimse:\n  tls: { port: ${tlsPort}, certificateFile: ${tls.certificate}, privateKeyFile: ${tls.privateKey}, callerCaFile: ${tls.ca} }\n`);
+      }
       let schema: string | undefined;
       let databaseUrl: string | undefined;
       if (o.postgresUrl) {
@@ -97,7 +110,7 @@ export function limenTarget(o: LimenTargetOptions): Target {
         LIMEN_AE_TITLE: 'LIMEN',
         LIMEN_MASTER_KEY: MASTER_KEY_HEX,
         LIMEN_DATABASE_URL: databaseUrl ?? '',
-        LIMEN_CONFIG: '',
+        LIMEN_CONFIG: configFile,
       };
       const cli = async (...args: string[]): Promise<string> => (await run(process.execPath, [o.entry, ...args], { env: { ...process.env, ...env } })).stdout.trim();
       // Tokens are made before the server starts, by the same CLI an operator uses.
@@ -113,7 +126,7 @@ export function limenTarget(o: LimenTargetOptions): Target {
       }
       return {
         pid: child.pid,
-        dimse: { port: dimsePort, aeTitle: 'LIMEN' },
+        dimse: { port: tls ? tlsPort : dimsePort, aeTitle: 'LIMEN' },
         stow: { url: `${base}/dicomweb/studies`, headers: { authorization: `Bearer ${modality}` } },
         async count() {
           const r = await fetch(`${base}/api/v1/studies?limit=1000`, { headers: { authorization: `Bearer ${admin}` } });
@@ -137,11 +150,13 @@ export function storescpTarget(version: string): Target {
     command: 'TCP_NODELAY=1 storescp -aet STORESCP -od <dir> <port>',
     does: 'writes each instance to a file in a directory (no fsync), then answers',
     supportsStow: false,
-    async start(work) {
+    async start(work, tls) {
       const out = join(work, 'received');
       mkdirSync(out, { recursive: true });
       const port = await freePort();
-      const child = Child.spawn(STORESCP, ['-aet', 'STORESCP', '-od', out, String(port)], { env: { TCP_NODELAY: '1' }, logFile: join(work, 'storescp.log') });
+      // storescp's TLS default is the non-downgrading BCP 195 profile, the caller's certificate required.
+      const tlsArgs = tls ? ['+tls', tls.privateKey, tls.certificate, '+cf', tls.ca] : [];
+      const child = Child.spawn(STORESCP, [...tlsArgs, '-aet', 'STORESCP', '-od', out, String(port)], { env: { TCP_NODELAY: '1' }, logFile: join(work, 'storescp.log') });
       try {
         await waitForPort(child, port, 'storescp');
       } catch (err) {
@@ -167,7 +182,7 @@ export function orthancTarget(version: string): Target {
     command: 'TCP_NODELAY=1 Orthanc <config: SQLite index, no compression, DICOMweb plugin>',
     does: 'parses the instance, writes it to its storage area and indexes it in SQLite, then answers',
     supportsStow: true,
-    async start(work) {
+    async start(work, tls) {
       const [httpPort, dicomPort] = [await freePort(), await freePort()];
       const config = join(work, 'orthanc.json');
       writeFileSync(
@@ -185,6 +200,8 @@ export function orthancTarget(version: string): Target {
             StorageCompression: false,
             Plugins: [ORTHANC_DICOMWEB],
             DicomWeb: { Enable: true, Root: '/dicom-web/' },
+            // Orthanc ≥ 1.9: its DICOM port then speaks TLS only, the caller's certificate required.
+            ...(tls && { DicomTlsEnabled: true, DicomTlsCertificate: tls.certificate, DicomTlsPrivateKey: tls.privateKey, DicomTlsTrustedCertificates: tls.ca }),
           },
           null,
           2,
