@@ -21,7 +21,7 @@ export const DEFAULT_MAX_ASSOCIATIONS = 16;
 export const DEFAULT_DIMSE_TLS_PORT = 2762;
 
 /**
- * DICOM over TLS (PS3.15 B.9-B.11, the BCP 195 profiles: TLS 1.2 or later): a second listener on
+ * DICOM over TLS (PS3.15's non-downgrading BCP 195 profile: TLS 1.2 or later): a second listener on
  * the same host, beside the plain one, for the callers that must not send in the clear.
  * Certificates and keys are PEM files, read at start.
  */
@@ -34,7 +34,7 @@ export const dimseTlsSchema = z.strictObject({
   /**
    * CA certificates (PEM) that callers' certificates must chain to. Given, every caller on this
    * port must present such a certificate (both nodes authenticated, as PS3.15 B.9 has it);
-   * absent, callers are not asked for one.
+   * absent, only the remote AEs bound to certificates (`tlsCertificateSha256`) are authenticated.
    */
   callerCaFile: z.string().min(1).optional(),
 });

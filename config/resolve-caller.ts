@@ -14,15 +14,18 @@ export interface CallerInfo {
   calledAETitle?: string;
   /** Whether the association came over the TLS listener. Default false. */
   tls?: boolean;
+  /** Over TLS, the SHA-256 fingerprint of the certificate the caller presented (lower-case hex). */
+  peerCertificateSha256?: string;
 }
 
 /**
  * Why an association is refused. The first two map to PS3.8 A-ASSOCIATE-RJ reasons
  * "calling AE title not recognized" (3) and "called AE title not recognized" (7);
- * `address-not-allowed` and `tls-required` are answered as the first, so a probe learns
- * nothing about which AE titles exist, while the audit trail keeps the real reason.
+ * `address-not-allowed`, `tls-required` and `certificate-not-allowed` are answered as the
+ * first, so a probe learns nothing about which AE titles exist, while the audit trail keeps
+ * the real reason.
  */
-export type CallerRejection = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required';
+export type CallerRejection = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required' | 'certificate-not-allowed';
 
 export type ResolveCallerResult =
   | { ok: true; routeName: string; route: RouteConfig; /** Absent when the route accepts any caller. */ remoteAE?: RemoteAEConfig }
@@ -31,7 +34,8 @@ export type ResolveCallerResult =
 /**
  * Decides whether a DIMSE caller may associate, and on which route its instances go. A
  * listed remote AE gets its own route, provided it calls from an allowed address (and over
- * TLS when it requires it); an unlisted one gets the route that accepts any caller, if any.
+ * TLS, with a certificate of its own, when it requires them); an unlisted one gets the route
+ * that accepts any caller, if any.
  */
 export function resolveCaller(config: LimenConfig, caller: CallerInfo): ResolveCallerResult {
   if (caller.calledAETitle !== undefined && normalizeAETitle(caller.calledAETitle) !== config.dimse.aeTitle) {
@@ -46,7 +50,11 @@ export function resolveCaller(config: LimenConfig, caller: CallerInfo): ResolveC
     ) {
       return { ok: false, reason: 'address-not-allowed' };
     }
-    if (remoteAE.tlsRequired && caller.tls !== true) return { ok: false, reason: 'tls-required' };
+    const pinned = remoteAE.tlsCertificateSha256;
+    if ((remoteAE.tlsRequired || pinned) && caller.tls !== true) return { ok: false, reason: 'tls-required' };
+    if (pinned && (caller.peerCertificateSha256 === undefined || !pinned.includes(caller.peerCertificateSha256))) {
+      return { ok: false, reason: 'certificate-not-allowed' };
+    }
     const route = config.routes[remoteAE.route];
     if (route === undefined) return { ok: false, reason: 'calling-ae-not-recognized' };
     return { ok: true, routeName: remoteAE.route, route, remoteAE };

@@ -89,6 +89,8 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
     remoteAEs.forEach((ae, i) => {
       if (isRecord(ae) && ae.tlsRequired === true) {
         push('tls_not_configured', ['remoteAEs', i, 'tlsRequired'], 'this AE may only associate over TLS, and dimse.tls is not set: configure the TLS listener (dimse.tls) or set tlsRequired to false');
+      } else if (isRecord(ae) && ae.tlsCertificateSha256 !== undefined) {
+        push('tls_not_configured', ['remoteAEs', i, 'tlsCertificateSha256'], 'this AE is bound to TLS certificates, and dimse.tls is not set: configure the TLS listener (dimse.tls)');
       }
     });
   }

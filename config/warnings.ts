@@ -7,7 +7,7 @@ import type { LimenConfig } from './schema.js';
 
 export interface ConfigWarning {
   /** Stable, like a ConfigError's. */
-  code: 'plaintext_http';
+  code: 'plaintext_http' | 'tls_caller_unauthenticated';
   path: string;
   message: string;
 }
@@ -20,6 +20,18 @@ export function configWarnings(config: LimenConfig): ConfigWarning[] {
       code: 'plaintext_http',
       path: 'http.tls',
       message: `HTTP listens on ${config.http.host} without TLS: tokens and images cross the network in the clear unless a TLS proxy fronts it`,
+    });
+  }
+  // TLS without a caller CA or a bound certificate encrypts, but anyone can claim the AE title.
+  if (config.dimse.tls !== undefined && config.dimse.tls.callerCaFile === undefined) {
+    config.remoteAEs.forEach((ae, i) => {
+      if (ae.tlsRequired && ae.tlsCertificateSha256 === undefined) {
+        warnings.push({
+          code: 'tls_caller_unauthenticated',
+          path: `remoteAEs[${i}].tlsRequired`,
+          message: `${ae.aeTitle} must come over TLS, but neither dimse.tls.callerCaFile nor its tlsCertificateSha256 authenticates it: its associations are encrypted, its AE title is not proven`,
+        });
+      }
     });
   }
   return warnings;

@@ -11,6 +11,8 @@ const messages = {
   listening: { level: 'info', id: 'dimse.scp.listening', msg: 'DIMSE SCP listening' },
   listenFailed: { level: 'error', id: 'dimse.scp.listen-failed', msg: 'DIMSE SCP could not listen' },
   tlsHandshakeFailed: { level: 'warn', id: 'dimse.tls.handshake-failed', msg: 'TLS handshake failed; connection closed' },
+  // A port probe (a load balancer's, a monitor's) connects and hangs up without a handshake.
+  tlsConnectionDropped: { level: 'debug', id: 'dimse.tls.connection-dropped', msg: 'Connection to the TLS port closed by the peer before a handshake' },
   serverError: { level: 'error', id: 'dimse.scp.server-error', msg: 'DIMSE listener error' },
   stopping: { level: 'info', id: 'dimse.scp.stopping', msg: 'DIMSE SCP stopping: no new associations' },
   stopped: { level: 'info', id: 'dimse.scp.stopped', msg: 'DIMSE SCP stopped' },

@@ -4,7 +4,7 @@
  */
 
 /** Reasons the association hook can give. */
-export type AssociateRefusal = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required';
+export type AssociateRefusal = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required' | 'certificate-not-allowed';
 
 /** Every reason the SCP refuses an association for. */
 export type AssociationRejectReason =
@@ -37,7 +37,7 @@ export interface RejectFields {
  * for this node, not a recognized calling AE, so it gets the same answer as an unknown
  * title (permanent, service-user, 3). A distinct answer would also tell a prober which AE
  * titles exist. The same goes for a title that must come over TLS and came in the clear, and for
- * a caller whose certificate is not trusted.
+ * a caller whose certificate is not trusted, or not one its AE title is bound to.
  */
 export function rejectFields(reason: AssociationRejectReason): RejectFields {
   switch (reason) {
@@ -47,6 +47,7 @@ export function rejectFields(reason: AssociationRejectReason): RejectFields {
     case 'address-not-allowed':
     case 'tls-required':
     case 'certificate-not-trusted':
+    case 'certificate-not-allowed':
       return { result: 1, source: 1, reason: 3 };
     case 'too-many-associations':
       // local-limit-exceeded: a transient condition of the presentation service.

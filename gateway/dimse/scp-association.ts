@@ -245,6 +245,7 @@ export class ScpAssociation extends Scp {
           calledAETitle: this.calledAETitle,
           remoteAddress: this.remoteAddress,
           transport: this.transport,
+          ...(this.peerCertificateSha256 !== undefined && { peerCertificateSha256: this.peerCertificateSha256 }),
         });
       } catch (err) {
         this.emitLog('associateHookFailed', { err });

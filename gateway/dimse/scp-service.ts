@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, createSecureContext, type TLSSocket } from 'node:tls';
 import type { Logger } from '../log/index.js';
+import { TLS_PROFILE } from '../tls/index.js';
 import { silenceDimseLog } from './dcmjs-dimse.js';
 import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
 import { message, type MessageName } from './messages.js';
@@ -33,6 +34,8 @@ export class DimseScpService {
   private bound?: { host: string; port: number };
   private tlsBound?: { host: string; port: number };
   private readonly associations = new Set<ScpAssociation>();
+  /** Every connection to the TLS listener, its handshake done or not. */
+  private readonly tlsConnections = new Set<Socket>();
   private readonly settings: ScpSettings;
   private readonly context: AssociationContext;
   private readonly log: Logger;
@@ -120,24 +123,35 @@ export class DimseScpService {
   }
 
   /**
-   * TLS 1.2 or later with Node's default suites, which BCP 195 allows. With a caller CA a
-   * certificate is asked for, and the association refuses a caller whose certificate does not
-   * chain to it (see `ScpAssociation`).
+   * Limen's TLS profile (`gateway/tls`). With a caller CA a certificate is asked for, and the
+   * association refuses a caller whose certificate does not chain to it (see `ScpAssociation`);
+   * the handshake itself refuses no certificate, so that the caller gets an A-ASSOCIATE-RJ.
+   * A handshake gets the ARTIM timer's time, as an association request would.
    */
   private createTlsListener(tls: DimseTlsOptions): Server {
     const server = createTlsServer(
       {
+        ...TLS_PROFILE,
         key: tls.privateKey,
         cert: tls.certificate,
-        ...(tls.callerCa !== undefined && { ca: tls.callerCa, requestCert: true, rejectUnauthorized: false }),
-        minVersion: 'TLSv1.2',
+        ...(tls.callerCa !== undefined && { ca: tls.callerCa }),
+        requestCert: tls.requestCertificate ?? tls.callerCa !== undefined,
+        rejectUnauthorized: false,
         handshakeTimeout: this.settings.artimTimeoutMs,
         noDelay: true,
       },
       (socket: TLSSocket) => this.onConnection(socket),
     );
+    // Until its handshake ends a connection is no association, so only this set can close it on stop.
+    server.on('connection', (raw: Socket) => {
+      this.tlsConnections.add(raw);
+      raw.once('close', () => this.tlsConnections.delete(raw));
+    });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      this.emitLog('tlsHandshakeFailed', { remoteAddress: socket.remoteAddress, code: err.code, reason: handshakeFailure(err) });
+      // Node only reports a failed or timed-out handshake; the connection would stay open.
+      socket.destroy();
+      const dropped = err.code === 'ECONNRESET';
+      this.emitLog(dropped ? 'tlsConnectionDropped' : 'tlsHandshakeFailed', { remoteAddress: socket.remoteAddress, code: err.code, reason: handshakeFailure(err) });
     });
     return server;
   }
@@ -177,6 +191,8 @@ export class DimseScpService {
       this.emitLog('stopTimedOut', { associations: this.associations.size });
       for (const a of this.associations) a.forceClose();
     }
+    // The associations are closed by now; what is left of the TLS listener's is still in its handshake.
+    for (const raw of this.tlsConnections) raw.destroy();
     await closed;
     this.bound = undefined;
     this.tlsBound = undefined;
@@ -250,7 +266,7 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     else if (port !== 0 && port === options.port) issues.push({ path: 'tls.port', message: 'must differ from port' });
     // OpenSSL's own words ("key values mismatch", "no start line") say what is wrong with the PEM.
     try {
-      createSecureContext({ key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }) });
+      createSecureContext({ ...TLS_PROFILE, key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }) });
     } catch (err) {
       issues.push({ path: 'tls', message: `the certificate, key or caller CA cannot be used: ${(err as Error).message}` });
     }

@@ -13,6 +13,7 @@
 import { Client, CStoreRequest, Dataset, PresentationContext, silenceDimseLog, type Association, type CStoreResponse } from './dcmjs-dimse.js';
 import { DimseError, aeTitleIssue, type DimseIssue } from './errors.js';
 import { PresentationContextResult } from './negotiation.js';
+import { TLS_PROFILE } from '../tls/index.js';
 import { TransferSyntax } from './uids.js';
 
 /** One instance to send. */
@@ -160,7 +161,8 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
       connectTimeout: timeoutMs,
       associationTimeout: timeoutMs,
       pduTimeout: timeoutMs,
-      ...(tls && { securityOptions: { ca: tls.ca, cert: tls.certificate, key: tls.privateKey, rejectUnauthorized: true, minVersion: 'TLSv1.2' } }),
+      // dcmjs-dimse passes on the versions and suites of Limen's profile, not its other options.
+      ...(tls && { securityOptions: { ca: tls.ca, cert: tls.certificate, key: tls.privateKey, rejectUnauthorized: true, minVersion: TLS_PROFILE.minVersion, ciphers: TLS_PROFILE.ciphers } }),
     });
     // The library creates the socket inside send(); Nagle would add ~40 ms per C-STORE on loopback.
     (client as unknown as { network?: { socket?: { setNoDelay(on: boolean): void } } }).network?.socket?.setNoDelay(true);

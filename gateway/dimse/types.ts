@@ -48,8 +48,8 @@ export interface DimseScpOptions {
 }
 
 /**
- * DICOM over TLS as PS3.15's BCP 195 profiles have it (B.9-B.11): TLS 1.2 or later, Node's
- * default cipher suites (forward-secret AEAD first). PEM text or bytes.
+ * DICOM over TLS with Limen's TLS profile (`gateway/tls`: PS3.15's non-downgrading BCP 195
+ * profile). PEM text or bytes.
  */
 export interface DimseTlsOptions {
   /** 0 picks a free port; read it back from `DimseScpService.tlsAddress`. */
@@ -57,8 +57,13 @@ export interface DimseTlsOptions {
   /** Limen's certificate chain. */
   certificate: string | Buffer;
   privateKey: string | Buffer;
-  /** Given, callers must present a certificate chaining to one of these; absent, none is asked for. */
+  /** Given, callers must present a certificate chaining to one of these. */
   callerCa?: string | Buffer;
+  /**
+   * Ask callers for a certificate even without a caller CA, so that the association hook can
+   * check it by fingerprint (self-signed device certificates). Default: whether `callerCa` is given.
+   */
+  requestCertificate?: boolean;
 }
 
 /** How an association reached Limen. */
@@ -71,6 +76,8 @@ export interface AssociateRequest {
   /** The peer's IP address (IPv4-mapped IPv6 addresses are given as IPv4). */
   remoteAddress: string;
   transport: DimseTransport;
+  /** Over TLS with a caller certificate: its SHA-256 fingerprint (lower-case hex). */
+  peerCertificateSha256?: string;
 }
 
 /**

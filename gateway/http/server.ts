@@ -6,7 +6,8 @@
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { TLS_HANDSHAKE_TIMEOUT_MS, TLS_PROFILE } from '../tls/index.js';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
 import { HttpLog } from './messages.js';
@@ -48,6 +49,7 @@ export class HttpService {
   private server: Server | undefined;
   private readonly logger: Logger;
   private inFlight = 0;
+  private readonly connections = new Set<Socket>();
 
   constructor(private readonly options: HttpServiceOptions) {
     this.logger = options.logger.child({ service: 'http' });
@@ -74,13 +76,19 @@ export class HttpService {
     const server = createAdaptorServer({
       fetch: this.options.fetch,
       overrideGlobalObjects: false,
-      ...(tls && { createServer: createHttpsServer, serverOptions: { cert: tls.certificate, key: tls.privateKey, minVersion: 'TLSv1.2' } }),
+      ...(tls && { createServer: createHttpsServer, serverOptions: { ...TLS_PROFILE, cert: tls.certificate, key: tls.privateKey, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     }) as Server;
     // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
     // whole request, which would cut it off half stored: no limit on the whole, a connection that
     // goes silent is closed instead (headers still have to arrive within Node's headersTimeout).
     server.requestTimeout = 0;
     server.setTimeout(this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    // closeAllConnections() reaches only connections that got as far as HTTP: one still in its TLS
+    // handshake is closed from this set.
+    server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     server.on('request', (_req, res) => {
       this.inFlight += 1;
       res.once('close', () => (this.inFlight -= 1));
@@ -125,6 +133,7 @@ export class HttpService {
       if ((await Promise.race([closed, timedOut])) === 'timeout') {
         this.logger.warn(HttpLog.stopForced(timeoutMs));
         server.closeAllConnections();
+        for (const socket of this.connections) socket.destroy();
         await closed;
       }
     } finally {

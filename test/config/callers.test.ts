@@ -66,6 +66,7 @@ describe('config: who may call', () => {
           '  - { aeTitle: PACS, addresses: [10.20.0.0/24, "fd00:20::/64"] }',
           '  - { aeTitle: ANYWHERE }',
           '  - { aeTitle: SECURE, tlsRequired: true }',
+          `  - { aeTitle: PINNED, tlsCertificateSha256: ["${'AB:'.repeat(31)}AB"] }`,
           'routes:',
           '  ct: { stableSeconds: 5 }',
         ].join('\n'),
@@ -117,6 +118,15 @@ describe('config: who may call', () => {
     it('a caller that requires TLS is refused on a plain association', () => {
       expect(resolveCaller(hospital, { callingAETitle: 'SECURE', remoteAddress: '10.0.0.1' })).to.deep.equal({ ok: false, reason: 'tls-required' });
       expect(resolveCaller(hospital, { callingAETitle: 'SECURE', remoteAddress: '10.0.0.1', tls: true }).ok).to.equal(true);
+    });
+
+    it('an AE bound to certificate fingerprints (written with colons, in capitals) comes over TLS with one of them', () => {
+      const pinned = 'ab'.repeat(32);
+      expect(hospital.remoteAEs.find((ae) => ae.aeTitle === 'PINNED')?.tlsCertificateSha256).to.deep.equal([pinned]);
+      expect(resolveCaller(hospital, { callingAETitle: 'PINNED' })).to.deep.equal({ ok: false, reason: 'tls-required' });
+      expect(resolveCaller(hospital, { callingAETitle: 'PINNED', tls: true })).to.deep.equal({ ok: false, reason: 'certificate-not-allowed' });
+      expect(resolveCaller(hospital, { callingAETitle: 'PINNED', tls: true, peerCertificateSha256: 'cd'.repeat(32) })).to.deep.equal({ ok: false, reason: 'certificate-not-allowed' });
+      expect(resolveCaller(hospital, { callingAETitle: 'PINNED', tls: true, peerCertificateSha256: pinned }).ok).to.equal(true);
     });
 
     it('refuses a called AE title that is not Limen\'s', () => {

@@ -158,6 +158,14 @@ describe('config: errors', () => {
       expect(error.message).to.contain('certificateFile and privateKeyFile together');
     });
 
+    it('a remote AE bound to certificates when the DIMSE listener has no TLS, and a fingerprint that is not one', () => {
+      const pin = 'ab'.repeat(32);
+      expect(onlyError(`remoteAEs:\n  - aeTitle: CT1\n    tlsCertificateSha256: [${pin}]\n`)).to.include({ code: 'tls_not_configured', path: 'remoteAEs[0].tlsCertificateSha256' });
+      const error = onlyError('dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key } }\nremoteAEs:\n  - aeTitle: CT1\n    tlsCertificateSha256: [ab:cd]\n');
+      expect(error).to.include({ path: 'remoteAEs[0].tlsCertificateSha256[0]' });
+      expect(error.message).to.contain('64 hexadecimal digits');
+    });
+
     it('a TLS listener without its certificate or key', () => {
       const errors = expectErrors(loadYaml('dimse: { tls: { port: 2762 } }\n'));
       expect(errors.map((e) => [e.code, e.path])).to.deep.equal([

@@ -50,7 +50,9 @@ describe('config: the example file', () => {
     // A hospital setup: DIMSE open to the network, so every caller is listed.
     expect(config.dimse.host).to.equal('0.0.0.0');
     // The CT sends over TLS only.
-    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: true, routeName: 'ct-chest' });
+    const device = '3fa90c517e22b4d8601b9ec3457af0128d6eb104c9375ae2990f46bd7328e15c';
+    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true, peerCertificateSha256: device })).to.include({ ok: true, routeName: 'ct-chest' });
+    expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: false, reason: 'certificate-not-allowed' });
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: false, reason: 'tls-required' });
     expect(config.dimse.tls?.port).to.equal(2762);
     // HTTP beyond loopback, over TLS: nothing to warn about.

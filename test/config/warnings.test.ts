@@ -9,6 +9,14 @@ describe('config: warnings (valid, but exposed)', () => {
     expect(warnings[0].message).to.contain('0.0.0.0');
   });
 
+  it('an AE that must use TLS when nothing authenticates it: no caller CA, no certificate of its own', () => {
+    const tls = 'dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n';
+    const warnings = configWarnings(expectConfig(loadYaml(`${tls}remoteAEs:\n  - { aeTitle: CT1, tlsRequired: true }\n  - { aeTitle: CT2, tlsRequired: true, tlsCertificateSha256: ["${'ab'.repeat(32)}"] }\n`)));
+    expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([['tls_caller_unauthenticated', 'remoteAEs[0].tlsRequired']]);
+    const withCa = 'dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key, callerCaFile: ca.crt } }\nremoteAEs:\n  - { aeTitle: CT1, tlsRequired: true }\n';
+    expect(configWarnings(expectConfig(loadYaml(withCa)))).to.deep.equal([]);
+  });
+
   it('none on loopback, nor beyond it with TLS', () => {
     expect(configWarnings(expectConfig(loadYaml('')))).to.deep.equal([]);
     expect(configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n')))).to.deep.equal([]);

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, type DimseScpEvent, type DimseTlsOptions } from '../../../gateway/dimse/index.js';
 import { createLogger } from '../../../gateway/log/index.js';
@@ -19,12 +20,12 @@ import { associateRq, RawPeer } from './raw-pdu.js';
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
 const VERIFICATION = { id: 1, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] };
 
-async function startScp(tls: DimseTlsOptions) {
+async function startScp(tls: DimseTlsOptions, options: { artimTimeoutMs?: number } = {}) {
   const ingest = new RecordingIngest();
   const events: DimseScpEvent[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const scp = new DimseScpService(
-    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage], tls },
+    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage], tls, ...options },
     {
       ingest,
       associate: () => ({ accept: true, route: 'default' }),
@@ -133,6 +134,40 @@ describe('gateway/dimse DICOM over TLS with DCMTK', function () {
     } finally {
       await open.scp.stop();
     }
+  });
+
+  it('speaks TLS 1.2 with forward-secret AES-GCM suites only, and TLS 1.3; refuses TLS 1.1, CBC suites and renegotiation', async () => {
+    const sClient = (...args: string[]) =>
+      runTool('sh', ['-c', `echo | openssl s_client -connect 127.0.0.1:${ctx.tlsPort} -CAfile ${pki.caCertificate} -cert ${pki.modality.certificate} -key ${pki.modality.privateKey} ${args.join(' ')}`]);
+    expect((await sClient('-tls1_3')).output).to.match(/New, TLSv1\.3, Cipher is TLS_AES_256_GCM_SHA384/);
+    expect((await sClient('-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256')).output).to.match(/New, TLSv1\.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/);
+    for (const refused of [['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA'], ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES256-SHA384'], ['-tls1_1']]) {
+      const r = await sClient(...refused);
+      expect(r.status, refused.join(' ')).to.not.equal(0);
+      expect(r.output, refused.join(' ')).to.not.match(/Cipher is (?!\(NONE\))/);
+    }
+    // A renegotiation could change who is on the other end after the association was accepted.
+    const socket = connectTls({ host: '127.0.0.1', port: Number(ctx.tlsPort), ca: pki.read(pki.caCertificate), cert: pki.read(pki.modality.certificate), key: pki.read(pki.modality.privateKey), maxVersion: 'TLSv1.2', servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const refusal = new Promise<Error>((resolve) => socket.once('error', resolve));
+    socket.renegotiate({}, () => {});
+    expect((await refusal).message).to.match(/no renegotiation/);
+    socket.destroy();
+  });
+
+  it('closes a connection whose handshake does not end within the ARTIM time, and does not wait for one to stop', async () => {
+    const quick = await startScp({ port: 0, certificate: pki.read(pki.server.certificate), privateKey: pki.read(pki.server.privateKey) }, { artimTimeoutMs: 300 });
+    const silent = await RawPeer.open(Number(quick.tlsPort));
+    await silent.waitClosed(3000);
+    expect(quick.logs.filter((l) => l.id === 'dimse.tls.handshake-failed').at(-1)).to.include({ code: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
+    await quick.scp.stop();
+
+    const patient = await startScp({ port: 0, certificate: pki.read(pki.server.certificate), privateKey: pki.read(pki.server.privateKey) });
+    const held = await RawPeer.open(Number(patient.tlsPort));
+    const started = Date.now();
+    await patient.scp.stop();
+    expect(Date.now() - started, 'stop waited for a handshake that never came').to.be.lessThan(5000);
+    await held.waitClosed(1000);
   });
 
   it('fails to start with listen-failed when the TLS port is taken, and leaves the plain port free', async () => {

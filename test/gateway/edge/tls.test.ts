@@ -86,3 +86,47 @@ describe('edge: DICOM over TLS into Limen with DCMTK', function () {
     expect((await startFailure(config(pki, await freePort(), { privateKeyFile: pki.modality.privateKey })))?.message).to.match(/^dimse\.tls: the certificate, key or CA cannot be used: .*key values mismatch/);
   });
 });
+
+describe('edge: a remote AE bound to its certificate (self-signed device certificates, no caller CA)', function () {
+  this.timeout(60_000);
+  let pki: TestPki;
+  let gw: TestGateway;
+  const sha256 = (certificate: string) =>
+    execFileSync('openssl', ['x509', '-in', certificate, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim();
+
+  before(async function () {
+    requirePeers(this, 'dcmtk', 'openssl');
+    pki = createTestPki();
+    // The stranger's certificate stands for a device's own: signed by no CA Limen knows. Pinned as openssl prints it.
+    gw = await startTestGateway(`
+dimse:
+  tls: { port: ${await freePort()}, certificateFile: ${pki.server.certificate}, privateKeyFile: ${pki.server.privateKey} }
+remoteAEs:
+  - aeTitle: CT_ROOM3
+    tlsCertificateSha256: ["${sha256(pki.stranger.certificate)}"]
+worker:
+  enabled: false
+`);
+  });
+  after(async () => {
+    await gw?.dispose();
+    pki?.remove();
+  });
+
+  const echo = (who: { certificate: string; privateKey: string } | undefined) =>
+    dcmtk('echoscu', ['-aet', 'CT_ROOM3', '-aec', 'LIMEN', ...(who ? ['+tls', who.privateKey, who.certificate, '+cf', pki.caCertificate, '127.0.0.1', String(gw.dimseTls!.port)] : ['127.0.0.1', String(gw.dimse.port)])]);
+
+  it('serves the AE over TLS with its own certificate', async () => {
+    const r = await echo(pki.stranger);
+    expect(r.code, r.out).to.equal(0);
+    expect((await gw.storage.audit.list({ type: 'association.accepted' })).at(-1)?.detail).to.include({ callingAETitle: 'CT_ROOM3', transport: 'tls' });
+  });
+
+  it('refuses the AE title with another certificate, even one the hospital CA signed, and in the clear', async () => {
+    expect((await echo(pki.modality)).out).to.match(/Calling AE Title Not Recognized/);
+    expect((await gw.storage.audit.list({ type: 'association.rejected' })).at(-1)?.detail).to.include({ reason: 'certificate-not-allowed', transport: 'tls' });
+    expect((await echo(undefined)).out).to.match(/Calling AE Title Not Recognized/);
+    expect((await gw.storage.audit.list({ type: 'association.rejected' })).at(-1)?.detail).to.include({ reason: 'tls-required', transport: 'tcp' });
+  });
+});
+

@@ -12,6 +12,7 @@ import { curl, multipartRelated } from '../../support/curl.js';
 import { CT_FAKEPHI_FILES } from '../../support/fakephi.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { requirePeers } from '../../support/peers.js';
+import { runTool } from '../dimse/helpers.js';
 import { createTestPki, type TestPki } from '../../support/tls-certificates.js';
 
 const config = (pki: TestPki, privateKeyFile = pki.server.privateKey) => `
@@ -50,6 +51,12 @@ describe('http: HTTPS with curl', function () {
     expect(r.stderr).to.match(/SSL connection using TLSv1\.[23]/);
     expect(r.stderr).to.match(/subject: CN=limen\.test/);
     expect(gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.id === 'http.listening')).to.include({ scheme: 'https' });
+  });
+
+  it('offers TLS 1.2 only with forward-secret AES-GCM suites, as the DIMSE listener does', async () => {
+    const sClient = (cipher: string) => runTool('sh', ['-c', `echo | openssl s_client -connect 127.0.0.1:${gw.http.port} -CAfile ${pki.caCertificate} -tls1_2 -cipher ${cipher}`]);
+    expect((await sClient('ECDHE-ECDSA-AES256-GCM-SHA384')).output).to.match(/New, TLSv1\.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384/);
+    expect((await sClient('ECDHE-ECDSA-AES128-SHA')).status).to.not.equal(0);
   });
 
   it('stores a STOW-RS request over HTTPS', async () => {

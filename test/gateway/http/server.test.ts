@@ -4,6 +4,8 @@ import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { createHttpApp, HttpService, HttpServiceError } from '../../../gateway/http/index.js';
 import { silentLogger } from '../../../gateway/log/index.js';
+import { requirePeers } from '../../support/peers.js';
+import { createTestPki } from '../../support/tls-certificates.js';
 import { makeHarness } from './harness.js';
 
 /** GET over a fresh connection (no pooling), so "refused" means the listener is gone. */
@@ -163,5 +165,31 @@ describe('gateway/http HttpService (real socket)', () => {
     await svc.stop();
     expect(Date.now() - t0).to.be.within(150, 2000);
     expect(await hanging).to.equal('closed');
+  });
+
+  it('over HTTPS, closes a connection still in its TLS handshake after the stop timeout', async function () {
+    requirePeers(this, 'openssl');
+    const pki = createTestPki();
+    try {
+      const svc = new HttpService({
+        fetch: () => new Response('ok'),
+        host: '127.0.0.1',
+        port: 0,
+        logger: silentLogger,
+        stopTimeoutMs: 200,
+        tls: { certificate: pki.read(pki.server.certificate), privateKey: pki.read(pki.server.privateKey) },
+      });
+      await svc.start();
+      const silent = connect({ host: '127.0.0.1', port: svc.address!.port });
+      const closed = new Promise((r) => silent.once('close', r));
+      silent.on('error', () => {});
+      await new Promise((r) => silent.once('connect', r));
+      const t0 = Date.now();
+      await svc.stop();
+      expect(Date.now() - t0).to.be.within(150, 2000);
+      await closed;
+    } finally {
+      pki.remove();
+    }
   });
 });
