@@ -37,6 +37,8 @@ export const dimseTlsSchema = z.strictObject({
    * absent, only the remote AEs bound to certificates (`tlsCertificateSha256`) are authenticated.
    */
   callerCaFile: z.string().min(1).optional(),
+  /** Certificate revocation lists (PEM) of those CAs: a revoked caller certificate is refused. Needs callerCaFile. */
+  callerCrlFile: z.string().min(1).optional(),
 });
 
 /** The DIMSE SCP: where it listens and the AE title it answers to. */

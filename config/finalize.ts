@@ -88,6 +88,7 @@ function dimseTls(tls: DimseTlsConfig, at: (p: string) => string): DimseTlsConfi
     certificateFile: at(tls.certificateFile),
     privateKeyFile: at(tls.privateKeyFile),
     ...(tls.callerCaFile !== undefined && { callerCaFile: at(tls.callerCaFile) }),
+    ...(tls.callerCrlFile !== undefined && { callerCrlFile: at(tls.callerCrlFile) }),
   };
 }
 

@@ -20,6 +20,7 @@ export interface DimseTlsPem {
   certificate: Buffer;
   privateKey: Buffer;
   callerCa?: Buffer;
+  callerCrl?: Buffer;
 }
 
 export interface HttpTlsPem {
@@ -34,9 +35,15 @@ export interface DestinationTlsPem {
 }
 
 export async function readDimseTlsPem(tls: DimseTlsConfig, section = 'dimse.tls'): Promise<DimseTlsPem> {
-  const pem = await readPem(section, { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, callerCaFile: tls.callerCaFile });
-  checkSecureContext(section, { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.callerCaFile });
-  return { port: tls.port, certificate: pem.certificateFile!, privateKey: pem.privateKeyFile!, ...(pem.callerCaFile && { callerCa: pem.callerCaFile }) };
+  const pem = await readPem(section, { certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, callerCaFile: tls.callerCaFile, callerCrlFile: tls.callerCrlFile });
+  checkSecureContext(section, { cert: pem.certificateFile, key: pem.privateKeyFile, ca: pem.callerCaFile, crl: pem.callerCrlFile });
+  return {
+    port: tls.port,
+    certificate: pem.certificateFile!,
+    privateKey: pem.privateKeyFile!,
+    ...(pem.callerCaFile && { callerCa: pem.callerCaFile }),
+    ...(pem.callerCrlFile && { callerCrl: pem.callerCrlFile }),
+  };
 }
 
 export async function readHttpTlsPem(tls: HttpTlsConfig, section = 'http.tls'): Promise<HttpTlsPem> {
@@ -84,11 +91,11 @@ async function readPem<K extends string>(section: string, files: Partial<Record<
   return read;
 }
 
-function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buffer; ca?: Buffer }): void {
+function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buffer; ca?: Buffer; crl?: Buffer }): void {
   try {
     createSecureContext(options);
   } catch (err) {
-    const what = options.ca ? (options.cert ? 'certificate, key or CA' : 'CA') : 'certificate or key';
+    const what = options.crl ? 'certificate, key, CA or CRL' : options.ca ? (options.cert ? 'certificate, key or CA' : 'CA') : 'certificate or key';
     throw new PemFileError(`${section}: the ${what} cannot be used: ${(err as Error).message}`);
   }
 }

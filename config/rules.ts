@@ -95,6 +95,10 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
     });
   }
 
+  if (tls !== undefined && tls.callerCrlFile !== undefined && tls.callerCaFile === undefined) {
+    push('required', ['dimse', 'tls', 'callerCaFile'], 'callerCrlFile revokes certificates of the caller CAs: give callerCaFile too');
+  }
+
   // No two listeners on one port of overlapping addresses.
   const http = isRecord(input.http) ? input.http : {};
   const httpHost = http.host ?? DEFAULT_HTTP_HOST;

@@ -135,6 +135,7 @@ export class DimseScpService {
         key: tls.privateKey,
         cert: tls.certificate,
         ...(tls.callerCa !== undefined && { ca: tls.callerCa }),
+        ...(tls.callerCrl !== undefined && { crl: tls.callerCrl }),
         requestCert: tls.requestCertificate ?? tls.callerCa !== undefined,
         rejectUnauthorized: false,
         handshakeTimeout: this.settings.artimTimeoutMs,
@@ -261,12 +262,12 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
   positive('maxDataSetBytes', options.maxDataSetBytes);
   positive('stopTimeoutMs', options.stopTimeoutMs, 0);
   if (options.tls) {
-    const { port, certificate, privateKey, callerCa } = options.tls;
+    const { port, certificate, privateKey, callerCa, callerCrl } = options.tls;
     if (!Number.isInteger(port) || port < 0 || port > 65535) issues.push({ path: 'tls.port', message: 'must be an integer from 0 to 65535' });
     else if (port !== 0 && port === options.port) issues.push({ path: 'tls.port', message: 'must differ from port' });
     // OpenSSL's own words ("key values mismatch", "no start line") say what is wrong with the PEM.
     try {
-      createSecureContext({ ...TLS_PROFILE, key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }) });
+      createSecureContext({ ...TLS_PROFILE, key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }), ...(callerCrl !== undefined && { crl: callerCrl }) });
     } catch (err) {
       issues.push({ path: 'tls', message: `the certificate, key or caller CA cannot be used: ${(err as Error).message}` });
     }

@@ -59,6 +59,8 @@ export interface DimseTlsOptions {
   privateKey: string | Buffer;
   /** Given, callers must present a certificate chaining to one of these. */
   callerCa?: string | Buffer;
+  /** Revocation lists of the caller CAs: a revoked certificate is refused like an untrusted one. */
+  callerCrl?: string | Buffer;
   /**
    * Ask callers for a certificate even without a caller CA, so that the association hook can
    * check it by fingerprint (self-signed device certificates). Default: whether `callerCa` is given.

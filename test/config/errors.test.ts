@@ -166,6 +166,11 @@ describe('config: errors', () => {
       expect(error.message).to.contain('64 hexadecimal digits');
     });
 
+    it('a revocation list without the CA whose certificates it revokes', () => {
+      const error = onlyError('dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key, callerCrlFile: ca.crl } }\n');
+      expect(error).to.include({ code: 'required', path: 'dimse.tls.callerCaFile' });
+    });
+
     it('a TLS listener without its certificate or key', () => {
       const errors = expectErrors(loadYaml('dimse: { tls: { port: 2762 } }\n'));
       expect(errors.map((e) => [e.code, e.path])).to.deep.equal([

@@ -1,10 +1,11 @@
 /**
  * A throwaway PKI for DICOM TLS tests, made by the openssl command: a hospital CA, Limen's
  * certificate for 127.0.0.1, a modality certificate signed by that CA, and one signed by a CA
- * Limen does not trust. Keys are unencrypted, files PEM, all under one temporary directory.
+ * Limen does not trust; and the CA's revocation list. Keys are unencrypted, files PEM, all under
+ * one temporary directory.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +17,8 @@ export interface TestPki {
   modality: { certificate: string; privateKey: string };
   /** Signed by another CA. */
   stranger: { certificate: string; privateKey: string };
+  /** Revokes a certificate the CA issued and returns the CA's new CRL (PEM). */
+  revoke(certificate: string): string;
   read(file: string): Buffer;
   remove(): void;
 }
@@ -30,7 +33,7 @@ function issue(cwd: string, name: string, subject: string, issuer?: string, exte
   const certificate = join(cwd, `${name}.crt`);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], cwd);
   if (issuer === undefined) {
-    openssl(['req', '-x509', '-new', '-key', key, '-subj', subject, '-days', '2', '-out', certificate, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], cwd);
+    openssl(['req', '-x509', '-new', '-key', key, '-subj', subject, '-days', '2', '-out', certificate, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], cwd);
   } else {
     const csr = join(cwd, `${name}.csr`);
     const ext = join(cwd, `${name}.ext`);
@@ -51,6 +54,15 @@ export function createTestPki(): TestPki {
     server: issue(dir, 'limen', '/CN=limen.test', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'),
     modality: issue(dir, 'modality', '/CN=CT room 3', 'ca', 'extendedKeyUsage=clientAuth\n'),
     stranger: issue(dir, 'stranger', '/CN=Stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n'),
+    revoke(certificate) {
+      // `openssl ca` keeps its own small database of what the CA revoked.
+      writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca = test\n[test]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n');
+      writeFileSync(join(dir, 'index.txt'), '', { flag: 'a' });
+      if (!existsSync(join(dir, 'crlnumber'))) writeFileSync(join(dir, 'crlnumber'), '01\n');
+      openssl(['ca', '-config', 'ca.cnf', '-revoke', certificate, '-keyfile', 'ca.key', '-cert', 'ca.crt'], dir);
+      openssl(['ca', '-config', 'ca.cnf', '-gencrl', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-out', 'ca.crl'], dir);
+      return join(dir, 'ca.crl');
+    },
     read: (file) => readFileSync(file),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -98,6 +98,18 @@ describe('gateway/dimse DICOM over TLS with DCMTK', function () {
     });
   });
 
+  it('rejects a caller whose certificate its CA revoked, with the caller CA’s revocation list', async () => {
+    const crl = pki.revoke(pki.modality.certificate);
+    const strict = await startScp({ port: 0, certificate: pki.read(pki.server.certificate), privateKey: pki.read(pki.server.privateKey), callerCa: pki.read(pki.caCertificate), callerCrl: pki.read(crl) });
+    try {
+      const r = await runTool('echoscu', ['-aet', 'MODALITY', '-aec', 'LIMEN', ...tlsArgs(pki.modality), '127.0.0.1', strict.tlsPort]);
+      expect(r.output).to.contain('Reason: Calling AE Title Not Recognized');
+      expect(strict.events.at(-1)).to.include({ type: 'association-rejected', reason: 'certificate-not-trusted', certificateError: 'CERT_REVOKED' });
+    } finally {
+      await strict.scp.stop();
+    }
+  });
+
   it('rejects a caller that presents no certificate', async () => {
     const peer = await RawPeer.openTls(Number(ctx.tlsPort), { ca: pki.read(pki.caCertificate), servername: 'localhost' });
     peer.send(associateRq('LIMEN', 'MODALITY', [VERIFICATION]));
