@@ -7,7 +7,7 @@ export const DEFAULT_HTTP_PORT = 8080;
 /** STOW-RS per-instance cap; a larger part is answered 413. 512 MiB holds a large multi-frame CT. */
 export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;
 
-/** HTTPS (TLS 1.2 or later) on the same host and port. PEM files, read at start. */
+/** HTTPS on the same host and port, with the DIMSE listener's TLS profile. PEM files, read at start. */
 export const httpTlsSchema = z.strictObject({
   /** The server certificate, followed by any intermediate certificates clients need. */
   certificateFile: z.string().min(1),

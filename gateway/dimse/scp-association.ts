@@ -585,7 +585,7 @@ function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** The caller's certificate, when it presented one (the TLS listener asks when it has a caller CA). */
+/** The caller's certificate, when it presented one (when the TLS listener asked for it). */
 function certificateFingerprint(socket: TLSSocket): string | undefined {
   const raw = socket.getPeerCertificate().raw as Buffer | undefined;
   return raw && raw.length > 0 ? createHash('sha256').update(raw).digest('hex') : undefined;

@@ -6,10 +6,10 @@
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { TLS_HANDSHAKE_TIMEOUT_MS, TLS_PROFILE } from '../tls/index.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
+import { TLS_HANDSHAKE_TIMEOUT_MS, TLS_PROFILE } from '../tls/index.js';
 import { HttpLog } from './messages.js';
 
 export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -26,7 +26,7 @@ export interface HttpServiceOptions {
   stopTimeoutMs?: number;
   /** A connection that sends and receives nothing this long is closed. */
   idleTimeoutMs?: number;
-  /** HTTPS (TLS 1.2 or later) instead of HTTP. PEM text or bytes. */
+  /** HTTPS with Limen's TLS profile (`gateway/tls`) instead of HTTP. PEM text or bytes. */
   tls?: { certificate: string | Buffer; privateKey: string | Buffer };
 }
 
