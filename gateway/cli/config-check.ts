@@ -29,7 +29,12 @@ export const configCommand: Command = {
     for (const { message, fails } of await pemFileProblems(r.config)) {
       process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
     }
-    process.stdout.write(`${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), DIMSE ${r.config.dimse.aeTitle}@${r.config.dimse.host}:${r.config.dimse.port}, HTTP ${r.config.http.host}:${r.config.http.port})\n`);
+    const { dimse, http } = r.config;
+    const dimseTls = dimse.tls ? ` (TLS :${dimse.tls.port})` : '';
+    process.stdout.write(
+      `${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), ` +
+        `DIMSE ${dimse.aeTitle}@${dimse.host}:${dimse.port}${dimseTls}, ${http.tls ? 'HTTPS' : 'HTTP'} ${http.host}:${http.port})\n`,
+    );
     return 0;
   },
 };
