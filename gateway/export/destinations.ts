@@ -17,18 +17,24 @@ export interface OutgoingInstance {
 
 export interface Destination {
   readonly name: string;
+  /** How the re-identified SEG travels: in the clear or encrypted. Recorded with every export. */
+  readonly transport: 'tcp' | 'tls' | 'http' | 'https';
   /** Resolves when the destination confirmed it stored the instance; throws with the reason otherwise. */
   send(instance: OutgoingInstance): Promise<void>;
 }
 
 /** A DIMSE C-STORE SCU to an AE title, host and port; the SEG Storage context is negotiated. */
 export class DimseDestination implements Destination {
+  readonly transport: 'tcp' | 'tls';
+
   constructor(
     readonly name: string,
     private readonly config: DimseDestinationConfig,
     private readonly callingAETitle: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.transport = config.tls ? 'tls' : 'tcp';
+  }
 
   async send(instance: OutgoingInstance): Promise<void> {
     // C-STORE carries the data set without preamble and file meta: the bytes after the meta group,
@@ -61,11 +67,15 @@ export class DimseDestination implements Destination {
 
 /** STOW-RS with fetch and a multipart/related body, with bearer or basic auth read from files. */
 export class DicomwebDestination implements Destination {
+  readonly transport: 'http' | 'https';
+
   constructor(
     readonly name: string,
     private readonly config: DicomwebDestinationConfig,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.transport = new URL(config.url).protocol === 'https:' ? 'https' : 'http';
+  }
 
   async send(instance: OutgoingInstance): Promise<void> {
     const boundary = `limen-${randomBytes(12).toString('hex')}`;

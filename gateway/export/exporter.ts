@@ -65,7 +65,7 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   await ctx.progress('send', 50);
   // Recorded before the identified SEG leaves: a send cut short by a crash, which may have
   // reached the PACS, still shows in the trail (an `export.sending` without its `exported`).
-  const attempt = { destination: destination.name, segSOPInstanceUID: review.segSOPInstanceUID, attempt: ctx.job.attempts };
+  const attempt = { destination: destination.name, transport: destination.transport, segSOPInstanceUID: review.segSOPInstanceUID, attempt: ctx.job.attempts };
   await storage.audit.append({ type: 'export.sending', actor: 'exporter', studyInstanceUID: study, detail: attempt });
   t = performance.now();
   try {

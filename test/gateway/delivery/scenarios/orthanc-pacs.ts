@@ -33,6 +33,8 @@ export interface PacsResult {
   rejectedEvent?: Record<string, unknown>;
   reviewQueue?: number;
   auditTypes?: string[];
+  /** Destination and transport of each `exported` event. */
+  exportedTransports?: Array<[unknown, unknown]>;
   exportJobs?: Array<{ status: string; destination: string }>;
   phiHits?: number;
   timings?: Record<string, number>;
@@ -153,6 +155,7 @@ export:
       rejectedEvent: events.find((e: { type: string; studyInstanceUID: string | null }) => e.type === 'review.rejected' && e.studyInstanceUID === other.studyInstanceUID)?.detail,
       reviewQueue: served.body.reviews.length,
       auditTypes: [...new Set(events.map((e: { type: string }) => e.type))].sort(),
+      exportedTransports: events.filter((e) => e.type === 'exported').map((e) => [e.detail.destination, e.detail.transport] as [unknown, unknown]),
       exportJobs: jobs.map((j) => ({ status: j.status, destination: (j.payload as { destination: string }).destination })),
       phiHits: phi.length,
       timings,
