@@ -7,7 +7,7 @@ import type { LimenConfig } from './schema.js';
 
 export interface ConfigWarning {
   /** Stable, like a ConfigError's. */
-  code: 'plaintext_http' | 'tls_caller_unauthenticated';
+  code: 'plaintext_http' | 'tls_caller_unauthenticated' | 'plaintext_destination';
   path: string;
   message: string;
 }
@@ -33,6 +33,18 @@ export function configWarnings(config: LimenConfig): ConfigWarning[] {
         });
       }
     });
+  }
+  // Approved results leave re-identified: under the patient's own name and identifiers.
+  for (const [name, d] of Object.entries(config.destinations)) {
+    if (d.kind === 'dimse' && d.tls === undefined && !isLoopbackHost(d.host)) {
+      warnings.push({ code: 'plaintext_destination', path: `destinations.${name}.tls`, message: `re-identified results go to ${d.host} by DIMSE in the clear` });
+    }
+    if (d.kind === 'dicomweb') {
+      const url = new URL(d.url);
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
+        warnings.push({ code: 'plaintext_destination', path: `destinations.${name}.url`, message: `re-identified results go to ${url.host} over plain HTTP` });
+      }
+    }
   }
   return warnings;
 }

@@ -17,6 +17,23 @@ describe('config: warnings (valid, but exposed)', () => {
     expect(configWarnings(expectConfig(loadYaml(withCa)))).to.deep.equal([]);
   });
 
+  it('a destination beyond loopback reached in the clear, by DIMSE or by plain HTTP', () => {
+    const yaml = [
+      'destinations:',
+      '  pacs: { kind: dimse, aeTitle: PACS, host: 10.20.0.10, port: 104 }',
+      '  secure: { kind: dimse, aeTitle: PACS, host: 10.20.0.10, port: 2762, tls: { caFile: ca.crt } }',
+      '  local: { kind: dimse, aeTitle: PACS, host: 127.0.0.1, port: 104 }',
+      '  archive: { kind: dicomweb, url: "http://archive.hospital.example/dicomweb" }',
+      '  https: { kind: dicomweb, url: "https://archive.hospital.example/dicomweb" }',
+      '  sidecar: { kind: dicomweb, url: "http://[::1]:8042/dicom-web" }',
+    ].join('\n');
+    const warnings = configWarnings(expectConfig(loadYaml(yaml)));
+    expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([
+      ['plaintext_destination', 'destinations.pacs.tls'],
+      ['plaintext_destination', 'destinations.archive.url'],
+    ]);
+  });
+
   it('none on loopback, nor beyond it with TLS', () => {
     expect(configWarnings(expectConfig(loadYaml('')))).to.deep.equal([]);
     expect(configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n')))).to.deep.equal([]);
