@@ -32,7 +32,8 @@ COPY --from=build /app/package.json package.json
 RUN ln -s /app/dist/gateway/cli/main.js /usr/local/bin/limen && chmod +x /app/dist/gateway/cli/main.js
 USER limen
 VOLUME ["/var/lib/limen"]
-EXPOSE 8080 11112
+# 2762: DICOM over TLS, when dimse.tls is configured.
+EXPOSE 8080 11112 2762
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "const o={host:'127.0.0.1',port:process.env.LIMEN_HTTP_PORT||8080,path:'/healthz',rejectUnauthorized:false},ok=r=>process.exit(r.statusCode===200?0:1);require('http').get(o,ok).on('error',()=>require('https').get(o,ok).on('error',()=>process.exit(1)))"
 CMD ["limen", "start"]
