@@ -37,7 +37,7 @@ export type ConfigErrorCode =
   | 'ambiguous_route'
   /** Two listeners would bind the same address and port. */
   | 'port_conflict'
-  /** A remote AE requires TLS but the DIMSE listener has none configured. */
+  /** A remote AE requires TLS, or is bound to certificates, but the DIMSE listener has no TLS. */
   | 'tls_not_configured';
 
 /** One problem in a configuration. */
