@@ -15,6 +15,11 @@ export const StowLog = {
     msg: `STOW-RS request refused (${f.code})`,
     ...f,
   }),
+  busy: (f: { requestId: string; maxConcurrent: number }): LogRecord => ({
+    id: 'stow.request.busy',
+    msg: `STOW-RS request answered 503: ${f.maxConcurrent} others were being stored for too long`,
+    ...f,
+  }),
   instanceFailed: (f: { requestId: string; part: number; failureReason: string; code: string }): LogRecord => ({
     id: 'stow.instance.failed',
     msg: `STOW-RS part ${f.part} not stored (${f.code})`,

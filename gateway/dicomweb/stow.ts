@@ -22,6 +22,7 @@ import { parseMediaType } from './media-type.js';
 import { StowLog } from './messages.js';
 import { MultipartError, readMultipart, type MultipartPart } from './multipart.js';
 import { readPart10Meta, readStudyInstanceUID } from './part10.js';
+import type { StowAdmission } from './stow-admission.js';
 import {
   FailureReason,
   failureReasonFor,
@@ -40,6 +41,8 @@ export interface StowRoutesDeps {
   metrics: MetricsRegistry;
   routeForToken(identity: Identity): string;
   maxInstanceBytes: number;
+  /** STOW-RS requests read at once; more wait, and after a while get 503. */
+  admission: StowAdmission;
   onAuthRejected?: BearerAuthOptions['onRejected'];
 }
 
@@ -54,6 +57,7 @@ const STOW_RESPONSES = {
   409: 'no instance stored (FailedSOPSequence says why)',
   413: 'an instance is larger than the configured limit',
   415: 'not multipart/related; type="application/dicom", or a part is not application/dicom',
+  503: 'too many STOW-RS requests being stored at once: nothing of this one was read; retry after Retry-After seconds',
 } as const;
 
 export const stowRouteDocs: readonly RouteDoc[] = [
@@ -107,80 +111,104 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
     }
     const body = c.req.raw.body;
     if (!body) throw new HttpError(400, 'invalid-multipart', 'the request has no body');
-
-    const identity = c.get('identity');
-    const target: StoreTarget = {
-      study,
-      route: deps.routeForToken(identity),
-      source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c) },
-    };
-    // Kept with the part's index: the response lists instances in the order they were sent.
-    const stored: Array<StoredReference & { part: number }> = [];
-    const failed: Array<FailedReference & { part: number }> = [];
-    const record = (part: MultipartPart, result: Exclude<PartResult, { unsupported: string }>) => {
-      if ('stored' in result) {
-        stored.push({ ...result.stored, part: part.index });
-        return;
-      }
-      if (result.rejected) countRejected(result.rejected);
-      failed.push({ ...result.failed, part: part.index });
-      deps.logger.warn(StowLog.instanceFailed({ requestId, part: part.index, code: result.code, failureReason: hex4(result.failed.failureReason) }));
-    };
-    // Parts are stored a few at a time while the body is still being read: each store spends most
-    // of its time waiting for the disk, and at most STOW_PARTS_IN_FLIGHT parts are held in memory.
-    const inFlight = new Set<Promise<void>>();
-    const settle = () => Promise.allSettled(inFlight);
-
+    const release = await deps.admission.admit();
+    if (!release) {
+      deps.logger.warn(StowLog.busy({ requestId, maxConcurrent: deps.admission.maxConcurrent }));
+      throw new HttpError(503, 'busy', `${deps.admission.maxConcurrent} STOW-RS requests are being stored; nothing of this one was read, send it again later`, {
+        // The body is left unread, so the connection cannot carry another request.
+        headers: { 'retry-after': String(STOW_RETRY_AFTER_SECONDS), connection: 'close' },
+      });
+    }
     try {
-      for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes })) {
-        const unsupported = unsupportedPart(part);
-        if (unsupported) {
-          // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
-          await settle();
-          if (stored.length === 0) throw new HttpError(415, 'unsupported-media-type', unsupported.unsupported, { headers: { connection: 'close' } });
-          record(part, { failed: { failureReason: FailureReason.cannotUnderstand, comment: 'part is not application/dicom' }, code: unsupported.code, rejected: unsupported.rejected });
-          continue;
-        }
-        const done: Promise<void> = storePart(deps, part, target, requestId).then((result) => {
-          inFlight.delete(done);
-          record(part, result);
-        });
-        inFlight.add(done);
-        if (inFlight.size >= STOW_PARTS_IN_FLIGHT) await Promise.race(inFlight);
-      }
-      await settle();
-    } catch (err) {
-      // Whatever was handed to the edge finishes first: what is stored is reported, never lost.
-      await settle();
-      if (err instanceof MultipartError) {
-        deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
-        throw new HttpError(
-          err.status,
-          err.status === 413 ? 'instance-too-large' : 'invalid-multipart',
-          stored.length > 0 ? `${err.message} (${stored.length} earlier instance(s) of this request were stored)` : err.message,
-          // Which ones, as the client named them: it can resend the rest alone (a resend of these is counted once anyway).
-          { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length, storedInstances: stored.map(({ sopClassUID, sopInstanceUID }) => ({ sopClassUID, sopInstanceUID })) } },
-        );
-      }
-      if (err instanceof HttpError) {
-        deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length }));
-      }
-      throw err;
+      return await storeBody(deps, c, body, study, boundary, requestId, countRejected);
+    } finally {
+      release();
     }
-
-    if (stored.length === 0 && failed.length === 0) {
-      throw new HttpError(400, 'invalid-multipart', 'the multipart body holds no part');
-    }
-    const status = storeStatus(stored.length, failed.length);
-    deps.logger.info(
-      StowLog.completed({ requestId, route: target.route, tokenUser: identity.user, stored: stored.length, failed: failed.length, status }),
-    );
-    const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
-    return new Response(JSON.stringify(storeResponse(inOrder(stored), inOrder(failed))), {
-      status,
-      headers: { 'content-type': DICOM_JSON },
-    });
   };
+}
+
+/** Reads the multipart body part by part, stores each, and answers with the Store Instances Response. */
+async function storeBody(
+  deps: StowRoutesDeps,
+  c: Context<AppEnv>,
+  body: ReadableStream<Uint8Array>,
+  study: string | undefined,
+  boundary: string,
+  requestId: string,
+  countRejected: (reason: RejectReason) => void,
+): Promise<Response> {
+  const identity = c.get('identity');
+  const target: StoreTarget = {
+    study,
+    route: deps.routeForToken(identity),
+    source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c) },
+  };
+  // Kept with the part's index: the response lists instances in the order they were sent.
+  const stored: Array<StoredReference & { part: number }> = [];
+  const failed: Array<FailedReference & { part: number }> = [];
+  const record = (part: MultipartPart, result: Exclude<PartResult, { unsupported: string }>) => {
+    if ('stored' in result) {
+      stored.push({ ...result.stored, part: part.index });
+      return;
+    }
+    if (result.rejected) countRejected(result.rejected);
+    failed.push({ ...result.failed, part: part.index });
+    deps.logger.warn(StowLog.instanceFailed({ requestId, part: part.index, code: result.code, failureReason: hex4(result.failed.failureReason) }));
+  };
+  // Parts are stored a few at a time while the body is still being read: each store spends most
+  // of its time waiting for the disk, and at most STOW_PARTS_IN_FLIGHT parts are held in memory.
+  const inFlight = new Set<Promise<void>>();
+  const settle = () => Promise.allSettled(inFlight);
+
+  try {
+    for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes })) {
+      const unsupported = unsupportedPart(part);
+      if (unsupported) {
+        // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
+        await settle();
+        if (stored.length === 0) throw new HttpError(415, 'unsupported-media-type', unsupported.unsupported, { headers: { connection: 'close' } });
+        record(part, { failed: { failureReason: FailureReason.cannotUnderstand, comment: 'part is not application/dicom' }, code: unsupported.code, rejected: unsupported.rejected });
+        continue;
+      }
+      const done: Promise<void> = storePart(deps, part, target, requestId).then((result) => {
+        inFlight.delete(done);
+        record(part, result);
+      });
+      inFlight.add(done);
+      if (inFlight.size >= STOW_PARTS_IN_FLIGHT) await Promise.race(inFlight);
+    }
+    await settle();
+  } catch (err) {
+    // Whatever was handed to the edge finishes first: what is stored is reported, never lost.
+    await settle();
+    if (err instanceof MultipartError) {
+      deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
+      throw new HttpError(
+        err.status,
+        err.status === 413 ? 'instance-too-large' : 'invalid-multipart',
+        stored.length > 0 ? `${err.message} (${stored.length} earlier instance(s) of this request were stored)` : err.message,
+        // Which ones, as the client named them: it can resend the rest alone (a resend of these is counted once anyway).
+        { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length, storedInstances: stored.map(({ sopClassUID, sopInstanceUID }) => ({ sopClassUID, sopInstanceUID })) } },
+      );
+    }
+    if (err instanceof HttpError) {
+      deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length }));
+    }
+    throw err;
+  }
+
+  if (stored.length === 0 && failed.length === 0) {
+    throw new HttpError(400, 'invalid-multipart', 'the multipart body holds no part');
+  }
+  const status = storeStatus(stored.length, failed.length);
+  deps.logger.info(
+    StowLog.completed({ requestId, route: target.route, tokenUser: identity.user, stored: stored.length, failed: failed.length, status }),
+  );
+  const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
+  return new Response(JSON.stringify(storeResponse(inOrder(stored), inOrder(failed))), {
+    status,
+    headers: { 'content-type': DICOM_JSON },
+  });
 }
 
 interface StoreTarget {
@@ -198,6 +226,8 @@ type PartResult =
 
 /** Parts of one request being stored at once. */
 const STOW_PARTS_IN_FLIGHT = 4;
+/** What a 503 asks the sender to wait: about the time a 50-instance batch takes. */
+const STOW_RETRY_AFTER_SECONDS = 10;
 
 function unsupportedPart(part: MultipartPart): Extract<PartResult, { unsupported: string }> | undefined {
   const partType = part.headers.get('content-type');

@@ -14,7 +14,8 @@ import { healthRouteDocs, healthRoutes } from './health.js';
 import { HttpLog } from './messages.js';
 import type { RouteDoc } from './route-doc.js';
 import { studiesRouteDocs, studiesRoutes } from './studies.js';
-import { DEFAULT_MAX_INSTANCE_BYTES, type AppEnv, type HttpAppDeps } from './types.js';
+import { StowAdmission } from '../dicomweb/stow-admission.js';
+import { DEFAULT_MAX_CONCURRENT_STOW_REQUESTS, DEFAULT_MAX_INSTANCE_BYTES, DEFAULT_STOW_ADMISSION_WAIT_MS, type AppEnv, type HttpAppDeps } from './types.js';
 
 /** Every route of the app with its documentation. */
 export const httpRouteDocs: readonly RouteDoc[] = [...healthRouteDocs, ...studiesRouteDocs, ...stowRouteDocs];
@@ -63,6 +64,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
       metrics: deps.metrics,
       routeForToken: deps.routeForToken,
       maxInstanceBytes,
+      admission: new StowAdmission(
+        deps.options?.maxConcurrentStowRequests ?? DEFAULT_MAX_CONCURRENT_STOW_REQUESTS,
+        deps.options?.stowAdmissionWaitMs ?? DEFAULT_STOW_ADMISSION_WAIT_MS,
+      ),
       onAuthRejected,
     }),
   );

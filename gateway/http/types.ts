@@ -62,7 +62,16 @@ export interface Readiness {
 export interface HttpAppOptions {
   /** Largest STOW-RS part (one instance), in bytes; above it the request gets 413. */
   maxInstanceBytes?: number;
+  /** STOW-RS requests read at once; more wait, then get 503. */
+  maxConcurrentStowRequests?: number;
+  /** How long a STOW-RS request beyond that limit waits before its 503. */
+  stowAdmissionWaitMs?: number;
 }
+
+/** Each request holds about five instances in memory while it runs: eight hold some forty. */
+export const DEFAULT_MAX_CONCURRENT_STOW_REQUESTS = 8;
+/** Long enough for a 50-instance batch ahead of it to finish on a slow disk. */
+export const DEFAULT_STOW_ADMISSION_WAIT_MS = 30_000;
 
 /** 512 MiB: a large multi-frame CT fits; one part is held in memory while it is ingested. */
 export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;

@@ -111,7 +111,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     },
     logger: logger.child({ service: 'http' }),
     routeForToken: () => 'default',
-    options: { maxInstanceBytes: config.http.maxInstanceBytes },
+    options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
   });
   // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie.
   const sessions = new MemorySessionStore();

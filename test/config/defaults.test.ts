@@ -22,7 +22,7 @@ describe('config: defaults', () => {
         url: `sqlite:${join(scratch.dir, 'var', 'limen.sqlite')}`,
         filename: join(scratch.dir, 'var', 'limen.sqlite'),
       });
-      expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080, maxInstanceBytes: 512 * 1024 * 1024 });
+      expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080, maxInstanceBytes: 512 * 1024 * 1024, maxConcurrentStowRequests: 8 });
       expect(DEFAULT_MAX_INSTANCE_BYTES).to.equal(536870912);
       expect(config.dimse).to.include({ host: '127.0.0.1', port: 11112, aeTitle: 'LIMEN' });
       expect(config.dimse.maxPduLength).to.be.at.least(16384);

@@ -12,6 +12,7 @@ import {
   multipart,
   sha256,
   STOW_TYPE,
+  RecordingIngest,
   type Fixture,
   type Harness,
 } from '../http/harness.js';
@@ -118,6 +119,35 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     expect(refs(json, '00081198')[0]).to.deep.equal(['', '']);
     expect(refs(json, '00081198')[1]).to.deep.equal([ct[2].sopClassUID, ct[2].sopInstanceUID]);
     expect(h.logLines.some((l) => l.includes('"stow.ingest.error"'))).to.equal(true);
+  });
+
+  it('503 with Retry-After, nothing of it stored, for a request beyond maxConcurrentStowRequests that waited too long; a later one is admitted when a slot frees', async () => {
+    const recording = new RecordingIngest();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let entered = 0;
+    const ingest = {
+      ingest: async (i: Parameters<RecordingIngest['ingest']>[0]) => {
+        entered += 1;
+        await gate;
+        return recording.ingest(i);
+      },
+    };
+    const h = makeHarness({ ingest, options: { maxInstanceBytes: 1 << 20, maxConcurrentStowRequests: 1, stowAdmissionWaitMs: 200 } });
+    const app = createHttpApp(h.deps);
+    const send = (f: Fixture) => app.request('/dicomweb/studies', { method: 'POST', body: new Uint8Array(multipart([{ bytes: f.bytes }])), headers: { ...auth(), 'content-type': STOW_TYPE() } });
+    const first = send(ct[0]);
+    while (entered === 0) await new Promise((r) => setTimeout(r, 5));
+    const busy = await send(ct[1]);
+    expect(busy.status).to.equal(503);
+    expect(busy.headers.get('retry-after')).to.equal('10');
+    expect(((await busy.json()) as { error: { code: string } }).error.code).to.equal('busy');
+    expect(entered, 'the refused request reached the edge').to.equal(1);
+    const waiting = send(ct[2]);
+    open();
+    expect((await first).status).to.equal(200);
+    expect((await waiting).status).to.equal(200);
+    expect(recording.calls).to.have.length(2);
   });
 
   it('400 for a broken body, with the reason', async () => {
