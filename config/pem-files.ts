@@ -95,7 +95,9 @@ function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buf
   try {
     createSecureContext(options);
   } catch (err) {
-    const what = options.crl ? 'certificate, key, CA or CRL' : options.ca ? (options.cert ? 'certificate, key or CA' : 'CA') : 'certificate or key';
+    // Names what was given: "certificate or key", "certificate, key or CA", "CA".
+    const given = [options.cert && 'certificate', options.key && 'key', options.ca && 'CA', options.crl && 'CRL'].filter((p): p is string => Boolean(p));
+    const what = given.length > 1 ? `${given.slice(0, -1).join(', ')} or ${given.at(-1)}` : given[0];
     throw new PemFileError(`${section}: the ${what} cannot be used: ${(err as Error).message}`);
   }
 }
