@@ -23,7 +23,7 @@ export const DEFAULT_DIMSE_TLS_PORT = 2762;
 /**
  * DICOM over TLS (PS3.15's non-downgrading BCP 195 profile: TLS 1.2 or later): a second listener on
  * the same host, beside the plain one, for the callers that must not send in the clear.
- * Certificates and keys are PEM files, read at start.
+ * Certificates and keys are PEM files, read at start and on SIGHUP.
  */
 export const dimseTlsSchema = z.strictObject({
   port: portSchema.default(DEFAULT_DIMSE_TLS_PORT),

@@ -9,7 +9,7 @@ export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;
 /** STOW-RS requests read at once: each holds about five instances in memory while it runs. */
 export const DEFAULT_MAX_CONCURRENT_STOW_REQUESTS = 8;
 
-/** HTTPS on the same host and port, with the DIMSE listener's TLS profile. PEM files, read at start. */
+/** HTTPS on the same host and port, with the DIMSE listener's TLS profile. PEM files, read at start and on SIGHUP. */
 export const httpTlsSchema = z.strictObject({
   /** The server certificate, followed by any intermediate certificates clients need. */
   certificateFile: z.string().min(1),

@@ -1,4 +1,4 @@
-/** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT. */
+/** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT; SIGHUP reloads the TLS files. */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log/index.js';
 import { startGateway, GatewayStartError } from '../process/gateway.js';
@@ -31,6 +31,10 @@ export const startCommand: Command = {
       logger.error({ id: 'gateway.start.failed', msg: `Limen could not start: ${message}` });
       return 1;
     }
+    // SIGHUP, which would otherwise end the process, reloads the TLS files (a renewed certificate,
+    // a new CRL): what certificate deploy hooks and `systemctl reload` send. Failures are logged.
+    const reload = () => void gateway.reloadTls().catch(() => undefined);
+    process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         logger.info({ id: 'gateway.signal', msg: `${signal}: shutting down gracefully`, signal });
@@ -39,6 +43,7 @@ export const startCommand: Command = {
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+    process.off('SIGHUP', reload);
     return 0;
   },
 };

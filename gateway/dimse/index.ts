@@ -13,6 +13,7 @@ export type {
   DimseScpDependencies,
   DimseScpEvent,
   DimseScpOptions,
+  DimseTlsCredentials,
   DimseTlsOptions,
   DimseTransport,
   ServiceStatus,

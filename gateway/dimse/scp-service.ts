@@ -4,7 +4,7 @@
  * configured, on a `tls.Server` beside it; it hands each connection to an `ScpAssociation`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, createSecureContext, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, createSecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../log/index.js';
 import { TLS_PROFILE } from '../tls/index.js';
 import { silenceDimseLog } from './dcmjs-dimse.js';
@@ -17,6 +17,7 @@ import {
   type DimseScpDependencies,
   type DimseScpEvent,
   type DimseScpOptions,
+  type DimseTlsCredentials,
   type DimseTlsOptions,
   type ServiceStatus,
 } from './types.js';
@@ -33,6 +34,7 @@ export class DimseScpService {
   private servers: Server[] = [];
   private bound?: { host: string; port: number };
   private tlsBound?: { host: string; port: number };
+  private tlsServer?: TlsServer;
   private readonly associations = new Set<ScpAssociation>();
   /** Every connection to the TLS listener, its handshake done or not. */
   private readonly tlsConnections = new Set<Socket>();
@@ -91,6 +93,7 @@ export class DimseScpService {
       if (tls) {
         const server = this.createTlsListener(tls);
         this.tlsBound = await this.listen(server, tls.port);
+        this.tlsServer = server;
         this.servers.push(server);
       }
     } catch (err) {
@@ -128,14 +131,10 @@ export class DimseScpService {
    * the handshake itself refuses no certificate, so that the caller gets an A-ASSOCIATE-RJ.
    * A handshake gets the ARTIM timer's time, as an association request would.
    */
-  private createTlsListener(tls: DimseTlsOptions): Server {
+  private createTlsListener(tls: DimseTlsOptions): TlsServer {
     const server = createTlsServer(
       {
-        ...TLS_PROFILE,
-        key: tls.privateKey,
-        cert: tls.certificate,
-        ...(tls.callerCa !== undefined && { ca: tls.callerCa }),
-        ...(tls.callerCrl !== undefined && { crl: tls.callerCrl }),
+        ...secureContextOptions(tls),
         requestCert: tls.requestCertificate ?? tls.callerCa !== undefined,
         rejectUnauthorized: false,
         handshakeTimeout: this.settings.artimTimeoutMs,
@@ -155,6 +154,28 @@ export class DimseScpService {
       this.emitLog(dropped ? 'tlsConnectionDropped' : 'tlsHandshakeFailed', { remoteAddress: socket.remoteAddress, code: err.code, reason: handshakeFailure(err) });
     });
     return server;
+  }
+
+  /**
+   * Serves the TLS connections that arrive from now on with these credentials (a renewed
+   * certificate, a caller CA's new revocation list); those already open keep theirs. Whether
+   * callers are asked for a certificate stays as started, so a caller CA cannot be added or
+   * removed this way. Throws `invalid-options`, the listener unchanged, when they cannot serve.
+   */
+  reloadTls(tls: DimseTlsCredentials): void {
+    const server = this.tlsServer;
+    if (!server || this.statusValue !== 'running') throw new DimseError('invalid-options', 'no DICOM TLS listener is running');
+    if ((tls.callerCa !== undefined) !== this.settings.callerCertificateRequired) {
+      throw new DimseError('invalid-options', 'tls.callerCa: a caller CA can be added or removed only by a restart', [{ path: 'tls.callerCa', message: 'cannot be added or removed while running' }]);
+    }
+    const options = secureContextOptions(tls);
+    try {
+      createSecureContext(options);
+    } catch (err) {
+      throw new DimseError('invalid-options', `tls: the certificate, key or caller CA cannot be used: ${(err as Error).message}`, [], { cause: err });
+    }
+    // Node replaces its shared context only once the new one is made: checked above, it cannot fail half way.
+    server.setSecureContext(options);
   }
 
   /**
@@ -197,6 +218,7 @@ export class DimseScpService {
     await closed;
     this.bound = undefined;
     this.tlsBound = undefined;
+    this.tlsServer = undefined;
     this.statusValue = 'stopped';
     this.emitLog('stopped');
   }
@@ -267,7 +289,7 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     else if (port !== 0 && port === options.port) issues.push({ path: 'tls.port', message: 'must differ from port' });
     // OpenSSL's own words ("key values mismatch", "no start line") say what is wrong with the PEM.
     try {
-      createSecureContext({ ...TLS_PROFILE, key: privateKey, cert: certificate, ...(callerCa !== undefined && { ca: callerCa }), ...(callerCrl !== undefined && { crl: callerCrl }) });
+      createSecureContext(secureContextOptions({ certificate, privateKey, callerCa, callerCrl }));
     } catch (err) {
       issues.push({ path: 'tls', message: `the certificate, key or caller CA cannot be used: ${(err as Error).message}` });
     }
@@ -284,6 +306,17 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     artimTimeoutMs: options.artimTimeoutMs ?? DIMSE_SCP_DEFAULTS.artimTimeoutMs,
     maxDataSetBytes: options.maxDataSetBytes ?? DIMSE_SCP_DEFAULTS.maxDataSetBytes,
     callerCertificateRequired: options.tls?.callerCa !== undefined,
+  };
+}
+
+/** The listener's secure context: Limen's TLS profile with these credentials. */
+function secureContextOptions(tls: DimseTlsCredentials): SecureContextOptions {
+  return {
+    ...TLS_PROFILE,
+    key: tls.privateKey,
+    cert: tls.certificate,
+    ...(tls.callerCa !== undefined && { ca: tls.callerCa }),
+    ...(tls.callerCrl !== undefined && { crl: tls.callerCrl }),
   };
 }
 

@@ -51,9 +51,18 @@ export interface DimseScpOptions {
  * DICOM over TLS with Limen's TLS profile (`gateway/tls`: PS3.15's non-downgrading BCP 195
  * profile). PEM text or bytes.
  */
-export interface DimseTlsOptions {
+export interface DimseTlsOptions extends DimseTlsCredentials {
   /** 0 picks a free port; read it back from `DimseScpService.tlsAddress`. */
   port: number;
+  /**
+   * Ask callers for a certificate even without a caller CA, so that the association hook can
+   * check it by fingerprint (self-signed device certificates). Default: whether `callerCa` is given.
+   */
+  requestCertificate?: boolean;
+}
+
+/** What the TLS listener serves with; `DimseScpService.reloadTls` replaces it while running. */
+export interface DimseTlsCredentials {
   /** Limen's certificate chain. */
   certificate: string | Buffer;
   privateKey: string | Buffer;
@@ -61,11 +70,6 @@ export interface DimseTlsOptions {
   callerCa?: string | Buffer;
   /** Revocation lists of the caller CAs: a revoked certificate is refused like an untrusted one. */
   callerCrl?: string | Buffer;
-  /**
-   * Ask callers for a certificate even without a caller CA, so that the association hook can
-   * check it by fingerprint (self-signed device certificates). Default: whether `callerCa` is given.
-   */
-  requestCertificate?: boolean;
 }
 
 /** How an association reached Limen. */

@@ -5,7 +5,8 @@
  * their connections are closed).
  */
 import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
@@ -27,7 +28,12 @@ export interface HttpServiceOptions {
   /** A connection that sends and receives nothing this long is closed. */
   idleTimeoutMs?: number;
   /** HTTPS with Limen's TLS profile (`gateway/tls`) instead of HTTP. PEM text or bytes. */
-  tls?: { certificate: string | Buffer; privateKey: string | Buffer };
+  tls?: HttpTlsCredentials;
+}
+
+export interface HttpTlsCredentials {
+  certificate: string | Buffer;
+  privateKey: string | Buffer;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -76,7 +82,7 @@ export class HttpService {
     const server = createAdaptorServer({
       fetch: this.options.fetch,
       overrideGlobalObjects: false,
-      ...(tls && { createServer: createHttpsServer, serverOptions: { ...TLS_PROFILE, cert: tls.certificate, key: tls.privateKey, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
+      ...(tls && { createServer: createHttpsServer, serverOptions: { ...secureContextOptions(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     }) as Server;
     // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
     // whole request, which would cut it off half stored: no limit on the whole, a connection that
@@ -114,6 +120,17 @@ export class HttpService {
     this.logger.info(HttpLog.listening(bound.host, bound.port, tls ? 'https' : 'http'));
   }
 
+  /**
+   * Serves the HTTPS connections that arrive from now on with these credentials (a renewed
+   * certificate); those already open keep theirs. Throws, nothing changed, when they cannot serve.
+   */
+  reloadTls(tls: HttpTlsCredentials): void {
+    if (!this.options.tls || !this.server || this.state !== 'running') throw new HttpServiceError('not-https', 'no HTTPS listener is running');
+    const options = secureContextOptions(tls);
+    createSecureContext(options);
+    (this.server as unknown as HttpsServer).setSecureContext(options);
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     if (!server || this.state !== 'running') return;
@@ -144,4 +161,9 @@ export class HttpService {
     this.state = 'stopped';
     this.logger.info(HttpLog.stopped());
   }
+}
+
+/** The listener's secure context: Limen's TLS profile with these credentials. */
+function secureContextOptions(tls: HttpTlsCredentials): SecureContextOptions {
+  return { ...TLS_PROFILE, cert: tls.certificate, key: tls.privateKey };
 }

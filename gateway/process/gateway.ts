@@ -23,6 +23,7 @@ import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
 import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
+import { renewalDue, servedCertificate, type ServedCertificate } from '../tls/index.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -32,7 +33,20 @@ export interface RunningGateway {
   dimse: { host: string; port: number };
   /** The DIMSE TLS listener, when configured. */
   dimseTls?: { host: string; port: number };
+  /**
+   * Re-reads the TLS files the configuration names and serves the connections that arrive from
+   * then on with them: a renewed certificate or a caller CA's new CRL without a restart (`limen
+   * start` does it on SIGHUP). All or nothing: when a file cannot serve, it rejects with a
+   * `PemFileError` naming the setting, and every listener keeps what it had.
+   */
+  reloadTls(): Promise<TlsReload>;
   stop(): Promise<void>;
+}
+
+/** The certificates the listeners serve after a reload; none when no TLS listener is configured. */
+export interface TlsReload {
+  dimse?: ServedCertificate;
+  http?: ServedCertificate;
 }
 
 export class GatewayStartError extends Error {
@@ -156,6 +170,11 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
   for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
+  const served = (pem: { dimse?: { certificate: Buffer }; http?: { certificate: Buffer } }): TlsReload => ({
+    ...(pem.dimse && { dimse: servedCertificate(pem.dimse.certificate) }),
+    ...(pem.http && { http: servedCertificate(pem.http.certificate) }),
+  });
+  warnOfRenewal(served({ dimse: dimseTls || undefined, http: httpTls || undefined }), logger);
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
@@ -165,6 +184,26 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     http: http.address!,
     dimse: dimse.address!,
     dimseTls: dimse.tlsAddress,
+    async reloadTls() {
+      if (!config.dimse.tls && !config.http.tls) {
+        logger.info({ id: 'gateway.tls.unchanged', msg: 'no TLS listener is configured: nothing to reload' });
+        return {};
+      }
+      let pem;
+      try {
+        // Every file read and checked before any listener changes; the first that cannot serve is named.
+        pem = { dimse: config.dimse.tls && (await readDimseTlsPem(config.dimse.tls)), http: config.http.tls && (await readHttpTlsPem(config.http.tls)) };
+        if (pem.dimse) dimse.reloadTls(pem.dimse);
+        if (pem.http) http.reloadTls(pem.http);
+      } catch (err) {
+        logger.error({ id: 'gateway.tls.reload-failed', msg: `TLS files not reloaded, the listeners keep serving what they had: ${(err as Error).message}` });
+        throw err;
+      }
+      const reloaded = served(pem);
+      logger.info({ id: 'gateway.tls.reloaded', msg: 'new TLS connections are served with the files as they are now', ...reloaded });
+      warnOfRenewal(reloaded, logger);
+      return reloaded;
+    },
     stop: () =>
       (stopping ??= (async () => {
         // Receivers first, so nothing new arrives while the rest finishes.
@@ -175,6 +214,20 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
         logger.info({ id: 'gateway.stopped', msg: 'Limen stopped' });
       })()),
   };
+}
+
+/** A certificate that expires within `CERTIFICATE_RENEWAL_DAYS` (or has) is logged at start and at each reload. */
+function warnOfRenewal(served: TlsReload, logger: Logger, now = new Date()): void {
+  for (const [setting, certificate] of [['dimse.tls.certificateFile', served.dimse], ['http.tls.certificateFile', served.http]] as const) {
+    const days = certificate && renewalDue(certificate, now);
+    if (days === undefined) continue;
+    logger.warn({
+      id: 'gateway.tls.certificate-expiring',
+      msg: days < 0 ? `${setting}: the certificate expired on ${certificate!.notAfter.toISOString()}; callers refuse it` : `${setting}: the certificate expires on ${certificate!.notAfter.toISOString()} (in ${days} days)`,
+      path: setting,
+      notAfter: certificate!.notAfter.toISOString(),
+    });
+  }
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

@@ -31,3 +31,4 @@ export const TLS_PROFILE = {
 
 /** How long a TLS handshake may take before the connection is dropped. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+export * from './certificate.js';

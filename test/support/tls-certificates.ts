@@ -19,6 +19,10 @@ export interface TestPki {
   stranger: { certificate: string; privateKey: string };
   /** Revokes a certificate the CA issued and returns the CA's new CRL (PEM). */
   revoke(certificate: string): string;
+  /** The CA's current CRL (PEM), revoking nothing until `revoke` is called. */
+  crl(): string;
+  /** Another certificate for Limen (127.0.0.1), signed by the CA: a renewal. */
+  renewServer(name: string): { certificate: string; privateKey: string };
   read(file: string): Buffer;
   remove(): void;
 }
@@ -48,21 +52,31 @@ export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'limen-pki-'));
   const ca = issue(dir, 'ca', '/CN=Test Hospital CA');
   issue(dir, 'other-ca', '/CN=Unknown CA');
+  const serverExtensions = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
+  // `openssl ca` keeps its own small database of what the CA revoked.
+  const caDatabase = () => {
+    writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca = test\n[test]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n');
+    writeFileSync(join(dir, 'index.txt'), '', { flag: 'a' });
+    if (!existsSync(join(dir, 'crlnumber'))) writeFileSync(join(dir, 'crlnumber'), '01\n');
+  };
+  const crl = () => {
+    caDatabase();
+    openssl(['ca', '-config', 'ca.cnf', '-gencrl', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-out', 'ca.crl'], dir);
+    return join(dir, 'ca.crl');
+  };
   return {
     dir,
     caCertificate: ca.certificate,
-    server: issue(dir, 'limen', '/CN=limen.test', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'),
+    server: issue(dir, 'limen', '/CN=limen.test', 'ca', serverExtensions),
     modality: issue(dir, 'modality', '/CN=CT room 3', 'ca', 'extendedKeyUsage=clientAuth\n'),
     stranger: issue(dir, 'stranger', '/CN=Stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n'),
     revoke(certificate) {
-      // `openssl ca` keeps its own small database of what the CA revoked.
-      writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca = test\n[test]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n');
-      writeFileSync(join(dir, 'index.txt'), '', { flag: 'a' });
-      if (!existsSync(join(dir, 'crlnumber'))) writeFileSync(join(dir, 'crlnumber'), '01\n');
+      caDatabase();
       openssl(['ca', '-config', 'ca.cnf', '-revoke', certificate, '-keyfile', 'ca.key', '-cert', 'ca.crt'], dir);
-      openssl(['ca', '-config', 'ca.cnf', '-gencrl', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-out', 'ca.crl'], dir);
-      return join(dir, 'ca.crl');
+      return crl();
     },
+    crl,
+    renewServer: (name) => issue(dir, name, '/CN=limen.test', 'ca', serverExtensions),
     read: (file) => readFileSync(file),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
