@@ -2,8 +2,10 @@
  * `limen config check <file>`: the same validation as start, plus the routes' de-identification
  * profiles; what only the machine Limen runs on can settle (its PEM files) comes as warnings.
  */
+import { readFileSync } from 'node:fs';
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
+import { renewalWarning, servedCertificate } from '../tls/index.js';
 import type { Command } from './command.js';
 
 export const configCommand: Command = {
@@ -30,6 +32,12 @@ export const configCommand: Command = {
       process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
     }
     const { dimse, http } = r.config;
+    // The listeners' certificates due for renewal: what `limen start` logs.
+    for (const [setting, file] of [['dimse.tls.certificateFile', dimse.tls?.certificateFile], ['http.tls.certificateFile', http.tls?.certificateFile]] as const) {
+      const certificate = file === undefined ? undefined : readableCertificate(file);
+      const warning = certificate && renewalWarning(setting, certificate, new Date());
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
+    }
     const dimseTls = dimse.tls ? ` (TLS :${dimse.tls.port})` : '';
     process.stdout.write(
       `${file}: valid (${Object.keys(r.config.routes).length} route(s), ${r.config.remoteAEs.length} remote AE(s), ` +
@@ -38,3 +46,12 @@ export const configCommand: Command = {
     return 0;
   },
 };
+
+/** The certificate a PEM file starts with; undefined when it cannot be read (a warning above says why). */
+function readableCertificate(file: string): ReturnType<typeof servedCertificate> | undefined {
+  try {
+    return servedCertificate(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}

@@ -23,7 +23,7 @@ import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
 import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
-import { renewalDue, servedCertificate, type ServedCertificate } from '../tls/index.js';
+import { renewalWarning, servedCertificate, type ServedCertificate } from '../tls/index.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -219,14 +219,8 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
 /** A certificate that expires within `CERTIFICATE_RENEWAL_DAYS` (or has) is logged at start and at each reload. */
 function warnOfRenewal(served: TlsReload, logger: Logger, now = new Date()): void {
   for (const [setting, certificate] of [['dimse.tls.certificateFile', served.dimse], ['http.tls.certificateFile', served.http]] as const) {
-    const days = certificate && renewalDue(certificate, now);
-    if (days === undefined) continue;
-    logger.warn({
-      id: 'gateway.tls.certificate-expiring',
-      msg: days < 0 ? `${setting}: the certificate expired on ${certificate!.notAfter.toISOString()}; callers refuse it` : `${setting}: the certificate expires on ${certificate!.notAfter.toISOString()} (in ${days} days)`,
-      path: setting,
-      notAfter: certificate!.notAfter.toISOString(),
-    });
+    const msg = certificate && renewalWarning(setting, certificate, now);
+    if (msg) logger.warn({ id: 'gateway.tls.certificate-expiring', msg, path: setting, notAfter: certificate!.notAfter.toISOString() });
   }
 }
 

@@ -24,3 +24,11 @@ export function renewalDue(certificate: ServedCertificate, now: Date): number | 
   const days = Math.floor((certificate.notAfter.getTime() - now.getTime()) / 86_400_000);
   return days < CERTIFICATE_RENEWAL_DAYS ? days : undefined;
 }
+
+/** What to tell the operator of the certificate `setting` names, or undefined while renewal is not due. */
+export function renewalWarning(setting: string, certificate: ServedCertificate, now: Date): string | undefined {
+  const days = renewalDue(certificate, now);
+  if (days === undefined) return undefined;
+  const end = certificate.notAfter.toISOString();
+  return days < 0 ? `${setting}: the certificate expired on ${end}; callers refuse it` : `${setting}: the certificate expires on ${end} (in ${days} days)`;
+}

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { CERTIFICATE_RENEWAL_DAYS, renewalDue, servedCertificate } from '../../../gateway/tls/index.js';
+import { CERTIFICATE_RENEWAL_DAYS, renewalDue, renewalWarning, servedCertificate } from '../../../gateway/tls/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { createTestPki, type TestPki } from '../../support/tls-certificates.js';
 
@@ -28,5 +28,13 @@ describe('tls: the certificate Limen serves', () => {
     expect(renewalDue(served, new Date(served.notAfter.getTime() - (CERTIFICATE_RENEWAL_DAYS + 1) * day))).to.equal(undefined);
     expect(renewalDue(served, new Date(served.notAfter.getTime() - 10.5 * day))).to.equal(10);
     expect(renewalDue(served, new Date(served.notAfter.getTime() + 1.5 * day))).to.equal(-2);
+  });
+
+  it('is warned of by the setting that names it, differently once expired', () => {
+    const served = servedCertificate(readFileSync(pki.server.certificate));
+    const end = served.notAfter.toISOString();
+    expect(renewalWarning('dimse.tls.certificateFile', served, new Date(served.notAfter.getTime() - 40 * 86_400_000))).to.equal(undefined);
+    expect(renewalWarning('dimse.tls.certificateFile', served, new Date(served.notAfter.getTime() - 3 * 86_400_000))).to.equal(`dimse.tls.certificateFile: the certificate expires on ${end} (in 3 days)`);
+    expect(renewalWarning('http.tls.certificateFile', served, new Date(served.notAfter.getTime() + 1000))).to.equal(`http.tls.certificateFile: the certificate expired on ${end}; callers refuse it`);
   });
 });
