@@ -4,9 +4,9 @@
  * configured, on a `tls.Server` beside it; it hands each connection to an `ScpAssociation`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, createSecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../log/index.js';
-import { TLS_PROFILE } from '../tls/index.js';
+import { listenerContext } from '../tls/index.js';
 import { silenceDimseLog } from './dcmjs-dimse.js';
 import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
 import { message, type MessageName } from './messages.js';
@@ -134,7 +134,7 @@ export class DimseScpService {
   private createTlsListener(tls: DimseTlsOptions): TlsServer {
     const server = createTlsServer(
       {
-        ...secureContextOptions(tls),
+        ...listenerContext(tls),
         requestCert: tls.requestCertificate ?? tls.callerCa !== undefined,
         rejectUnauthorized: false,
         handshakeTimeout: this.settings.artimTimeoutMs,
@@ -168,7 +168,7 @@ export class DimseScpService {
     if ((tls.callerCa !== undefined) !== this.settings.callerCertificateRequired) {
       throw new DimseError('invalid-options', 'tls.callerCa: a caller CA can be added or removed only by a restart', [{ path: 'tls.callerCa', message: 'cannot be added or removed while running' }]);
     }
-    const options = secureContextOptions(tls);
+    const options = listenerContext(tls);
     try {
       createSecureContext(options);
     } catch (err) {
@@ -289,7 +289,7 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     else if (port !== 0 && port === options.port) issues.push({ path: 'tls.port', message: 'must differ from port' });
     // OpenSSL's own words ("key values mismatch", "no start line") say what is wrong with the PEM.
     try {
-      createSecureContext(secureContextOptions({ certificate, privateKey, callerCa, callerCrl }));
+      createSecureContext(listenerContext({ certificate, privateKey, callerCa, callerCrl }));
     } catch (err) {
       issues.push({ path: 'tls', message: `the certificate, key or caller CA cannot be used: ${(err as Error).message}` });
     }
@@ -306,17 +306,6 @@ function resolveSettings(options: DimseScpOptions): ScpSettings {
     artimTimeoutMs: options.artimTimeoutMs ?? DIMSE_SCP_DEFAULTS.artimTimeoutMs,
     maxDataSetBytes: options.maxDataSetBytes ?? DIMSE_SCP_DEFAULTS.maxDataSetBytes,
     callerCertificateRequired: options.tls?.callerCa !== undefined,
-  };
-}
-
-/** The listener's secure context: Limen's TLS profile with these credentials. */
-function secureContextOptions(tls: DimseTlsCredentials): SecureContextOptions {
-  return {
-    ...TLS_PROFILE,
-    key: tls.privateKey,
-    cert: tls.certificate,
-    ...(tls.callerCa !== undefined && { ca: tls.callerCa }),
-    ...(tls.callerCrl !== undefined && { crl: tls.callerCrl }),
   };
 }
 

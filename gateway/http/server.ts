@@ -6,11 +6,11 @@
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
-import { TLS_HANDSHAKE_TIMEOUT_MS, TLS_PROFILE } from '../tls/index.js';
+import { listenerContext, TLS_HANDSHAKE_TIMEOUT_MS } from '../tls/index.js';
 import { HttpLog } from './messages.js';
 
 export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -82,7 +82,7 @@ export class HttpService {
     const server = createAdaptorServer({
       fetch: this.options.fetch,
       overrideGlobalObjects: false,
-      ...(tls && { createServer: createHttpsServer, serverOptions: { ...secureContextOptions(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
+      ...(tls && { createServer: createHttpsServer, serverOptions: { ...listenerContext(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     }) as Server;
     // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
     // whole request, which would cut it off half stored: no limit on the whole, a connection that
@@ -126,7 +126,7 @@ export class HttpService {
    */
   reloadTls(tls: HttpTlsCredentials): void {
     if (!this.options.tls || !this.server || this.state !== 'running') throw new HttpServiceError('not-https', 'no HTTPS listener is running');
-    const options = secureContextOptions(tls);
+    const options = listenerContext(tls);
     createSecureContext(options);
     (this.server as unknown as HttpsServer).setSecureContext(options);
   }
@@ -161,9 +161,4 @@ export class HttpService {
     this.state = 'stopped';
     this.logger.info(HttpLog.stopped());
   }
-}
-
-/** The listener's secure context: Limen's TLS profile with these credentials. */
-function secureContextOptions(tls: HttpTlsCredentials): SecureContextOptions {
-  return { ...TLS_PROFILE, cert: tls.certificate, key: tls.privateKey };
 }

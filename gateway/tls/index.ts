@@ -7,6 +7,7 @@
  * key would live as long as the process.
  */
 import { constants } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
 
 /** TLS 1.3's three suites, then TLS 1.2's AEAD suites with ECDHE or DHE, strongest first. */
 export const TLS_CIPHERS = [
@@ -28,6 +29,25 @@ export const TLS_PROFILE = {
   honorCipherOrder: true,
   secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_TICKET,
 } as const;
+
+/** What a listener serves with (PEM text or bytes); a caller CA and its CRL when callers must present a certificate. */
+export interface ListenerCredentials {
+  certificate: string | Buffer;
+  privateKey: string | Buffer;
+  callerCa?: string | Buffer;
+  callerCrl?: string | Buffer;
+}
+
+/** A listener's secure context: the profile with its credentials, for creating or replacing it. */
+export function listenerContext(c: ListenerCredentials): SecureContextOptions {
+  return {
+    ...TLS_PROFILE,
+    key: c.privateKey,
+    cert: c.certificate,
+    ...(c.callerCa !== undefined && { ca: c.callerCa }),
+    ...(c.callerCrl !== undefined && { crl: c.callerCrl }),
+  };
+}
 
 /** How long a TLS handshake may take before the connection is dropped. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
