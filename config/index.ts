@@ -9,7 +9,7 @@ export { formatConfigErrors, ConfigLoadError } from './errors.js';
 export type { ConfigError, ConfigErrorCode } from './errors.js';
 export { resolveCaller } from './resolve-caller.js';
 export { configWarnings, type ConfigWarning } from './warnings.js';
-export { PemFileError, pemFileProblems, type PemFileProblem, readDestinationTlsPem, readDimseTlsPem, readHttpTlsPem } from './pem-files.js';
+export { PemFileError, pemFileProblems, type PemFileProblem, readDestinationTlsPem, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem } from './pem-files.js';
 export type { CallerInfo, CallerRejection, ResolveCallerResult } from './resolve-caller.js';
 export { configSchema, DEFAULT_DATA_DIR } from './schema.js';
 export type { LimenConfig, LimenConfigInput } from './schema.js';

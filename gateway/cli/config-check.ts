@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
-import { renewalWarning, servedCertificate } from '../tls/index.js';
+import { renewalWarnings } from '../process/gateway.js';
+import { servedCertificate } from '../tls/index.js';
 import type { Command } from './command.js';
 
 export const configCommand: Command = {
@@ -33,10 +34,8 @@ export const configCommand: Command = {
     }
     const { dimse, http } = r.config;
     // The listeners' certificates due for renewal: what `limen start` logs.
-    for (const [setting, file] of [['dimse.tls.certificateFile', dimse.tls?.certificateFile], ['http.tls.certificateFile', http.tls?.certificateFile]] as const) {
-      const certificate = file === undefined ? undefined : readableCertificate(file);
-      const warning = certificate && renewalWarning(setting, certificate, new Date());
-      if (warning) process.stderr.write(`warning: ${warning}\n`);
+    for (const w of renewalWarnings({ dimse: readableCertificate(dimse.tls?.certificateFile), http: readableCertificate(http.tls?.certificateFile) })) {
+      process.stderr.write(`warning: ${w.message}\n`);
     }
     const dimseTls = dimse.tls ? ` (TLS :${dimse.tls.port})` : '';
     process.stdout.write(
@@ -47,8 +46,9 @@ export const configCommand: Command = {
   },
 };
 
-/** The certificate a PEM file starts with; undefined when it cannot be read (a warning above says why). */
-function readableCertificate(file: string): ReturnType<typeof servedCertificate> | undefined {
+/** The certificate a PEM file starts with; undefined when none is named or it cannot be read (a warning above says why). */
+function readableCertificate(file: string | undefined): ReturnType<typeof servedCertificate> | undefined {
+  if (file === undefined) return undefined;
   try {
     return servedCertificate(readFileSync(file));
   } catch {

@@ -168,14 +168,12 @@ export class DimseScpService {
     if ((tls.callerCa !== undefined) !== this.settings.callerCertificateRequired) {
       throw new DimseError('invalid-options', 'tls.callerCa: a caller CA can be added or removed only by a restart', [{ path: 'tls.callerCa', message: 'cannot be added or removed while running' }]);
     }
-    const options = listenerContext(tls);
     try {
-      createSecureContext(options);
+      // Node swaps in the new context only once it is made: when that fails, the old one serves on.
+      server.setSecureContext(listenerContext(tls));
     } catch (err) {
       throw new DimseError('invalid-options', `tls: the certificate, key or caller CA cannot be used: ${(err as Error).message}`, [], { cause: err });
     }
-    // Node replaces its shared context only once the new one is made: checked above, it cannot fail half way.
-    server.setSecureContext(options);
   }
 
   /**

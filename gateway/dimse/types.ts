@@ -3,6 +3,7 @@
  */
 import type { InstanceIngest } from '../ingest/types.js';
 import type { Logger } from '../log/index.js';
+import type { ListenerCredentials } from '../tls/index.js';
 import type { AssociateRefusal, AssociationRejectReason } from './rejection.js';
 
 /** Named defaults for the options below. */
@@ -62,15 +63,7 @@ export interface DimseTlsOptions extends DimseTlsCredentials {
 }
 
 /** What the TLS listener serves with; `DimseScpService.reloadTls` replaces it while running. */
-export interface DimseTlsCredentials {
-  /** Limen's certificate chain. */
-  certificate: string | Buffer;
-  privateKey: string | Buffer;
-  /** Given, callers must present a certificate chaining to one of these. */
-  callerCa?: string | Buffer;
-  /** Revocation lists of the caller CAs: a revoked certificate is refused like an untrusted one. */
-  callerCrl?: string | Buffer;
-}
+export type DimseTlsCredentials = ListenerCredentials;
 
 /** How an association reached Limen. */
 export type DimseTransport = 'tcp' | 'tls';

@@ -6,11 +6,10 @@
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureContext } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
-import { listenerContext, TLS_HANDSHAKE_TIMEOUT_MS } from '../tls/index.js';
+import { listenerContext, TLS_HANDSHAKE_TIMEOUT_MS, type ListenerCredentials } from '../tls/index.js';
 import { HttpLog } from './messages.js';
 
 export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -31,10 +30,8 @@ export interface HttpServiceOptions {
   tls?: HttpTlsCredentials;
 }
 
-export interface HttpTlsCredentials {
-  certificate: string | Buffer;
-  privateKey: string | Buffer;
-}
+/** A certificate chain and its key, PEM text or bytes. */
+export type HttpTlsCredentials = Pick<ListenerCredentials, 'certificate' | 'privateKey'>;
 
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -126,9 +123,8 @@ export class HttpService {
    */
   reloadTls(tls: HttpTlsCredentials): void {
     if (!this.options.tls || !this.server || this.state !== 'running') throw new HttpServiceError('not-https', 'no HTTPS listener is running');
-    const options = listenerContext(tls);
-    createSecureContext(options);
-    (this.server as unknown as HttpsServer).setSecureContext(options);
+    // Node swaps in the new context only once it is made: when that fails, the old one serves on.
+    (this.server as unknown as HttpsServer).setSecureContext(listenerContext(tls));
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@
  * wired to storage and the edge. Services start in order and stop in reverse; if one cannot
  * start, the process says why and stops what it started.
  */
-import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type LimenConfig } from '../../config/index.js';
+import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
 import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
@@ -58,7 +58,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   if (!compiled.ok) throw new GatewayStartError(compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
 
   // Before storage opens: a certificate that cannot serve stops the start with nothing to undo.
-  const [dimseTls, httpTls] = await Promise.all([config.dimse.tls && readDimseTlsPem(config.dimse.tls), config.http.tls && readHttpTlsPem(config.http.tls)]).catch((err: Error) => {
+  const { dimse: dimseTls, http: httpTls } = await readListenerTls(config).catch((err: Error) => {
     throw err instanceof PemFileError ? new GatewayStartError(err.message) : err;
   });
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
@@ -170,11 +170,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
   for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
-  const served = (pem: { dimse?: { certificate: Buffer }; http?: { certificate: Buffer } }): TlsReload => ({
-    ...(pem.dimse && { dimse: servedCertificate(pem.dimse.certificate) }),
-    ...(pem.http && { http: servedCertificate(pem.http.certificate) }),
-  });
-  warnOfRenewal(served({ dimse: dimseTls || undefined, http: httpTls || undefined }), logger);
+  warnOfRenewal(servedCertificates({ dimse: dimseTls, http: httpTls }), logger);
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
@@ -191,15 +187,15 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       }
       let pem;
       try {
-        // Every file read and checked before any listener changes; the first that cannot serve is named.
-        pem = { dimse: config.dimse.tls && (await readDimseTlsPem(config.dimse.tls)), http: config.http.tls && (await readHttpTlsPem(config.http.tls)) };
+        // Every file read and checked before any listener changes.
+        pem = await readListenerTls(config);
         if (pem.dimse) dimse.reloadTls(pem.dimse);
         if (pem.http) http.reloadTls(pem.http);
       } catch (err) {
         logger.error({ id: 'gateway.tls.reload-failed', msg: `TLS files not reloaded, the listeners keep serving what they had: ${(err as Error).message}` });
         throw err;
       }
-      const reloaded = served(pem);
+      const reloaded = servedCertificates(pem);
       logger.info({ id: 'gateway.tls.reloaded', msg: 'new TLS connections are served with the files as they are now', ...reloaded });
       warnOfRenewal(reloaded, logger);
       return reloaded;
@@ -216,12 +212,29 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   };
 }
 
-/** A certificate that expires within `CERTIFICATE_RENEWAL_DAYS` (or has) is logged at start and at each reload. */
-function warnOfRenewal(served: TlsReload, logger: Logger, now = new Date()): void {
-  for (const [setting, certificate] of [['dimse.tls.certificateFile', served.dimse], ['http.tls.certificateFile', served.http]] as const) {
-    const msg = certificate && renewalWarning(setting, certificate, now);
-    if (msg) logger.warn({ id: 'gateway.tls.certificate-expiring', msg, path: setting, notAfter: certificate!.notAfter.toISOString() });
-  }
+/** The listeners' TLS files, read and checked one after the other: a `PemFileError` names the first that cannot serve. */
+async function readListenerTls(config: LimenConfig): Promise<{ dimse?: DimseTlsPem; http?: HttpTlsPem }> {
+  return { dimse: config.dimse.tls && (await readDimseTlsPem(config.dimse.tls)), http: config.http.tls && (await readHttpTlsPem(config.http.tls)) };
+}
+
+function servedCertificates(pem: { dimse?: { certificate: Buffer }; http?: { certificate: Buffer } }): TlsReload {
+  return { ...(pem.dimse && { dimse: servedCertificate(pem.dimse.certificate) }), ...(pem.http && { http: servedCertificate(pem.http.certificate) }) };
+}
+
+/**
+ * The listener certificates within `CERTIFICATE_RENEWAL_DAYS` of their end (or past it), each by
+ * the setting that names it: logged at start and at each reload, printed by `limen config check`.
+ */
+export function renewalWarnings(served: TlsReload, now = new Date()): Array<{ path: string; message: string; notAfter: Date }> {
+  const listeners = [['dimse.tls.certificateFile', served.dimse], ['http.tls.certificateFile', served.http]] as const;
+  return listeners.flatMap(([path, certificate]) => {
+    const message = certificate && renewalWarning(path, certificate, now);
+    return message ? [{ path, message, notAfter: certificate.notAfter }] : [];
+  });
+}
+
+function warnOfRenewal(served: TlsReload, logger: Logger): void {
+  for (const w of renewalWarnings(served)) logger.warn({ id: 'gateway.tls.certificate-expiring', msg: w.message, path: w.path, notAfter: w.notAfter.toISOString() });
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

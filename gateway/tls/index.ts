@@ -30,11 +30,14 @@ export const TLS_PROFILE = {
   secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_TICKET,
 } as const;
 
-/** What a listener serves with (PEM text or bytes); a caller CA and its CRL when callers must present a certificate. */
+/** What a listener serves with, PEM text or bytes. */
 export interface ListenerCredentials {
+  /** Limen's certificate chain. */
   certificate: string | Buffer;
   privateKey: string | Buffer;
+  /** Given, callers must present a certificate chaining to one of these. */
   callerCa?: string | Buffer;
+  /** Revocation lists of the caller CAs: a revoked certificate is refused like an untrusted one. */
   callerCrl?: string | Buffer;
 }
 
