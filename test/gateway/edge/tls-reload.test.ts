@@ -21,8 +21,9 @@ describe('edge: TLS files renewed while Limen runs (what SIGHUP reloads)', funct
   this.timeout(120_000);
   let pki: TestPki;
   let gw: TestGateway;
-  /** The files the configuration names, overwritten as an operator renewing them would. */
-  let live: { dir: string; certificate: string; privateKey: string; crl: string };
+  /** The files the configuration names (each listener its own), overwritten as an operator renewing them would. */
+  let live: { dir: string; dimse: Pair; http: Pair; crl: string };
+  type Pair = { certificate: string; privateKey: string };
 
   const sha256 = (certificate: string) =>
     execFileSync('openssl', ['x509', '-in', certificate, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim().replace(/:/g, '').toLowerCase();
@@ -34,23 +35,26 @@ describe('edge: TLS files renewed while Limen runs (what SIGHUP reloads)', funct
   };
   const echo = (who: { certificate: string; privateKey: string }) =>
     dcmtk('echoscu', ['-aet', 'SECURE', '-aec', 'LIMEN', '+tls', who.privateKey, who.certificate, '+cf', pki.caCertificate, '127.0.0.1', String(gw.dimseTls!.port)]);
-  const install = (from: { certificate: string; privateKey: string }) => {
-    copyFileSync(from.certificate, live.certificate);
-    copyFileSync(from.privateKey, live.privateKey);
+  const install = (from: Pair, ...to: Pair[]) => {
+    for (const pair of to) {
+      copyFileSync(from.certificate, pair.certificate);
+      copyFileSync(from.privateKey, pair.privateKey);
+    }
   };
 
   before(async function () {
     requirePeers(this, 'dcmtk', 'openssl');
     pki = createTestPki();
     const dir = mkdtempSync(join(tmpdir(), 'limen-tls-live-'));
-    live = { dir, certificate: join(dir, 'limen.crt'), privateKey: join(dir, 'limen.key'), crl: join(dir, 'ca.crl') };
-    install(pki.server);
+    const pair = (name: string) => ({ certificate: join(dir, `${name}.crt`), privateKey: join(dir, `${name}.key`) });
+    live = { dir, dimse: pair('dimse'), http: pair('https'), crl: join(dir, 'ca.crl') };
+    install(pki.server, live.dimse, live.http);
     copyFileSync(pki.crl(), live.crl);
     gw = await startTestGateway(`
 dimse:
-  tls: { port: ${await freePort()}, certificateFile: ${live.certificate}, privateKeyFile: ${live.privateKey}, callerCaFile: ${pki.caCertificate}, callerCrlFile: ${live.crl} }
+  tls: { port: ${await freePort()}, certificateFile: ${live.dimse.certificate}, privateKeyFile: ${live.dimse.privateKey}, callerCaFile: ${pki.caCertificate}, callerCrlFile: ${live.crl} }
 http:
-  tls: { certificateFile: ${live.certificate}, privateKeyFile: ${live.privateKey} }
+  tls: { certificateFile: ${live.http.certificate}, privateKeyFile: ${live.http.privateKey} }
 remoteAEs:
   - aeTitle: SECURE
     tlsRequired: true
@@ -74,7 +78,7 @@ worker:
     const original = sha256(pki.server.certificate);
     expect(await presented(gw.dimseTls!.port)).to.equal(original);
     const renewed = pki.renewServer('limen-renewed');
-    install(renewed);
+    install(renewed, live.dimse, live.http);
     // Files alone change nothing: the listeners serve what they read until told to reload.
     expect(await presented(gw.dimseTls!.port)).to.equal(original);
 
@@ -106,12 +110,22 @@ worker:
 
   it('keeps serving what it had when a file cannot serve, and names the setting', async () => {
     const serving = await presented(gw.dimseTls!.port);
-    copyFileSync(pki.stranger.privateKey, live.privateKey); // not the certificate's key
+    copyFileSync(pki.stranger.privateKey, live.dimse.privateKey); // not the certificate's key
     const err = await gw.reloadTls().catch((e: Error) => e);
     expect(err).to.be.instanceOf(PemFileError);
     expect((err as Error).message).to.match(/^dimse\.tls: the certificate, key, CA or CRL cannot be used: .*key values mismatch/);
     expect(await presented(gw.dimseTls!.port)).to.equal(serving);
     expect(await presented(gw.http.port)).to.equal(serving);
     expect(gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.id === 'gateway.tls.reload-failed')?.level).to.equal('error');
+  });
+
+  it('changes no listener when one listener’s file cannot serve, though the other’s could', async () => {
+    const serving = await presented(gw.dimseTls!.port);
+    install(pki.renewServer('limen-again'), live.dimse); // a good renewal for DIMSE...
+    copyFileSync(pki.stranger.privateKey, live.http.privateKey); // ...and a broken one for HTTPS
+    const err = await gw.reloadTls().catch((e: Error) => e);
+    expect((err as Error).message).to.match(/^http\.tls: the certificate or key cannot be used: .*key values mismatch/);
+    expect(await presented(gw.dimseTls!.port)).to.equal(serving);
+    expect(await presented(gw.http.port)).to.equal(serving);
   });
 });
