@@ -141,7 +141,7 @@ async function storeBody(
   const target: StoreTarget = {
     study,
     route: deps.routeForToken(identity),
-    source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c) },
+    source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c), requestId },
   };
   // Kept with the part's index: the response lists instances in the order they were sent.
   const stored: Array<StoredReference & { part: number }> = [];

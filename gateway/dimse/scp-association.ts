@@ -421,7 +421,7 @@ export class ScpAssociation extends Scp {
         announcedSOPClassUID,
         announcedSOPInstanceUID: request.affectedSOPInstanceUID,
         route: this.route,
-        source: { kind: 'dimse', callingAETitle: this.callingAETitle, remoteAddress: this.remoteAddress },
+        source: { kind: 'dimse', callingAETitle: this.callingAETitle, remoteAddress: this.remoteAddress, associationId: this.associationId },
       });
       return answerForOutcome(outcome);
     } catch (err) {

@@ -39,7 +39,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   });
 
   const app = new Hono<AppEnv>();
-  app.use(requestId());
+  // Always Limen's own id, answered in X-Request-Id: a sender's id is free text, and it would go
+  // into the log and the audit trail unvetted (an accession number makes a fine correlation id).
+  app.use(requestId({ headerName: '' }));
+  app.use(async (c, next) => {
+    await next();
+    // Set on the response as it finally is: handlers and error responses build their own.
+    c.res.headers.set('x-request-id', c.get('requestId'));
+  });
   app.use(async (c, next) => {
     const start = process.hrtime.bigint();
     await next();
@@ -72,23 +79,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     }),
   );
 
-  // Error responses are built anew, so they lose headers set earlier: keep the request id.
-  const withRequestId = (c: Context<AppEnv>, res: Response): Response => {
-    const id = c.get('requestId');
-    if (id) res.headers.set('x-request-id', id);
-    return res;
-  };
-
-  app.notFound((c) =>
-    withRequestId(c, errorResponse(404, 'not-found', `no resource ${c.req.method} ${new URL(c.req.url).pathname}`)),
-  );
+  app.notFound((c) => errorResponse(404, 'not-found', `no resource ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   app.onError((err, c) => {
-    if (err instanceof HttpError) return withRequestId(c, err.getResponse());
-    if (err instanceof HTTPException) return withRequestId(c, errorResponse(err.status as ErrorStatus, 'http-error', err.message));
+    if (err instanceof HttpError) return err.getResponse();
+    if (err instanceof HTTPException) return errorResponse(err.status as ErrorStatus, 'http-error', err.message);
     const id = c.get('requestId') ?? '-';
     logger.error(HttpLog.requestFailed(id, routePath(c, -1), err));
-    return withRequestId(c, errorResponse(500, 'internal-error', `internal error (request ${id}); see the server log`));
+    return errorResponse(500, 'internal-error', `internal error (request ${id}); see the server log`);
   });
 
   return app;

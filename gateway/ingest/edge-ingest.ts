@@ -7,7 +7,7 @@ import { isStorageError, type Storage } from '../../storage/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeMetrics } from '../metrics/index.js';
 import type { CompiledRoute } from './routes.js';
-import type { IngestInstance, IngestOutcome, InstanceIngest } from './types.js';
+import type { IngestInstance, IngestOutcome, IngestSource, InstanceIngest } from './types.js';
 
 const { T, find, stringOf } = dicom;
 
@@ -32,7 +32,7 @@ export class EdgeIngest implements InstanceIngest {
     if (outcome.ok) metrics.storeLatency.observe((performance.now() - started) / 1000);
     else {
       metrics.instancesFailed.inc({ reason: outcome.code });
-      await this.audit({ type: 'instance.failed', actor: actorOf(instance), detail: { route: instance.route, source: instance.source.kind, reason: outcome.code } });
+      await this.audit({ type: 'instance.failed', actor: actorOf(instance), detail: { route: instance.route, ...arrival(instance), reason: outcome.code } });
     }
     return outcome;
   }
@@ -77,7 +77,7 @@ export class EdgeIngest implements InstanceIngest {
           type: 'instance.stored',
           actor: actorOf(instance),
           studyInstanceUID: result.studyInstanceUID,
-          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, source: instance.source.kind, duplicate: outcome.duplicate },
+          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, ...arrival(instance), duplicate: outcome.duplicate },
         }),
       });
     } catch (err) {
@@ -105,6 +105,15 @@ export class EdgeIngest implements InstanceIngest {
 /** The UID a de-identified one replaced (itself when the profile kept it). */
 function originalUID(r: Deidentified, uid: string): string {
   return r.linkage.uids.find(([, replacement]) => replacement === uid)?.[0] ?? uid;
+}
+
+/** How it arrived, and the association or request that ties it to the sender's address in the trail. */
+function arrival({ source }: IngestInstance): { source: IngestSource['kind']; associationId?: string; requestId?: string } {
+  return {
+    source: source.kind,
+    ...(source.associationId !== undefined && { associationId: source.associationId }),
+    ...(source.requestId !== undefined && { requestId: source.requestId }),
+  };
 }
 
 /** The calling AE title or token user: a machine's name, never a person's data. */

@@ -12,6 +12,10 @@ export interface IngestSource {
   callingAETitle?: string;
   remoteAddress?: string;
   tokenUser?: string;
+  /** The DIMSE association it arrived on: its `association.*` audit events name the caller's address and certificate. */
+  associationId?: string;
+  /** The HTTP request it arrived in (the `X-Request-Id` answered to the sender, and in the log). */
+  requestId?: string;
 }
 
 /** An identified instance, exactly as received. Never written anywhere as it is. */

@@ -83,10 +83,10 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
   const instanceTotal = async () => (await studies()).reduce((n, s) => n + s.instanceCount, 0);
 
   /** Posts a body with curl; the body goes through a file so curl sends it byte for byte. */
-  const post = async (body: Buffer, headers: Record<string, string>, path = '/dicomweb/studies') => {
+  const post = async (body: Buffer, headers: Record<string, string>, path = '/dicomweb/studies', curlArgs: string[] = []) => {
     const file = join(tmp, `body-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     writeFileSync(file, body);
-    const args = ['-X', 'POST', '--data-binary', `@${file}`];
+    const args = ['-X', 'POST', '--data-binary', `@${file}`, ...curlArgs];
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
     return curl([...args, `${gw.base}${path}`]);
   };
@@ -142,8 +142,16 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
     it('posts a hand-framed multipart/related body into the named study: 200 with every instance referenced', async () => {
       const files = CT_FAKEPHI_FILES.slice(10, 20);
       const { body, contentType } = multipartRelated(files.map((f) => readFileSync(f)));
-      const r = await post(body, { ...bearer(tokens.modality), 'Content-Type': contentType, Accept: 'application/dicom+json' }, `/dicomweb/studies/${CT_FAKEPHI_UIDS.studyInstanceUID}`);
+      const headerFile = join(tmp, 'hand-framed.headers');
+      const r = await post(body, { ...bearer(tokens.modality), 'Content-Type': contentType, Accept: 'application/dicom+json', 'X-Request-Id': 'ACC-2023-0042' }, `/dicomweb/studies/${CT_FAKEPHI_UIDS.studyInstanceUID}`, ['-D', headerFile]);
       expect(r.status, r.body).to.equal(200);
+      // Each instance's audit event names the request it came in, by the id the sender was answered
+      // (Limen's own: the sender's free text is not taken).
+      const requestId = /^x-request-id: *(\S+)/im.exec(readFileSync(headerFile, 'latin1'))?.[1];
+      expect(requestId).to.match(/^[0-9a-f-]{36}$/);
+      const events = (await gw.storage.audit.list({ type: 'instance.stored', limit: 1000 } as never)).filter((e: { detail: { requestId?: string } }) => e.detail.requestId === requestId);
+      expect(events).to.have.length(files.length);
+      for (const e of events) expect(e.detail).to.include({ source: 'stow' }).and.not.have.property('associationId');
       expect(r.contentType).to.equal('application/dicom+json');
       const json = JSON.parse(r.body) as Json;
       expect(references(json, REFERENCED)).to.deep.equal(await originalUIDs(files));
