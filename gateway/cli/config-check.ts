@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
-import { renewalWarnings } from '../process/gateway.js';
+import { destinationCertificates, listenerCertificates, renewalWarnings } from '../services/certificate-watch.js';
 import { servedCertificate } from '../tls/index.js';
 import type { Command } from './command.js';
 
@@ -33,8 +33,9 @@ export const configCommand: Command = {
       process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
     }
     const { dimse, http } = r.config;
-    // The listeners' certificates due for renewal: what `limen start` logs.
-    for (const w of renewalWarnings({ dimse: readableCertificate(dimse.tls?.certificateFile), http: readableCertificate(http.tls?.certificateFile) })) {
+    // The certificates due for renewal: what `limen start` logs.
+    const listeners = listenerCertificates({ dimse: readableCertificate(dimse.tls?.certificateFile), http: readableCertificate(http.tls?.certificateFile) });
+    for (const w of renewalWarnings([...listeners, ...destinationCertificates(r.config)])) {
       process.stderr.write(`warning: ${w.message}\n`);
     }
     const dimseTls = dimse.tls ? ` (TLS :${dimse.tls.port})` : '';

@@ -23,7 +23,8 @@ import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
 import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
-import { renewalWarning, servedCertificate, type ServedCertificate } from '../tls/index.js';
+import { servedCertificate, type ServedCertificate } from '../tls/index.js';
+import { CertificateWatch, destinationCertificates, listenerCertificates } from '../services/certificate-watch.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -156,8 +157,11 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger, ...(httpTls && { tls: httpTls }) });
 
+  const certificates = new CertificateWatch({ registry, logger, destinations: () => destinationCertificates(config) });
+  certificates.serving(listenerCertificates(servedCertificates({ dimse: dimseTls, http: httpTls })));
+
   // A process with the worker disabled only receives and serves; another process runs the jobs.
-  const services: Service[] = [completion, ...(config.worker.enabled ? [processor] : []), exporter, dimse, http];
+  const services: Service[] = [completion, ...(config.worker.enabled ? [processor] : []), exporter, dimse, http, certificates];
   const started: Service[] = [];
   try {
     for (const s of services) {
@@ -170,7 +174,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
   for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
-  warnOfRenewal(servedCertificates({ dimse: dimseTls, http: httpTls }), logger);
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
   let stopping: Promise<void> | undefined;
@@ -197,13 +200,13 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       }
       const reloaded = servedCertificates(pem);
       logger.info({ id: 'gateway.tls.reloaded', msg: 'new TLS connections are served with the files as they are now', ...reloaded });
-      warnOfRenewal(reloaded, logger);
+      certificates.serving(listenerCertificates(reloaded));
       return reloaded;
     },
     stop: () =>
       (stopping ??= (async () => {
         // Receivers first, so nothing new arrives while the rest finishes.
-        for (const s of [http, dimse, exporter, processor, completion]) {
+        for (const s of [http, dimse, exporter, processor, completion, certificates]) {
           await s.stop().catch((err: Error) => logger.error({ id: 'gateway.stop.failed', msg: `stopping ${s.name} failed`, err }));
         }
         await storage.close();
@@ -219,22 +222,6 @@ async function readListenerTls(config: LimenConfig): Promise<{ dimse?: DimseTlsP
 
 function servedCertificates(pem: { dimse?: { certificate: Buffer }; http?: { certificate: Buffer } }): TlsReload {
   return { ...(pem.dimse && { dimse: servedCertificate(pem.dimse.certificate) }), ...(pem.http && { http: servedCertificate(pem.http.certificate) }) };
-}
-
-/**
- * The listener certificates within `CERTIFICATE_RENEWAL_DAYS` of their end (or past it), each by
- * the setting that names it: logged at start and at each reload, printed by `limen config check`.
- */
-export function renewalWarnings(served: TlsReload, now = new Date()): Array<{ path: string; message: string; notAfter: Date }> {
-  const listeners = [['dimse.tls.certificateFile', served.dimse], ['http.tls.certificateFile', served.http]] as const;
-  return listeners.flatMap(([path, certificate]) => {
-    const message = certificate && renewalWarning(path, certificate, now);
-    return message ? [{ path, message, notAfter: certificate.notAfter }] : [];
-  });
-}
-
-function warnOfRenewal(served: TlsReload, logger: Logger): void {
-  for (const w of renewalWarnings(served)) logger.warn({ id: 'gateway.tls.certificate-expiring', msg: w.message, path: w.path, notAfter: w.notAfter.toISOString() });
 }
 
 /** The admin API's view of a study: pseudonymous UID, status, counts, route, times. */

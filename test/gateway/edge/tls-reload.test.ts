@@ -68,10 +68,15 @@ worker:
     if (live) rmSync(live.dir, { recursive: true, force: true });
   });
 
-  it('warns at start that both listeners’ certificate is due for renewal (these are valid for 2 days)', () => {
+  it('warns at start that both listeners’ certificate is due for renewal (these are valid for 2 days), and serves their end in /metrics', async () => {
     const warnings = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.id === 'gateway.tls.certificate-expiring');
     expect(warnings.map((w) => w.path)).to.deep.equal(['dimse.tls.certificateFile', 'http.tls.certificateFile']);
     expect(warnings[0].msg).to.match(/^dimse\.tls\.certificateFile: the certificate expires on \S+ \(in [01] days\)$/);
+    const metrics = await curl(['--cacert', pki.caCertificate, `https://127.0.0.1:${gw.http.port}/metrics`]);
+    const end = Date.parse(execFileSync('openssl', ['x509', '-in', live.dimse.certificate, '-noout', '-enddate'], { encoding: 'utf8' }).trim().replace(/^notAfter=/, '')) / 1000;
+    for (const setting of ['dimse.tls.certificateFile', 'http.tls.certificateFile']) {
+      expect(metrics.body).to.contain(`limen_tls_certificate_expiry_timestamp_seconds{setting="${setting}"} ${end}\n`);
+    }
   });
 
   it('serves a renewed certificate on both listeners once reloaded, which DCMTK and curl verify', async () => {
