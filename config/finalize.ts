@@ -71,6 +71,7 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
     database: database.database,
     http: parsed.http.tls === undefined ? parsed.http : { ...parsed.http, tls: { certificateFile: at(parsed.http.tls.certificateFile), privateKeyFile: at(parsed.http.tls.privateKeyFile) } },
     dimse: parsed.dimse.tls === undefined ? parsed.dimse : { ...parsed.dimse, tls: dimseTls(parsed.dimse.tls, at) },
+    ingest: parsed.ingest,
     masterKey,
     remoteAEs: parsed.remoteAEs,
     routes: routes as LimenConfig['routes'],

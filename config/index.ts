@@ -22,6 +22,8 @@ export { isDicomUID } from './uid.js';
 export { DEFAULT_ROUTE_NAME } from './names.js';
 export { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_MAX_INSTANCE_BYTES } from './http.js';
 export type { HttpConfig, HttpTlsConfig } from './http.js';
+export { DEFAULT_RECEIVE_MEMORY_BYTES } from './ingest.js';
+export type { IngestConfig } from './ingest.js';
 export {
   DEFAULT_DIMSE_HOST,
   DEFAULT_DIMSE_PORT,

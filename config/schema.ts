@@ -4,6 +4,7 @@ import { destinationSchema, type DestinationConfig } from './destination.js';
 import { dimseSchema, type DimseConfig } from './dimse.js';
 import { exportSchema, type ExportConfig } from './export.js';
 import { httpSchema, type HttpConfig } from './http.js';
+import { ingestSchema, type IngestConfig } from './ingest.js';
 import { masterKeySchema, type MasterKeyConfig } from './master-key.js';
 import { modelsSchema, type ModelsConfig } from './models.js';
 import { nameSchema } from './names.js';
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
   database: databaseSchema.prefault({}),
   http: httpSchema.prefault({}),
   dimse: dimseSchema.prefault({}),
+  ingest: ingestSchema.prefault({}),
   masterKey: masterKeySchema.prefault({}),
   remoteAEs: z.array(remoteAESchema).default([]),
   routes: z.record(nameSchema, routeSchema).default({}),
@@ -47,6 +49,7 @@ export interface LimenConfig {
   database: DatabaseConfig;
   http: HttpConfig;
   dimse: DimseConfig;
+  ingest: IngestConfig;
   masterKey: MasterKeyConfig;
   remoteAEs: RemoteAEConfig[];
   routes: { default: RouteConfig } & Record<string, RouteConfig>;

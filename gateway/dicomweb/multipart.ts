@@ -13,6 +13,7 @@
  * delimiter at the very start of the body without a leading CRLF, transport padding (spaces,
  * tabs) after a boundary, folded header lines, and an epilogue after the close delimiter.
  */
+import { HeldInstance, type ReceiveMemory } from '../ingest/receive-memory.js';
 
 /** Why a body could not be read; `status` is the HTTP status to answer with. */
 export type MultipartErrorCode =
@@ -51,7 +52,17 @@ export interface MultipartPart {
    * that takes `body.buffer` (dcmjs does) sees this part and nothing else.
    */
   body: Uint8Array;
+  /**
+   * True when the receivers' shared memory had no room for the part: only its first
+   * `DROPPED_PART_HEAD_BYTES` are in `body` (enough for its file meta), the rest was dropped.
+   */
+  dropped: boolean;
+  /** Gives the part's share of the receivers' memory back, once it is stored or failed. */
+  release(): void;
 }
+
+/** What is kept of a part dropped for want of memory: its file meta names the instance that failed. */
+export const DROPPED_PART_HEAD_BYTES = 64 * 1024;
 
 export interface MultipartOptions {
   /** The `boundary` parameter of the body's Content-Type (1–70 characters, RFC 2046). */
@@ -62,6 +73,8 @@ export interface MultipartOptions {
   maxHeaderBytes?: number;
   /** Largest preamble skipped before the first delimiter. */
   maxPreambleBytes?: number;
+  /** Shared with the other receivers; absent, only `maxPartBytes` bounds a part. */
+  memory?: ReceiveMemory;
 }
 
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -110,13 +123,29 @@ export async function* readMultipart(
   let headers = new Map<string, string>();
   let chunks: Buffer[] = [];
   let partBytes = 0;
+  /** Of the part's bytes, those kept (all, unless the part is dropped). */
+  let keptBytes = 0;
+  let held = new HeldInstance(options.memory);
   /** Bytes of the current part's body, kept as views until the part is complete. */
   const addBody = (bytes: Buffer): void => {
     partBytes += bytes.length;
     if (partBytes > options.maxPartBytes) {
       throw new MultipartError('part-too-large', `part ${partIndex} is larger than the limit of ${options.maxPartBytes} bytes`, partIndex);
     }
-    chunks.push(bytes);
+    if (held.hold(bytes.length)) {
+      chunks.push(bytes);
+      keptBytes += bytes.length;
+      return;
+    }
+    // No room: only the head is kept (its file meta names the instance that failed), the rest passes by.
+    if (keptBytes > DROPPED_PART_HEAD_BYTES) {
+      chunks = [Buffer.from(ownCopy(chunks, DROPPED_PART_HEAD_BYTES))];
+      keptBytes = DROPPED_PART_HEAD_BYTES;
+    } else if (keptBytes < DROPPED_PART_HEAD_BYTES) {
+      const head = bytes.subarray(0, DROPPED_PART_HEAD_BYTES - keptBytes);
+      chunks.push(head);
+      keptBytes += head.length;
+    }
   };
 
   const reader = body.getReader();
@@ -239,10 +268,13 @@ export async function* readMultipart(
             buf = buf.subarray(take);
             break;
           }
-          const part: MultipartPart = { index: partIndex, headers, body: ownCopy(chunks, partBytes) };
+          const partHeld = held;
+          const part: MultipartPart = { index: partIndex, headers, body: ownCopy(chunks, keptBytes), dropped: held.refused, release: () => partHeld.release() };
           buf = buf.subarray(at + delimiter.length);
           chunks = [];
           partBytes = 0;
+          keptBytes = 0;
+          held = new HeldInstance(options.memory);
           state = 'boundary-line';
           yield part;
           continue;
@@ -254,6 +286,8 @@ export async function* readMultipart(
       }
     }
   } finally {
+    // The part being read when reading stopped is never yielded.
+    held.release();
     if (!finished) {
       // Stop the producer: no more of the body is wanted. Errors from cancel are irrelevant here.
       await reader.cancel().catch(() => undefined);
@@ -281,12 +315,15 @@ function bareLfError(part?: number): MultipartError {
   return new MultipartError('malformed', 'boundary lines end in (or follow) a bare LF; multipart line ends must be CRLF (RFC 2046)', part);
 }
 
+/** The first `length` bytes of `chunks`, copied into an ArrayBuffer of their own. */
 function ownCopy(chunks: Buffer[], length: number): Uint8Array {
   const out = new Uint8Array(length);
   let o = 0;
   for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
+    if (o >= length) break;
+    const piece = c.length <= length - o ? c : c.subarray(0, length - o);
+    out.set(piece, o);
+    o += piece.length;
   }
   return out;
 }

@@ -10,6 +10,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { IngestOutcome, IngestSource, InstanceIngest } from '../ingest/types.js';
+import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { Logger } from '../log/index.js';
 import type { MetricsRegistry } from '../metrics/index.js';
 import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
@@ -41,6 +42,8 @@ export interface StowRoutesDeps {
   metrics: MetricsRegistry;
   routeForToken(identity: Identity): string;
   maxInstanceBytes: number;
+  /** The received instances' memory, shared with the other receivers. */
+  memory?: ReceiveMemory;
   /** STOW-RS requests read at once; more wait, and after a while get 503. */
   admission: StowAdmission;
   onAuthRejected?: BearerAuthOptions['onRejected'];
@@ -80,7 +83,7 @@ export const stowRouteDocs: readonly RouteDoc[] = [
 ];
 
 /** Why a part was refused before reaching the edge (the `reason` label of the metric below). */
-type RejectReason = 'not-dicom-media-type' | 'not-part10' | 'study-unreadable' | 'study-mismatch' | 'ingest-error';
+type RejectReason = 'not-dicom-media-type' | 'not-part10' | 'no-memory' | 'study-unreadable' | 'study-mismatch' | 'ingest-error';
 
 /** Routes relative to `/dicomweb`. */
 export function stowRoutes(deps: StowRoutesDeps): Hono<AppEnv> {
@@ -161,9 +164,10 @@ async function storeBody(
   const settle = () => Promise.allSettled(inFlight);
 
   try {
-    for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes })) {
+    for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes, ...(deps.memory && { memory: deps.memory }) })) {
       const unsupported = unsupportedPart(part);
       if (unsupported) {
+        part.release();
         // Before anything is stored a non-DICOM part refuses the whole request; after, it fails alone.
         await settle();
         if (stored.length === 0) throw new HttpError(415, 'unsupported-media-type', unsupported.unsupported, { headers: { connection: 'close' } });
@@ -171,6 +175,7 @@ async function storeBody(
         continue;
       }
       const done: Promise<void> = storePart(deps, part, target, requestId).then((result) => {
+        part.release();
         inFlight.delete(done);
         record(part, result);
       });
@@ -243,6 +248,12 @@ function unsupportedPart(part: MultipartPart): Extract<PartResult, { unsupported
 /** Checks one application/dicom part and hands it to the edge; the outcome is the part's line in the response. */
 async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: StoreTarget, requestId: string): Promise<Exclude<PartResult, { unsupported: string }>> {
   const meta = readPart10Meta(part.body);
+  if (part.dropped) {
+    // Named by its file meta when the kept head holds it, so the sender knows which to send again.
+    const sender = meta.ok ? { sopClassUID: meta.value.sopClassUID, sopInstanceUID: meta.value.sopInstanceUID } : {};
+    const failed = { ...sender, failureReason: FailureReason.outOfResources, comment: 'too many instances in memory now; send it again later' };
+    return { failed, code: 'no-memory', rejected: 'no-memory' };
+  }
   if (!meta.ok) {
     return { failed: { failureReason: FailureReason.cannotUnderstand, comment: meta.message }, code: 'not-part10', rejected: 'not-part10' };
   }

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { InstanceIngest } from '../ingest/types.js';
+import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { Logger } from '../log/index.js';
 import { CommandField, CommandSetError, encodeResponse, parseRequest, STATUS_UNRECOGNIZED_OPERATION, type DimseRequest, type DimseResponse } from './command-set.js';
 import { Scp, type Association } from './dcmjs-dimse.js';
@@ -42,6 +43,8 @@ export interface ScpSettings {
 export interface AssociationContext {
   settings: ScpSettings;
   ingest: InstanceIngest;
+  /** Shared with the other receivers; absent, only `maxDataSetBytes` bounds a data set. */
+  memory?: ReceiveMemory;
   associate: AssociateHook;
   logger: Logger;
   /** Undefined when a new association may proceed, else why not. */
@@ -356,7 +359,7 @@ export class ScpAssociation extends Scp {
     if (request.commandField & CommandField.ResponseBit) return this.protocolError('unexpected-response', AbortReason.UnexpectedPduParameter);
     if (request.commandField === CommandField.CCancelRQ) return; // nothing of Limen's can be cancelled
     if (request.hasDataSet) {
-      this.pending = { request, context, dataSet: new DataSetCollector(this.ctx.settings.maxDataSetBytes) };
+      this.pending = { request, context, dataSet: new DataSetCollector(this.ctx.settings.maxDataSetBytes, this.ctx.memory) };
       this.receiving = true;
       return;
     }
@@ -373,6 +376,7 @@ export class ScpAssociation extends Scp {
     this.pending = undefined;
     this.receiving = false;
     if (pending.request.commandField !== CommandField.CStoreRQ) {
+      pending.dataSet.release();
       this.answer(context.id, pending.request, { status: STATUS_UNRECOGNIZED_OPERATION });
       this.checkIdle();
       return;
@@ -393,6 +397,8 @@ export class ScpAssociation extends Scp {
     } catch (err) {
       this.emitLog('responseFailed', { err });
       this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
+    } finally {
+      pending.dataSet.release();
     }
   }
 
@@ -408,7 +414,8 @@ export class ScpAssociation extends Scp {
   }
 
   private async answerFor({ request, context, dataSet }: PendingRequest): Promise<StoreAnswer> {
-    if (dataSet.overflowed) return LocalFailure.tooLarge;
+    if (dataSet.overflowed === 'too-large') return LocalFailure.tooLarge;
+    if (dataSet.overflowed === 'no-memory') return LocalFailure.noMemory;
     if (!request.affectedSOPClassUID) return LocalFailure.noAffectedSopClass;
     if (!request.affectedSOPInstanceUID) return LocalFailure.noAffectedSopInstance;
     const announcedSOPClassUID = request.affectedSOPClassUID;
@@ -500,6 +507,8 @@ export class ScpAssociation extends Scp {
 
   private onSocketClosed(): void {
     this.socketClosed = true;
+    // A data set cut off mid-way is never stored: its memory goes back now.
+    this.pending?.dataSet.release();
     clearTimeout(this.idleTimer);
     clearTimeout(this.artimTimer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);

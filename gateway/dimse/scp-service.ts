@@ -52,6 +52,7 @@ export class DimseScpService {
     this.context = {
       settings: this.settings,
       ingest: deps.ingest,
+      ...(deps.memory && { memory: deps.memory }),
       associate: deps.associate,
       logger: this.log,
       admit: () => this.admit(),

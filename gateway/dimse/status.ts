@@ -64,6 +64,7 @@ export const LocalFailure = {
   noAffectedSopClass: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without Affected SOP Class UID (0000,0002)' },
   noAffectedSopInstance: { status: CStoreStatus.CannotUnderstand, errorComment: 'C-STORE request without Affected SOP Instance UID (0000,1000)' },
   tooLarge: { status: CStoreStatus.OutOfResources, errorComment: 'Data set exceeds the size limit of this node' },
+  noMemory: { status: CStoreStatus.OutOfResources, errorComment: 'Too many instances in memory now; send it again later' },
   sopClassNotOnContext: {
     status: CStoreStatus.SopClassNotSupported,
     errorComment: 'Affected SOP Class differs from the presentation context',

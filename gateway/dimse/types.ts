@@ -2,6 +2,7 @@
  * The DIMSE SCP's options, the dependencies it is given, and the audit events it reports.
  */
 import type { InstanceIngest } from '../ingest/types.js';
+import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { Logger } from '../log/index.js';
 import type { ListenerCredentials } from '../tls/index.js';
 import type { AssociateRefusal, AssociationRejectReason } from './rejection.js';
@@ -125,6 +126,8 @@ export type AbortCause =
 
 export interface DimseScpDependencies {
   ingest: InstanceIngest;
+  /** The received instances' memory, shared with the other receivers. */
+  memory?: ReceiveMemory;
   associate: AssociateHook;
   logger: Logger;
   /** Audit sink; a throwing sink is logged and otherwise ignored. */

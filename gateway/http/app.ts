@@ -71,6 +71,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
       metrics: deps.metrics,
       routeForToken: deps.routeForToken,
       maxInstanceBytes,
+      ...(deps.receiveMemory && { memory: deps.receiveMemory }),
       admission: new StowAdmission(
         deps.options?.maxConcurrentStowRequests ?? DEFAULT_MAX_CONCURRENT_STOW_REQUESTS,
         deps.options?.stowAdmissionWaitMs ?? DEFAULT_STOW_ADMISSION_WAIT_MS,

@@ -4,6 +4,7 @@
  * storage, ingest by the edge, readiness by the process.
  */
 import type { RequestIdVariables } from 'hono/request-id';
+import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { InstanceIngest } from '../ingest/types.js';
 import type { Logger } from '../log/index.js';
 import type { MetricsRegistry } from '../metrics/index.js';
@@ -78,6 +79,8 @@ export const DEFAULT_MAX_INSTANCE_BYTES = 512 * 1024 * 1024;
 
 export interface HttpAppDeps {
   ingest: InstanceIngest;
+  /** The received instances' memory, shared with the DIMSE listener. */
+  receiveMemory?: ReceiveMemory;
   tokens: TokenVerifier;
   studies: StudyDirectory;
   metrics: MetricsRegistry;

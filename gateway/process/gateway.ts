@@ -16,7 +16,7 @@ import { MemorySessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes
 import { reviewRoutes } from '../review/routes.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
-import { EdgeIngest, compileRoutes } from '../ingest/index.js';
+import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
@@ -77,6 +77,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const registry = new MetricsRegistry();
   const metrics = createEdgeMetrics(registry);
   const ingest = new EdgeIngest({ storage, routes: compiled.routes, identifiers: gatewayIdentifiers(master.key), metrics, logger: logger.child({ service: 'edge' }) });
+  const receiveMemory = new ReceiveMemory(config.ingest.receiveMemoryBytes);
   const acceptedSopClasses = [...new Set(Object.values(config.routes).flatMap((r) => r.acceptSopClasses))];
 
   const dimse = new DimseScpService(
@@ -93,6 +94,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     },
     {
       ingest,
+      memory: receiveMemory,
       logger: logger.child({ service: 'dimse' }),
       associate: (req) => {
         const r = resolveCaller(config, { ...req, tls: req.transport === 'tls' });
@@ -110,6 +112,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   };
   const app = createHttpApp({
     ingest,
+    receiveMemory,
     tokens: tokenVerifier,
     studies: {
       listStudies: async (page) => (await storage.listStudies(page)).studies.map(studyView),

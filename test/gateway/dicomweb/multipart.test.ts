@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MultipartError, readMultipart, type MultipartPart } from '../../../gateway/dicomweb/multipart.js';
 import { parseMediaType } from '../../../gateway/dicomweb/media-type.js';
+import { HeldInstance, ReceiveMemory } from '../../../gateway/ingest/index.js';
 
 const enc = (s: string) => Buffer.from(s, 'latin1');
 
@@ -269,5 +270,31 @@ describe('gateway/dicomweb multipart reader', () => {
       break;
     }
     expect(stats.cancelled).to.equal(true);
+  });
+});
+
+describe('gateway/dicomweb readMultipart with the receivers’ shared memory', () => {
+  it('holds a part’s bytes while it is read; one without room keeps its first 64 KiB, the rest passes by, and each part gives its share back', async () => {
+    const memory = new ReceiveMemory(100_000);
+    const other = new HeldInstance(memory);
+    expect(other.hold(1)).to.equal(true); // another receiver's instance: this one is not alone
+    const big = Buffer.alloc(300_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const small = Buffer.alloc(10_000, 0x42);
+    const body = build([{ headers: ['Content-Type: application/dicom'], body: small }, { headers: ['Content-Type: application/dicom'], body: big }], 'b');
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < body.length; at += 16_384) chunks.push(body.subarray(at, at + 16_384));
+    const parts: MultipartPart[] = [];
+    for await (const part of readMultipart(streamOf(chunks).stream, { boundary: 'b', maxPartBytes: 1 << 20, memory })) {
+      parts.push(part);
+      if (part.index === 1) expect(memory.held).to.equal(1 + small.length);
+    }
+    expect(parts.map((p) => p.dropped)).to.deep.equal([false, true]);
+    expect(Buffer.from(parts[0].body).equals(small)).to.equal(true);
+    expect(Buffer.from(parts[1].body).equals(big.subarray(0, 64 * 1024))).to.equal(true);
+    parts[0].release();
+    parts[1].release();
+    parts[0].release();
+    expect(memory.held).to.equal(1);
   });
 });

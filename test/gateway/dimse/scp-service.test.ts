@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
+import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { createLogger, silentLogger } from '../../../gateway/log/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
@@ -18,7 +19,7 @@ const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
 const VERIFICATION = '1.2.840.10008.1.1';
 
 /** Starts an SCP on an ephemeral loopback port with a recording ingest and event log. */
-async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}) {
+async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}, memory?: ReceiveMemory) {
   const ingest = new RecordingIngest();
   const events: DimseScpEvent[] = [];
   const lines: string[] = [];
@@ -26,6 +27,7 @@ async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScp
     { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
     {
       ingest,
+      ...(memory && { memory }),
       associate: ({ callingAETitle }) => {
         if (callingAETitle === 'MODALITY') return { accept: true, route: 'ct-route' };
         if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
@@ -550,6 +552,39 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
     expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'stopping', stored: 1 });
     const refused = await echo(ctx.port);
     expect(refused.status).to.not.equal(0);
+  });
+
+  it('fails an instance the shared memory has no room for with A700 while another is held, alone, and takes it when sent again', async () => {
+    // Room for less than one ct-fakephi instance: one alone always fits, a second at the same time does not.
+    const memory = new ReceiveMemory(16 * 1024);
+    const ctx = await startScp({}, memory);
+    ctx.ingest.delayMs = 1500;
+    try {
+      const first = runTool('storescu', ['-d', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CT_DIR, 'CT000040.dcm')]);
+      await until(() => ctx.ingest.received.length === 1);
+      expect(memory.held).to.be.greaterThan(16 * 1024);
+      const files = ['CT000041.dcm', 'CT000042.dcm'].map((f) => join(CT_DIR, f));
+      const second = await runTool('storescu', ['-d', '-nh', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
+      const refused = { status: '0xa700', comment: 'Too many instances in memory now; send it again later' };
+      expect(storeResponses(second.output)).to.deep.equal([refused, refused]);
+      expect(storeResponses((await first).output)).to.deep.equal([{ status: '0x0000' }]);
+      expect(memory.held).to.equal(0);
+      ctx.ingest.delayMs = 0;
+      const again = await runTool('storescu', ['-d', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
+      expect(storeResponses(again.output)).to.deep.equal([{ status: '0x0000' }, { status: '0x0000' }]);
+      expect(ctx.ingest.received.map((r) => r.announcedSOPInstanceUID)).to.deep.equal([join(CT_DIR, 'CT000040.dcm'), ...files].map((f) => readPart10(f).sopInstanceUID));
+      // A data set cut off by its peer gives its memory back too.
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      peer.send(pData(1, cStoreRq(1, StorageSopClass.CTImage, '2.25.42'), true));
+      peer.send(pData(1, Buffer.alloc(4000, 0x55), false, false));
+      await until(() => memory.held === 4000);
+      peer.destroy();
+      await until(() => memory.held === 0);
+    } finally {
+      await ctx.scp.stop();
+    }
   });
 
   it('aborts an association idle for longer than its timeout', async () => {
