@@ -40,7 +40,6 @@ export class QidoQueryError extends Error {
   }
 }
 
-const RESERVED = new Set(['limit', 'offset', 'includefield', 'fuzzymatching']);
 const HEX_TAG = /^[0-9A-Fa-f]{8}$/;
 const DATE = /^\d{8}$/;
 const TIME = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;

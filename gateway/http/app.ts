@@ -3,7 +3,7 @@
  * `/dicomweb`. A plain hono app, so tests call it in process with `app.request()` and
  * `HttpService` serves it on a socket.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
