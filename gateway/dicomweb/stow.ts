@@ -180,7 +180,10 @@ async function storeBody(
         record(part, result);
       });
       inFlight.add(done);
-      if (inFlight.size >= STOW_PARTS_IN_FLIGHT) await Promise.race(inFlight);
+      // With no room for another part like this one, reading on would only see it refused while
+      // this request's own stores hold the memory: one of them finishes first.
+      const full = deps.memory !== undefined && !deps.memory.hasRoomFor(part.body.length);
+      if (inFlight.size >= STOW_PARTS_IN_FLIGHT || full) await Promise.race(inFlight);
     }
     await settle();
   } catch (err) {

@@ -5,7 +5,8 @@
  * hundreds of megabytes on every association would still add up to more memory than the machine
  * has. An instance that does not fit fails alone as out of resources (DIMSE A700, STOW 0xA700)
  * and its bytes are dropped as they arrive, so the sender can send it again later and the
- * process stays up; nothing acknowledged is affected.
+ * process stays up; nothing acknowledged is affected. A STOW-RS request whose own stores hold
+ * the memory waits for one of them before reading its next part, so it never refuses itself.
  */
 
 export class ReceiveMemory {
@@ -27,6 +28,11 @@ export class ReceiveMemory {
     if (this.total + bytes > this.limitBytes && this.total > holding) return false;
     this.total += bytes;
     return true;
+  }
+
+  /** True when `bytes` more would fit now. */
+  hasRoomFor(bytes: number): boolean {
+    return this.total + bytes <= this.limitBytes;
   }
 
   release(bytes: number): void {
