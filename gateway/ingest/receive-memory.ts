@@ -11,6 +11,7 @@
 
 export class ReceiveMemory {
   private total = 0;
+  private refusals = 0;
 
   constructor(readonly limitBytes: number) {}
 
@@ -19,13 +20,21 @@ export class ReceiveMemory {
     return this.total;
   }
 
+  /** Instances refused so far for want of room. */
+  get refused(): number {
+    return this.refusals;
+  }
+
   /**
    * Holds `bytes` more for an instance that already holds `holding`. False when that would pass
    * the limit while other instances hold memory: an instance alone always fits, since its
    * receiver's size cap bounds it.
    */
   hold(bytes: number, holding: number): boolean {
-    if (this.total + bytes > this.limitBytes && this.total > holding) return false;
+    if (this.total + bytes > this.limitBytes && this.total > holding) {
+      this.refusals++;
+      return false;
+    }
     this.total += bytes;
     return true;
   }

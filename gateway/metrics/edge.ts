@@ -3,6 +3,7 @@
  * series. Names and labels are part of the operators' contract (dashboards, alerts).
  */
 import type { IngestFailureCode } from '../ingest/types.js';
+import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { Counter, Histogram, MetricsRegistry } from './registry.js';
 
 /** Per-instance store latency buckets (seconds): de-identify, seal, encrypt, fsync, commit. */
@@ -61,4 +62,21 @@ export function createEdgeMetrics(registry: MetricsRegistry): EdgeMetrics {
   // Zero series for every reason, so a rate() over them exists before the first failure.
   for (const reason of FAILURE_REASONS) edge.instancesFailed.inc({ reason }, 0);
   return edge;
+}
+
+/**
+ * The receivers' shared memory, read at each scrape: `limen_receive_memory_bytes` held now
+ * against `limen_receive_memory_limit_bytes`, and `limen_receive_memory_refused_total`, the
+ * instances refused as out of resources for want of room (raise `ingest.receiveMemoryBytes` if
+ * it grows).
+ */
+export function watchReceiveMemory(registry: MetricsRegistry, memory: ReceiveMemory): void {
+  const held = registry.gauge({ name: 'limen_receive_memory_bytes', help: 'Bytes of received instances held in memory now, all receivers together.' });
+  const limit = registry.gauge({ name: 'limen_receive_memory_limit_bytes', help: 'The most bytes of received instances held at once (ingest.receiveMemoryBytes).' });
+  const refused = registry.counter({ name: 'limen_receive_memory_refused_total', help: 'Instances refused as out of resources because the receivers had no memory left for them.' });
+  limit.set(memory.limitBytes);
+  registry.beforeRender(() => {
+    held.set(memory.held);
+    refused.inc({}, memory.refused - refused.get());
+  });
 }

@@ -77,6 +77,12 @@ interface HistogramValue {
 /** Holds the metrics of one process; `render()` gives the `/metrics` body. */
 export class MetricsRegistry {
   private readonly families = new Map<string, RegisteredFamily>();
+  private readonly collectors: Array<() => void> = [];
+
+  /** Runs `collect` before every render: for values read when scraped rather than counted as they change. */
+  beforeRender(collect: () => void): void {
+    this.collectors.push(collect);
+  }
 
   counter(options: MetricOptions): Counter {
     const fam = this.register('counter', options);
@@ -159,6 +165,7 @@ export class MetricsRegistry {
 
   /** The whole registry in the Prometheus text format 0.0.4, families in registration order. */
   render(): string {
+    for (const collect of this.collectors) collect();
     const out: Family[] = [];
     for (const fam of this.families.values()) {
       if (fam.type === 'histogram') {

@@ -18,7 +18,7 @@ import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
-import { MetricsRegistry, createEdgeMetrics } from '../metrics/index.js';
+import { MetricsRegistry, createEdgeMetrics, watchReceiveMemory } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
@@ -78,6 +78,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const metrics = createEdgeMetrics(registry);
   const ingest = new EdgeIngest({ storage, routes: compiled.routes, identifiers: gatewayIdentifiers(master.key), metrics, logger: logger.child({ service: 'edge' }) });
   const receiveMemory = new ReceiveMemory(config.ingest.receiveMemoryBytes);
+  watchReceiveMemory(registry, receiveMemory);
   const acceptedSopClasses = [...new Set(Object.values(config.routes).flatMap((r) => r.acceptSopClasses))];
 
   const dimse = new DimseScpService(
