@@ -22,7 +22,7 @@ import { DataSetCollector } from './data-set-collector.js';
 import { checkAssociateRq, type AssociateRqRefusal } from './associate-rq.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
 import { VERIFICATION_SOP_CLASS } from './uids.js';
-import { answerForOutcome, CStoreStatus, LocalFailure, type StoreAnswer } from './status.js';
+import { answerForOutcome, CStoreStatus, LocalFailure, localFailureReason, type LocalFailureReason, type StoreAnswer } from './status.js';
 import type { AbortCause, AssociateHook, AssociationFacts, DimseScpEvent, DimseTransport } from './types.js';
 
 /** Resolved settings an association works with. */
@@ -47,6 +47,8 @@ export interface AssociationContext {
   memory?: ReceiveMemory;
   associate: AssociateHook;
   logger: Logger;
+  /** Counts a C-STORE answered without the ingest (too large, no memory, a malformed request...). */
+  refused?(reason: LocalFailureReason): void;
   /** Undefined when a new association may proceed, else why not. */
   admit(): AssociationRejectReason | undefined;
   report(event: DimseScpEvent): void;
@@ -407,6 +409,8 @@ export class ScpAssociation extends Scp {
     if (answer.status === CStoreStatus.Success) this.stored++;
     else {
       this.failed++;
+      const local = localFailureReason(answer);
+      if (local) this.ctx.refused?.(local);
       this.emitLog('storeFailed', { status: hex(answer.status), errorComment: answer.errorComment });
     }
     if (this.phase !== 'established' && this.phase !== 'releasing') return;

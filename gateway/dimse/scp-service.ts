@@ -12,6 +12,7 @@ import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
 import { message, type MessageName } from './messages.js';
 import type { AssociationRejectReason } from './rejection.js';
 import { ScpAssociation, type AssociationContext, type ScpSettings } from './scp-association.js';
+import type { LocalFailureReason } from './status.js';
 import {
   DIMSE_SCP_DEFAULTS,
   type DimseScpDependencies,
@@ -49,6 +50,11 @@ export class DimseScpService {
   ) {
     this.settings = resolveSettings(options);
     this.log = deps.logger.child({ service: this.name });
+    const refused = deps.metrics?.counter({
+      name: 'limen_dimse_stores_refused_total',
+      help: 'C-STOREs answered with a failure before reaching the edge (too large, no memory, a malformed request...), by reason.',
+      labelNames: ['reason'],
+    });
     this.context = {
       settings: this.settings,
       ingest: deps.ingest,
@@ -57,6 +63,7 @@ export class DimseScpService {
       logger: this.log,
       admit: () => this.admit(),
       report: (event) => this.report(event),
+      ...(refused && { refused: (reason: LocalFailureReason) => refused.inc({ reason: kebab(reason) }) }),
     };
   }
 
@@ -314,4 +321,9 @@ function handshakeFailure(err: NodeJS.ErrnoException): string {
     return 'the caller did not start a TLS handshake (plain DICOM sent to the TLS port?)';
   }
   return /routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message;
+}
+
+/** `noMemory` → `no-memory`, as metric labels are written. */
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -70,3 +70,12 @@ export const LocalFailure = {
     errorComment: 'Affected SOP Class differs from the presentation context',
   },
 } as const satisfies Record<string, StoreAnswer>;
+
+export type LocalFailureReason = keyof typeof LocalFailure;
+
+const LOCAL_FAILURE_REASONS = new Map<StoreAnswer, LocalFailureReason>(Object.entries(LocalFailure).map(([reason, answer]) => [answer, reason as LocalFailureReason]));
+
+/** Which local failure an answer is, if it is one. */
+export function localFailureReason(answer: StoreAnswer): LocalFailureReason | undefined {
+  return LOCAL_FAILURE_REASONS.get(answer);
+}

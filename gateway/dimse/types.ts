@@ -3,6 +3,7 @@
  */
 import type { InstanceIngest } from '../ingest/types.js';
 import type { ReceiveMemory } from '../ingest/receive-memory.js';
+import type { MetricsRegistry } from '../metrics/index.js';
 import type { Logger } from '../log/index.js';
 import type { ListenerCredentials } from '../tls/index.js';
 import type { AssociateRefusal, AssociationRejectReason } from './rejection.js';
@@ -128,6 +129,8 @@ export interface DimseScpDependencies {
   ingest: InstanceIngest;
   /** The received instances' memory, shared with the other receivers. */
   memory?: ReceiveMemory;
+  /** Where `limen_dimse_stores_refused_total{reason}` is counted: C-STOREs answered without the ingest. */
+  metrics?: MetricsRegistry;
   associate: AssociateHook;
   logger: Logger;
   /** Audit sink; a throwing sink is logged and otherwise ignored. */

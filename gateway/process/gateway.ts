@@ -96,6 +96,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     {
       ingest,
       memory: receiveMemory,
+      metrics: registry,
       logger: logger.child({ service: 'dimse' }),
       associate: (req) => {
         const r = resolveCaller(config, { ...req, tls: req.transport === 'tls' });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { createLogger, silentLogger } from '../../../gateway/log/index.js';
+import { MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
@@ -19,7 +20,7 @@ const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
 const VERIFICATION = '1.2.840.10008.1.1';
 
 /** Starts an SCP on an ephemeral loopback port with a recording ingest and event log. */
-async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}, memory?: ReceiveMemory) {
+async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}, shared: { memory?: ReceiveMemory; metrics?: MetricsRegistry } = {}) {
   const ingest = new RecordingIngest();
   const events: DimseScpEvent[] = [];
   const lines: string[] = [];
@@ -27,7 +28,7 @@ async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScp
     { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
     {
       ingest,
-      ...(memory && { memory }),
+      ...shared,
       associate: ({ callingAETitle }) => {
         if (callingAETitle === 'MODALITY') return { accept: true, route: 'ct-route' };
         if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
@@ -557,7 +558,8 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
   it('fails an instance the shared memory has no room for with A700 while another is held, alone, and takes it when sent again', async () => {
     // Room for less than one ct-fakephi instance: one alone always fits, a second at the same time does not.
     const memory = new ReceiveMemory(16 * 1024);
-    const ctx = await startScp({}, memory);
+    const metrics = new MetricsRegistry();
+    const ctx = await startScp({}, { memory, metrics });
     ctx.ingest.delayMs = 1500;
     try {
       const first = runTool('storescu', ['-d', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CT_DIR, 'CT000040.dcm')]);
@@ -567,6 +569,7 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
       const second = await runTool('storescu', ['-d', '-nh', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
       const refused = { status: '0xa700', comment: 'Too many instances in memory now; send it again later' };
       expect(storeResponses(second.output)).to.deep.equal([refused, refused]);
+      expect(metrics.render()).to.contain('limen_dimse_stores_refused_total{reason="no-memory"} 2\n');
       expect(storeResponses((await first).output)).to.deep.equal([{ status: '0x0000' }]);
       expect(memory.held).to.equal(0);
       ctx.ingest.delayMs = 0;
