@@ -16,6 +16,8 @@ export const MAX_MAX_PDU_LENGTH = 262144;
 export const DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS = 60;
 /** Associations served at once; more are rejected (transient, local limit exceeded). */
 export const DEFAULT_MAX_ASSOCIATIONS = 16;
+/** The largest data set a C-STORE may carry; larger ones get A700 and the association goes on. */
+export const DEFAULT_DIMSE_MAX_INSTANCE_BYTES = 1024 * 1024 * 1024;
 
 /** IANA's port for DICOM over TLS ("dicom-tls"). */
 export const DEFAULT_DIMSE_TLS_PORT = 2762;
@@ -58,6 +60,7 @@ export const dimseSchema = z.strictObject({
     .max(3600)
     .default(DEFAULT_ASSOCIATION_IDLE_TIMEOUT_SECONDS),
   maxAssociations: z.number().int().min(1).max(1000).default(DEFAULT_MAX_ASSOCIATIONS),
+  maxInstanceBytes: z.number().int().min(1024).default(DEFAULT_DIMSE_MAX_INSTANCE_BYTES),
   /** Absent: no TLS listener, and no remote AE may require TLS. */
   tls: dimseTlsSchema.optional(),
 });

@@ -90,6 +90,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       maxPduLength: config.dimse.maxPduLength,
       idleTimeoutMs: config.dimse.associationIdleTimeoutSeconds * 1000,
       maxAssociations: config.dimse.maxAssociations,
+      maxDataSetBytes: config.dimse.maxInstanceBytes,
       // An AE bound to its certificate's fingerprint needs the certificate asked for, CA or not.
       ...(dimseTls && { tls: { ...dimseTls, requestCertificate: dimseTls.callerCa !== undefined || config.remoteAEs.some((ae) => ae.tlsCertificateSha256) } }),
     },

@@ -555,6 +555,24 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
     expect(refused.status).to.not.equal(0);
   });
 
+  it('fails a data set larger than maxDataSetBytes with A700, without buffering it, and the association goes on', async () => {
+    const memory = new ReceiveMemory(1 << 30);
+    const metrics = new MetricsRegistry();
+    const ctx = await startScp({ maxDataSetBytes: 4096 }, { memory, metrics });
+    try {
+      const files = ['CT000043.dcm', 'CT000044.dcm'].map((f) => join(CT_DIR, f));
+      const r = await runTool('storescu', ['-d', '-nh', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, ...files]);
+      const refused = { status: '0xa700', comment: 'Data set exceeds the size limit of this node' };
+      expect(storeResponses(r.output)).to.deep.equal([refused, refused]);
+      expect(ctx.events.at(-1)).to.include({ type: 'association-released', stored: 0, failed: 2 });
+      expect(ctx.ingest.received).to.have.length(0);
+      expect(memory.held).to.equal(0);
+      expect(metrics.render()).to.contain('limen_dimse_stores_refused_total{reason="too-large"} 2\n');
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
   it('fails an instance the shared memory has no room for with A700 while another is held, alone, and takes it when sent again', async () => {
     // Room for less than one ct-fakephi instance: one alone always fits, a second at the same time does not.
     const memory = new ReceiveMemory(16 * 1024);
