@@ -2,11 +2,9 @@
  * `limen config check <file>`: the same validation as start, plus the routes' de-identification
  * profiles; what only the machine Limen runs on can settle (its PEM files) comes as warnings.
  */
-import { readFileSync } from 'node:fs';
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
-import { destinationCertificates, listenerCertificates, renewalWarnings } from '../services/certificate-watch.js';
-import { servedCertificate } from '../tls/index.js';
+import { certificateInFile, destinationCertificates, renewalWarnings } from '../services/certificate-watch.js';
 import type { Command } from './command.js';
 
 export const configCommand: Command = {
@@ -34,7 +32,7 @@ export const configCommand: Command = {
     }
     const { dimse, http } = r.config;
     // The certificates due for renewal: what `limen start` logs.
-    const listeners = listenerCertificates({ dimse: readableCertificate(dimse.tls?.certificateFile), http: readableCertificate(http.tls?.certificateFile) });
+    const listeners = [...certificateInFile('dimse.tls.certificateFile', dimse.tls?.certificateFile), ...certificateInFile('http.tls.certificateFile', http.tls?.certificateFile)];
     for (const w of renewalWarnings([...listeners, ...destinationCertificates(r.config)])) {
       process.stderr.write(`warning: ${w.message}\n`);
     }
@@ -46,13 +44,3 @@ export const configCommand: Command = {
     return 0;
   },
 };
-
-/** The certificate a PEM file starts with; undefined when none is named or it cannot be read (a warning above says why). */
-function readableCertificate(file: string | undefined): ReturnType<typeof servedCertificate> | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return servedCertificate(readFileSync(file));
-  } catch {
-    return undefined;
-  }
-}

@@ -30,19 +30,23 @@ export function listenerCertificates(served: { dimse?: ServedCertificate; http?:
 }
 
 /**
- * The client certificates Limen presents to DICOM destinations, as their files are now. One that
- * cannot be read is left out: `pemFileProblems` names it, and every send there says why it fails.
+ * The certificate a PEM file starts with, as the file is now; none when no file is named or it
+ * cannot be read (`pemFileProblems` names it, and whatever uses it says why it fails).
  */
+export function certificateInFile(setting: string, file: string | undefined): PresentedCertificate[] {
+  if (file === undefined) return [];
+  try {
+    return [{ setting, certificate: servedCertificate(readFileSync(file)) }];
+  } catch {
+    return [];
+  }
+}
+
+/** The client certificates Limen presents to DICOM destinations, as their files are now. */
 export function destinationCertificates(config: Pick<LimenConfig, 'destinations'>): PresentedCertificate[] {
-  return Object.entries(config.destinations).flatMap(([name, d]) => {
-    const file = d.kind === 'dimse' ? d.tls?.certificateFile : undefined;
-    if (file === undefined) return [];
-    try {
-      return [{ setting: `destinations.${name}.tls.certificateFile`, certificate: servedCertificate(readFileSync(file)) }];
-    } catch {
-      return [];
-    }
-  });
+  return Object.entries(config.destinations).flatMap(([name, d]) =>
+    certificateInFile(`destinations.${name}.tls.certificateFile`, d.kind === 'dimse' ? d.tls?.certificateFile : undefined),
+  );
 }
 
 /** Those within `CERTIFICATE_RENEWAL_DAYS` of their end (or past it): logged by the watch, printed by `limen config check`. */
