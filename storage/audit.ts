@@ -3,7 +3,7 @@
  * previous event and its own SHA-256 over a canonical JSON of (seq, at, type, actor, study,
  * detail, prevHash), so an edited, inserted or removed event breaks the chain where it
  * happened. Appends are serialized (a table lock on PostgreSQL, the single connection on
- * SQLite) and `seq`/`prev_hash` are unique, so concurrent appends cannot fork the chain.
+ * SQLite) and `seq` is unique, so concurrent appends cannot fork the chain.
  * Events carry pseudonymous IDs only.
  */
 import { createHash } from 'node:crypto';

@@ -8,10 +8,10 @@
  * SOP Instance UID) are authenticated, so a blob copied over another, or a row pointed at
  * another blob, fails to open instead of serving the wrong data.
  */
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NONCE_BYTES, TAG_BYTES, decrypt, encryptChunks } from './crypto/aead.js';
+import { pooledRandomBytes } from './crypto/random.js';
 import { StorageError } from './errors.js';
 import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFile, type WrittenFile } from './fs-durable.js';
 
@@ -69,12 +69,12 @@ export class BlobStore {
    */
   async writeUnflushed(key: Uint8Array, dir: string, bind: string, bytes: Uint8Array): Promise<{ relPath: string; flushed: Promise<void> }> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
-    const relPath = `${dir}/${randomBytes(16).toString('hex')}.blob`;
+    const relPath = `${dir}/${pooledRandomBytes(16).toString('hex')}.blob`;
     const header = Buffer.alloc(BLOB_HEADER_BYTES);
     MAGIC.copy(header, 0);
     header[4] = VERSION;
     header[5] = ALG_AES_256_GCM;
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = pooledRandomBytes(NONCE_BYTES);
     nonce.copy(header, 8);
     const failed = (err: unknown) => new StorageError('blob-write-failed', `writing a blob failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path: relPath, cause: err });
     let written: WrittenFile;

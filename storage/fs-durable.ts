@@ -4,8 +4,8 @@
  */
 import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { pooledRandomBytes } from './crypto/random.js';
 import { SyncGroup } from './sync-group.js';
 
 /** Prefix of temporary files; anything carrying it is an unfinished write. */
@@ -137,7 +137,7 @@ export class TempFiles {
 }
 
 function tempPath(dir: string): string {
-  return join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  return join(dir, `${TEMP_PREFIX}${pooledRandomBytes(8).toString('hex')}`);
 }
 
 function createTempSync(dir: string, mode: number): TempFile {

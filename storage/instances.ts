@@ -364,21 +364,23 @@ export class Instances {
         reopened = true;
       }
     }
-    await sql.run(
-      'UPDATE studies SET status = ?, completed_at = ?, instance_count = ?, series_count = ?, first_received_at = ?, last_received_at = ?, expires_at = ?, attributes = ?, updated_at = ? WHERE study_instance_uid = ?',
-      [
-        status,
-        reopened ? null : study.completed_at,
-        instanceCount + 1,
-        num(study.series_count) + (newSeries ? 1 : 0),
-        firstReceived,
-        lastReceived,
-        firstReceived + num(study.retention_days) * DAY_MS,
-        JSON.stringify({ ...(input.attributes ?? {}), ...jsonObject(study.attributes) }),
-        t,
-        input.studyInstanceUID,
-      ],
-    );
+    // Only what changed is set: an indexed column named in SET rewrites its index entry (one more
+    // page in the commit) even when its value stays; status and expiry change once or twice a study.
+    const changes: Array<[string, unknown]> = [
+      ['instance_count', instanceCount + 1],
+      ['last_received_at', lastReceived],
+      ['attributes', JSON.stringify({ ...(input.attributes ?? {}), ...jsonObject(study.attributes) })],
+      ['updated_at', t],
+    ];
+    if (newSeries) changes.push(['series_count', num(study.series_count) + 1]);
+    if (reopened) changes.push(['status', status], ['completed_at', null]);
+    if (study.first_received_at === null || firstReceived !== num(study.first_received_at)) {
+      changes.push(['first_received_at', firstReceived], ['expires_at', firstReceived + num(study.retention_days) * DAY_MS]);
+    }
+    await sql.run(`UPDATE studies SET ${changes.map(([column]) => `${column} = ?`).join(', ')} WHERE study_instance_uid = ?`, [
+      ...changes.map(([, value]) => value),
+      input.studyInstanceUID,
+    ]);
     const result: StoreInstanceResult = {
       duplicate: false,
       studyInstanceUID: input.studyInstanceUID,

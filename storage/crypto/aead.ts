@@ -4,6 +4,7 @@
  * ciphertext made for one purpose cannot be replayed as another.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random.js';
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -61,7 +62,7 @@ export function decrypt(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, 
 
 /** Seals a small value for a database column: version ‖ nonce ‖ ciphertext ‖ tag. */
 export function seal(key: Uint8Array, plaintext: Uint8Array, context: string): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = pooledRandomBytes(NONCE_BYTES);
   return Buffer.concat([Buffer.of(SEALED_V1), nonce, encrypt(key, nonce, plaintext, Buffer.from(context, 'utf8'))]);
 }
 
