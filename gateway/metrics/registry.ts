@@ -51,6 +51,8 @@ export interface Gauge {
   inc(labels?: Labels, value?: number): void;
   dec(labels?: Labels, value?: number): void;
   get(labels?: Labels): number;
+  /** Removes every labelled series, for a gauge that describes a set of things which can shrink. */
+  clear(): void;
 }
 
 /** Observations counted into cumulative buckets, with their sum and count. */
@@ -118,6 +120,9 @@ export class MetricsRegistry {
       inc: (labels = {}, value = 1) => add(labels, value),
       dec: (labels = {}, value = 1) => add(labels, -value),
       get: (labels = {}) => series.get(labelKey(fam, labels))?.value ?? 0,
+      clear: () => {
+        if (fam.labelNames.length > 0) series.clear();
+      },
     };
   }
 

@@ -103,6 +103,9 @@ export class CertificateWatch implements Service {
   /** Updates the gauge and warns of every certificate due for renewal. */
   check(): void {
     const presented = [...this.listeners, ...this.deps.destinations()];
+    // A certificate no longer presented (its file unreadable now, its setting gone on a reload)
+    // leaves /metrics rather than showing its last end for good.
+    this.expiry.clear();
     for (const { setting, certificate } of presented) this.expiry.set(Math.floor(certificate.notAfter.getTime() / 1000), { setting });
     for (const w of renewalWarnings(presented, this.deps.now?.())) {
       this.deps.logger.warn({ id: 'gateway.tls.certificate-expiring', msg: w.message, path: w.setting, notAfter: w.notAfter.toISOString() });

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../../config/index.js';
@@ -73,6 +73,21 @@ describe('gateway/services certificate watch', function () {
     expect(gaugeOf(registry, 'destinations.pacs.tls.certificateFile')).to.equal(opensslEnd(pki.modality.certificate));
     expect(gaugeOf(registry, 'destinations.archive.tls.certificateFile')).to.equal(undefined);
     expect(registry.render()).to.match(/^# TYPE limen_tls_certificate_expiry_timestamp_seconds gauge$/m);
+  });
+
+  it('takes a certificate out of /metrics once its file can no longer be read', async () => {
+    const { w, registry } = watch();
+    await w.start();
+    await w.stop();
+    expect(gaugeOf(registry, 'destinations.pacs.tls.certificateFile')).to.equal(opensslEnd(pki.modality.certificate));
+    try {
+      writeFileSync(clientCertificate, 'not a certificate');
+      w.check();
+      expect(gaugeOf(registry, 'destinations.pacs.tls.certificateFile')).to.equal(undefined);
+      expect(gaugeOf(registry, 'dimse.tls.certificateFile')).to.equal(opensslEnd(pki.server.certificate));
+    } finally {
+      copyFileSync(pki.modality.certificate, clientCertificate);
+    }
   });
 
   it('warns of those due for renewal at start, and of none while renewal is not due', async () => {
