@@ -2,7 +2,7 @@
  * Durable file writes: a final name only ever holds completely written bytes, and the caller
  * is told a file is written only once its content and its directory entry are on disk.
  */
-import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev } from 'node:fs';
+import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev, writevSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pooledRandomBytes } from './crypto/random.js';
@@ -170,24 +170,34 @@ export interface WrittenFile {
  * to it, or one that is confirmed only then). The bytes go to a temporary file (a spare from
  * `temps`), which takes its final name as soon as they are written: content and name are then
  * flushed at once, where temp-fsync-rename-fsync flushes twice in a row. Renaming is a quick call
- * made in place (it may wait for the directory's lock while the next spare is created); the copy
- * of the bytes into the page cache and the flushes go to the pool. A process crash leaves at most
+ * made in place (it may wait for the directory's lock while the next spare is created); the
+ * flushes go to the pool, and so does the copy of the bytes into the page cache unless the file
+ * is alone (`writeAll`). A process crash leaves at most
  * a temporary file (a final name is given only to completely written bytes); a power loss before
  * the flushes end may leave the final name incomplete.
  */
 export async function writeNewFile(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
   const dir = dirname(path);
-  const { path: temp, fd } = await temps.take(dir);
+  filesInFlight++;
+  let temp: string;
+  let fd: number;
   try {
-    await writeAll(fd, chunks);
-    renameSync(temp, path);
+    ({ path: temp, fd } = await temps.take(dir));
+    try {
+      await writeAll(fd, chunks, filesInFlight === 1);
+      renameSync(temp, path);
+    } catch (err) {
+      closeSync(fd);
+      rmSync(temp, { force: true });
+      throw err;
+    }
   } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
+    filesInFlight--;
     throw err;
   }
   // Both flushes must end before the caller may publish; wait for both even when one fails.
   const flushed = Promise.allSettled([new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))), directories.sync(dir)]).then(([data, entry]) => {
+    filesInFlight--;
     closeSync(fd);
     if (data.status === 'rejected') throw data.reason;
     if (entry.status === 'rejected') throw entry.reason;
@@ -198,14 +208,23 @@ export async function writeNewFile(path: string, chunks: readonly Uint8Array[], 
 }
 
 /**
- * Writes the chunks at the file's current position: one writev on the libuv pool (the copy into
- * the page cache is the slow part), then whatever a short write left. One write per file: a
- * positional write per chunk, to overlap writing with producing the next, cost more CPU than the
- * overlap saved (`npm run bench -- edge-store`).
+ * Files of this process between their first write and the end of their flushes. The event loop is
+ * the process's, so this is too.
  */
-async function writeAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
+let filesInFlight = 0;
+
+/**
+ * Writes the chunks at the file's current position with one writev, then whatever a short write
+ * left. The copy into the page cache is the slow part: while other files are being written or
+ * flushed it goes to the libuv pool, so the event loop serves their senders meanwhile; a file
+ * alone (one association sending one instance at a time) is written in place, where handing it
+ * to the pool and back would only add two thread switches to the sender's wait. One write per
+ * file: a positional write per chunk, to overlap writing with producing the next, cost more CPU
+ * than the overlap saved (`npm run bench -- edge-store`).
+ */
+async function writeAll(fd: number, chunks: readonly Uint8Array[], inPlace: boolean): Promise<void> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
-  let written = await new Promise<number>((resolve, reject) => writev(fd, chunks as Uint8Array[], (err, n) => (err ? reject(err) : resolve(n))));
+  let written = inPlace ? writevSync(fd, chunks as Uint8Array[]) : await new Promise<number>((resolve, reject) => writev(fd, chunks as Uint8Array[], (err, n) => (err ? reject(err) : resolve(n))));
   for (const chunk of chunks) {
     if (written >= total) break;
     const skip = Math.min(written, chunk.length);
