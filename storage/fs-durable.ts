@@ -172,27 +172,24 @@ export interface WrittenFile {
  * flushed at once, where temp-fsync-rename-fsync flushes twice in a row. Renaming is a quick call
  * made in place (it may wait for the directory's lock while the next spare is created); the
  * flushes go to the pool, and so does the copy of the bytes into the page cache unless the file
- * is alone (`writeAll`). A process crash leaves at most
- * a temporary file (a final name is given only to completely written bytes); a power loss before
- * the flushes end may leave the final name incomplete.
+ * is alone (`writeAll`). A process crash leaves at most a temporary file (a final name is given
+ * only to completely written bytes); a power loss before the flushes end may leave the final
+ * name incomplete.
  */
 export async function writeNewFile(path: string, chunks: readonly Uint8Array[], directories: DirectorySyncs, temps: TempFiles): Promise<WrittenFile> {
   const dir = dirname(path);
   filesInFlight++;
-  let temp: string;
-  let fd: number;
+  const { path: temp, fd } = await temps.take(dir).catch((err: unknown) => {
+    filesInFlight--;
+    throw err;
+  });
   try {
-    ({ path: temp, fd } = await temps.take(dir));
-    try {
-      await writeAll(fd, chunks, filesInFlight === 1);
-      renameSync(temp, path);
-    } catch (err) {
-      closeSync(fd);
-      rmSync(temp, { force: true });
-      throw err;
-    }
+    await writeAll(fd, chunks, filesInFlight === 1);
+    renameSync(temp, path);
   } catch (err) {
     filesInFlight--;
+    closeSync(fd);
+    rmSync(temp, { force: true });
     throw err;
   }
   // Both flushes must end before the caller may publish; wait for both even when one fails.
