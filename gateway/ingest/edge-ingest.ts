@@ -3,6 +3,7 @@
  * and only then say so. Everything after `deidentify` sees pseudonymous data only.
  */
 import { deidentify, dicom, type Deidentified, type IdentifierGenerator } from '../../anonymizer/index.js';
+import { isDicomUID } from '../../config/index.js';
 import { isStorageError, type Storage } from '../../storage/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeMetrics } from '../metrics/index.js';
@@ -55,6 +56,8 @@ export class EdgeIngest implements InstanceIngest {
       // Answered for the command's UID, stored under the data set's: the sender would believe the wrong instance stored.
       return { ok: false, code: 'sop-class-mismatch', reason: "the data set's SOP Instance UID is not the one the request announced", ...announced };
     }
+    const missing = missingIdentifier(result);
+    if (missing) return { ok: false, code: 'sop-class-mismatch', reason: `the data set has no valid ${missing}`, ...announced };
     if (!route.config.acceptSopClasses.includes(result.sopClassUID)) {
       return { ok: false, code: 'sop-class-not-supported', reason: `route "${route.name}" does not accept SOP Class ${result.sopClassUID}`, sopClassUID: result.sopClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
     }
@@ -100,6 +103,17 @@ export class EdgeIngest implements InstanceIngest {
       this.deps.logger.error({ id: 'edge.audit.failed', msg: 'audit event not recorded', type: event.type, err });
     }
   }
+}
+
+/**
+ * The UIDs every composite instance carries (Type 1 in the General Study and Series modules) and
+ * storage files it under. Missing, the data set does not match its SOP Class (A900): permanent,
+ * so not answered as "retry later".
+ */
+function missingIdentifier(r: Deidentified): string | undefined {
+  if (!isDicomUID(r.studyInstanceUID)) return 'Study Instance UID (0020,000D)';
+  if (!isDicomUID(r.seriesInstanceUID)) return 'Series Instance UID (0020,000E)';
+  return undefined;
 }
 
 /** The UID a de-identified one replaced (itself when the profile kept it). */

@@ -40,7 +40,7 @@ export interface IngestInstance {
 export type IngestFailureCode =
   /** Disk full, database unavailable: the sender may retry (DIMSE A700, STOW 0xA700). */
   | 'out-of-resources'
-  /** The dataset's SOP Class differs from the announced one (DIMSE A900). */
+  /** The data set does not match its SOP Class: another than announced, or without a Study or Series Instance UID (DIMSE A900). */
   | 'sop-class-mismatch'
   /** The route does not accept this SOP Class (0x0122; over DIMSE the caller's route refuses it at negotiation already). */
   | 'sop-class-not-supported'
