@@ -5,7 +5,7 @@
 import type { LogRecord } from '../log/index.js';
 
 export const StowLog = {
-  completed: (f: { requestId: string; route: string; tokenUser?: string; stored: number; failed: number; status: number }): LogRecord => ({
+  completed: (f: { requestId: string; route: string; tokenUser?: string; tokenId: string; remoteAddress?: string; stored: number; failed: number; status: number }): LogRecord => ({
     id: 'stow.request.completed',
     msg: `STOW-RS request: ${f.stored} stored, ${f.failed} failed`,
     ...f,

@@ -144,7 +144,7 @@ async function storeBody(
   const target: StoreTarget = {
     study,
     route: deps.routeForToken(identity),
-    source: { kind: 'stow', tokenUser: identity.user, remoteAddress: remoteAddressOf(c), requestId },
+    source: { kind: 'stow', tokenUser: identity.user ?? undefined, tokenId: identity.id, remoteAddress: remoteAddressOf(c), requestId },
   };
   // Kept with the part's index: the response lists instances in the order they were sent.
   const stored: Array<StoredReference & { part: number }> = [];
@@ -210,7 +210,7 @@ async function storeBody(
   }
   const status = storeStatus(stored.length, failed.length);
   deps.logger.info(
-    StowLog.completed({ requestId, route: target.route, tokenUser: identity.user, stored: stored.length, failed: failed.length, status }),
+    StowLog.completed({ requestId, route: target.route, tokenUser: identity.user ?? undefined, tokenId: identity.id, remoteAddress: target.source.remoteAddress, stored: stored.length, failed: failed.length, status }),
   );
   const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
   return new Response(JSON.stringify(storeResponse(inOrder(stored), inOrder(failed))), {

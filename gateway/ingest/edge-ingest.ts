@@ -121,18 +121,23 @@ function originalUID(r: Deidentified, uid: string): string {
   return r.linkage.uids.find(([, replacement]) => replacement === uid)?.[0] ?? uid;
 }
 
-/** How it arrived, and the association or request that ties it to the sender's address in the trail. */
-function arrival({ source }: IngestInstance): { source: IngestSource['kind']; associationId?: string; requestId?: string } {
+/**
+ * How it arrived, and what ties it to its sender in the trail: over DIMSE the association (whose
+ * events name the caller's address and certificate); over HTTP the request, the token and the address.
+ */
+function arrival({ source }: IngestInstance): { source: IngestSource['kind']; associationId?: string; requestId?: string; tokenId?: string; remoteAddress?: string } {
   return {
     source: source.kind,
     ...(source.associationId !== undefined && { associationId: source.associationId }),
     ...(source.requestId !== undefined && { requestId: source.requestId }),
+    ...(source.tokenId !== undefined && { tokenId: source.tokenId }),
+    ...(source.associationId === undefined && source.remoteAddress !== undefined && { remoteAddress: source.remoteAddress }),
   };
 }
 
-/** The calling AE title or token user: a machine's name, never a person's data. */
-function actorOf(i: IngestInstance): string | undefined {
-  return i.source.callingAETitle ?? i.source.tokenUser;
+/** The calling AE title, the token's user, or else the token: a machine's name, never a person's data. */
+function actorOf({ source }: IngestInstance): string | undefined {
+  return source.callingAETitle ?? source.tokenUser ?? (source.tokenId !== undefined ? `token:${source.tokenId}` : undefined);
 }
 
 /**

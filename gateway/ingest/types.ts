@@ -8,10 +8,12 @@
 /** Where an instance came from; pseudonymous facts only end up in logs and the audit trail. */
 export interface IngestSource {
   kind: 'dimse' | 'stow' | 'upload';
-  /** DIMSE calling AE title, or the STOW token's user. */
+  /** DIMSE calling AE title. */
   callingAETitle?: string;
   remoteAddress?: string;
+  /** The STOW token's user, if it was given one, and the token's id (which names it in `limen token list`). */
   tokenUser?: string;
+  tokenId?: string;
   /** The DIMSE association it arrived on: its `association.*` audit events name the caller's address and certificate. */
   associationId?: string;
   /** The HTTP request it arrived in (the `X-Request-Id` answered to the sender, and in the log). */

@@ -139,11 +139,12 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
   });
 
   describe('curl', () => {
-    it('posts a hand-framed multipart/related body into the named study: 200 with every instance referenced', async () => {
+    it('posts a hand-framed multipart/related body into the named study: 200 with every instance referenced, each traced to its token and address', async () => {
       const files = CT_FAKEPHI_FILES.slice(10, 20);
       const { body, contentType } = multipartRelated(files.map((f) => readFileSync(f)));
       const headerFile = join(tmp, 'hand-framed.headers');
-      const r = await post(body, { ...bearer(tokens.modality), 'Content-Type': contentType, Accept: 'application/dicom+json', 'X-Request-Id': 'ACC-2023-0042' }, `/dicomweb/studies/${CT_FAKEPHI_UIDS.studyInstanceUID}`, ['-D', headerFile]);
+      const anonymous = await gw.storage.createToken({ role: 'modality', ttlSeconds: 3600 });
+      const r = await post(body, { ...bearer(anonymous.token), 'Content-Type': contentType, Accept: 'application/dicom+json', 'X-Request-Id': 'ACC-2023-0042' }, `/dicomweb/studies/${CT_FAKEPHI_UIDS.studyInstanceUID}`, ['-D', headerFile]);
       expect(r.status, r.body).to.equal(200);
       // Each instance's audit event names the request it came in, by the id the sender was answered
       // (Limen's own: the sender's free text is not taken).
@@ -151,7 +152,9 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       expect(requestId).to.match(/^[0-9a-f-]{36}$/);
       const events = (await gw.storage.audit.list({ type: 'instance.stored', limit: 1000 } as never)).filter((e: { detail: { requestId?: string } }) => e.detail.requestId === requestId);
       expect(events).to.have.length(files.length);
-      for (const e of events) expect(e.detail).to.include({ source: 'stow' }).and.not.have.property('associationId');
+      for (const e of events) expect(e.detail).to.include({ source: 'stow', remoteAddress: '127.0.0.1' }).and.not.have.property('associationId');
+      // The token that sent it, named as `limen token list` names it: accountable when the token has no user.
+      expect(new Set(events.map((e: { actor: string; detail: { tokenId: string } }) => `${e.actor} ${e.detail.tokenId}`))).to.deep.equal(new Set([`token:${anonymous.id} ${anonymous.id}`]));
       expect(r.contentType).to.equal('application/dicom+json');
       const json = JSON.parse(r.body) as Json;
       expect(references(json, REFERENCED)).to.deep.equal(await originalUIDs(files));
