@@ -10,7 +10,8 @@ export type DicomParseErrorCode =
   | 'bad-item'
   | 'no-transfer-syntax'
   | 'unsupported-transfer-syntax'
-  | 'deflate-failed';
+  | 'deflate-failed'
+  | 'pixel-data-encoding';
 
 export class DicomParseError extends Error {
   override readonly name = 'DicomParseError';

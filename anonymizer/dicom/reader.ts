@@ -72,7 +72,22 @@ function readDataset(bytes: Uint8Array, ts: TransferSyntax): Dataset {
     if (el.tag === T.PixelRepresentation) reader.ctx.pixelRepresentation = uint16Of(el) ?? 0;
     out.push(el);
   }
+  checkPixelDataEncoding(out, ts);
   return out;
+}
+
+/**
+ * The image's Pixel Data must be encoded as its transfer syntax says (PS3.5 A.4): encapsulated
+ * under a compressed syntax, native otherwise. A mismatch read leniently would be stored under a
+ * syntax no reader can decode it in. (An icon's pixel data, inside a sequence, may be either.)
+ */
+function checkPixelDataEncoding(ds: Dataset, ts: TransferSyntax): void {
+  const pixels = find(ds, T.PixelData);
+  if (!pixels) return;
+  const encapsulated = pixels.fragments !== undefined;
+  if (encapsulated === ts.encapsulated) return;
+  // Each message fits an ErrorComment (64 characters).
+  throw new DicomParseError('pixel-data-encoding', encapsulated ? 'encapsulated Pixel Data (7FE0,0010) in a native transfer syntax' : 'native Pixel Data (7FE0,0010) in an encapsulated transfer syntax');
 }
 
 interface Context {

@@ -154,7 +154,7 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       expect(events).to.have.length(files.length);
       for (const e of events) expect(e.detail).to.include({ source: 'stow', remoteAddress: '127.0.0.1' }).and.not.have.property('associationId');
       // The token that sent it, named as `limen token list` names it: accountable when the token has no user.
-      expect(new Set(events.map((e: { actor: string; detail: { tokenId: string } }) => `${e.actor} ${e.detail.tokenId}`))).to.deep.equal(new Set([`token:${anonymous.id} ${anonymous.id}`]));
+      expect(new Set(events.map((e: { actor: string | null; detail: { tokenId?: string } }) => `${e.actor} ${e.detail.tokenId}`))).to.deep.equal(new Set([`token:${anonymous.id} ${anonymous.id}`]));
       expect(r.contentType).to.equal('application/dicom+json');
       const json = JSON.parse(r.body) as Json;
       expect(references(json, REFERENCED)).to.deep.equal(await originalUIDs(files));
