@@ -7,7 +7,7 @@ import type { LimenConfig } from './schema.js';
 
 export interface ConfigWarning {
   /** Stable, like a ConfigError's. */
-  code: 'plaintext_http' | 'tls_caller_unauthenticated' | 'plaintext_destination';
+  code: 'plaintext_http' | 'tls_caller_unauthenticated' | 'caller_unauthenticated' | 'plaintext_destination' | 'reviewer_group_unenforced';
   path: string;
   message: string;
 }
@@ -34,6 +34,19 @@ export function configWarnings(config: LimenConfig): ConfigWarning[] {
       }
     });
   }
+  // Beyond loopback an AE title is only a claim: an address list or a certificate must back it.
+  if (!isLoopbackHost(config.dimse.host)) {
+    config.remoteAEs.forEach((ae, i) => {
+      const certified = ae.tlsRequired && (config.dimse.tls?.callerCaFile !== undefined || ae.tlsCertificateSha256 !== undefined);
+      if (ae.addresses === undefined && !certified) {
+        warnings.push({
+          code: 'caller_unauthenticated',
+          path: `remoteAEs[${i}].addresses`,
+          message: `any host that reaches ${config.dimse.host} can call as ${ae.aeTitle}: list its addresses, or require TLS with a certificate`,
+        });
+      }
+    });
+  }
   // Approved results leave re-identified: under the patient's own name and identifiers.
   for (const [name, d] of Object.entries(config.destinations)) {
     if (d.kind === 'dimse' && d.tls === undefined && !isLoopbackHost(d.host)) {
@@ -44,6 +57,12 @@ export function configWarnings(config: LimenConfig): ConfigWarning[] {
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
         warnings.push({ code: 'plaintext_destination', path: `destinations.${name}.url`, message: `re-identified results go to ${url.host} over plain HTTP` });
       }
+    }
+  }
+  // Tokens carry a role and a user, not a group, until sign-in brings groups.
+  for (const [name, route] of Object.entries(config.routes)) {
+    if (route.reviewerGroup !== undefined) {
+      warnings.push({ code: 'reviewer_group_unenforced', path: `routes.${name}.reviewerGroup`, message: 'not enforced yet: any reviewer may decide on this route\'s results' });
     }
   }
   return warnings;

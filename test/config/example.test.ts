@@ -55,9 +55,9 @@ describe('config: the example file', () => {
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: false, reason: 'certificate-not-allowed' });
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: false, reason: 'tls-required' });
     expect(config.dimse.tls?.port).to.equal(2762);
-    // HTTP beyond loopback, over TLS: nothing to warn about.
+    // HTTP beyond loopback, over TLS: nothing to warn about but the reviewer groups it shows.
     expect(config.http.tls?.certificateFile).to.equal(join(dirname(EXAMPLE), 'secrets', 'https.crt'));
-    expect(configWarnings(config)).to.deep.equal([]);
+    expect(configWarnings(config).map((w) => w.code)).to.deep.equal(['reviewer_group_unenforced', 'reviewer_group_unenforced']);
     expect(resolveCaller(config, { callingAETitle: 'UNKNOWN', remoteAddress: '10.20.30.41' }).ok).to.equal(false);
   });
 

@@ -34,6 +34,29 @@ describe('config: warnings (valid, but exposed)', () => {
     ]);
   });
 
+  it('beyond loopback, a caller backed by neither an address list nor a certificate', () => {
+    const yaml = [
+      'dimse: { host: 0.0.0.0, tls: { certificateFile: a.crt, privateKeyFile: a.key } }',
+      'remoteAEs:',
+      '  - { aeTitle: CT1 }',
+      '  - { aeTitle: CT2, addresses: [10.1.2.3] }',
+      `  - { aeTitle: CT3, tlsRequired: true, tlsCertificateSha256: ["${'ab'.repeat(32)}"] }`,
+      '  - { aeTitle: CT4, tlsRequired: true }',
+    ].join('\n');
+    const warnings = configWarnings(expectConfig(loadYaml(yaml)));
+    expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([
+      ['tls_caller_unauthenticated', 'remoteAEs[3].tlsRequired'],
+      ['caller_unauthenticated', 'remoteAEs[0].addresses'],
+      ['caller_unauthenticated', 'remoteAEs[3].addresses'],
+    ]);
+    expect(warnings[1].message).to.equal('any host that reaches 0.0.0.0 can call as CT1: list its addresses, or require TLS with a certificate');
+  });
+
+  it('a reviewer group, which tokens cannot carry yet', () => {
+    const warnings = configWarnings(expectConfig(loadYaml('routes:\n  default: { reviewerGroup: thoracic }\n')));
+    expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([['reviewer_group_unenforced', 'routes.default.reviewerGroup']]);
+  });
+
   it('none on loopback, nor beyond it with TLS', () => {
     expect(configWarnings(expectConfig(loadYaml('')))).to.deep.equal([]);
     expect(configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n')))).to.deep.equal([]);
