@@ -70,6 +70,9 @@ export interface StoreInstanceInput {
   audit?: (result: StoreInstanceResult) => AuditEventInput;
 }
 
+/** Statuses a late instance takes back to `receiving`, besides a `complete` study whose job has not started. */
+const REOPENED_UNDECIDED: readonly StudyStatus[] = ['failed', 'awaiting_review', 'rejected'];
+
 export interface StoreInstanceResult {
   /** True when the instance was already stored; nothing new was written or counted. */
   duplicate: boolean;
@@ -81,6 +84,8 @@ export interface StoreInstanceResult {
   newSeries: boolean;
   /** True when the study had completed and this late instance reopened it. */
   reopened: boolean;
+  /** The status it was reopened from. */
+  reopenedFrom?: StudyStatus;
   studyStatus: StudyStatus;
 }
 
@@ -347,10 +352,18 @@ export class Instances {
     const instanceCount = num(study.instance_count);
     const firstReceived = study.first_received_at === null ? receivedAt : Math.min(num(study.first_received_at), receivedAt);
     const lastReceived = study.last_received_at === null ? receivedAt : Math.max(num(study.last_received_at), receivedAt);
-    // A late instance for a completed study that nobody has started on reopens it and withdraws its job.
-    let status = study.status as StudyStatus;
+    // A late instance for a completed study that nobody has started on reopens it and withdraws its
+    // job. One whose result was not approved (failed, awaiting review, rejected) is reopened as well,
+    // its open review withdrawn: the result shows a study without this instance, and completing
+    // again processes the whole study. A study being processed, approved or delivered stays as it is.
+    const previous = study.status as StudyStatus;
+    let status = previous;
     let reopened = false;
-    if (status === 'complete') {
+    if (REOPENED_UNDECIDED.includes(status)) {
+      await sql.run("DELETE FROM reviews WHERE study_instance_uid = ? AND status IN ('pending', 'in_review')", [input.studyInstanceUID]);
+      status = 'receiving';
+      reopened = true;
+    } else if (status === 'complete') {
       const claimed = await sql.first("SELECT id FROM jobs WHERE study_instance_uid = ? AND type = ? AND status <> 'queued' AND status <> 'cancelled'", [input.studyInstanceUID, PROCESS_JOB]);
       if (!claimed) {
         await sql.run("UPDATE jobs SET status = 'cancelled', last_error = ?, updated_at = ?, finished_at = ? WHERE study_instance_uid = ? AND type = ? AND status = 'queued'", [
@@ -389,6 +402,7 @@ export class Instances {
       newStudy: instanceCount === 0,
       newSeries,
       reopened,
+      ...(reopened && { reopenedFrom: previous }),
       studyStatus: status,
     };
     if (input.audit) await appendAuditEvent(sql, this.now(), input.audit(result));

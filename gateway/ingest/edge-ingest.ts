@@ -80,7 +80,7 @@ export class EdgeIngest implements InstanceIngest {
           type: 'instance.stored',
           actor: actorOf(instance),
           studyInstanceUID: result.studyInstanceUID,
-          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, ...arrival(instance), duplicate: outcome.duplicate },
+          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, ...arrival(instance), duplicate: outcome.duplicate, ...(outcome.reopenedFrom && { reopenedFrom: outcome.reopenedFrom }) },
         }),
       });
     } catch (err) {

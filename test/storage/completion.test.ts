@@ -137,4 +137,25 @@ describeEachDatabase('storage: study completion', (h) => {
     expect(after).to.include({ reopened: false, studyStatus: 'complete', duplicate: false });
     expect((await s.getStudy(first.studyInstanceUID))!.instanceCount).to.equal(3);
   });
+
+  it('a late instance reopens a study whose result nobody approved (failed, awaiting review, rejected), withdrawing its open review; approved stays', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    for (const from of ['failed', 'awaiting_review', 'rejected', 'approved', 'delivered'] as const) {
+      const [first, late] = studyInputs(1, 2);
+      const study = first.studyInstanceUID;
+      await s.storeInstance(first);
+      await s.setStudyStatus(study, from);
+      if (from === 'awaiting_review') await s.reviews.create({ studyInstanceUID: study, summary: {}, segSOPInstanceUID: late.sopInstanceUID.replace(/\d$/, '9'), glbSha256: 'a'.repeat(64) });
+      const result = await s.storeInstance(late);
+      const reopens = from !== 'approved' && from !== 'delivered';
+      expect(result, from).to.deep.include(reopens ? { reopened: true, reopenedFrom: from, studyStatus: 'receiving' } : { reopened: false, studyStatus: from });
+      expect((await s.getStudy(study))!.status, from).to.equal(reopens ? 'receiving' : from);
+      if (from === 'awaiting_review') expect(await s.reviews.get(study)).to.equal(null);
+      // Completing again processes the whole study.
+      clock.advance(11);
+      const done = await s.completeStableStudies();
+      expect(done.map((d) => [d.studyInstanceUID, d.instanceCount]), from).to.deep.equal(reopens ? [[study, 2]] : []);
+    }
+  });
 });
