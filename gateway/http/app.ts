@@ -9,6 +9,7 @@ import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { stowRouteDocs, stowRoutes } from '../dicomweb/index.js';
 import type { AuthRefusal } from './auth.js';
+import { allowedMethods } from './allowed-methods.js';
 import { errorResponse, HttpError, type ErrorStatus } from './errors.js';
 import { healthRouteDocs, healthRoutes } from './health.js';
 import { HttpLog } from './messages.js';
@@ -80,7 +81,13 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     }),
   );
 
-  app.notFound((c) => errorResponse(404, 'not-found', `no resource ${c.req.method} ${new URL(c.req.url).pathname}`));
+  // Read when a request comes: routes are added to this app after it is made (gateway/process).
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = allowedMethods(app.routes, path);
+    if (allowed.length > 0) return errorResponse(405, 'method-not-allowed', `${c.req.method} is not allowed here; allowed: ${allowed.join(', ')}`, { allow: allowed.join(', ') });
+    return errorResponse(404, 'not-found', `no resource ${c.req.method} ${path}`);
+  });
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return err.getResponse();

@@ -82,6 +82,22 @@ describe('gateway/http app', () => {
     expect(h.logLines.some((l) => l.includes('"http.auth.rejected"') && !l.includes('admin-token'))).to.equal(true);
   });
 
+  it('answers a known path asked with another method 405 with an Allow header, an unknown path 404', async () => {
+    const app = createHttpApp(makeHarness().deps);
+    for (const [method, path, allow] of [
+      ['PUT', '/dicomweb/studies', 'POST'],
+      ['DELETE', '/dicomweb/studies/1.2.3', 'POST'],
+      ['POST', '/api/v1/studies/1.2.3', 'GET, HEAD'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ]) {
+      const res = await app.request(path, { method, headers: admin });
+      expect(res.status, `${method} ${path}`).to.equal(405);
+      expect(res.headers.get('allow')).to.equal(allow);
+      expect(await res.json()).to.deep.equal({ error: { code: 'method-not-allowed', message: `${method} is not allowed here; allowed: ${allow}` } });
+    }
+    expect((await app.request('/dicomweb/nothing', { method: 'PUT' })).status).to.equal(404);
+  });
+
   it('GET /api/v1/studies/{uid}: the study, 404 JSON for an unknown one, 400 for a non-UID', async () => {
     const app = createHttpApp(makeHarness().deps);
     const ok = await app.request('/api/v1/studies/2.25.1001', { headers: admin });
