@@ -31,6 +31,11 @@ export class DataSetCollector {
     this.held.release();
   }
 
+  /** Bytes held now: none once it overflowed. */
+  get heldBytes(): number {
+    return this.overflowed ? 0 : this.size;
+  }
+
   /** The data set bytes, in one buffer. */
   bytes(): Buffer {
     return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);

@@ -22,6 +22,11 @@ const messages = {
   released: { level: 'info', id: 'dimse.association.released', msg: 'Association released' },
   aborted: { level: 'warn', id: 'dimse.association.aborted', msg: 'Association aborted' },
   protocolError: { level: 'warn', id: 'dimse.association.protocol-error', msg: 'Protocol error from peer' },
+  windowExceeded: {
+    level: 'warn',
+    id: 'dimse.association.window-exceeded',
+    msg: 'Requestor sent more ahead of an answer than the association holds (one operation outstanding, PS3.7 D.3.3.3); aborting once the operation in hand is answered',
+  },
   artimExpired: { level: 'warn', id: 'dimse.connection.artim-expired', msg: 'No A-ASSOCIATE-RQ in time; connection closed' },
   associateHookFailed: { level: 'error', id: 'dimse.association.hook-failed', msg: 'Association hook failed' },
   storeFailed: { level: 'warn', id: 'dimse.store.failed', msg: 'C-STORE answered with a failure status' },

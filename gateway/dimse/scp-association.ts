@@ -75,13 +75,14 @@ interface PendingRequest {
 const MAX_ASSOCIATE_RQ_LENGTH = 1 << 20;
 /** A command set is a few hundred bytes; anything near this is not one. */
 const MAX_COMMAND_SET_BYTES = 64 * 1024;
-/**
- * C-STOREs being stored at once on one association. Limen negotiates no Asynchronous Operations
- * Window, so a requestor may have one operation outstanding (PS3.7 D.3.3.3); one that sends the
- * next before its answer is not read until the store in hand is done, so its data sets cannot
- * pile up in memory.
+/*
+ * One operation at a time. Limen negotiates no Asynchronous Operations Window, so a requestor may
+ * have one operation outstanding (PS3.7 D.3.3.3). While a C-STORE is being stored the socket is
+ * paused, and the PDUs that came in the same reads after its data set are held, unprocessed, until
+ * it is answered; they are then performed in the order they came. What is held counts against what
+ * the association may hold (`maxDataSetBytes`, with the data set being stored): a requestor that
+ * sends more than that ahead of its answer gets the C-STORE in hand answered, then an A-ABORT.
  */
-const MAX_OUTSTANDING_STORES = 1;
 /** After the last PDU Limen sends, how long the peer has to close the connection itself. */
 const CLOSE_LINGER_MS = 2_000;
 /** dcmjs-dimse's own timers are replaced by the idle timer below, which knows about in-flight stores. */
@@ -107,6 +108,13 @@ export class ScpAssociation extends Scp {
   private commandFragments: Buffer[] = [];
   private commandContextID: number | undefined;
   private pending: PendingRequest | undefined;
+  /** PDUs that came while a C-STORE was being stored, in order, and their bytes. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Bytes the data set being stored holds. */
+  private storingBytes = 0;
+  /** The requestor sent more ahead of an answer than the association holds: abort once it is sent. */
+  private windowExceeded = false;
   private phase: Phase = 'awaiting-associate';
   /** What the A-ASSOCIATE-RQ's own bytes are refused for, before anything else is asked. */
   private requestRefusal: AssociateRqRefusal | undefined;
@@ -385,10 +393,15 @@ export class ScpAssociation extends Scp {
     }
     const done = this.store(pending);
     this.inFlight.add(done);
-    if (this.inFlight.size >= MAX_OUTSTANDING_STORES) this.connection.pause();
+    this.storingBytes = pending.dataSet.heldBytes;
+    // Nothing more is read until it is answered; what was already read is held (see `onData`).
+    this.connection.pause();
     void done.finally(() => {
       this.inFlight.delete(done);
-      if (this.inFlight.size < MAX_OUTSTANDING_STORES) this.connection.resume();
+      this.storingBytes = 0;
+      if (this.windowExceeded) this.abortLocally('protocol-error', AbortSource.ServiceUser, AbortReason.NotSpecified);
+      else this.performHeld();
+      if (this.inFlight.size === 0) this.connection.resume();
       this.checkIdle();
     });
   }
@@ -411,7 +424,8 @@ export class ScpAssociation extends Scp {
       this.failed++;
       const local = localFailureReason(answer);
       if (local) this.ctx.refused?.(local);
-      this.emitLog('storeFailed', { status: hex(answer.status), errorComment: answer.errorComment });
+      // The ErrorComment may be shortened to fit its 64 characters; the log has the whole reason.
+      this.emitLog('storeFailed', { status: hex(answer.status), errorComment: answer.errorComment, reason: answer.reason ?? answer.errorComment });
     }
     if (this.phase !== 'established' && this.phase !== 'releasing') return;
     this.answer(context.id, request, answer);
@@ -460,7 +474,7 @@ export class ScpAssociation extends Scp {
 
   private onData(chunk: Buffer): void {
     this.idleTimer.refresh();
-    if (this.isOver()) return;
+    if (this.isOver() || this.windowExceeded) return;
     const violation = this.guard.feed(chunk);
     if (violation) {
       this.emitLog('protocolError', { code: violation.code, pduType: violation.pduType, pduLength: violation.length });
@@ -468,14 +482,61 @@ export class ScpAssociation extends Scp {
       return;
     }
     // The guard has checked every header, so each PDU here is in sequence and within its limits.
-    for (const pdu of this.framer.push(chunk)) {
+    const pdus = this.framer.push(chunk);
+    for (let i = 0; i < pdus.length; i++) {
       if (this.isOver()) return;
-      if (pdu[0] === PduType.PData) this.onPData(pdu);
-      else {
-        if (pdu[0] === PduType.AssociateRQ) this.requestRefusal = checkAssociateRq(pdu);
-        if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
-      }
+      // One operation at a time: what comes after the data set being stored waits for its answer.
+      if (this.inFlight.size > 0 || this.held.length > 0) return this.hold(pdus, i);
+      this.dispatch(pdus[i]);
     }
+  }
+
+  private dispatch(pdu: Buffer): void {
+    if (pdu[0] === PduType.PData) this.onPData(pdu);
+    else {
+      if (pdu[0] === PduType.AssociateRQ) this.requestRefusal = checkAssociateRq(pdu);
+      if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
+    }
+  }
+
+  /** Holds `pdus` from `from` on (views, not copies) until the operation in progress is answered. */
+  private hold(pdus: Buffer[], from: number): void {
+    for (let i = from; i < pdus.length; i++) {
+      const pdu = pdus[i];
+      // An A-ABORT is no operation: it ends the association now, and what waits with it.
+      if (pdu[0] === PduType.Abort) {
+        this.dropHeld();
+        return this.dispatch(pdu);
+      }
+      this.held.push(pdu);
+      this.heldBytes += pdu.length;
+    }
+    const limitBytes = this.ctx.settings.maxDataSetBytes;
+    if (this.heldBytes + this.storingBytes <= limitBytes) return;
+    // PS3.7 D.3.3.3: a requestor beyond the window may be aborted. The C-STORE in hand is answered first.
+    this.emitLog('windowExceeded', { heldPdus: this.held.length, heldBytes: this.heldBytes, storingBytes: this.storingBytes, limitBytes });
+    this.windowExceeded = true;
+    this.dropHeld();
+  }
+
+  /** Performs the held PDUs, in order, until one starts a C-STORE (the rest wait for its answer). */
+  private performHeld(): void {
+    try {
+      while (this.held.length > 0 && this.inFlight.size === 0 && !this.isOver()) {
+        const pdu = this.held.shift()!;
+        this.heldBytes -= pdu.length;
+        this.dispatch(pdu);
+      }
+    } catch (err) {
+      this.emitLog('protocolError', { err });
+      this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
+    }
+    if (this.isOver()) this.dropHeld();
+  }
+
+  private dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   private onNetworkError(err: unknown): void {
@@ -513,6 +574,7 @@ export class ScpAssociation extends Scp {
     this.socketClosed = true;
     // A data set cut off mid-way is never stored: its memory goes back now.
     this.pending?.dataSet.release();
+    this.dropHeld();
     clearTimeout(this.idleTimer);
     clearTimeout(this.artimTimer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);

@@ -18,21 +18,36 @@ export interface StoreAnswer {
   status: CStoreStatus;
   /** ErrorComment (0000,0902), failures only. */
   errorComment?: string;
+  /** The whole reason, for the log, when the ErrorComment had to shorten it. */
+  reason?: string;
 }
 
 /** ErrorComment is LO: at most 64 characters of the default repertoire, no backslash. */
 const ERROR_COMMENT_MAX = 64;
+/** Ends a shortened ErrorComment. U+2026 is not in the default repertoire: three full stops. */
+const ELLIPSIS = '...';
 
-/** Makes any text a valid LO value for the command set. */
+/**
+ * Makes any text a valid LO value for the command set. Longer text is cut at the last word
+ * boundary that fits with the ellipsis, so no word or number is cut short; only a first word
+ * too long to fit (a long UID) is cut inside.
+ */
 export function toErrorComment(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]|\\/g, ' ').replace(/\s+/g, ' ').trim();
-  return clean.length <= ERROR_COMMENT_MAX ? clean : clean.slice(0, ERROR_COMMENT_MAX).trimEnd();
+  if (clean.length <= ERROR_COMMENT_MAX) return clean;
+  const room = ERROR_COMMENT_MAX - ELLIPSIS.length;
+  // A space at `room` or before it ends a word that fits whole. "because: ..." would read as if
+  // the reason itself were left out, so separators before the cut go.
+  const boundary = clean.lastIndexOf(' ', room);
+  const head = boundary > 0 ? clean.slice(0, boundary).replace(/[\s,;:-]+$/, '') : '';
+  return (head || clean.slice(0, room)) + ELLIPSIS;
 }
 
 /** Maps the ingest outcome to the C-STORE status the sender sees. */
 export function answerForOutcome(outcome: IngestOutcome): StoreAnswer {
   if (outcome.ok) return { status: CStoreStatus.Success };
-  return { status: statusForFailure(outcome.code), errorComment: toErrorComment(outcome.reason) };
+  const errorComment = toErrorComment(outcome.reason);
+  return { status: statusForFailure(outcome.code), errorComment, ...(errorComment !== outcome.reason && { reason: outcome.reason }) };
 }
 
 function statusForFailure(code: Extract<IngestOutcome, { ok: false }>['code']): CStoreStatus {

@@ -44,7 +44,8 @@ export class EdgeIngest implements InstanceIngest {
     const result = deidentify({ bytes: instance.bytes, format: instance.format, transferSyntaxUID: instance.transferSyntaxUID }, route.profile, this.deps.identifiers);
     const announced = { sopClassUID: instance.announcedSOPClassUID, sopInstanceUID: instance.announcedSOPInstanceUID };
     if (!result.ok) {
-      this.deps.logger.info({ id: 'edge.instance.rejected', msg: 'instance not de-identified', code: result.error.code, route: route.name });
+      // The reason is PHI-free (it is what the sender is answered) and whole here: an ErrorComment shortens it to 64 characters.
+      this.deps.logger.info({ id: 'edge.instance.rejected', msg: 'instance not de-identified', code: result.error.code, reason: result.error.message, route: route.name });
       const code = result.error.code === 'unsupported-transfer-syntax' ? 'transfer-syntax-not-supported' : 'cannot-understand';
       return { ok: false, code, reason: result.error.message, ...announced };
     }

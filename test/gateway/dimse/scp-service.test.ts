@@ -192,6 +192,27 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     }
   });
 
+  it('shortens a long reason to an ErrorComment at a word boundary, and logs the failed store with the whole reason', async () => {
+    const reason = 'element (7FE0,0010) declared length 24640000 runs past the end of the data set (12345 bytes left)';
+    ctx.ingest.failWith.set('2.25.71', { code: 'cannot-understand', reason });
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      peer.send(pData(1, cStoreRq(3, StorageSopClass.CTImage, '2.25.71'), true));
+      peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+      const command = (await peer.next())!.body.subarray(6);
+      expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0xc000);
+      const comment = commandElement(command, 0x0902)!.toString('latin1').trimEnd();
+      expect(comment).to.equal('element (7FE0,0010) declared length 24640000 runs past the...');
+      await peer.release();
+      const line = ctx.logs().filter((l) => l.includes('dimse.store.failed')).at(-1);
+      expect(JSON.parse(line!)).to.include({ status: '0xC000', errorComment: comment, reason });
+    } finally {
+      ctx.ingest.failWith.clear();
+    }
+  });
+
   it('refuses a SOP class it does not accept at negotiation (MR on a CT-only node)', async () => {
     const before = ctx.ingest.received.length;
     const r = await runTool('storescu', ['-v', '+v', '-R', '-aet', 'MODALITY', '-aec', 'LIMEN', '127.0.0.1', ctx.port, join(CORPUS, 'MR_small.dcm')]);
@@ -339,6 +360,52 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
       expect(answered).to.deep.equal([11, 13]);
       expect(ctx.ingest.received.length).to.equal(before + 2);
       await peer.release();
+    } finally {
+      ctx.ingest.delayMs = 0;
+    }
+  });
+
+  it('performs requests sent together one at a time, in the order they came: C-STORE 5, C-STORE 6, C-ECHO 7 in one write are answered 5, 6, 7', async () => {
+    ctx.ingest.delayMs = 50;
+    const before = ctx.ingest.received.length;
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(
+        associateRq('LIMEN', 'MODALITY', [
+          { id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
+          { id: 3, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+        ]),
+      );
+      expect((await peer.next())?.type).to.equal(0x02);
+      const dataSet = Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]);
+      const cEcho = commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 7], [0x0800, 'US', 0x0101]]);
+      // No Asynchronous Operations Window was negotiated, yet all three (and the release) go in one TCP write.
+      peer.send(
+        Buffer.concat([
+          pData(1, cStoreRq(5, StorageSopClass.CTImage, '2.25.51'), true),
+          pData(1, dataSet, false),
+          pData(1, cStoreRq(6, StorageSopClass.CTImage, '2.25.52'), true),
+          pData(1, dataSet, false),
+          pData(3, cEcho, true),
+          Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]),
+        ]),
+      );
+      const answered: Array<[number | undefined, number | undefined]> = [];
+      for (let i = 0; i < 3; i++) {
+        const rsp = await peer.next();
+        expect(rsp?.type).to.equal(0x04);
+        const command = rsp!.body.subarray(6);
+        answered.push([commandElement(command, 0x0120)?.readUInt16LE(0), commandElement(command, 0x0900)?.readUInt16LE(0)]);
+      }
+      expect(answered).to.deep.equal([
+        [5, 0x0000],
+        [6, 0x0000],
+        [7, 0x0000],
+      ]);
+      expect(ctx.ingest.received.slice(before).map((r) => r.announcedSOPInstanceUID)).to.deep.equal(['2.25.51', '2.25.52']);
+      expect((await peer.next())?.type).to.equal(0x06);
+      await peer.waitClosed();
+      expect(ctx.events.at(-1)).to.include({ type: 'association-released', stored: 2, failed: 0 });
     } finally {
       ctx.ingest.delayMs = 0;
     }
@@ -568,6 +635,39 @@ describe('gateway/dimse DimseScpService lifecycle', function () {
       expect(ctx.ingest.received).to.have.length(0);
       expect(memory.held).to.equal(0);
       expect(metrics.render()).to.contain('limen_dimse_stores_refused_total{reason="too-large"} 2\n');
+    } finally {
+      await ctx.scp.stop();
+    }
+  });
+
+  it('answers the C-STORE in hand, then aborts, when a requestor sends more ahead of its answer than the association may hold', async () => {
+    const ctx = await startScp({ maxDataSetBytes: 4096 });
+    ctx.ingest.delayMs = 100;
+    try {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+      expect((await peer.next())?.type).to.equal(0x02);
+      // The second data set alone is more than the association holds, and it comes before the first is answered.
+      peer.send(
+        Buffer.concat([
+          pData(1, cStoreRq(5, StorageSopClass.CTImage, '2.25.61'), true),
+          pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false),
+          pData(1, cStoreRq(6, StorageSopClass.CTImage, '2.25.62'), true),
+          pData(1, Buffer.alloc(5000, 0x55), false),
+        ]),
+      );
+      const answer = await peer.next();
+      expect(answer?.type).to.equal(0x04);
+      expect(commandElement(answer!.body.subarray(6), 0x0120)?.readUInt16LE(0)).to.equal(5);
+      expect(commandElement(answer!.body.subarray(6), 0x0900)?.readUInt16LE(0)).to.equal(0);
+      const abort = await peer.next();
+      expect(abort?.type).to.equal(0x07);
+      await peer.waitClosed();
+      expect(ctx.ingest.received.map((r) => r.announcedSOPInstanceUID)).to.deep.equal(['2.25.61']);
+      expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'protocol-error', stored: 1 });
+      const line = ctx.logs().find((l) => l.includes('dimse.association.window-exceeded'));
+      expect(line, ctx.logs().join('\n')).to.not.equal(undefined);
+      expect(JSON.parse(line!)).to.include({ limitBytes: 4096 });
     } finally {
       await ctx.scp.stop();
     }
