@@ -19,6 +19,11 @@ export interface ProposedContext {
   abstractSyntaxUID: string;
   /** In the requestor's order. */
   transferSyntaxUIDs: readonly string[];
+  /**
+   * The requestor's SCP/SCU Role Selection for this abstract syntax (PS3.7 D.3.3.4), when it
+   * sent one: whether it proposes itself as SCU, and as SCP. Absent: the default roles.
+   */
+  requestorRoles?: { scu: boolean; scp: boolean };
 }
 
 /** The acceptor's answer for one proposed context. */
@@ -43,6 +48,12 @@ export interface NegotiationPolicy {
  * arrive unchanged, never decompressed on the way. A syntax that may be lossy is chosen only
  * when the context offers nothing lossless: accepting it beside an uncompressed proposal would
  * ask the sender to compress a CT lossily before segmentation.
+ *
+ * Limen is only ever the SCP, so of a role selection it accepts the requestor's SCU role and
+ * turns down its SCP role (PS3.7 D.3.3.4). A requestor that proposes itself as SCP only (or as
+ * neither) is left with no role on an otherwise acceptable context: PS3.7 Table D.3-11 gives
+ * that proposal, turned down, no negotiated role on either side, so the context is rejected
+ * (1, user-rejection) rather than accepted unusable.
  */
 export function negotiatePresentationContexts(
   proposed: readonly ProposedContext[],
@@ -58,6 +69,9 @@ export function negotiatePresentationContexts(
       pc.transferSyntaxUIDs.find((ts) => acceptable.has(ts) && !MAY_BE_LOSSY_TRANSFER_SYNTAXES.has(ts)) ?? pc.transferSyntaxUIDs.find((ts) => acceptable.has(ts));
     if (chosen === undefined) {
       return { id: pc.id, abstractSyntaxUID: pc.abstractSyntaxUID, result: PresentationContextResult.TransferSyntaxesNotSupported };
+    }
+    if (pc.requestorRoles && !pc.requestorRoles.scu) {
+      return { id: pc.id, abstractSyntaxUID: pc.abstractSyntaxUID, result: PresentationContextResult.UserRejection };
     }
     return { id: pc.id, abstractSyntaxUID: pc.abstractSyntaxUID, result: PresentationContextResult.Acceptance, transferSyntaxUID: chosen };
   });

@@ -19,6 +19,14 @@ export type AssociationRejectReason =
   | 'protocol-version-not-supported'
   /** The application context is not the DICOM one. */
   | 'application-context-not-supported'
+  /** The A-ASSOCIATE-RQ proposes no presentation context (PS3.8 §9.3.2). */
+  | 'no-presentation-context'
+  /** A presentation context ID is not odd (PS3.8 §9.3.2.2). */
+  | 'presentation-context-id-invalid'
+  /** Two presentation contexts share an ID (PS3.8 §9.3.2.2). */
+  | 'presentation-context-id-duplicated'
+  /** The User Information item has no Maximum Length sub-item (PS3.8 §9.3.2.3, PS3.7 D.3.3.1). */
+  | 'maximum-length-missing'
   /** Over TLS, no certificate that chains to the caller CA. */
   | 'certificate-not-trusted';
 
@@ -62,5 +70,15 @@ export function rejectFields(reason: AssociationRejectReason): RejectFields {
     case 'protocol-version-not-supported':
       // Decided by the ACSE, not the service user.
       return { result: 1, source: 2, reason: 2 };
+    case 'no-presentation-context':
+    case 'presentation-context-id-invalid':
+    case 'presentation-context-id-duplicated':
+    case 'maximum-length-missing':
+      // A request the service-provider cannot accept as it is written: PS3.8 Table 9-6, AE-6 (an
+      // A-ASSOCIATE-RQ not acceptable to the service-provider is answered with an A-ASSOCIATE-RJ,
+      // not an A-ABORT), with the source "UL service-provider (ACSE related function)" of §7.1.2.6.
+      // Table 9-21 has no reason for a malformed request: no-reason-given. Permanent: sent again,
+      // the same request is refused again.
+      return { result: 1, source: 2, reason: 1 };
   }
 }

@@ -275,10 +275,19 @@ export class ScpAssociation extends Scp {
   }
 
   private accept(association: Association, routeSopClasses?: readonly string[]): void {
-    const proposed = association.getPresentationContexts().map(({ context }) => ({
+    const held = association.getPresentationContexts();
+    // A role selection names an abstract syntax, not a context: the library records it on the first
+    // context of that syntax only, and it holds for all of them (PS3.7 D.3.3.4).
+    let roles: Map<string, { scu: boolean; scp: boolean }> | undefined;
+    for (const { context } of held) {
+      if (context.getUserRole() === undefined && context.getProviderRole() === undefined) continue;
+      (roles ??= new Map()).set(context.getAbstractSyntaxUid(), { scu: context.getUserRole() === true, scp: context.getProviderRole() === true });
+    }
+    const proposed = held.map(({ context }) => ({
       id: context.getPresentationContextId(),
       abstractSyntaxUID: context.getAbstractSyntaxUid(),
       transferSyntaxUIDs: [...context.getTransferSyntaxUids()],
+      requestorRoles: roles?.get(context.getAbstractSyntaxUid()),
     }));
     const service = this.ctx.settings.acceptedSopClassUIDs;
     const negotiated = negotiatePresentationContexts(proposed, {
@@ -295,7 +304,9 @@ export class ScpAssociation extends Scp {
         abstractSyntaxUID: context.getAbstractSyntaxUid(),
         transferSyntaxUID: answer.transferSyntaxUID ?? '',
       });
-      // SCP/SCU role selection: Limen is only ever the SCP of what it accepts.
+      // SCP/SCU role selection (PS3.7 D.3.3.4, Table D.3-10): the reply keeps the requestor's SCU
+      // role (1 only if proposed) and turns down its SCP role, for Limen is only ever the SCP. A
+      // context whose requestor proposed no SCU role was rejected above (Table D.3-11).
       if (context.getProviderRole() !== undefined) context.setProviderRole(false);
     }
     // Operations stay synchronous: one C-STORE at a time per association.

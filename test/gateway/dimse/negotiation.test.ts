@@ -71,4 +71,30 @@ describe('gateway/dimse negotiatePresentationContexts', () => {
     );
     expect(answers.map((a) => a.transferSyntaxUID)).to.deep.equal([TransferSyntax.RLELossless, TransferSyntax.ExplicitVRBigEndian]);
   });
+
+  it('rejects (1) an acceptable context whose requestor proposed no SCU role, and accepts it where the SCU role was proposed (PS3.7 Table D.3-11)', () => {
+    const ts = [TransferSyntax.ExplicitVRLittleEndian];
+    const answers = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ts, requestorRoles: { scu: false, scp: true } },
+        { id: 3, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ts, requestorRoles: { scu: false, scp: false } },
+        { id: 5, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ts, requestorRoles: { scu: true, scp: true } },
+        { id: 7, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ts, requestorRoles: { scu: true, scp: false } },
+        { id: 9, abstractSyntaxUID: VERIFICATION_SOP_CLASS, transferSyntaxUIDs: [TransferSyntax.ImplicitVRLittleEndian], requestorRoles: { scu: false, scp: true } },
+        // A SOP class it does not take, or no syntax it takes, keeps the more telling answer.
+        { id: 11, abstractSyntaxUID: StorageSopClass.MRImage, transferSyntaxUIDs: ts, requestorRoles: { scu: false, scp: true } },
+        { id: 13, abstractSyntaxUID: StorageSopClass.CTImage, transferSyntaxUIDs: ['1.2.3'], requestorRoles: { scu: false, scp: true } },
+      ],
+      policy,
+    );
+    expect(answers.map((a) => [a.id, a.result, a.transferSyntaxUID])).to.deep.equal([
+      [1, 1, undefined],
+      [3, 1, undefined],
+      [5, 0, TransferSyntax.ExplicitVRLittleEndian],
+      [7, 0, TransferSyntax.ExplicitVRLittleEndian],
+      [9, 1, undefined],
+      [11, 3, undefined],
+      [13, 4, undefined],
+    ]);
+  });
 });

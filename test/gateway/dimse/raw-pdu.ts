@@ -34,8 +34,37 @@ function aeTitle(title: string): Buffer {
   return Buffer.from(title.padEnd(16, ' '), 'latin1');
 }
 
+export interface AssociateRqOptions {
+  protocolVersion?: number;
+  applicationContext?: string;
+  /** The User Information item's sub-items in place of Maximum Length and Implementation Class UID; null: no User Information item. */
+  userInformation?: Buffer[] | null;
+  /** Sub-items appended after Maximum Length and Implementation Class UID (role selections...). */
+  extraUserItems?: Buffer[];
+}
+
+/** A User Information sub-item (PS3.7 Annex D.3.3). */
+export function userItem(type: number, value: Buffer): Buffer {
+  return item(type, value);
+}
+
+/** An SCP/SCU Role Selection sub-item of an A-ASSOCIATE-RQ (PS3.7 Table D.3-9). */
+export function roleSelection(sopClassUID: string, scu: 0 | 1, scp: 0 | 1): Buffer {
+  const uid = uidBytes(sopClassUID);
+  const uidLength = Buffer.alloc(2);
+  uidLength.writeUInt16BE(uid.length, 0);
+  return item(0x54, Buffer.concat([uidLength, uid, Buffer.from([scu, scp])]));
+}
+
+/** The Maximum Length sub-item (PS3.8 Annex D.1). */
+export function maximumLength(maxPdu: number): Buffer {
+  const max = Buffer.alloc(4);
+  max.writeUInt32BE(maxPdu, 0);
+  return item(0x51, max);
+}
+
 /** An A-ASSOCIATE-RQ PDU (PS3.8 Table 9-11). */
-export function associateRq(called: string, calling: string, contexts: RawContext[], maxPdu = 16384, header: { protocolVersion?: number; applicationContext?: string } = {}): Buffer {
+export function associateRq(called: string, calling: string, contexts: RawContext[], maxPdu = 16384, header: AssociateRqOptions = {}): Buffer {
   const fixed = Buffer.alloc(4);
   fixed.writeUInt16BE(header.protocolVersion ?? 1, 0);
   const parts = [fixed, aeTitle(called), aeTitle(calling), Buffer.alloc(32), item(0x10, uidBytes(header.applicationContext ?? '1.2.840.10008.3.1.1.1'))];
@@ -43,9 +72,8 @@ export function associateRq(called: string, calling: string, contexts: RawContex
     const head = Buffer.from([c.id, 0, 0, 0]);
     parts.push(item(0x20, Buffer.concat([head, item(0x30, uidBytes(c.abstractSyntax)), ...c.transferSyntaxes.map((t) => item(0x40, uidBytes(t)))])));
   }
-  const max = Buffer.alloc(4);
-  max.writeUInt32BE(maxPdu, 0);
-  parts.push(item(0x50, Buffer.concat([item(0x51, max), item(0x52, uidBytes('1.2.3.4'))])));
+  const userItems = header.userInformation === undefined ? [maximumLength(maxPdu), item(0x52, uidBytes('1.2.3.4'))] : header.userInformation;
+  if (userItems !== null) parts.push(item(0x50, Buffer.concat([...userItems, ...(header.extraUserItems ?? [])])));
   return pdu(0x01, Buffer.concat(parts));
 }
 
@@ -226,6 +254,25 @@ export function acceptedContexts(acBody: Buffer): Map<number, { result: number; 
     offset += 4 + length;
   }
   return results;
+}
+
+/** The SCP/SCU Role Selection sub-items of an A-ASSOCIATE-AC (PS3.7 Table D.3-10), in order. */
+export function roleSelections(acBody: Buffer): Array<{ sopClassUID: string; scu: number; scp: number }> {
+  const roles: Array<{ sopClassUID: string; scu: number; scp: number }> = [];
+  let offset = 68;
+  while (offset + 4 <= acBody.length) {
+    const length = acBody.readUInt16BE(offset + 2);
+    if (acBody[offset] === 0x50) {
+      for (let sub = offset + 4; sub < offset + 4 + length; sub += 4 + acBody.readUInt16BE(sub + 2)) {
+        if (acBody[sub] !== 0x54) continue;
+        const uidLength = acBody.readUInt16BE(sub + 4);
+        const at = sub + 6 + uidLength;
+        roles.push({ sopClassUID: acBody.toString('latin1', sub + 6, at).replace(/\0+$/, ''), scu: acBody[at], scp: acBody[at + 1] });
+      }
+    }
+    offset += 4 + length;
+  }
+  return roles;
 }
 
 /** Reads the Maximum Length the acceptor announced in its A-ASSOCIATE-AC. */

@@ -13,7 +13,21 @@ import { MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
-import { acceptedContexts, announcedMaxPdu, associateRq, commandElement, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
+import {
+  acceptedContexts,
+  announcedMaxPdu,
+  associateRq,
+  commandElement,
+  commandSet,
+  cStoreRq,
+  pData,
+  RawPeer,
+  roleSelection,
+  roleSelections,
+  userItem,
+  type AssociateRqOptions,
+  type RawContext,
+} from './raw-pdu.js';
 
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
 const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
@@ -138,6 +152,71 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
       }
       await peer.waitClosed();
     }
+  });
+
+  it('refuses a malformed A-ASSOCIATE-RQ (a context ID repeated or even, no context, no Maximum Length) with an A-ASSOCIATE-RJ (permanent, ACSE, no reason given), logs and reports it with its reason, and stays up', async () => {
+    const ct = (id: number): RawContext => ({ id, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] });
+    const verification = (id: number): RawContext => ({ id, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] });
+    const cases: Array<[string, RawContext[], AssociateRqOptions]> = [
+      // Was accepted as {1: accepted, 3: result 4}: an ID the requestor never proposed (PS3.8 9.3.3.2).
+      ['presentation-context-id-duplicated', [ct(1), verification(1)], {}],
+      ['presentation-context-id-invalid', [ct(1), verification(2)], {}],
+      ['no-presentation-context', [], {}],
+      ['maximum-length-missing', [verification(1)], { userInformation: [userItem(0x52, Buffer.from('1.2.3.4'))] }],
+      ['maximum-length-missing', [verification(1)], { userInformation: null }],
+    ];
+    for (const [reason, contexts, options] of cases) {
+      const peer = await RawPeer.open(ctx.portNumber);
+      peer.send(associateRq('LIMEN', 'MODALITY', contexts, 16384, options));
+      const answer = (await peer.next())!;
+      expect(answer.type, reason).to.equal(0x03);
+      expect([...answer.body.subarray(1, 4)], reason).to.deep.equal([1, 2, 1]);
+      await peer.waitClosed();
+      expect(ctx.events.at(-1)).to.include({ type: 'association-rejected', reason, callingAETitle: 'MODALITY', calledAETitle: 'LIMEN' });
+      const line = ctx.logs().filter((l) => l.includes('dimse.association.rejected')).at(-1);
+      expect(JSON.parse(line!), reason).to.include({ reason, result: 1, source: 2, code: 1 });
+    }
+    expect(ctx.scp.status).to.equal('running');
+    expect((await echo(ctx.port)).status).to.equal(0);
+  });
+
+  it('rejects (1, user-rejection) the contexts of a storage SOP class whose requestor proposes itself as SCP only, turning the role down, and accepts those where it is SCU (PS3.7 D.3.3.4, Table D.3-11)', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    const explicit = [TransferSyntax.ExplicitVRLittleEndian];
+    peer.send(
+      associateRq(
+        'LIMEN',
+        'MODALITY',
+        [
+          { id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: explicit },
+          { id: 3, abstractSyntax: StorageSopClass.EnhancedCTImage, transferSyntaxes: explicit },
+          { id: 5, abstractSyntax: StorageSopClass.EnhancedCTImage, transferSyntaxes: explicit },
+          { id: 7, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+        ],
+        16384,
+        { extraUserItems: [roleSelection(StorageSopClass.CTImage, 1, 1), roleSelection(StorageSopClass.EnhancedCTImage, 0, 1)] },
+      ),
+    );
+    const ac = (await peer.next())!;
+    expect(ac.type).to.equal(0x02);
+    const results = acceptedContexts(ac.body);
+    expect([...results].map(([id, r]) => [id, r.result])).to.deep.equal([
+      [1, 0],
+      [3, 1],
+      [5, 1],
+      [7, 0],
+    ]);
+    // One reply per role selection offered: SCU accepted where proposed, SCP turned down.
+    expect(roleSelections(ac.body)).to.deep.equal([
+      { sopClassUID: StorageSopClass.CTImage, scu: 1, scp: 0 },
+      { sopClassUID: StorageSopClass.EnhancedCTImage, scu: 0, scp: 0 },
+    ]);
+    const before = ctx.ingest.received.length;
+    peer.send(pData(1, cStoreRq(3, StorageSopClass.CTImage, '2.25.48'), true));
+    peer.send(pData(1, Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]), false));
+    expect(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0)).to.equal(0x0000);
+    expect(ctx.ingest.received.length).to.equal(before + 1);
+    await peer.release();
   });
 
   it('receives the 112 ct-fakephi instances over one association, byte for byte', async () => {
