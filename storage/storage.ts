@@ -3,7 +3,7 @@
  * tokens and audit log over one data dir. Nothing here is global: two storages in one
  * process (tests) are independent.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Results } from './results.js';
 import { publishReview, type PublishEffects } from './publish.js';
 import { Reviews, type ReviewInput } from './reviews.js';
@@ -84,6 +84,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   const now = options.now ?? (() => new Date());
   await ensureDirDurable(options.dataDir);
   const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  // A SQLite file named outside the data dir gets its directory made the same way.
+  if (db.sqliteFile !== undefined) await ensureDirDurable(dirname(db.sqliteFile));
   try {
     await migrateToLatest(db.knex);
     const keys = new StudyKeys(db, options.masterKey, now);

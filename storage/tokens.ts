@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendAuditEvent } from './audit.js';
 import type { Database } from './db/index.js';
 import { dateOrNull, num } from './db/rows.js';
-import { sqlTransaction } from './db/sql.js';
+import { sqlTransaction, withSql } from './db/sql.js';
 import { StorageError } from './errors.js';
 
 export const ROLES = ['admin', 'reviewer', 'requester', 'auditor', 'modality'] as const;
@@ -14,6 +14,12 @@ export type Role = (typeof ROLES)[number];
 
 /** Every token starts with this, so leaked tokens are easy to recognise and scan for. */
 export const TOKEN_PREFIX = 'limen_';
+
+/**
+ * The longest a token may live: two years (730 days). A token always expires, and its expiry
+ * must be a real date; a bound also keeps a forgotten script's token from outliving its owner.
+ */
+export const MAX_TOKEN_TTL_SECONDS = 730 * 86_400;
 
 /** `lastUsedAt` is updated at most this often per token. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -65,6 +71,7 @@ export class TokenStore {
   async create(options: CreateTokenOptions): Promise<CreatedToken> {
     if (!(ROLES as readonly string[]).includes(options.role)) throw new StorageError('invalid-input', `role must be one of ${ROLES.join(', ')}`, { path: 'role' });
     if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) throw new StorageError('invalid-input', 'ttlSeconds must be a positive number', { path: 'ttlSeconds' });
+    if (options.ttlSeconds > MAX_TOKEN_TTL_SECONDS) throw new StorageError('invalid-input', `ttlSeconds is at most ${MAX_TOKEN_TTL_SECONDS} (730 days)`, { path: 'ttlSeconds' });
     if (options.user !== undefined && (options.user.length === 0 || options.user.length > 256)) throw new StorageError('invalid-input', 'user is 1 to 256 characters', { path: 'user' });
     const id = randomBytes(8).toString('hex');
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -90,25 +97,54 @@ export class TokenStore {
     return { id: String(row.id), role: row.role as Role, user: (row.user_id as string | null) ?? null };
   }
 
-  /** Revokes a token by id; false when unknown or already revoked. */
-  async revoke(id: string): Promise<boolean> {
-    const changed = await this.db.knex('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: this.now().getTime() });
-    return Number(changed) > 0;
+  /** A token by id, without its secret; null when there is none. */
+  async get(id: string): Promise<TokenInfo | null> {
+    const row = await this.db.knex('api_tokens').where({ id }).first();
+    return row ? tokenInfo(row) : null;
+  }
+
+  /**
+   * When the token with this id expires, while it holds; null once it is unknown, revoked or
+   * expired. One lookup by primary key in plain SQL (no query builder: a browser session asks on
+   * every request it makes), for whatever rides on a token after it was verified.
+   */
+  async activeUntil(id: string): Promise<Date | null> {
+    const row = await withSql(this.db, (sql) => sql.first('SELECT expires_at, revoked_at FROM api_tokens WHERE id = ?', [id]));
+    if (!row || row.revoked_at !== null || num(row.expires_at) <= this.now().getTime()) return null;
+    return new Date(num(row.expires_at));
+  }
+
+  /**
+   * Revokes a token by id; false when unknown or already revoked. The revocation and its
+   * `token.revoked` audit event commit together, as the creation and `token.created` do.
+   */
+  async revoke(id: string, revokedBy?: string): Promise<boolean> {
+    const t = this.now();
+    return sqlTransaction(this.db, async (sql) => {
+      const changed = await sql.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [t.getTime(), id]);
+      if (changed === 0) return false;
+      await appendAuditEvent(sql, t, { type: 'token.revoked', actor: revokedBy, detail: { tokenId: id } });
+      return true;
+    });
   }
 
   /** All tokens, newest first, without secrets. */
   async list(): Promise<TokenInfo[]> {
     const rows = await this.db.knex('api_tokens').orderBy('created_at', 'desc');
-    return rows.map((row) => ({
-      id: String(row.id),
-      role: row.role as Role,
-      user: (row.user_id as string | null) ?? null,
-      createdAt: new Date(num(row.created_at)),
-      expiresAt: new Date(num(row.expires_at)),
-      revokedAt: dateOrNull(row.revoked_at),
-      lastUsedAt: dateOrNull(row.last_used_at),
-    }));
+    return rows.map(tokenInfo);
   }
+}
+
+function tokenInfo(row: Record<string, unknown>): TokenInfo {
+  return {
+    id: String(row.id),
+    role: row.role as Role,
+    user: (row.user_id as string | null) ?? null,
+    createdAt: new Date(num(row.created_at)),
+    expiresAt: new Date(num(row.expires_at)),
+    revokedAt: dateOrNull(row.revoked_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+  };
 }
 
 /** SHA-256 (hex) of a token: what is stored and looked up. */

@@ -1,25 +1,105 @@
-/** `limen audit verify`: checks the audit trail's hash chain; exits 1 when it is broken. */
+/**
+ * `limen audit verify [--expect-head <seq>:<hash>]`: checks the audit trail's hash chain and
+ * prints its head; exits 1 when it is broken, or when an earlier head kept elsewhere is no
+ * longer in it with that hash (the trail was truncated or rewritten from there on).
+ */
 import { parseArgs } from 'node:util';
-import type { Command } from './command.js';
+import type { AuditLog } from '../../storage/index.js';
+import { surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
 import { withStorage } from './with-storage.js';
 
+const USAGE = `usage: limen audit verify [--expect-head <seq>:<hash>] [--config <file>]
+
+Walks the audit trail's hash chain. Intact (exit 0): prints the number of events and the chain's
+head as <seq>:<hash>; keep the head outside Limen. Broken (exit 1): names the first event that is
+not as it was written. The chain alone cannot show that its newest events were removed:
+--expect-head with a head printed earlier fails (exit 1) unless that event is still in the
+chain with that hash. Exit 2: usage, configuration, or no database to verify.
+`;
+
 export const auditCommand: Command = {
-  summary: 'audit verify: check the audit trail hash chain',
+  summary: 'audit verify [--expect-head <seq>:<hash>]: check the audit trail hash chain',
+  usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' } } });
-    if (positionals[0] !== 'verify') {
-      process.stderr.write('usage: limen audit verify\n');
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, 'expect-head': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    } catch (e) {
+      process.stderr.write(`limen audit: ${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const [sub, ...surplus] = positionals;
+    if (sub !== 'verify') {
+      process.stderr.write(`${sub === undefined ? '' : `limen audit: unknown subcommand '${sub}'\n`}${USAGE}`);
+      return 2;
+    }
+    if (surplus.length) {
+      process.stderr.write(`${surplusArguments('audit verify', surplus)}\n${USAGE}`);
+      return 2;
+    }
+    const expected = values['expect-head'] === undefined ? undefined : parseHead(values['expect-head']);
+    if (expected === null) {
+      process.stderr.write(`limen audit verify: --expect-head takes <seq>:<hash> as verify printed it (a seq from 1, a SHA-256 in 64 hex digits)\n`);
       return 2;
     }
     const config = configOrReport(values.config, 'audit');
     if (!config) return 2;
-    const result = await withStorage(config, (storage) => storage.audit.verify());
-    if (result.ok) {
-      process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified\n`);
-      return 0;
-    }
-    process.stdout.write(`audit trail BROKEN at event ${result.brokenAtId}: ${result.reason}\n`);
-    return 1;
+    return withStorage(
+      config,
+      async (storage) => {
+        const result = await storage.audit.verify();
+        if (!result.ok) {
+          process.stdout.write(`audit trail BROKEN at event ${result.brokenAtId}: ${result.reason}\n`);
+          return 1;
+        }
+        // Intact, the chain is seq 1..count, each linked to the one before.
+        process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified\n`);
+        process.stdout.write(result.count ? `head ${result.count}:${result.headHash}\n` : 'head: none (no events yet)\n');
+        if (!expected) return 0;
+        if (expected.seq > result.count) {
+          process.stdout.write(
+            `audit trail BROKEN: the expected head ${expected.seq}:${expected.hash} is no longer in the chain, which ends at seq ${result.count}: events were removed from its end\n`,
+          );
+          return 1;
+        }
+        const hash = expected.seq === result.count ? result.headHash : await hashAt(storage.audit, expected.seq);
+        if (hash !== expected.hash) {
+          process.stdout.write(
+            `audit trail BROKEN: event seq ${expected.seq} ${hash === undefined ? 'was not found' : `has hash ${hash}`}, not the expected ${expected.hash}: the chain was rewritten from there on\n`,
+          );
+          return 1;
+        }
+        process.stdout.write(`the expected head ${expected.seq}:${expected.hash} is in the chain${expected.seq < result.count ? `, ${result.count - expected.seq} events after it` : ''}\n`);
+        return 0;
+      },
+      { command: 'audit verify', create: false },
+    );
   },
 };
+
+/** `<seq>:<hash>` as verify prints it, or null. */
+function parseHead(text: string): { seq: number; hash: string } | null {
+  const m = /^(\d{1,15}):([0-9a-fA-F]{64})$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1) return null;
+  return { seq: Number(m[1]), hash: m[2].toLowerCase() };
+}
+
+/** The hash of the event with this seq, read in pages (the event whose id is its seq first). */
+async function hashAt(audit: AuditLog, seq: number): Promise<string | undefined> {
+  const [guess] = await audit.list({ afterId: seq - 1, limit: 1 });
+  if (guess?.seq === seq) return guess.hash;
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await audit.list({ afterId, limit: 10_000 });
+    if (page.length === 0) return undefined;
+    const found = page.find((e) => e.seq === seq);
+    if (found) return found.hash;
+    afterId = Math.max(...page.map((e) => e.id));
+  }
+}

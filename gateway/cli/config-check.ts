@@ -5,14 +5,39 @@
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
 import { certificateInFile, destinationCertificates, renewalWarnings } from '../services/certificate-watch.js';
-import type { Command } from './command.js';
+import { parseArgs } from 'node:util';
+import { surplusArguments, type Command } from './command.js';
+
+const USAGE = `usage: limen config check <file>
+
+Validates a configuration file as limen start does, plus the routes' de-identification profiles;
+every error with its path (exit 1). Warns of PEM files it cannot read or use, of certificates due
+for renewal, and of what would cross the network in the clear. Exit 0 valid, 1 not, 2 usage.
+`;
 
 export const configCommand: Command = {
   summary: 'config check <file>: validate a configuration file',
+  usage: USAGE,
   async run(argv) {
-    const [sub, file] = argv;
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    } catch (e) {
+      process.stderr.write(`limen config: ${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const [sub, file, ...surplus] = parsed.positionals;
     if (sub !== 'check' || !file) {
-      process.stderr.write('usage: limen config check <file>\n');
+      const why = sub === undefined ? '' : sub === 'check' ? 'limen config check: no file given\n' : `limen config: unknown subcommand '${sub}'\n`;
+      process.stderr.write(`${why}${USAGE}`);
+      return 2;
+    }
+    if (surplus.length) {
+      process.stderr.write(`${surplusArguments('config check', surplus)} (one file at a time)\n${USAGE}`);
       return 2;
     }
     const r = loadConfig({ file });

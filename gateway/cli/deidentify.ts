@@ -32,6 +32,7 @@ export function parseKey(bytes: Buffer): Uint8Array | undefined {
 
 export const deidentifyCommand: Command = {
   summary: 'de-identify DICOM files (PS3.15 Basic Profile and options)',
+  usage: USAGE,
   async run(argv) {
     let args;
     try {
@@ -65,16 +66,16 @@ export const deidentifyCommand: Command = {
       for (const i of profileResult.issues) process.stderr.write(`limen deidentify: ${i.path}: ${i.message}\n`);
       return 2;
     }
+    // The inputs first: a mistyped path must not leave a new key behind.
+    const { files, missing } = listFiles(positionals);
+    for (const m of missing) process.stderr.write(`limen deidentify: no such file or directory: ${m}\n`);
+    if (missing.length) return 2;
     const key = loadOrCreateKey(values['key-file']);
     if ('error' in key) {
       process.stderr.write(`limen deidentify: ${key.error}\n`);
       return 2;
     }
     if (key.note) process.stderr.write(`${key.note}\n`);
-
-    const { files, missing } = listFiles(positionals);
-    for (const m of missing) process.stderr.write(`limen deidentify: no such file or directory: ${m}\n`);
-    if (missing.length) return 2;
     const out = resolve(values.out);
     mkdirSync(out, { recursive: true });
 

@@ -1,24 +1,80 @@
 #!/usr/bin/env node
 /** `limen`: the command-line face of the gateway. Each subcommand lives in its own file. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommandError, wantsHelp, surplusArguments, type Command } from './command.js';
 import { commands, usage } from './commands.js';
+
+const FOOTER = `
+limen <command> --help, or limen help <command>: the command's usage
+limen --version: the version
+`;
+
+/** The version in Limen's package.json (found upwards from this file: sources or dist/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'limen' && pkg.version) return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+/** Prints a command's usage (stdout, exit 0); a command without one answers `--help` itself. */
+async function help(command: Command): Promise<number> {
+  if (command.usage === undefined) return command.run(['--help']);
+  process.stdout.write(command.usage);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
-  }
-  const entry = commands[name];
-  if (!entry) {
-    process.stderr.write(`limen: unknown command '${name}'\n\n${usage()}`);
+  if (!name) {
+    process.stderr.write(`limen: no command given\n\n${usage()}${FOOTER}`);
     return 2;
   }
-  return (await entry.load()).run(rest);
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    process.stdout.write(`${usage()}${FOOTER}`);
+    return 0;
+  }
+  if (name === '--version') {
+    if (rest.length) return usageError(surplusArguments('--version', rest));
+    process.stdout.write(`limen ${packageVersion()}\n`);
+    return 0;
+  }
+  if (name === 'help') {
+    const [topic, ...surplus] = rest;
+    const entry = Object.hasOwn(commands, topic) ? commands[topic] : undefined;
+    if (!entry) return usageError(`limen help: unknown command '${topic}'`);
+    if (surplus.length) return usageError(surplusArguments('help', surplus));
+    return help(await entry.load());
+  }
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) return usageError(`limen: unknown command '${name}'`);
+  const command = await entry.load();
+  if (wantsHelp(rest)) return help(command);
+  return command.run(rest);
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`${message}\n\n${usage()}${FOOTER}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    if (err instanceof CommandError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
     process.stderr.write(`limen: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -10,25 +10,43 @@ import { findModelDir } from '../../pipeline/process/model-dirs.js';
 import { runPipeline, type PipelineStage } from '../../pipeline/process/run-pipeline.js';
 import { PipelineError } from '../../pipeline/process/errors.js';
 import { randomUID } from '../../pipeline/process/uid.js';
-import type { Command } from './command.js';
+import { surplusArguments, type Command } from './command.js';
 import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar, type Progress } from './progress.js';
 
-const USAGE = 'usage: limen segment <series-dir> --out <dir> [--model <id>] [--models-dir <dir>]\n';
+const USAGE = `usage: limen segment <series-dir> --out <dir> [--model <id>] [--models-dir <dir>]
+
+Runs the pipeline on one CT series: writes seg.dcm, model.glb, model.stl, one STL per segment and
+report.json into --out. --model names a model (default: default) in --models-dir or among the
+shipped ones. Exit 0 written, 1 the series could not be segmented (the reason is printed), 2 usage.
+`;
 
 export const segmentCommand: Command = {
   summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json',
+  usage: USAGE,
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, model: { type: 'string', default: 'default' }, 'models-dir': { type: 'string' } } });
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, model: { type: 'string', default: 'default' }, 'models-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      });
     } catch (e) {
       process.stderr.write(`limen segment: ${(e as Error).message}\n${USAGE}`);
       return 2;
     }
     const { values, positionals } = parsed;
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (!values.out || positionals.length === 0) {
       process.stderr.write(`limen segment: ${values.out ? 'no series directory' : '--out is required'}\n${USAGE}`);
+      return 2;
+    }
+    if (positionals.length > 1) {
+      process.stderr.write(`${surplusArguments('segment', positionals.slice(1))} (one series directory)\n${USAGE}`);
       return 2;
     }
     const modelDir = findModelDir(values.model ?? 'default', values['models-dir']);

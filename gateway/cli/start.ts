@@ -2,13 +2,36 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log/index.js';
 import { startGateway, GatewayStartError } from '../process/gateway.js';
-import type { Command } from './command.js';
+import { surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
+
+const USAGE = `usage: limen start [--config <file>]
+
+Runs HTTP, DIMSE, the worker and the scheduler in one process until SIGTERM or SIGINT (a graceful
+stop); SIGHUP reloads the TLS certificates, keys and CRL. The configuration comes from --config or
+LIMEN_CONFIG, with the LIMEN_* environment overrides; without either, the embedded defaults.
+`;
 
 export const startCommand: Command = {
   summary: 'run the gateway (HTTP, DIMSE, worker, scheduler) until SIGTERM',
+  usage: USAGE,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    } catch (e) {
+      process.stderr.write(`limen start: ${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (positionals.length) {
+      process.stderr.write(`${surplusArguments('start', positionals)}\n${USAGE}`);
+      return 2;
+    }
     const config = configOrReport(values.config, 'start');
     if (!config) return 2;
     const logger = createLogger({ level: (process.env.LIMEN_LOG_LEVEL as 'info' | undefined) ?? 'info' });

@@ -12,7 +12,7 @@ import { createExportWorker } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
 import { ReviewGate } from '../review/gate.js';
 import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
-import { MemorySessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
+import { MemorySessionStore, TokenBoundSessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
@@ -65,7 +65,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
-  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined, masterKey: master.key });
+  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.url, masterKey: master.key });
   // Before anything is served: instances whose blob an unclean stop may have kept from the disk.
   const repaired = await storage.repairUnconfirmedInstances();
   if (repaired.discarded) logger.warn({ id: 'gateway.instances.discarded', msg: 'took back instances whose blob did not reach the disk before an unclean stop (never acknowledged; the sender resends them)', ...repaired });
@@ -134,8 +134,9 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     routeForToken: () => 'default',
     options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
   });
-  // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie.
-  const sessions = new MemorySessionStore();
+  // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie;
+  // a session opened with a token ends with it (expired or revoked).
+  const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
   const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
   const exporter = createExportWorker({
     storage,

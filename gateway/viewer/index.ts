@@ -4,8 +4,8 @@ export { renderAppConfig, viewerAppConfig, DICOMWEB_DATA_SOURCE, LIMEN_EXTENSION
 export type { ViewerConfigOptions, LimenViewerSettings } from './app-config.js';
 export { sessionRoutes, sessionRouteDocs, sessionOrBearerAuth, startSession, sessionView, SESSION_COOKIE, PERSON_ROLES } from './session.js';
 export type { SessionRoutesDeps, SessionOrBearerAuthOptions, SessionCookieOptions, SessionEvent, SessionView } from './session.js';
-export { MemorySessionStore, DEFAULT_SESSION_TTL_MS, DEFAULT_MAX_SESSIONS, sessionId } from './session-store.js';
-export type { Session, SessionStore, SessionMethod, OpenedSession, MemorySessionStoreOptions } from './session-store.js';
+export { MemorySessionStore, TokenBoundSessionStore, DEFAULT_SESSION_TTL_MS, DEFAULT_MAX_SESSIONS, sessionId } from './session-store.js';
+export type { Session, SessionStore, SessionMethod, OpenedSession, OpenSessionOptions, MemorySessionStoreOptions, TokenLifetime } from './session-store.js';
 export { viewerPaths, findProjectRoot } from './paths.js';
 export type { ViewerPaths } from './paths.js';
 export { ViewerLog } from './messages.js';

@@ -25,16 +25,25 @@ export interface OpenedSession {
   session: Session;
 }
 
+/** How a session is opened: by what method, and for how long at most. */
+export interface OpenSessionOptions {
+  method: SessionMethod;
+  /** Shorter than the store's time to live, if wanted (never longer). */
+  ttlMs?: number;
+  /** The session ends then at the latest: when the credential it was opened with ends. */
+  notAfter?: Date;
+}
+
 /** Where sessions live. The memory store serves one process; a database store can serve several. */
 export interface SessionStore {
-  open(identity: Identity, options: { method: SessionMethod; ttlMs?: number }): Promise<OpenedSession>;
+  open(identity: Identity, options: OpenSessionOptions): Promise<OpenedSession>;
   /** The live session for a cookie token, or `null` when unknown or expired. */
   resolve(token: string): Promise<Session | null>;
   /** Ends a session; `true` when there was one. */
   close(token: string): Promise<boolean>;
 }
 
-/** A working day: a session outlives neither a shift nor, for long, a revoked API token. */
+/** A working day: a session does not outlive a shift (nor its API token: see {@link TokenBoundSessionStore}). */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
 /** Bound on live sessions in memory; the oldest is dropped beyond it. */
@@ -71,7 +80,7 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.size;
   }
 
-  async open(identity: Identity, options: { method: SessionMethod; ttlMs?: number }): Promise<OpenedSession> {
+  async open(identity: Identity, options: OpenSessionOptions): Promise<OpenedSession> {
     this.#sweep();
     while (this.#sessions.size >= this.#maxSessions) {
       const oldest = this.#sessions.keys().next().value as string;
@@ -84,7 +93,7 @@ export class MemorySessionStore implements SessionStore {
       identity: { ...identity },
       method: options.method,
       createdAt: new Date(now),
-      expiresAt: new Date(now + Math.min(options.ttlMs ?? this.#ttlMs, this.#ttlMs)),
+      expiresAt: new Date(Math.min(now + Math.min(options.ttlMs ?? this.#ttlMs, this.#ttlMs), options.notAfter?.getTime() ?? Infinity)),
     };
     this.#sessions.set(session.id, session);
     return { token, session };
@@ -110,5 +119,52 @@ export class MemorySessionStore implements SessionStore {
   #sweep(): void {
     const now = this.#now();
     for (const [id, s] of this.#sessions) if (s.expiresAt.getTime() <= now) this.#sessions.delete(id);
+  }
+}
+
+/**
+ * Tells whether an API token still holds, by its id: when it expires while it does, `null` once
+ * it is unknown, revoked or expired. Storage's token store is one.
+ */
+export interface TokenLifetime {
+  activeUntil(tokenId: string): Promise<Date | null>;
+}
+
+/**
+ * Binds each session opened with an API token to that token, over any store: the session ends
+ * when the token expires at the latest, and the moment it is revoked. Sessions opened another
+ * way (OIDC) pass through untouched.
+ */
+export class TokenBoundSessionStore implements SessionStore {
+  constructor(
+    private readonly inner: SessionStore,
+    private readonly tokens: TokenLifetime,
+  ) {}
+
+  async open(identity: Identity, options: OpenSessionOptions): Promise<OpenedSession> {
+    if (options.method !== 'api-token') return this.inner.open(identity, options);
+    // Revoked in the instant since it was verified: the session is born ended.
+    const until = (await this.tokens.activeUntil(identity.id)) ?? new Date(0);
+    const notAfter = options.notAfter && options.notAfter < until ? options.notAfter : until;
+    return this.inner.open(identity, { ...options, notAfter });
+  }
+
+  /**
+   * The token is looked up on every use, not cached: one read of its row by primary key, no more
+   * than a bearer request costs (its token is looked up by hash on every request), and it means a
+   * `limen token revoke` run by another process ends the session on its very next request.
+   */
+  async resolve(token: string): Promise<Session | null> {
+    const session = await this.inner.resolve(token);
+    if (!session || session.method !== 'api-token') return session;
+    if ((await this.tokens.activeUntil(session.identity.id)) === null) {
+      await this.inner.close(token);
+      return null;
+    }
+    return session;
+  }
+
+  close(token: string): Promise<boolean> {
+    return this.inner.close(token);
   }
 }

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { Hono } from 'hono';
 import { errorResponse, HttpError, type AppEnv, type Identity } from '../../../gateway/http/index.js';
-import { MemorySessionStore, sessionOrBearerAuth, sessionRoutes, type SessionEvent } from '../../../gateway/viewer/index.js';
+import { MemorySessionStore, sessionOrBearerAuth, sessionRoutes, TokenBoundSessionStore, type SessionEvent, type SessionStore, type TokenLifetime } from '../../../gateway/viewer/index.js';
 
 const TOKENS: Record<string, Identity> = {
   'reviewer-token': { role: 'reviewer', user: 'dr-who', id: 'tok-r' },
@@ -12,13 +12,14 @@ const TOKENS: Record<string, Identity> = {
   'modality-token': { role: 'modality', user: 'ct-1', id: 'tok-m' },
 };
 
-function harness(clock = { now: Date.parse('2025-03-01T08:00:00Z') }) {
+function harness(clock = { now: Date.parse('2025-03-01T08:00:00Z') }, bind?: (memory: MemorySessionStore) => SessionStore) {
   const tokens = { verifyToken: async (t: string) => TOKENS[t] ?? null };
   const sessions = new MemorySessionStore({ ttlMs: 60 * 60 * 1000, now: () => clock.now });
+  const store = bind ? bind(sessions) : sessions;
   const events: SessionEvent[] = [];
   const app = new Hono<AppEnv>();
-  app.route('/api/v1', sessionRoutes({ tokens, sessions, onSessionEvent: (e) => events.push(e) }));
-  const reviewer = sessionOrBearerAuth({ tokens, sessions, roles: ['reviewer'] });
+  app.route('/api/v1', sessionRoutes({ tokens, sessions: store, onSessionEvent: (e) => events.push(e) }));
+  const reviewer = sessionOrBearerAuth({ tokens, sessions: store, roles: ['reviewer'] });
   app.get('/dicomweb/studies', reviewer, (c) => c.json({ who: c.get('identity') }));
   app.post('/api/v1/reviews/:uid/decision', reviewer, (c) => c.json({ decidedBy: c.get('identity').user }));
   app.onError((err) => (err instanceof HttpError ? err.getResponse() : errorResponse(500, 'internal-error', String(err))));
@@ -121,6 +122,62 @@ describe('gateway/viewer: sessions', () => {
     expect(out.headers.get('set-cookie')).to.match(/^limen_session=; /).and.include('Max-Age=0');
     expect((await app.request('/dicomweb/studies', { headers: { cookie: second.cookie } })).status).to.equal(401);
     expect(events.map((e) => e.type)).to.deep.equal(['session.opened', 'session.opened', 'session.closed']);
+  });
+
+  describe('bound to its API token', () => {
+    /** Token ids → expiry (ms); revoking deletes the entry. Looked up like storage's token rows. */
+    function tokenLifetimes(clock: { now: number }, expiries: Record<string, number>) {
+      const lookups: string[] = [];
+      const lifetime: TokenLifetime = {
+        activeUntil: async (id) => {
+          lookups.push(id);
+          const until = expiries[id];
+          return until !== undefined && until > clock.now ? new Date(until) : null;
+        },
+      };
+      return { lifetime, lookups, revoke: (id: string) => delete expiries[id] };
+    }
+
+    it('a session ends when its API token expires, not an hour later', async () => {
+      const clock = { now: Date.parse('2025-03-01T08:00:00Z') };
+      const tokenExpiry = clock.now + 10 * 60 * 1000;
+      const { lifetime } = tokenLifetimes(clock, { 'tok-r': tokenExpiry });
+      const { app } = harness(clock, (memory) => new TokenBoundSessionStore(memory, lifetime));
+      const { res, cookie } = await signIn(app);
+      expect((await res.json()).session.expiresAt).to.equal('2025-03-01T08:10:00.000Z');
+      expect(res.headers.get('set-cookie')).to.include('Expires=Sat, 01 Mar 2025 08:10:00 GMT');
+      clock.now = tokenExpiry - 1;
+      expect((await app.request('/dicomweb/studies', { headers: { cookie } })).status).to.equal(200);
+      clock.now = tokenExpiry;
+      expect((await app.request('/dicomweb/studies', { headers: { cookie } })).status).to.equal(401);
+      expect((await app.request('/api/v1/session', { headers: { cookie } })).status).to.equal(401);
+    });
+
+    it('revoking the token ends its sessions on their next request, and drops them from memory', async () => {
+      const clock = { now: Date.parse('2025-03-01T08:00:00Z') };
+      const { lifetime, lookups, revoke } = tokenLifetimes(clock, { 'tok-r': clock.now + 3_600_000, 'tok-a': clock.now + 3_600_000 });
+      const { app, sessions } = harness(clock, (memory) => new TokenBoundSessionStore(memory, lifetime));
+      const reviewer = await signIn(app);
+      const admin = await signIn(app, 'admin-token');
+      expect((await app.request('/dicomweb/studies', { headers: { cookie: reviewer.cookie } })).status).to.equal(200);
+      revoke('tok-r');
+      const refused = await app.request('/dicomweb/studies', { headers: { cookie: reviewer.cookie } });
+      expect(refused.status).to.equal(401);
+      expect((await refused.json()).error.code).to.equal('session-expired');
+      expect((await app.request('/api/v1/session', { headers: { cookie: reviewer.cookie } })).status).to.equal(401);
+      expect(sessions.size, 'only the admin’s session is left').to.equal(1);
+      expect((await app.request('/api/v1/session', { headers: { cookie: admin.cookie } })).status).to.equal(200);
+      // Looked up on each use, not cached: a revocation from another process counts at once.
+      expect(lookups.filter((id) => id === 'tok-r')).to.have.length(3);
+    });
+
+    it('a session opened another way (OIDC) is not looked up as a token', async () => {
+      const lookups: string[] = [];
+      const store = new TokenBoundSessionStore(new MemorySessionStore(), { activeUntil: async (id) => (lookups.push(id), null) });
+      const opened = await store.open(TOKENS['reviewer-token'], { method: 'oidc' });
+      expect((await store.resolve(opened.token))?.method).to.equal('oidc');
+      expect(lookups).to.deep.equal([]);
+    });
   });
 
   it('the memory store keeps only the hash of a token and bounds its size', async () => {
