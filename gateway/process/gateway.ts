@@ -14,6 +14,7 @@ import { ReviewGate } from '../review/gate.js';
 import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
 import { MemorySessionStore, TokenBoundSessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
+import { StudyAccess } from '../http/study-access.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
@@ -65,6 +66,10 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
+  // Said at every start, not only the first: the key lies beside the data it protects.
+  if (master.source === 'data-dir') {
+    logger.warn({ id: 'gateway.master-key.development', msg: 'the master key is the one generated for development, kept in the data dir; production sets masterKey.file or LIMEN_MASTER_KEY', path: master.path });
+  }
   const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.url, masterKey: master.key });
   // Before anything is served: instances whose blob an unclean stop may have kept from the disk.
   const repaired = await storage.repairUnconfirmedInstances();
@@ -155,6 +160,10 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   // Queuing a job wakes its worker: an approval is delivered at once, not at the next poll.
   const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }), { onJobsQueued: () => processor.poke() });
   const gate = new ReviewGate(storage, config, () => exporter.poke());
+  // Who read which study's images or results, once per person, study and hour; ahead of the routes.
+  const studyAccess = new StudyAccess({ append: (e) => storage.audit.append(e), logger: logger.child({ service: 'http' }) });
+  for (const path of ['/dicomweb/studies/:study', '/dicomweb/studies/:study/*']) app.use(path, studyAccess.middleware('study', 'dicomweb'));
+  for (const path of ['/api/v1/results/:uid', '/api/v1/results/:uid/*']) app.use(path, studyAccess.middleware('uid', 'results'));
   app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));

@@ -283,6 +283,16 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       expect((await gw.storage.jobs.list({ type: PROCESS_JOB, studyInstanceUID: uid })).map((j) => j.status)).to.deep.equal(['queued']);
     });
 
+    it("records who read the study's images: one study.accessed event per person and study, however many requests", async () => {
+      const uid = (await studies())[0].studyInstanceUID;
+      for (const path of ['metadata', 'series']) {
+        const r = await fetch(`${gw.base}/dicomweb/studies/${uid}/${path}`, { headers: bearer(tokens.admin) });
+        expect(r.status, path).to.equal(200);
+      }
+      const events = await gw.storage.audit.list({ type: 'study.accessed', studyInstanceUID: uid });
+      expect(events.map((e) => [e.actor, e.detail])).to.deep.equal([['test-admin', { role: 'admin', tokenId: events[0].detail.tokenId, via: 'dicomweb' }]]);
+    });
+
     it('keeps no PHI at rest: the whole data dir, decrypted blobs and logs', async () => {
       const files = readTree(gw.dataDir);
       let decrypted = 0;
