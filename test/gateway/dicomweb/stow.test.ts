@@ -58,7 +58,7 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     // The edge got each part as sent, with the sender's route and identity.
     expect(h.ingest.calls.map((c) => Buffer.from(c.bytes).equals(ct[h.ingest.calls.indexOf(c)].bytes))).to.deep.equal([true, true, true]);
     expect(h.ingest.calls[0]).to.deep.include({ format: 'part10', route: 'ct' });
-    expect(h.ingest.calls[0].source).to.deep.equal({ kind: 'stow', tokenUser: 'ct-scanner-7', remoteAddress: undefined, requestId: res.headers.get('x-request-id') });
+    expect(h.ingest.calls[0].source).to.deep.equal({ kind: 'stow', tokenUser: 'ct-scanner-7', tokenId: 'tok-1', remoteAddress: undefined, requestId: res.headers.get('x-request-id') });
   });
 
   it('202 when some fail and 409 when none is stored, with the PS3.18 FailureReason of each', async () => {
