@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** `limen`: the command-line face of the gateway. Each subcommand lives in its own file. */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findProjectRoot } from '../viewer/paths.js';
 import { CommandError, wantsHelp, surplusArguments, type Command } from './command.js';
 import { commands, usage } from './commands.js';
 
@@ -13,17 +13,8 @@ limen --version: the version
 
 /** The version in Limen's package.json (found upwards from this file: sources or dist/). */
 function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'limen' && pkg.version) return pkg.version;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
+  const root = findProjectRoot(import.meta.url);
+  return (root && (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version) || 'unknown';
 }
 
 /** Prints a command's usage (stdout, exit 0); a command without one answers `--help` itself. */

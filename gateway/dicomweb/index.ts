@@ -1,4 +1,4 @@
-export { stowRoutes, stowRouteDocs, DICOM_JSON } from './stow.js';
+export { stowRoutes, stowRouteDocs, DICOM_JSON, type StowRequestFacts } from './stow.js';
 export type { StowRoutesDeps } from './stow.js';
 export { readMultipart, MultipartError, isValidBoundary, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PREAMBLE_BYTES } from './multipart.js';
 export type { MultipartPart, MultipartOptions, MultipartErrorCode } from './multipart.js';

@@ -47,6 +47,21 @@ export interface StowRoutesDeps {
   /** STOW-RS requests read at once; more wait, and after a while get 503. */
   admission: StowAdmission;
   onAuthRejected?: BearerAuthOptions['onRejected'];
+  /**
+   * Called once a request is admitted, before any part is read: the trail's record of who sent
+   * it (its instances' events name the request), as an association's event is for DIMSE.
+   */
+  onRequest?(request: StowRequestFacts): Promise<void>;
+}
+
+/** Who sent a STOW-RS request: the token (never its secret) and the address it came from. */
+export interface StowRequestFacts {
+  requestId: string;
+  route: string;
+  tokenId: string;
+  role: Identity['role'];
+  user?: string;
+  remoteAddress?: string;
 }
 
 const STOW_ROLES = ['modality', 'admin'] as const;
@@ -146,6 +161,14 @@ async function storeBody(
     route: deps.routeForToken(identity),
     source: { kind: 'stow', tokenUser: identity.user ?? undefined, tokenId: identity.id, remoteAddress: remoteAddressOf(c), requestId },
   };
+  await deps.onRequest?.({
+    requestId,
+    route: target.route,
+    tokenId: identity.id,
+    role: identity.role,
+    ...(identity.user !== undefined && { user: identity.user }),
+    ...(target.source.remoteAddress !== undefined && { remoteAddress: target.source.remoteAddress }),
+  });
   // Kept with the part's index: the response lists instances in the order they were sent.
   const stored: Array<StoredReference & { part: number }> = [];
   const failed: Array<FailedReference & { part: number }> = [];

@@ -78,6 +78,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
         deps.options?.stowAdmissionWaitMs ?? DEFAULT_STOW_ADMISSION_WAIT_MS,
       ),
       onAuthRejected,
+      ...(deps.onStowRequest && { onRequest: deps.onStowRequest }),
     }),
   );
 

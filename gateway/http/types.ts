@@ -4,6 +4,7 @@
  * storage, ingest by the edge, readiness by the process.
  */
 import type { RequestIdVariables } from 'hono/request-id';
+import type { StowRequestFacts } from '../dicomweb/stow.js';
 import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { InstanceIngest } from '../ingest/types.js';
 import type { Logger } from '../log/index.js';
@@ -88,5 +89,7 @@ export interface HttpAppDeps {
   logger: Logger;
   /** The route a STOW sender is bound to (`default` unless configured otherwise). */
   routeForToken(identity: Identity): string;
+  /** Records who sent a STOW-RS request, before any of it is stored (see `StowRoutesDeps.onRequest`). */
+  onStowRequest?(request: StowRequestFacts): Promise<void>;
   options?: HttpAppOptions;
 }

@@ -123,16 +123,14 @@ function originalUID(r: Deidentified, uid: string): string {
 }
 
 /**
- * How it arrived, and what ties it to its sender in the trail: over DIMSE the association (whose
- * events name the caller's address and certificate); over HTTP the request, the token and the address.
+ * How it arrived, and what ties it to its sender in the trail: the DIMSE association or the HTTP
+ * request, whose own events name the caller (AE title or token, address, certificate).
  */
-function arrival({ source }: IngestInstance): { source: IngestSource['kind']; associationId?: string; requestId?: string; tokenId?: string; remoteAddress?: string } {
+function arrival({ source }: IngestInstance): { source: IngestSource['kind']; associationId?: string; requestId?: string } {
   return {
     source: source.kind,
     ...(source.associationId !== undefined && { associationId: source.associationId }),
     ...(source.requestId !== undefined && { requestId: source.requestId }),
-    ...(source.tokenId !== undefined && { tokenId: source.tokenId }),
-    ...(source.associationId === undefined && source.remoteAddress !== undefined && { remoteAddress: source.remoteAddress }),
   };
 }
 

@@ -14,7 +14,7 @@ import { ReviewGate } from '../review/gate.js';
 import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
 import { MemorySessionStore, TokenBoundSessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
-import { StudyAccess } from '../http/study-access.js';
+import { StudyAccess, actorOf } from '../http/study-access.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
@@ -137,6 +137,8 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     },
     logger: logger.child({ service: 'http' }),
     routeForToken: () => 'default',
+    // Written before any of the request is stored: every instance's event names a request on record.
+    onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, role: r.role, user: r.user }), detail: { ...r } }).then(() => undefined),
     options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
   });
   // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie;
