@@ -52,7 +52,7 @@ export async function startBenchServer(work: string, databaseUrl?: string, cache
   const app = createHttpApp({
     ingest,
     tokens,
-    studies: { listStudies: async () => [], getStudy: async () => null },
+    studies: { statuses: [], listStudies: async () => [], getStudy: async () => null },
     metrics: registry,
     readiness: async () => ({ ready: true, checks: {} }),
     logger: silentLogger,

@@ -1,6 +1,6 @@
 /** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT; SIGHUP reloads the TLS files. */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../log/index.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log/index.js';
 import { startGateway, GatewayStartError } from '../process/gateway.js';
 import { surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
@@ -34,7 +34,12 @@ export const startCommand: Command = {
     }
     const config = configOrReport(values.config, 'start');
     if (!config) return 2;
-    const logger = createLogger({ level: (process.env.LIMEN_LOG_LEVEL as 'info' | undefined) ?? 'info' });
+    const level = process.env.LIMEN_LOG_LEVEL || 'info';
+    if (!LOG_LEVELS.includes(level as LogLevel)) {
+      process.stderr.write(`limen start: LIMEN_LOG_LEVEL is ${JSON.stringify(level)}; it is one of ${LOG_LEVELS.join(', ')}\n`);
+      return 2;
+    }
+    const logger = createLogger({ level: level as LogLevel });
     // Node's own report of a failure nobody handled prints the error object whole, every property
     // and cause included; the log keeps its name, message and code. A rejected promise nobody
     // awaited does not take the gateway down (what was answered is durable, what was not is

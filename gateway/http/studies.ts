@@ -23,9 +23,9 @@ export const studiesRouteDocs: readonly RouteDoc[] = [
     path: '/api/v1/studies',
     summary:
       'Lists studies (pseudonymous UID, status, series and instance counts, route, received and expiry times). ' +
-      `Query: limit (1–${MAX_PAGE_LIMIT}, default ${DEFAULT_PAGE_LIMIT}), offset (≥ 0).`,
+      `Query: limit (1–${MAX_PAGE_LIMIT}, default ${DEFAULT_PAGE_LIMIT}), offset (≥ 0), status (receiving, complete, processing, awaiting_review, ...).`,
     roles: ['admin'],
-    responses: { 200: '{ studies, limit, offset }', 400: 'bad limit or offset', 401: 'no valid token', 403: 'not admin' },
+    responses: { 200: '{ studies, limit, offset }', 400: 'bad limit, offset or status', 401: 'no valid token', 403: 'not admin' },
   },
   {
     method: 'GET',
@@ -51,8 +51,9 @@ export function studiesRoutes(deps: StudiesRoutesDeps): Hono<AppEnv> {
   app.get('/studies', admin, async (c) => {
     const limit = intParam(c.req.query('limit'), 'limit', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT);
     const offset = intParam(c.req.query('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const studies = await deps.studies.listStudies({ limit, offset });
-    return c.json({ studies, limit, offset });
+    const status = statusParam(c.req.query('status'), deps.studies.statuses);
+    const studies = await deps.studies.listStudies({ limit, offset, ...(status && { status }) });
+    return c.json({ studies, limit, offset, ...(status && { status }) });
   });
 
   app.get('/studies/:uid', admin, async (c) => {
@@ -64,6 +65,13 @@ export function studiesRoutes(deps: StudiesRoutesDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** A study status to filter on; an unknown one is an error, not silently the whole list. */
+function statusParam(raw: string | undefined, known: readonly string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!known.includes(raw)) throw new HttpError(400, 'invalid-parameter', `status must be one of ${known.join(', ')}`, { details: { parameter: 'status' } });
+  return raw;
 }
 
 function intParam(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

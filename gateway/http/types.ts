@@ -45,7 +45,9 @@ export interface StudySummary {
 }
 
 export interface StudyDirectory {
-  listStudies(page: { limit: number; offset: number }): Promise<StudySummary[]>;
+  /** The statuses a study can have, to filter on. */
+  readonly statuses: readonly string[];
+  listStudies(page: { limit: number; offset: number; status?: string }): Promise<StudySummary[]>;
   /** `null` when no study has this (de-identified) UID. */
   getStudy(studyInstanceUID: string): Promise<StudySummary | null>;
 }

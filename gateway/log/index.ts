@@ -1,2 +1,2 @@
-export { createLogger, silentLogger } from './logger.js';
+export { createLogger, silentLogger, LOG_LEVELS } from './logger.js';
 export type { Logger, LogLevel, LogRecord, LoggerOptions } from './logger.js';

@@ -3,7 +3,8 @@
  * (see `messages.ts` of each service), so operators can alert on an ID rather than on text.
  * Fields must be pseudonymous: never pass a dataset or an identified value.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LogRecord {
   /** Stable message ID, e.g. `dimse.association.rejected`. */

@@ -4,7 +4,7 @@
  * start, the process says why and stops what it started.
  */
 import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
-import { loadConfiguredMasterKey, openStorage, type Storage, type StudySummary } from '../../storage/index.js';
+import { loadConfiguredMasterKey, openStorage, STUDY_STATUSES, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
 import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
@@ -123,7 +123,8 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     receiveMemory,
     tokens: tokenVerifier,
     studies: {
-      listStudies: async (page) => (await storage.listStudies(page)).studies.map(studyView),
+      statuses: STUDY_STATUSES,
+      listStudies: async (page) => (await storage.listStudies({ ...page, status: page.status as StudyStatus | undefined })).studies.map(studyView),
       getStudy: async (uid) => {
         const s = await storage.getStudy(uid);
         return s && studyView(s);

@@ -69,4 +69,10 @@ describe('limen help and usage', function () {
       expect(r.stdout, `limen ${args.join(' ')}`).to.equal('');
     });
   });
+
+  it('limen start refuses an unknown LIMEN_LOG_LEVEL (exit 2) rather than log at an undefined level', async () => {
+    const r = await runLimen(['start'], { env: { LIMEN_LOG_LEVEL: 'loud' } });
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.equal('limen start: LIMEN_LOG_LEVEL is "loud"; it is one of debug, info, warn, error\n');
+  });
 });

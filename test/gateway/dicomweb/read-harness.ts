@@ -17,7 +17,7 @@ import { createLogger } from '../../../gateway/log/index.js';
 import { createEdgeMetrics, MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { gatewayIdentifiers } from '../../../gateway/process/identifiers.js';
 import { uid, variant } from './variants.js';
-import { BLOB_DIR, openStorage, type Role, type Storage, type StudySummary } from '../../../storage/index.js';
+import { BLOB_DIR, openStorage, STUDY_STATUSES, type Role, type Storage, type StudyStatus, type StudySummary } from '../../../storage/index.js';
 
 /** SOP Classes the test route accepts: the CT the pipeline reads, and what the corpus brings. */
 const SOP_CLASSES = [
@@ -93,7 +93,8 @@ export async function makeReadHarness(options: { instanceCache?: InstanceCacheOp
     ingest,
     tokens,
     studies: {
-      listStudies: async (page) => (await storage.listStudies(page)).studies.map(view),
+      statuses: STUDY_STATUSES,
+      listStudies: async (page) => (await storage.listStudies({ ...page, status: page.status as StudyStatus | undefined })).studies.map(view),
       getStudy: async (uid) => {
         const s = await storage.getStudy(uid);
         return s && view(s);

@@ -74,7 +74,13 @@ describe('gateway/http app', () => {
     const page = await app.request('/api/v1/studies?limit=1&offset=1', { headers: admin });
     expect(((await page.json()) as { studies: { studyInstanceUID: string }[] }).studies.map((s) => s.studyInstanceUID)).to.deep.equal(['2.25.1002']);
     expect(h.listCalls.at(-1)).to.deep.equal({ limit: 1, offset: 1 });
-    for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'offset=-1']) {
+    const complete = (await (await app.request('/api/v1/studies?status=complete', { headers: admin })).json()) as { studies: { status: string }[]; status: string };
+    expect(complete.status).to.equal('complete');
+    expect(complete.studies.map((s) => s.status)).to.deep.equal(['complete']);
+    // An unknown status is an error, not the whole list.
+    const bogus = await app.request('/api/v1/studies?status=bogus', { headers: admin });
+    expect(await bogus.json()).to.deep.equal({ error: { code: 'invalid-parameter', parameter: 'status', message: 'status must be one of receiving, complete' } });
+    for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'offset=-1', 'status=bogus']) {
       const bad = await app.request(`/api/v1/studies?${q}`, { headers: admin });
       expect(bad.status, q).to.equal(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal('invalid-parameter');
@@ -116,6 +122,7 @@ describe('gateway/http app', () => {
   it('answers unknown paths and unexpected errors with JSON errors, without leaking the error', async () => {
     const h = makeHarness({
       studies: {
+        statuses: ['receiving'],
         listStudies: async () => {
           throw new Error('SQLITE_CORRUPT: secret detail');
         },

@@ -103,7 +103,7 @@ export interface Harness {
   deps: HttpAppDeps;
   ingest: RecordingIngest;
   logLines: string[];
-  listCalls: { limit: number; offset: number }[];
+  listCalls: { limit: number; offset: number; status?: string }[];
   setReadiness(r: Readiness | Error): void;
 }
 
@@ -111,15 +111,16 @@ export function makeHarness(overrides: Partial<HttpAppDeps> = {}): Harness {
   const ingest = new RecordingIngest();
   const logLines: string[] = [];
   const logger: Logger = createLogger({ level: 'debug', write: (l) => logLines.push(l) });
-  const listCalls: { limit: number; offset: number }[] = [];
+  const listCalls: { limit: number; offset: number; status?: string }[] = [];
   let readiness: Readiness | Error = { ready: true, checks: { database: { ok: true } } };
   const deps: HttpAppDeps = {
     ingest,
     tokens: { verifyToken: async (t) => TOKENS[t] ?? null },
     studies: {
+      statuses: ['receiving', 'complete'],
       listStudies: async (page) => {
         listCalls.push(page);
-        return STUDIES.slice(page.offset, page.offset + page.limit);
+        return STUDIES.filter((s) => page.status === undefined || s.status === page.status).slice(page.offset, page.offset + page.limit);
       },
       getStudy: async (uid) => STUDIES.find((s) => s.studyInstanceUID === uid) ?? null,
     },
