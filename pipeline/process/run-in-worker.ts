@@ -18,8 +18,10 @@ export interface WorkerPipelineInput {
 }
 
 export function runPipelineInWorker(input: WorkerPipelineInput): Promise<PipelineOutput> {
-  // Each instance gets a buffer of its own, transferred: the worker owns it, no second copy stays here.
-  const instances = input.instances.map((i) => i.bytes.slice().buffer as ArrayBuffer);
+  // Each instance gets a buffer of its own, transferred: the worker owns it, no second copy stays
+  // here. Copied by the typed-array constructor: a Buffer's slice() is a view, whose .buffer may be
+  // a larger one (Node's pool, for a small blob) holding other bytes before and after it.
+  const instances = input.instances.map((i) => new Uint8Array(i.bytes).buffer as ArrayBuffer);
   const data: PipelineWorkerData = { instances, modelDir: input.modelDir, seriesRule: input.seriesRule };
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: instances });
