@@ -66,6 +66,9 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   const master = await loadConfiguredMasterKey(config.masterKey, (path) =>
     logger.warn({ id: 'gateway.master-key.generated', msg: 'no master key configured: generated one for development; production sets masterKey.file or LIMEN_MASTER_KEY', path }),
   );
+  if (master.exposedMode !== undefined) {
+    logger.warn({ id: 'gateway.master-key.exposed', msg: `the master key file can be read or written by others than its owner (mode ${master.exposedMode.toString(8).padStart(4, '0')}); chmod 600 it`, path: master.path });
+  }
   // Said at every start, not only the first: the key lies beside the data it protects.
   if (master.source === 'data-dir') {
     logger.warn({ id: 'gateway.master-key.development', msg: 'the master key is the one generated for development, kept in the data dir; production sets masterKey.file or LIMEN_MASTER_KEY', path: master.path });

@@ -4,7 +4,7 @@
  * and tells the caller so it can warn: a key beside the data it protects protects little.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { decodeMasterKey, type MasterKeyConfig } from '../../config/index.js';
@@ -31,6 +31,8 @@ export interface MasterKey {
   key: Uint8Array;
   source: 'file' | 'env' | 'data-dir' | 'generated';
   path?: string;
+  /** The key file's permission bits when others than its owner may read or write it (e.g. 0o644). */
+  exposedMode?: number;
 }
 
 /** Loads (or on first start generates) the 32-byte master key. */
@@ -53,8 +55,11 @@ export async function loadConfiguredMasterKey(config: MasterKeyConfig, onGenerat
   switch (config.source) {
     case 'env':
       return { key: parseMasterKey(config.key.bytes(), config.variable), source: 'env' };
-    case 'file':
-      return { key: await readKeyFile(config.file), source: 'file', path: config.file };
+    case 'file': {
+      const key = await readKeyFile(config.file);
+      const mode = (await stat(config.file)).mode & 0o777;
+      return { key, source: 'file', path: config.file, ...(mode & 0o077 && { exposedMode: mode }) };
+    }
     case 'generated':
       return generateOrRead(config.file, onGenerated);
   }
@@ -87,7 +92,7 @@ async function readKeyFile(path: string): Promise<Buffer> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new StorageError('master-key-invalid', `cannot read the master key file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path, cause: err });
+    throw new StorageError('master-key-invalid', `cannot read the master key file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { path, cause: err });
   }
   return parseMasterKey(bytes, path);
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GENERATED_MASTER_KEY_FILE, loadConfiguredMasterKey, loadMasterKey, parseMasterKey } from '../../storage/index.js';
@@ -86,5 +86,14 @@ describe('storage: master key', () => {
     const err = await rejection(loadMasterKey({ file, dataDir: dir }));
     expect(err.code).to.equal('master-key-invalid');
     expect(err.path).to.equal(file);
+    expect(err.message).to.equal(`cannot read the master key file ${file}: ENOENT`);
+  });
+
+  it('says when a configured key file can be read by others than its owner', async () => {
+    const file = join(dir, 'master.key');
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    expect((await loadConfiguredMasterKey({ source: 'file', file })).exposedMode).to.equal(undefined);
+    chmodSync(file, 0o644);
+    expect((await loadConfiguredMasterKey({ source: 'file', file })).exposedMode).to.equal(0o644);
   });
 });
