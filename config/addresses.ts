@@ -60,15 +60,17 @@ export function isLoopbackHost(host: string): boolean {
   return addressAllowed(LOOPBACK, bare);
 }
 
-/** A host to bind: an IP address or a DNS name. */
+/**
+ * A host to bind: an IP address or a DNS name. Digits and dots only is meant as an IPv4 address
+ * (a name's last label is never all digits, RFC 3696 §2): 999.1.1.1 is refused here, not at listen.
+ */
 export const hostSchema = z
   .string()
   .refine(
     (value) =>
       isIP(value) !== 0 ||
-      /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
-        value,
-      ),
+      (!/^[\d.]+$/.test(value) &&
+        /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value)),
     { message: 'not an IP address or host name' },
   );
 

@@ -71,6 +71,7 @@ describe('config: errors', () => {
       { name: 'credentials in a DICOMweb URL', yaml: 'destinations:\n  a: { kind: dicomweb, url: "https://u:p@x/y" }\n', code: 'invalid_value', path: 'destinations.a.url', message: /auth/ },
       { name: 'two auth forms', yaml: 'destinations:\n  a:\n    kind: dicomweb\n    url: https://x/y\n    auth: { bearerTokenFile: t, basic: { user: u, passwordFile: p } }\n', code: 'invalid_value', path: 'destinations.a.auth', message: /exactly one/ },
       { name: 'bad bind host', yaml: 'http: { host: "local host" }\n', code: 'invalid_value', path: 'http.host' },
+      { name: 'an IPv4 address out of range', yaml: 'http: { host: 999.1.1.1 }\n', code: 'invalid_value', path: 'http.host' },
       { name: 'PDU too small', yaml: 'dimse: { maxPduLength: 1024 }\n', code: 'out_of_range', path: 'dimse.maxPduLength' },
       { name: 'PDU larger than Limen can announce', yaml: 'dimse: { maxPduLength: 1048576 }\n', code: 'out_of_range', path: 'dimse.maxPduLength', message: /262144/ },
     ];
