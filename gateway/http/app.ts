@@ -62,7 +62,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   const onAuthRejected = (r: AuthRefusal) => logger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
 
   app.route('/', healthRoutes({ metrics: deps.metrics, readiness: deps.readiness, logger }));
-  app.route('/api/v1', studiesRoutes({ studies: deps.studies, tokens: deps.tokens, onAuthRejected }));
+  app.route('/api/v1', studiesRoutes({ studies: deps.studies, tokens: deps.tokens, onAuthRejected, ...(deps.personAuth && { auth: deps.personAuth }) }));
   app.route(
     '/dicomweb',
     stowRoutes({

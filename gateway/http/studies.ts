@@ -2,16 +2,18 @@
  * `/api/v1/studies`: the studies Limen holds, by their de-identified Study Instance UID.
  * Admin only. Resources are named after the DICOM level, as Orthanc's REST API does.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bearerAuth, type BearerAuthOptions } from './auth.js';
 import { HttpError } from './errors.js';
 import type { RouteDoc } from './route-doc.js';
-import type { AppEnv, StudyDirectory, TokenVerifier } from './types.js';
+import type { AppEnv, Role, StudyDirectory, TokenVerifier } from './types.js';
 
 export interface StudiesRoutesDeps {
   studies: StudyDirectory;
   tokens: TokenVerifier;
   onAuthRejected?: BearerAuthOptions['onRejected'];
+  /** The check for a role, when a session cookie may stand in for the bearer token (as on the admin API). */
+  auth?: (roles: readonly Role[]) => MiddlewareHandler<AppEnv>;
 }
 
 export const DEFAULT_PAGE_LIMIT = 100;
@@ -46,7 +48,7 @@ export function isDicomUID(value: string): boolean {
 /** Routes relative to `/api/v1`. */
 export function studiesRoutes(deps: StudiesRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const admin = bearerAuth({ tokens: deps.tokens, roles: ['admin'], onRejected: deps.onAuthRejected });
+  const admin = deps.auth ? deps.auth(['admin']) : bearerAuth({ tokens: deps.tokens, roles: ['admin'], onRejected: deps.onAuthRejected });
 
   app.get('/studies', admin, async (c) => {
     const limit = intParam(c.req.query('limit'), 'limit', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT);

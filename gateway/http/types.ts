@@ -3,6 +3,7 @@
  * composition root (nothing is looked up). Each is implemented elsewhere: tokens and studies by
  * storage, ingest by the edge, readiness by the process.
  */
+import type { MiddlewareHandler } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { StowRequestFacts } from '../dicomweb/stow.js';
 import type { ReceiveMemory } from '../ingest/receive-memory.js';
@@ -91,6 +92,8 @@ export interface HttpAppDeps {
   logger: Logger;
   /** The route a STOW sender is bound to (`default` unless configured otherwise). */
   routeForToken(identity: Identity): string;
+  /** How people's routes (the studies list) authenticate; by default a bearer token only, no session cookie. */
+  personAuth?: (roles: readonly Role[]) => MiddlewareHandler<AppEnv>;
   /** Records who sent a STOW-RS request, before any of it is stored (see `StowRoutesDeps.onRequest`). */
   onStowRequest?(request: StowRequestFacts): Promise<void>;
   options?: HttpAppOptions;

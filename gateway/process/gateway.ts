@@ -121,8 +121,13 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       return id && { id: id.id, role: id.role, user: id.user ?? undefined };
     },
   };
+  // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie;
+  // a session opened with a token ends with it (expired or revoked).
+  const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
+  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
   const app = createHttpApp({
     ingest,
+    personAuth,
     receiveMemory,
     tokens: tokenVerifier,
     studies: {
@@ -145,10 +150,6 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, role: r.role, user: r.user }), detail: { ...r } }).then(() => undefined),
     options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
   });
-  // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie;
-  // a session opened with a token ends with it (expired or revoked).
-  const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
-  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
   const exporter = createExportWorker({
     storage,
     destinations: createDestinations(config.destinations, config.dimse.aeTitle, config.export.timeoutSeconds),

@@ -41,6 +41,16 @@ describe('http: a session ends with its API token', function () {
     expect(await statuses(kept.cookie), 'another token’s session goes on').to.deep.equal({ reviews: 200, studies: 200, session: 200 });
   });
 
+  it('an admin’s session reaches the studies list as it reaches the rest of the admin API', async () => {
+    const admin = await gw.storage.createToken({ role: 'admin', user: 'it-admin', ttlSeconds: 3600 });
+    const { cookie } = await signIn(admin.token);
+    for (const path of ['/api/v1/studies', '/api/v1/studies?status=complete']) {
+      expect((await fetch(`${gw.base}${path}`, { headers: { cookie } })).status, path).to.equal(200);
+    }
+    const reviewer = await signIn((await gw.storage.createToken({ role: 'reviewer', user: 'dr-no', ttlSeconds: 3600 })).token);
+    expect((await fetch(`${gw.base}/api/v1/studies`, { headers: { cookie: reviewer.cookie } })).status).to.equal(403);
+  });
+
   it('a session ends when its token expires at the latest, and says so in its expiry and cookie', async () => {
     const created = await gw.storage.createToken({ role: 'reviewer', user: 'dr-short', ttlSeconds: 2 });
     const res = await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: { authorization: `Bearer ${created.token}` } });
