@@ -10,9 +10,12 @@ import type { DimseTlsConfig } from './dimse.js';
 import type { HttpTlsConfig } from './http.js';
 import type { LimenConfig } from './schema.js';
 
-/** A PEM file that cannot be read, or certificates and keys that cannot serve together. */
+/** PEM files that cannot be read, or certificates and keys that cannot serve together: each problem names its setting. */
 export class PemFileError extends Error {
   override readonly name = 'PemFileError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
 }
 
 export interface DimseTlsPem {
@@ -73,21 +76,33 @@ export async function pemFileProblems(config: LimenConfig): Promise<PemFileProbl
     if (d.kind === 'dimse' && d.tls) checks.push(['send', readDestinationTlsPem(d.tls, `destinations.${name}.tls`)]);
   }
   const settled = await Promise.allSettled(checks.map(([, check]) => check));
-  return settled.flatMap((s, i) =>
-    s.status === 'rejected' ? [{ message: s.reason instanceof PemFileError ? s.reason.message : String(s.reason), fails: checks[i][0] }] : [],
-  );
+  return settled.flatMap((s, i) => {
+    if (s.status === 'fulfilled') return [];
+    const messages = s.reason instanceof PemFileError ? s.reason.problems : [String(s.reason)];
+    return messages.map((message) => ({ message, fails: checks[i][0] }));
+  });
 }
+
+/** Settings holding CA certificates: a file without one would trust nobody, silently. */
+const CA_SETTINGS = new Set(['callerCaFile', 'caFile']);
 
 async function readPem<K extends string>(section: string, files: Partial<Record<K, string>>): Promise<Partial<Record<K, Buffer>>> {
   const read: Partial<Record<K, Buffer>> = {};
+  // Every file of the section is named at once, not only the first that fails.
+  const problems: string[] = [];
   for (const [setting, file] of Object.entries(files) as Array<[K, string | undefined]>) {
     if (file === undefined) continue;
     try {
       read[setting] = await readFile(file);
     } catch (err) {
-      throw new PemFileError(`${section}.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      problems.push(`${section}.${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      continue;
+    }
+    if (CA_SETTINGS.has(setting) && !read[setting]!.includes('-----BEGIN CERTIFICATE-----')) {
+      problems.push(`${section}.${setting}: ${file} holds no PEM certificate`);
     }
   }
+  if (problems.length > 0) throw new PemFileError(problems);
   return read;
 }
 
@@ -98,6 +113,6 @@ function checkSecureContext(section: string, options: { cert?: Buffer; key?: Buf
     // Names what was given: "certificate or key", "certificate, key or CA", "CA".
     const given = [options.cert && 'certificate', options.key && 'key', options.ca && 'CA', options.crl && 'CRL'].filter((p): p is string => Boolean(p));
     const what = given.length > 1 ? `${given.slice(0, -1).join(', ')} or ${given.at(-1)}` : given[0];
-    throw new PemFileError(`${section}: the ${what} cannot be used: ${(err as Error).message}`);
+    throw new PemFileError([`${section}: the ${what} cannot be used: ${(err as Error).message}`]);
   }
 }
