@@ -3,9 +3,8 @@
  * prints its head; exits 1 when it is broken, or when an earlier head kept elsewhere is no
  * longer in it with that hash (the trail was truncated or rewritten from there on).
  */
-import { parseArgs } from 'node:util';
 import type { AuditLog } from '../../storage/index.js';
-import { surplusArguments, type Command } from './command.js';
+import { parseCommandArgs, surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
 import { withStorage } from './with-storage.js';
 
@@ -22,18 +21,9 @@ export const auditCommand: Command = {
   summary: 'audit verify [--expect-head <seq>:<hash>]: check the audit trail hash chain',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, 'expect-head': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-    } catch (e) {
-      process.stderr.write(`limen audit: ${(e as Error).message}\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs('audit', argv, { config: { type: 'string' }, 'expect-head': { type: 'string' } }, USAGE);
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     const [sub, ...surplus] = positionals;
     if (sub !== 'verify') {
       process.stderr.write(`${sub === undefined ? '' : `limen audit: unknown subcommand '${sub}'\n`}${USAGE}`);

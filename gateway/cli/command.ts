@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** A `limen` subcommand. */
 export interface Command {
   /** One line for `limen --help`. */
@@ -38,4 +39,26 @@ export function wantsHelp(argv: readonly string[]): boolean {
 /** `limen <command>: unexpected argument(s) 'a', 'b'`, for positionals a command has no place for. */
 export function surplusArguments(command: string, surplus: readonly string[]): string {
   return `limen ${command}: unexpected argument${surplus.length > 1 ? 's' : ''} ${surplus.map((s) => `'${s}'`).join(', ')}`;
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * Parses a command's options and positionals, and answers what needs nothing of the command:
+ * `--help`/`-h` (its usage on stdout, exit 0) and an unknown or malformed option (the reason and
+ * the usage on stderr, exit 2). Otherwise the parsed arguments.
+ */
+export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: O, usage: string) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, ...HELP_OPTION } });
+  } catch (e) {
+    process.stderr.write(`limen ${command}: ${(e as Error).message}\n${usage}`);
+    return 2;
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  return parsed;
 }

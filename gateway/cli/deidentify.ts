@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { OPTION_NAMES, SECRET_BYTES, createProfile, deidentify, keyedIdentifiers } from '../../anonymizer/index.js';
-import type { Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar } from './progress.js';
 
@@ -34,29 +33,20 @@ export const deidentifyCommand: Command = {
   summary: 'de-identify DICOM files (PS3.15 Basic Profile and options)',
   usage: USAGE,
   async run(argv) {
-    let args;
-    try {
-      args = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          out: { type: 'string' },
-          profile: { type: 'string', default: 'basic' },
-          option: { type: 'string', multiple: true, default: [] },
-          'key-file': { type: 'string' },
-          'allow-burned-in': { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (e) {
-      process.stderr.write(`limen deidentify: ${(e as Error).message}\n${USAGE}`);
-      return 2;
-    }
+    const args = parseCommandArgs(
+      'deidentify',
+      argv,
+      {
+        out: { type: 'string' },
+        profile: { type: 'string', default: 'basic' },
+        option: { type: 'string', multiple: true, default: [] },
+        'key-file': { type: 'string' },
+        'allow-burned-in': { type: 'boolean', default: false },
+      },
+      USAGE,
+    );
+    if (typeof args === 'number') return args;
     const { values, positionals } = args;
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     if (!values.out || positionals.length === 0) {
       process.stderr.write(`limen deidentify: ${!values.out ? '--out is required' : 'no input files or directories'}\n${USAGE}`);
       return 2;

@@ -5,12 +5,11 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { findModelDir } from '../../pipeline/process/model-dirs.js';
 import { runPipeline, type PipelineStage } from '../../pipeline/process/run-pipeline.js';
 import { PipelineError } from '../../pipeline/process/errors.js';
 import { randomUID } from '../../pipeline/process/uid.js';
-import { surplusArguments, type Command } from './command.js';
+import { parseCommandArgs, surplusArguments, type Command } from './command.js';
 import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -25,22 +24,9 @@ export const segmentCommand: Command = {
   summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { out: { type: 'string' }, model: { type: 'string', default: 'default' }, 'models-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      });
-    } catch (e) {
-      process.stderr.write(`limen segment: ${(e as Error).message}\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs('segment', argv, { out: { type: 'string' }, model: { type: 'string', default: 'default' }, 'models-dir': { type: 'string' } }, USAGE);
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     if (!values.out || positionals.length === 0) {
       process.stderr.write(`limen segment: ${values.out ? 'no series directory' : '--out is required'}\n${USAGE}`);
       return 2;

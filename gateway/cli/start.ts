@@ -1,8 +1,7 @@
 /** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT; SIGHUP reloads the TLS files. */
-import { parseArgs } from 'node:util';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/index.js';
 import { startGateway, GatewayStartError } from '../process/gateway.js';
-import { surplusArguments, type Command } from './command.js';
+import { parseCommandArgs, surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
 
 const USAGE = `usage: limen start [--config <file>]
@@ -16,18 +15,9 @@ export const startCommand: Command = {
   summary: 'run the gateway (HTTP, DIMSE, worker, scheduler) until SIGTERM',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-    } catch (e) {
-      process.stderr.write(`limen start: ${(e as Error).message}\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs('start', argv, { config: { type: 'string' } }, USAGE);
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     if (positionals.length) {
       process.stderr.write(`${surplusArguments('start', positionals)}\n${USAGE}`);
       return 2;
