@@ -9,11 +9,11 @@
  * another blob, fails to open instead of serving the wrong data.
  */
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NONCE_BYTES, TAG_BYTES, decrypt, encryptChunks } from './crypto/aead.js';
 import { pooledRandomBytes } from './crypto/random.js';
 import { StorageError } from './errors.js';
-import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, writeNewFile, type WrittenFile } from './fs-durable.js';
+import { DirectorySyncs, TEMP_PREFIX, TempFiles, ensureDirDurable, flushPath, fsyncDir, writeNewFile, type WrittenFile } from './fs-durable.js';
 
 const MAGIC = Buffer.from('LMNB', 'ascii');
 const VERSION = 1;
@@ -38,8 +38,11 @@ export interface BlobEntry {
 
 /** Encrypted, durable, tamper-evident files under one root directory. */
 export class BlobStore {
-  /** Directories this store has already made durable (skips a mkdir per write). */
-  private readonly knownDirs = new Set<string>();
+  /**
+   * Each directory's creation, made durable once per process and shared by the writes that
+   * arrive meanwhile: a write into a new study directory is not answered before its entry is.
+   */
+  private readonly dirs = new Map<string, Promise<void>>();
   /** Concurrent writes into one study directory share its fsyncs. */
   private readonly directories = new DirectorySyncs();
   /** Temporary files opened ahead, so a write never waits for a file to be created. */
@@ -80,16 +83,14 @@ export class BlobStore {
     let written: WrittenFile;
     try {
       const pieces = [header, ...encryptChunks(key, nonce, bytes, aad(header, relPath, bind), ENCRYPT_CHUNK_BYTES)];
-      if (!this.knownDirs.has(dir)) {
-        await ensureDirDurable(join(this.root, dir));
-        this.knownDirs.add(dir);
-      }
+      await this.ensureDir(dir);
       try {
         written = await writeNewFile(join(this.root, relPath), pieces, this.directories, this.temps);
       } catch (err) {
         // The directory went away under us (removed by another process): make it again, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await ensureDirDurable(join(this.root, dir));
+        this.dirs.delete(dir);
+        await this.ensureDir(dir);
         written = await writeNewFile(join(this.root, relPath), pieces, this.directories, this.temps);
       }
     } catch (err) {
@@ -100,6 +101,16 @@ export class BlobStore {
     });
     flushed.catch(() => undefined);
     return { relPath, flushed };
+  }
+
+  private ensureDir(dir: string): Promise<void> {
+    let ensured = this.dirs.get(dir);
+    if (!ensured) {
+      ensured = ensureDirDurable(join(this.root, dir), 0o700, { syncParent: true });
+      this.dirs.set(dir, ensured);
+      ensured.catch(() => this.dirs.get(dir) === ensured && this.dirs.delete(dir));
+    }
+    return ensured;
   }
 
   /** Reads and authenticates a blob; `blob-corrupt` when it does not authenticate, never the bytes. */
@@ -124,6 +135,13 @@ export class BlobStore {
     return plain;
   }
 
+  /** Flushes a written blob and its directory entry to disk; `blob-missing` when it is not there. */
+  async flush(relPath: string): Promise<void> {
+    const path = join(this.root, relPath);
+    if (!(await flushPath(path, 'data'))) throw new StorageError('blob-missing', 'the blob file is missing', { path: relPath });
+    await fsyncDir(dirname(path));
+  }
+
   /** Removes a blob (no error when already gone). */
   async remove(relPath: string): Promise<void> {
     await rm(join(this.root, relPath), { force: true });
@@ -132,7 +150,7 @@ export class BlobStore {
   /** Removes a directory and every blob in it (a study's, once its rows are gone). */
   async removeDir(dir: string): Promise<void> {
     if (!DIR_PATTERN.test(dir)) throw new StorageError('invalid-input', 'a blob directory must be a UID-like name', { path: dir });
-    this.knownDirs.delete(dir);
+    this.dirs.delete(dir);
     await this.temps.discard(dir);
     await rm(join(this.root, dir), { recursive: true, force: true });
   }

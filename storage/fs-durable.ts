@@ -40,11 +40,16 @@ export async function flushPath(path: string, what: 'all' | 'data'): Promise<boo
 
 /**
  * Creates `dir` (and missing parents) and makes the new entries durable by syncing each
- * parent that gained one.
+ * parent that gained one. With `syncParent`, `dir`'s own parent is synced even when `dir` was
+ * already there: another writer may have created it a moment ago and not yet synced it, or a
+ * crash may have come between a creation and its sync.
  */
-export async function ensureDirDurable(dir: string, mode = 0o700): Promise<void> {
+export async function ensureDirDurable(dir: string, mode = 0o700, options: { syncParent?: boolean } = {}): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode });
-  if (first === undefined) return;
+  if (first === undefined) {
+    if (options.syncParent) await fsyncDir(dirname(dir));
+    return;
+  }
   // mkdir returns the first directory it created; every parent from there up gained an entry.
   let created = dir;
   for (;;) {

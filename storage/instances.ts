@@ -89,6 +89,13 @@ export interface StoreInstanceResult {
   studyStatus: StudyStatus;
 }
 
+/** What `repairUnconfirmed` did: instances kept, taken back, and left for later (perhaps in flight elsewhere). */
+export interface RepairReport {
+  kept: number;
+  discarded: number;
+  deferred: number;
+}
+
 /** Metadata of a stored instance. */
 export interface InstanceInfo {
   sopInstanceUID: string;
@@ -119,9 +126,26 @@ export class Instances {
   /** Stored instances whose blobs were flushed, whose unconfirmed rows the next commit removes. */
   private confirmed: string[] = [];
 
+  /** Stores in flight in this process, by SOP Instance UID. */
+  private readonly storing = new Map<string, Promise<unknown>>();
+
   /** Stores one instance durably and atomically; idempotent per SOP Instance UID. */
   async store(input: StoreInstanceInput): Promise<StoreInstanceResult> {
     validate(input);
+    const sop = input.sopInstanceUID;
+    // A resend that arrives while its first copy is being stored waits for that store's outcome:
+    // the first copy's rows commit while its blob is flushed, and a failed flush takes them back.
+    for (let earlier = this.storing.get(sop); earlier; earlier = this.storing.get(sop)) await earlier.catch(() => undefined);
+    const storing = this.storeRetrying(input);
+    this.storing.set(sop, storing);
+    try {
+      return await storing;
+    } finally {
+      if (this.storing.get(sop) === storing) this.storing.delete(sop);
+    }
+  }
+
+  private async storeRetrying(input: StoreInstanceInput): Promise<StoreInstanceResult> {
     try {
       return await this.storeOnce(input);
     } catch (err) {
@@ -140,7 +164,11 @@ export class Instances {
       const known = await sql.first('SELECT study_instance_uid, series_instance_uid FROM instances WHERE sop_instance_uid = ?', [input.sopInstanceUID]);
       return known ? { known } : { key: await this.keys.load(sql, study).catch(unlessNotFound) };
     });
-    if (found.known) return this.resent(await this.duplicate(input, found.known), input);
+    if (found.known) {
+      // Stored, but not by a store of this process that has ended: its blob may not be on disk yet.
+      if ((await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: true })) === 'discarded') return this.storeOnce(input);
+      return this.resent(await this.duplicate(input, found.known), input);
+    }
 
     const key = found.key ?? (await this.createStudy(input));
     const blob = await this.blobs.writeUnflushed(key.blobKey, study, input.sopInstanceUID, input.bytes);
@@ -176,40 +204,78 @@ export class Instances {
     if (!isUniqueViolation(err)) throw err;
     // A concurrent store (this process or another) committed the same UID first.
     if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
+    // Another process's store, its blob perhaps still being flushed: answered once it is on disk.
+    await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: false });
     return this.resent(await this.duplicate(input, row), input);
   }
 
   /**
    * Checks every instance committed before its blob was known to be on disk (left by a power
-   * loss or a crash): one whose blob reads back whole and authenticates is kept, one whose blob
-   * is missing or broken is taken back with `instance.discarded` in the audit trail. Run at
-   * start, before the gateway serves anything.
+   * loss or a crash): one whose blob reads back whole and authenticates is flushed and kept, one
+   * whose blob is missing or broken is taken back with `instance.discarded` in the audit trail.
+   * Run at start, before the gateway serves anything. With `olderThanMs`, only rows older than
+   * that: younger ones may be other processes' stores in flight (PostgreSQL).
    */
-  async repairUnconfirmed(): Promise<{ kept: number; discarded: number }> {
-    const report = { kept: 0, discarded: 0 };
-    const rows = await this.db.knex('unconfirmed_instances').select('sop_instance_uid');
+  async repairUnconfirmed(options: { olderThanMs?: number } = {}): Promise<RepairReport> {
+    const report = { kept: 0, discarded: 0, deferred: 0 };
+    const cutoff = this.now().getTime() - (options.olderThanMs ?? 0);
+    const rows = await this.db.knex('unconfirmed_instances').select('sop_instance_uid', 'created_at');
     for (const row of rows) {
-      const sop = String(row.sop_instance_uid);
-      let whole = true;
-      let found = true;
+      if (num(row.created_at) > cutoff) {
+        report.deferred += 1;
+        continue;
+      }
+      const outcome = await this.repairOne(String(row.sop_instance_uid), { mayDiscard: true });
+      if (outcome === 'kept') report.kept += 1;
+      else if (outcome === 'discarded') report.discarded += 1;
+    }
+    return report;
+  }
+
+  /**
+   * Before a resend is answered from a row this process did not just store: when the row is still
+   * unconfirmed, its blob is checked and flushed here. A row older than the grace period is
+   * repaired (taken back when its blob is not whole: `discarded`, to be stored anew); a younger
+   * one may be another process's store in flight, so a blob not yet whole is `blob-missing`
+   * (the sender tries again later) and nothing is taken back.
+   */
+  private async settleUnconfirmed(sopInstanceUID: string, options: { mayDiscard: boolean }): Promise<'confirmed' | 'kept' | 'discarded'> {
+    if (this.confirmed.includes(sopInstanceUID)) return 'confirmed';
+    const marker = await withSql(this.db, (sql) => sql.first('SELECT created_at FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sopInstanceUID]));
+    if (!marker) return 'confirmed';
+    const stale = this.now().getTime() - num(marker.created_at) >= UNCONFIRMED_GRACE_MS;
+    const outcome = await this.repairOne(sopInstanceUID, { mayDiscard: options.mayDiscard && stale });
+    return outcome === 'discarded' ? 'discarded' : 'kept';
+  }
+
+  /**
+   * One unconfirmed instance: its blob read back and authenticated, then flushed (file and
+   * directory; a crash without a power loss leaves a whole blob in the page cache only) and its
+   * row confirmed. A blob not whole is taken back when `mayDiscard`, else `blob-missing`.
+   */
+  private async repairOne(sop: string, options: { mayDiscard: boolean }): Promise<'kept' | 'gone' | 'discarded'> {
+    const row = await this.db.knex('instances').where({ sop_instance_uid: sop }).first('blob_path');
+    let whole = true;
+    let readable = row !== undefined;
+    if (row) {
       try {
-        found = (await this.blob(sop)) !== null;
+        await this.blob(sop);
       } catch (err) {
         // An erased study (its key destroyed) is unreadable for good: nothing to check.
-        if (err instanceof StorageError && err.code === 'study-key-destroyed') whole = true;
+        if (err instanceof StorageError && err.code === 'study-key-destroyed') readable = false;
         else if (err instanceof StorageError && (err.code === 'blob-missing' || err.code === 'blob-corrupt')) whole = false;
         else throw err;
       }
-      if (whole) {
-        // (An instance removed since needs no check either.)
-        await sqlTransaction(this.db, (sql) => sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]));
-        if (found) report.kept += 1;
-      } else {
-        await this.discard(sop, 'blob-not-on-disk');
-        report.discarded += 1;
-      }
     }
-    return report;
+    if (!whole) {
+      if (!options.mayDiscard) throw new StorageError('blob-missing', 'the instance is being stored by another process; send it again later', { path: sop });
+      await this.discard(sop, 'blob-not-on-disk');
+      return 'discarded';
+    }
+    if (readable) await this.blobs.flush(String(row!.blob_path));
+    // (An instance removed since needs no check either.)
+    await sqlTransaction(this.db, (sql) => sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]));
+    return readable ? 'kept' : 'gone';
   }
 
   /** Removes the unconfirmed rows of blobs flushed since (when no store came to do it). */
@@ -448,13 +514,19 @@ export async function deleteSeriesRows(trx: Knex.Transaction, studyInstanceUID: 
 const CONFIRM_BATCH = 64;
 
 /**
+ * How long an unconfirmed row may belong to a store in flight. No store takes this long; a row
+ * older than this was left by a process that stopped before confirming it.
+ */
+export const UNCONFIRMED_GRACE_MS = 60_000;
+
+/**
  * Names an instance as unconfirmed until a later commit says its blob is on disk, and removes the
  * rows of those known to be there now. ON CONFLICT: a row left by an instance removed since. One
  * statement on PostgreSQL, where each is a round trip under the study's row lock; SQLite runs
  * cached statements in process.
  */
 async function markUnconfirmed(sql: Sql, sopInstanceUID: string, at: number, confirmed: readonly string[]): Promise<void> {
-  const insert = 'INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING';
+  const insert = 'INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?) ON CONFLICT (sop_instance_uid) DO UPDATE SET created_at = excluded.created_at';
   if (sql.dialect === 'postgres') {
     await sql.run(`WITH confirmed AS (DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ANY(?)) ${insert}`, [[...confirmed], sopInstanceUID, at]);
     return;

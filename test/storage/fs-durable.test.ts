@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BlobStore } from '../../storage/blobs.js';
 import { DirectorySyncs, TEMP_PREFIX, TempFiles, writeNewFile } from '../../storage/fs-durable.js';
+import { spyOnFlushes } from '../support/fs-flushes.js';
 
 /** Writes and waits for both flushes, as a publishing caller does. */
 async function writeNewFileDurable(...args: Parameters<typeof writeNewFile>): Promise<void> {
@@ -129,5 +131,24 @@ describe('storage: DirectorySyncs', () => {
       (e: NodeJS.ErrnoException) => e,
     );
     expect(err?.code).to.equal('ENOENT');
+  });
+
+  it("concurrent first blobs of a study are answered only once the study directory's entry is on disk", async () => {
+    const blobs = new BlobStore(dir);
+    // The first writer creates the directory and syncs its parent; held back, that sync must hold back both.
+    const spy = spyOnFlushes({ delayMs: (path) => (path === dir ? 300 : 0) });
+    const parentSynced: boolean[] = [];
+    try {
+      await Promise.all(
+        [1, 2].map(async (i) => {
+          await blobs.write(Buffer.alloc(32, 1), '1.2.3.4', `1.2.3.4.${i}`, Buffer.alloc(1000, i));
+          parentSynced.push(spy.flushes.some((f) => f.path === dir && f.kind === 'fsync' && f.ended));
+        }),
+      );
+    } finally {
+      spy.restore();
+      await blobs.close();
+    }
+    expect(parentSynced).to.deep.equal([true, true]);
   });
 });

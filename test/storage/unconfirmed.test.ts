@@ -10,8 +10,28 @@ import { join } from 'node:path';
 import { BLOB_DIR } from '../../storage/index.js';
 import { BlobStore } from '../../storage/blobs.js';
 import { StorageError } from '../../storage/errors.js';
+import { UNCONFIRMED_GRACE_MS } from '../../storage/instances.js';
+import { spyOnFlushes } from '../support/fs-flushes.js';
 import { describeEachDatabase } from './harness.js';
 import { instanceInput, rejection, uid } from './fixtures.js';
+
+/** Makes every blob flush of this process fail with EIO after `delayMs`, until restored. */
+function failBlobFlushes(delayMs: number): () => void {
+  const original = BlobStore.prototype.writeUnflushed;
+  BlobStore.prototype.writeUnflushed = async function (this: BlobStore, ...args: Parameters<BlobStore['writeUnflushed']>) {
+    const written = await original.apply(this, args);
+    const flushed = written.flushed
+      .then(() => new Promise((r) => setTimeout(r, delayMs)))
+      .then(() => {
+        throw new StorageError('blob-write-failed', 'writing a blob failed: EIO', { path: written.relPath });
+      });
+    flushed.catch(() => undefined);
+    return { relPath: written.relPath, flushed };
+  };
+  return () => {
+    BlobStore.prototype.writeUnflushed = original;
+  };
+}
 
 describeEachDatabase('storage: instances committed before their blob was on disk', (h) => {
   const unconfirmed = async (): Promise<string[]> => (await h.sql('SELECT sop_instance_uid FROM unconfirmed_instances ORDER BY sop_instance_uid')).map((r) => String(r.sop_instance_uid));
@@ -26,7 +46,7 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     await s.close();
     expect(await unconfirmed()).to.deep.equal([]);
     const again = await h.open();
-    expect(await again.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0 });
+    expect(await again.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0, deferred: 0 });
   });
 
   it('after a power loss, takes back the instances whose blob is missing or incomplete, and keeps the whole one', async () => {
@@ -42,10 +62,11 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     const blobs = join(h.dataDir, BLOB_DIR);
     truncateSync(join(blobs, await blobPathOf(a[1].sopInstanceUID)), 100);
     rmSync(join(blobs, await blobPathOf(b.sopInstanceUID)));
-    for (const sop of [a[0].sopInstanceUID, a[1].sopInstanceUID, b.sopInstanceUID]) await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [sop, Date.now()]);
+    const lost = Date.now() - UNCONFIRMED_GRACE_MS - 1000;
+    for (const sop of [a[0].sopInstanceUID, a[1].sopInstanceUID, b.sopInstanceUID]) await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [sop, lost]);
 
     const r = await h.open();
-    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 1, discarded: 2 });
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 1, discarded: 2, deferred: 0 });
     expect(await unconfirmed()).to.deep.equal([]);
     expect((await r.listInstances(study)).map((i) => i.sopInstanceUID).sort()).to.deep.equal([a[0].sopInstanceUID, a[2].sopInstanceUID].sort());
     const detail = await r.getStudy(study);
@@ -59,7 +80,7 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     expect(events.map((e) => e.detail.sopInstanceUID).sort()).to.deep.equal([a[1].sopInstanceUID, b.sopInstanceUID].sort());
     expect(events.every((e) => e.detail.reason === 'blob-not-on-disk' && e.studyInstanceUID === study)).to.equal(true);
     expect(await r.audit.verify()).to.include({ ok: true });
-    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0 });
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 0, discarded: 0, deferred: 0 });
 
     // The sender resends what was never acknowledged: it is stored again, as new.
     expect((await r.storeInstance(instanceInput({ ...a[1] }))).duplicate).to.equal(false);
@@ -67,21 +88,13 @@ describeEachDatabase('storage: instances committed before their blob was on disk
 
   it('when the blob flush fails, the store fails and takes its committed instance back', async () => {
     const s = await h.open();
-    const original = BlobStore.prototype.writeUnflushed;
-    BlobStore.prototype.writeUnflushed = async function (this: BlobStore, ...args: Parameters<BlobStore['writeUnflushed']>) {
-      const written = await original.apply(this, args);
-      const flushed = written.flushed.then(() => {
-        throw new StorageError('blob-write-failed', 'writing a blob failed: EIO', { path: written.relPath });
-      });
-      flushed.catch(() => undefined);
-      return { relPath: written.relPath, flushed };
-    };
+    const restore = failBlobFlushes(0);
     const input = instanceInput();
     let err: Awaited<ReturnType<typeof rejection>>;
     try {
       err = await rejection(s.storeInstance(input));
     } finally {
-      BlobStore.prototype.writeUnflushed = original;
+      restore();
     }
     expect(err.code).to.equal('blob-write-failed');
     expect(await s.getInstance(input.sopInstanceUID)).to.equal(null);
@@ -93,5 +106,74 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     // Nothing of it is left on disk either, and the resend is stored.
     expect((await s.sweepOrphanBlobs({ olderThanSeconds: 0 })).orphanBlobs).to.equal(0);
     expect((await s.storeInstance(input)).duplicate).to.equal(false);
+  });
+
+  it('a resend that arrives while the first copy is being flushed is answered by that copy\'s outcome, never before it', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    // The first copy's rows commit at once; its blob's flush fails a moment later.
+    const restore = failBlobFlushes(150);
+    let first: ReturnType<typeof rejection>;
+    try {
+      first = rejection(s.storeInstance(input));
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      restore();
+    }
+    const resend = await s.storeInstance({ ...input });
+    expect((await first).code).to.equal('blob-write-failed');
+    // Had the resend been answered from the first copy's committed rows, it would be gone now.
+    expect(resend.duplicate).to.equal(false);
+    expect((await s.getInstanceBlob(input.sopInstanceUID))!.bytes.equals(Buffer.from(input.bytes))).to.equal(true);
+  });
+
+  it('at start, keeps a whole unconfirmed blob only once it is flushed to disk (a crash leaves it in the page cache)', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.close();
+    const blobPath = join(h.dataDir, BLOB_DIR, await blobPathOf(input.sopInstanceUID));
+    await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [input.sopInstanceUID, Date.now() - UNCONFIRMED_GRACE_MS - 1000]);
+    const r = await h.open();
+    const spy = spyOnFlushes();
+    try {
+      expect(await r.repairUnconfirmedInstances()).to.deep.equal({ kept: 1, discarded: 0, deferred: 0 });
+    } finally {
+      spy.restore();
+    }
+    expect(spy.flushes.filter((f) => f.path === blobPath && f.kind === 'fdatasync')).to.have.length(1);
+    expect(spy.flushes.filter((f) => f.path === join(blobPath, '..') && f.kind === 'fsync')).to.have.length(1);
+    expect(await unconfirmed()).to.deep.equal([]);
+  });
+
+  it('a resend of an instance a stopped process left unconfirmed, its blob lost, is stored anew', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.close();
+    rmSync(join(h.dataDir, BLOB_DIR, await blobPathOf(input.sopInstanceUID)));
+    await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [input.sopInstanceUID, Date.now() - UNCONFIRMED_GRACE_MS - 1000]);
+    // (No repair at start here: on PostgreSQL another process may have been running all along.)
+    const r = await h.open();
+    expect((await r.storeInstance({ ...input })).duplicate).to.equal(false);
+    expect((await r.getInstanceBlob(input.sopInstanceUID))!.bytes.equals(Buffer.from(input.bytes))).to.equal(true);
+    expect((await r.audit.list({ type: 'instance.discarded', limit: 10 })).map((e) => e.detail.reason)).to.deep.equal(['blob-not-on-disk']);
+  });
+
+  it('a resend of an instance another process is still storing, its blob not yet whole, is asked to come back later', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.close();
+    const blob = join(h.dataDir, BLOB_DIR, await blobPathOf(input.sopInstanceUID));
+    truncateSync(blob, 100);
+    await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [input.sopInstanceUID, Date.now()]);
+    const r = await h.open();
+    expect((await rejection(r.storeInstance({ ...input }))).code).to.equal('blob-missing');
+    // Nothing was taken back: the row may still be another process's store in flight.
+    expect(await r.getInstance(input.sopInstanceUID)).not.to.equal(null);
+    expect(await unconfirmed()).to.deep.equal([input.sopInstanceUID]);
+    // At start, PostgreSQL leaves it to its store (or to a later check); embedded SQLite has no other process.
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal(h.dialect === 'postgres' ? { kept: 0, discarded: 0, deferred: 1 } : { kept: 0, discarded: 1, deferred: 0 });
   });
 });
