@@ -4,7 +4,7 @@
  * and tells the caller so it can warn: a key beside the data it protects protects little.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { decodeMasterKey, type MasterKeyConfig } from '../../config/index.js';
@@ -68,19 +68,28 @@ export async function loadConfiguredMasterKey(config: MasterKeyConfig, onGenerat
 async function generateOrRead(path: string, onGenerated?: (path: string) => void): Promise<MasterKey> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const fresh = randomBytes(KEY_BYTES);
-  let handle;
-  try {
-    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { key: await readKeyFile(path), source: 'data-dir', path };
-    throw err;
+  if (await stat(path).then(() => true, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)))) {
+    return { key: await readKeyFile(path), source: 'data-dir', path };
   }
+  const fresh = randomBytes(KEY_BYTES);
+  // Written whole and flushed under a temporary name, then linked into place: the key file is
+  // never seen half-written (by a crash, or a CLI command started at the same moment), and of
+  // two processes generating at once the first link wins and the other reads its key.
+  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     await handle.writeFile(fresh.toString('hex') + '\n');
     await handle.sync();
   } finally {
     await handle.close();
+  }
+  try {
+    await link(temp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { key: await readKeyFile(path), source: 'data-dir', path };
+    throw err;
+  } finally {
+    await unlink(temp).catch(() => undefined);
   }
   await fsyncDir(dir);
   onGenerated?.(path);

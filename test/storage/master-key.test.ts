@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GENERATED_MASTER_KEY_FILE, loadConfiguredMasterKey, loadMasterKey, parseMasterKey } from '../../storage/index.js';
@@ -45,6 +45,14 @@ describe('storage: master key', () => {
     expect(again.source).to.equal('data-dir');
     expect(Buffer.from(again.key).equals(Buffer.from(first.key))).to.equal(true);
     expect(generated).to.have.length(1);
+  });
+
+  it('of processes generating at once, one key wins, whole, and every one of them gets it', async () => {
+    // (A start and a `limen token create` on a new data dir: the loser must never read a half-written file.)
+    const loaded = await Promise.all(Array.from({ length: 8 }, () => loadMasterKey({ dataDir: dir })));
+    expect(loaded.filter((k) => k.source === 'generated')).to.have.length(1);
+    for (const k of loaded) expect(Buffer.from(k.key).equals(Buffer.from(loaded[0].key))).to.equal(true);
+    expect(readdirSync(dir)).to.deep.equal([GENERATED_MASTER_KEY_FILE]);
   });
 
   it('prefers a configured file or environment value and never generates then', async () => {
