@@ -27,7 +27,9 @@ export type StorageErrorCode =
   /** The database was created under a different master key. */
   | 'master-key-mismatch'
   /** The named study (or record) does not exist. */
-  | 'not-found';
+  | 'not-found'
+  /** Another process serves this data directory (embedded SQLite has one serving process). */
+  | 'data-dir-locked';
 
 /** An error raised by `storage/`. */
 export class StorageError extends Error {

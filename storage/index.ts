@@ -4,9 +4,11 @@
  */
 export { openStorage, BLOB_DIR, type OpenStorageOptions, type Storage } from './storage.js';
 export { StorageError, isStorageError, type StorageErrorCode } from './errors.js';
+export { lockDataDir, DATA_DIR_LOCK_FILE, type DataDirLock } from './data-dir-lock.js';
 export { loadMasterKey, loadConfiguredMasterKey, parseMasterKey, GENERATED_MASTER_KEY_FILE, type LoadMasterKeyOptions, type MasterKey } from './crypto/master-key.js';
 export { SQLITE_FILE, type Dialect } from './db/index.js';
-export type { StoreInstanceInput, StoreInstanceResult, InstanceInfo, InstanceBlob } from './instances.js';
+export type { StoreInstanceInput, StoreInstanceResult, InstanceInfo, InstanceBlob, RepairReport } from './instances.js';
+export { UNCONFIRMED_GRACE_MS } from './instances.js';
 export {
   STUDY_STATUSES,
   PROCESS_JOB,
@@ -22,7 +24,7 @@ export {
 } from './studies.js';
 export type { Vault, VaultRecord } from './vault.js';
 export type { JobQueue, Job, JobStatus, EnqueueOptions, JobQueueOptions, FailOutcome } from './jobs.js';
-export { ROLES, TOKEN_PREFIX, MAX_TOKEN_TTL_SECONDS, type TokenStore, type Role, type CreateTokenOptions, type CreatedToken, type TokenIdentity, type TokenInfo } from './tokens.js';
+export { ROLES, TOKEN_PREFIX, tokenActor, MAX_TOKEN_TTL_SECONDS, type TokenStore, type Role, type CreateTokenOptions, type CreatedToken, type TokenIdentity, type TokenInfo } from './tokens.js';
 export { GENESIS_HASH, type AuditLog, type AuditEvent, type AuditEventInput, type AuditListOptions, type AuditVerifyResult } from './audit.js';
 export type { SweepOptions, SweepReport } from './sweep.js';
 export type { Results, ResultInfo } from './results.js';

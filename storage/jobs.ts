@@ -187,6 +187,19 @@ export class JobQueue {
   }
 
   /**
+   * Hands a running job back to the queue, due now, without waiting for its lease to expire: the
+   * worker was stopped, the job did not fail. The attempt it was on is given back, and its last
+   * error stays. False when `workerId` no longer holds the job.
+   */
+  async release(id: number, workerId: string): Promise<boolean> {
+    const t = this.now().getTime();
+    const changed = await this.db.knex('jobs')
+      .where({ id, worker_id: workerId, status: 'running' })
+      .update({ status: 'queued', run_at: t, attempts: this.db.knex.raw('CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END'), lease_expires_at: null, worker_id: null, stage: null, percent: null, updated_at: t });
+    return Number(changed) > 0;
+  }
+
+  /**
    * Gives a dead job a new round of attempts, due now (an admin's retry after the cause was
    * fixed). Its last error stays until the next attempt replaces it. False when it is not dead.
    */

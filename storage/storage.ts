@@ -9,9 +9,10 @@ import { publishReview, type PublishEffects } from './publish.js';
 import { Reviews, type ReviewInput } from './reviews.js';
 import { AuditLog, type AuditEventInput } from './audit.js';
 import { BlobStore } from './blobs.js';
-import { connectDatabase, migrateToLatest, type Dialect } from './db/index.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { connectDatabase, migrateToLatest, type DatabaseLog, type Dialect } from './db/index.js';
 import { ensureDirDurable } from './fs-durable.js';
-import { Instances, type InstanceBlob, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
+import { Instances, UNCONFIRMED_GRACE_MS, type InstanceBlob, type RepairReport, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
 import { JobQueue, type JobQueueOptions } from './jobs.js';
 import { StudyKeys } from './keys.js';
 import { Studies, type CompleteOptions, type CompletedStudy, type ListStudiesOptions, type ReprocessOutcome, type SetStatusOptions, type StudyDetail, type StudyPage, type StudyStatus } from './studies.js';
@@ -31,6 +32,13 @@ export interface OpenStorageOptions {
   masterKey: Uint8Array;
   now?: () => Date;
   jobs?: JobQueueOptions;
+  /** Where the database driver's own messages go (pool and connection trouble); JSON on stderr by default. */
+  databaseLog?: DatabaseLog;
+  /**
+   * For the serving process (`limen start`): on embedded SQLite, take the data directory's lock
+   * (`data-dir-locked` when another process serves it), held until `close`.
+   */
+  serve?: boolean;
 }
 
 /** Everything the gateway and the pipeline persist. */
@@ -60,9 +68,11 @@ export interface Storage {
   /**
    * Checks the instances committed before their blob was known to be on disk (a power loss or a
    * crash left them) and takes back those whose blob does not read back whole; see
-   * `Instances.repairUnconfirmed`. Run at start, before serving.
+   * `Instances.repairUnconfirmed`. Run at start, before serving. On PostgreSQL only rows older
+   * than `UNCONFIRMED_GRACE_MS`: younger ones may be other processes' stores in flight, and are
+   * `deferred` (run it again once they are old enough).
    */
-  repairUnconfirmedInstances(): Promise<{ kept: number; discarded: number }>;
+  repairUnconfirmedInstances(): Promise<RepairReport>;
   readonly vault: Vault;
   readonly jobs: JobQueue;
   readonly tokens: TokenStore;
@@ -83,7 +93,14 @@ export interface Storage {
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
   const now = options.now ?? (() => new Date());
   await ensureDirDurable(options.dataDir);
-  const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, log: options.databaseLog });
+  let lock: DataDirLock | undefined;
+  try {
+    if (options.serve && db.dialect === 'sqlite') lock = lockDataDir(options.dataDir);
+  } catch (err) {
+    await db.knex.destroy();
+    throw err;
+  }
   // A SQLite file named outside the data dir gets its directory made the same way.
   if (db.sqliteFile !== undefined) await ensureDirDurable(dirname(db.sqliteFile));
   try {
@@ -111,7 +128,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
       publishReview: (review, effects) => publishReview(db, blobs, now(), review, effects),
       destroyStudyKey: (uid) => keys.destroy(uid),
       sweepOrphanBlobs: (o) => sweepOrphanBlobs(db, blobs, now(), o),
-      repairUnconfirmedInstances: () => instances.repairUnconfirmed(),
+      // With PostgreSQL other processes may be storing: their rows in flight are left to them.
+      repairUnconfirmedInstances: () => instances.repairUnconfirmed(db.dialect === 'postgres' ? { olderThanMs: UNCONFIRMED_GRACE_MS } : {}),
       vault: new Vault(db, keys, now),
       jobs: new JobQueue(db, now, options.jobs),
       tokens,
@@ -128,10 +146,12 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
         await instances.confirmFlushed().catch(() => undefined);
         await blobs.close();
         await db.knex.destroy();
+        lock?.release();
       },
     };
   } catch (err) {
     await db.knex.destroy();
+    lock?.release();
     throw err;
   }
 }

@@ -49,6 +49,14 @@ export interface TokenIdentity {
   user: string | null;
 }
 
+/**
+ * Who acted with a token, for the audit trail: its user, or the token itself when it was issued
+ * to none (a machine's). Never a patient's data.
+ */
+export function tokenActor(identity: { id: string; user?: string | null }): string {
+  return identity.user ?? `token:${identity.id}`;
+}
+
 /** A stored token without its secret. */
 export interface TokenInfo extends TokenIdentity {
   createdAt: Date;

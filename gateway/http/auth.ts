@@ -4,6 +4,7 @@
  * `identity` for the handlers.
  */
 import { createMiddleware } from 'hono/factory';
+import { tokenActor } from '../../storage/index.js';
 import { HttpError } from './errors.js';
 import type { AppEnv, Role, TokenVerifier } from './types.js';
 
@@ -61,7 +62,5 @@ export function bearerAuth(options: BearerAuthOptions) {
   });
 }
 
-/** Who did it, for the audit trail and decisions: the token's user, or the token itself. Pseudonymous. */
-export function actorOf(identity: { id: string; user?: string }): string {
-  return identity.user ?? `token:${identity.id}`;
-}
+/** Who did it, for the audit trail and decisions. */
+export const actorOf = tokenActor;

@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log/index.js';
+import { actorOf } from './auth.js';
 import type { AppEnv, Identity } from './types.js';
 
 /** The event appended (the storage's audit input, as far as this module needs it). */
@@ -27,9 +28,6 @@ export interface StudyAccessOptions {
 }
 
 const HOUR_MS = 3_600_000;
-
-/** The account, or the token when it was issued to none: never a patient's name. */
-export const actorOf = (identity: Identity): string => identity.user ?? `token:${identity.id}`;
 
 export class StudyAccess {
   /** `actor study` → when its last event was written; in insertion order, oldest first. */

@@ -4,7 +4,7 @@
  */
 import { deidentify, dicom, type Deidentified, type IdentifierGenerator } from '../../anonymizer/index.js';
 import { isDicomUID } from '../../config/index.js';
-import { isStorageError, type Storage } from '../../storage/index.js';
+import { isStorageError, tokenActor, type Storage } from '../../storage/index.js';
 import type { Logger } from '../log/index.js';
 import type { EdgeMetrics } from '../metrics/index.js';
 import type { CompiledRoute } from './routes.js';
@@ -136,7 +136,8 @@ function arrival({ source }: IngestInstance): { source: IngestSource['kind']; as
 
 /** The calling AE title, the token's user, or else the token: a machine's name, never a person's data. */
 function actorOf({ source }: IngestInstance): string | undefined {
-  return source.callingAETitle ?? source.tokenUser ?? (source.tokenId !== undefined ? `token:${source.tokenId}` : undefined);
+  if (source.callingAETitle !== undefined) return source.callingAETitle;
+  return source.tokenId !== undefined ? tokenActor({ id: source.tokenId, user: source.tokenUser }) : source.tokenUser;
 }
 
 /**

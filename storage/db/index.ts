@@ -1,2 +1,2 @@
-export { connectDatabase, SQLITE_FILE, type Database, type Dialect } from './connect.js';
+export { connectDatabase, SQLITE_FILE, type Database, type DatabaseLog, type Dialect } from './connect.js';
 export { migrateToLatest, migrationSource, MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations/index.js';

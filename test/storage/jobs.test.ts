@@ -127,6 +127,20 @@ describeEachDatabase('storage: job queue', (h) => {
     expect(dead!.lastError).to.match(/lease expired/);
   });
 
+  it('a released job (its worker stopped) is claimable at once, its lease not waited out and its attempt given back', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const { id } = await s.jobs.enqueue('process', null, {}, { maxAttempts: 2 });
+    await s.jobs.claim('process', 'stopping', 120);
+    expect(await s.jobs.release(id, 'intruder'), 'only the holder releases').to.equal(false);
+    expect(await s.jobs.release(id, 'stopping')).to.equal(true);
+    expect(await s.jobs.get(id)).to.include({ status: 'queued', attempts: 0, workerId: null, leaseExpiresAt: null });
+    // No time passes: without the release this claim would wait 120 s for the lease.
+    expect(await s.jobs.claim('process', 'next-start', 120)).to.include({ id, workerId: 'next-start', attempts: 1 });
+    expect(await s.jobs.release(id, 'stopping'), 'no longer its job').to.equal(false);
+    expect(await s.jobs.complete(id, 'stopping')).to.equal(false);
+  });
+
   it('concurrent claims never hand out the same job', async function () {
     // Several pools on PostgreSQL; on SQLite one process has one connection (see the multi-process test).
     const storages = h.dialect === 'postgres' ? await Promise.all([h.open(), h.open(), h.open()]) : [await h.open()];
