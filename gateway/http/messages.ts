@@ -19,6 +19,7 @@ export const HttpLog = {
     msg: `in-flight requests still open after ${timeoutMs} ms: connections closed`,
     timeoutMs,
   }),
+  stopAborted: (inFlight: number): LogRecord => ({ id: 'http.stop.aborted', msg: 'stop cut short with requests in flight: connections closed (what was not answered is sent again)', inFlight }),
   stopped: (): LogRecord => ({ id: 'http.stopped', msg: 'HTTP service stopped' }),
   requestFailed: (requestId: string, route: string, err: unknown): LogRecord => ({
     id: 'http.request.failed',
@@ -35,4 +36,7 @@ export const HttpLog = {
     status,
   }),
   readinessFailed: (err: unknown): LogRecord => ({ id: 'http.readiness.failed', msg: 'readiness check threw', err }),
+  /** Once when a check starts failing (not at every probe): the detail the probe's answer leaves out. */
+  readinessCheckFailed: (check: string, detail: string | undefined): LogRecord => ({ id: 'http.readiness.check-failed', msg: `not ready: ${check} unavailable`, check, detail }),
+  readinessCheckRecovered: (check: string): LogRecord => ({ id: 'http.readiness.check-recovered', msg: `${check} available again`, check }),
 } as const;

@@ -1,8 +1,8 @@
 /**
  * The HTTP listener as a service (name, status, start, stop), bound only to the configured
  * host and port. Stopping is graceful: the listener closes at once, idle keep-alive
- * connections are closed, and requests in flight finish (up to `stopTimeoutMs`, after which
- * their connections are closed).
+ * connections are closed, and requests in flight finish (up to `stopTimeoutMs`, or until the
+ * stop's signal aborts, after which their connections are closed).
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -127,7 +127,12 @@ export class HttpService {
     (this.server as unknown as HttpsServer).setSecureContext(listenerContext(tls));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Closes the listener before it first yields (a caller stopping several services at once stops
+   * them all accepting first), then lets the requests in flight finish. When `signal` aborts (the
+   * process's stop deadline), their connections are closed at once.
+   */
+  async stop(signal?: AbortSignal): Promise<void> {
     const server = this.server;
     if (!server || this.state !== 'running') return;
     this.state = 'stopping';
@@ -137,14 +142,19 @@ export class HttpService {
     // close() waits for every connection; idle keep-alive ones would otherwise hold it open.
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
+    let onAbort: (() => void) | undefined;
+    const cutShort = new Promise<'timeout' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      onAbort = () => resolve('aborted');
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
     // Connections that finish their request during the wait go idle: close those too.
     const sweeper = setInterval(() => server.closeIdleConnections(), 100);
     try {
-      if ((await Promise.race([closed, timedOut])) === 'timeout') {
-        this.logger.warn(HttpLog.stopForced(timeoutMs));
+      const outcome = await Promise.race([closed, cutShort]);
+      if (outcome) {
+        this.logger.warn(outcome === 'timeout' ? HttpLog.stopForced(timeoutMs) : HttpLog.stopAborted(this.inFlight));
         server.closeAllConnections();
         for (const socket of this.connections) socket.destroy();
         await closed;
@@ -152,6 +162,7 @@ export class HttpService {
     } finally {
       clearTimeout(timer);
       clearInterval(sweeper);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     this.server = undefined;
     this.state = 'stopped';

@@ -1,12 +1,12 @@
 /**
  * The composition root: one process with the DIMSE listener, the HTTP app, and the schedulers,
- * wired to storage and the edge. Services start in order and stop in reverse; if one cannot
- * start, the process says why and stops what it started.
+ * wired to storage and the edge. Services start in order; if one cannot start, the process says
+ * why and stops what it started. They stop together, under one deadline (`shutdown.ts`).
  */
 import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
-import { loadConfiguredMasterKey, openStorage, STUDY_STATUSES, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
+import { isStorageError, loadConfiguredMasterKey, openStorage, STUDY_STATUSES, UNCONFIRMED_GRACE_MS, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
-import { HttpService, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
+import { HttpService, actorOf, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
@@ -14,7 +14,7 @@ import { ReviewGate } from '../review/gate.js';
 import { DICOMWEB_READ_ROLES, dicomwebReadRoutes } from '../dicomweb/index.js';
 import { MemorySessionStore, TokenBoundSessionStore, findProjectRoot, sessionOrBearerAuth, sessionRoutes, viewerPaths, viewerRoutes } from '../viewer/index.js';
 import { reviewRoutes } from '../review/routes.js';
-import { StudyAccess, actorOf } from '../http/study-access.js';
+import { StudyAccess } from '../http/study-access.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
@@ -26,6 +26,7 @@ import type { Service } from '../services/service.js';
 import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
 import { servedCertificate, type ServedCertificate } from '../tls/index.js';
 import { CertificateWatch, destinationCertificates, listenerCertificates } from '../services/certificate-watch.js';
+import { STOP_DEADLINE_MS, stopServices, type StopOutcome } from './shutdown.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -42,7 +43,19 @@ export interface RunningGateway {
    * `PemFileError` naming the setting, and every listener keeps what it had.
    */
   reloadTls(): Promise<TlsReload>;
-  stop(): Promise<void>;
+  /**
+   * Stops every receiver accepting at once, then lets what is in flight finish, all services in
+   * parallel, until the stop deadline; past it, what is left is cut off. Then the storage closes.
+   * Resolves (never rejects) with what failed; called again, with the same stop.
+   */
+  stop(): Promise<StopOutcome>;
+  /** Stops at once: associations aborted, connections closed, jobs handed back, storage closed. */
+  abort(): Promise<StopOutcome>;
+}
+
+export interface GatewayOptions {
+  /** The stop's budget for draining what is in flight (`STOP_DEADLINE_MS`). */
+  stopDeadlineMs?: number;
 }
 
 /** The certificates the listeners serve after a reload; none when no TLS listener is configured. */
@@ -55,7 +68,7 @@ export class GatewayStartError extends Error {
   override readonly name = 'GatewayStartError';
 }
 
-export async function startGateway(config: LimenConfig, logger: Logger): Promise<RunningGateway> {
+export async function startGateway(config: LimenConfig, logger: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
   const compiled = compileRoutes(config);
   if (!compiled.ok) throw new GatewayStartError(compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
 
@@ -73,10 +86,26 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   if (master.source === 'data-dir') {
     logger.warn({ id: 'gateway.master-key.development', msg: 'the master key is the one generated for development, kept in the data dir; production sets masterKey.file or LIMEN_MASTER_KEY', path: master.path });
   }
-  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.database.url, masterKey: master.key });
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    databaseUrl: config.database.url,
+    masterKey: master.key,
+    serve: true,
+    databaseLog: (level, msg) => logger.log(level, { id: 'storage.database', msg }),
+  }).catch((err: unknown) => {
+    throw isStorageError(err, 'data-dir-locked') ? new GatewayStartError(err.message) : err;
+  });
   // Before anything is served: instances whose blob an unclean stop may have kept from the disk.
-  const repaired = await storage.repairUnconfirmedInstances();
-  if (repaired.discarded) logger.warn({ id: 'gateway.instances.discarded', msg: 'took back instances whose blob did not reach the disk before an unclean stop (never acknowledged; the sender resends them)', ...repaired });
+  const repair = async () => {
+    const repaired = await storage.repairUnconfirmedInstances();
+    if (repaired.discarded) logger.warn({ id: 'gateway.instances.discarded', msg: 'took back instances whose blob did not reach the disk before an unclean stop (never acknowledged; the sender resends them)', ...repaired });
+    return repaired;
+  };
+  // PostgreSQL: rows too young to tell from another process's stores in flight are checked once they are not.
+  const deferredRepair =
+    (await repair()).deferred > 0
+      ? setTimeout(() => void repair().catch((err: Error) => logger.error({ id: 'gateway.instances.repair-failed', msg: 'unconfirmed instances not checked', err })), UNCONFIRMED_GRACE_MS).unref()
+      : undefined;
   // Embedded SQLite means this process alone writes the data dir: whatever an interrupted write
   // left is garbage now. With PostgreSQL other processes may be writing, so only old leftovers go.
   const swept = await storage.sweepOrphanBlobs(storage.dialect === 'sqlite' ? { olderThanSeconds: 0 } : {});
@@ -139,6 +168,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       },
     },
     metrics: registry,
+    // The database's own words (an address, a user name) go to the log only: see `healthRoutes`.
     readiness: async () => {
       const database = await storage.ping().then(() => ({ ok: true }), (e: Error) => ({ ok: false, message: e.message }));
       const dimseOk = { ok: dimse.status === 'running' };
@@ -147,7 +177,7 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     logger: logger.child({ service: 'http' }),
     routeForToken: () => 'default',
     // Written before any of the request is stored: every instance's event names a request on record.
-    onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, role: r.role, user: r.user }), detail: { ...r } }).then(() => undefined),
+    onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, user: r.user }), detail: { ...r } }).then(() => undefined),
     options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
   });
   const exporter = createExportWorker({
@@ -162,7 +192,8 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
     config,
     workerId: `processor-${process.pid}`,
     idleMs: config.worker.pollIntervalMs,
-    log: (e) => logger.info({ ...e, service: 'pipeline' }),
+    // A failure to be retried is a warning; a dead job, or a study left unrecorded, an error.
+    log: (e) => logger.log(e.id === 'process.failed' ? (e.outcome === 'dead' ? 'error' : 'warn') : e.id === 'process.status-failed' ? 'error' : 'info', { ...e, service: 'pipeline' }),
   });
   // Queuing a job wakes its worker: an approval is delivered at once, not at the next poll.
   const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }), { onJobsQueued: () => processor.poke() });
@@ -199,7 +230,25 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
   for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<StopOutcome> | undefined;
+  const cutOff = new AbortController();
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearTimeout(deferredRepair);
+      const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
+      logger.info({ id: 'gateway.stopping', msg: 'no new associations or requests; draining what is in flight', deadlineMs });
+      const jobs = () => [processor.current, exporter.current].filter((j) => j !== undefined);
+      for (const job of jobs()) logger.info({ id: 'gateway.stop.job-waiting', msg: `waiting for ${job.type} job ${job.id} to finish`, job: job.id, type: job.type, study: job.studyInstanceUID });
+      // Said before the workers, listening to the same signal, let go of them.
+      const released = () => {
+        for (const job of jobs()) logger.warn({ id: 'gateway.stop.job-released', msg: `${job.type} job ${job.id} cut off and handed back: the next start runs it again at once`, job: job.id, type: job.type, study: job.studyInstanceUID });
+      };
+      if (cutOff.signal.aborted) released();
+      else cutOff.signal.addEventListener('abort', released, { once: true });
+      const outcome = await stopServices([http, dimse, exporter, processor, completion, certificates], { deadlineMs, cutOff, logger, close: () => storage.close() });
+      logger.log(outcome.ok ? 'info' : 'error', { id: 'gateway.stopped', msg: outcome.ok ? 'Limen stopped' : 'Limen stopped, not cleanly', cutOff: outcome.cutOff, failed: outcome.failures.map((f) => f.name) });
+      return outcome;
+    })());
   return {
     storage,
     services,
@@ -226,15 +275,11 @@ export async function startGateway(config: LimenConfig, logger: Logger): Promise
       certificates.serving(listenerCertificates(reloaded));
       return reloaded;
     },
-    stop: () =>
-      (stopping ??= (async () => {
-        // Receivers first, so nothing new arrives while the rest finishes.
-        for (const s of [http, dimse, exporter, processor, completion, certificates]) {
-          await s.stop().catch((err: Error) => logger.error({ id: 'gateway.stop.failed', msg: `stopping ${s.name} failed`, err }));
-        }
-        await storage.close();
-        logger.info({ id: 'gateway.stopped', msg: 'Limen stopped' });
-      })()),
+    stop,
+    abort: () => {
+      cutOff.abort();
+      return stop();
+    },
   };
 }
 

@@ -32,7 +32,7 @@ export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
     idleMs: deps.idleMs,
     onError: (job, err, outcome) => {
       const message = err instanceof Error ? err.message : String(err);
-      deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, study: job.studyInstanceUID, reason: message });
+      deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, outcome, study: job.studyInstanceUID, reason: message });
       if (outcome === 'dead' && job.studyInstanceUID) {
         const audit = { type: 'processing.failed', actor: PROCESS_JOB, studyInstanceUID: job.studyInstanceUID, detail: { reason: message, code: err instanceof PipelineError ? err.code : 'error', attempts: job.attempts } };
         void deps.storage.setStudyStatus(job.studyInstanceUID, 'failed', { audit }).catch((e: Error) => deps.log?.({ id: 'process.status-failed', msg: 'the failed study could not be recorded', study: job.studyInstanceUID, reason: e.message }));
@@ -72,7 +72,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   try {
     const dir = findModelDir(modelId, deps.config.models.dir);
     if (!dir) throw new PipelineError('model-unavailable', `no model "${modelId}" in ${deps.config.models.dir} or among the shipped models`);
-    out = await runPipelineInWorker({ instances, modelDir: dir, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress });
+    out = await runPipelineInWorker({ instances, modelDir: dir, seriesRule: route?.minSlices ? { minSlices: route.minSlices } : undefined, onProgress, signal: ctx.signal });
   } catch (err) {
     // The same input fails the same way again: no retries for the study's own problems.
     if (err instanceof PipelineError) throw new PermanentJobError(`${err.code}: ${err.message}`);

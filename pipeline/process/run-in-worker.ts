@@ -15,6 +15,8 @@ export interface WorkerPipelineInput {
   modelDir: string;
   seriesRule?: Partial<SeriesRule>;
   onProgress?: (stage: PipelineStage, percent: number) => void;
+  /** Aborting it terminates the worker thread at once (the gateway stops); the promise rejects. */
+  signal?: AbortSignal;
 }
 
 export function runPipelineInWorker(input: WorkerPipelineInput): Promise<PipelineOutput> {
@@ -39,5 +41,9 @@ export function runPipelineInWorker(input: WorkerPipelineInput): Promise<Pipelin
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the pipeline worker exited (${code}) before it finished`))));
+    const onAbort = () => settle(() => reject(new Error('the pipeline was stopped before it finished')));
+    if (input.signal?.aborted) onAbort();
+    else input.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('exit', () => input.signal?.removeEventListener('abort', onAbort));
   });
 }

@@ -1,7 +1,8 @@
 /**
  * A service that works one job type off the database queue: claim with a lease, keep the lease
  * alive with a heartbeat while the handler runs, then complete or fail (retry with backoff, then
- * dead with the error kept). A job whose worker crashed is claimed again when its lease expires.
+ * dead with the error kept). A job whose worker crashed is claimed again when its lease expires;
+ * one whose worker was stopped before it finished is handed back at once (`stop` with a signal).
  */
 import type { AuditEventInput, Job, JobQueue } from '../../storage/index.js';
 
@@ -11,6 +12,8 @@ export interface JobContext {
   progress(stage: string, percent?: number): Promise<void>;
   /** An audit event of what the job did, committed with the job's completion (not if it fails). */
   recordOnCompletion(event: AuditEventInput): void;
+  /** Aborted when the worker is stopped before the job ends: let go (a worker thread is terminated). */
+  signal: AbortSignal;
 }
 
 /** A handler's failure that must not be retried (bad input: the same job would fail again). */
@@ -37,6 +40,7 @@ export class JobWorker {
   private wake?: () => void;
   /** A job may have been queued since the last claim found none. */
   private poked = false;
+  private working?: { job: Job; abort: AbortController; beat: NodeJS.Timeout };
 
   constructor(
     private readonly jobs: JobQueue,
@@ -51,12 +55,46 @@ export class JobWorker {
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /** The job being worked on, if any. */
+  get current(): Job | undefined {
+    return this.working?.job;
+  }
+
+  /**
+   * Claims nothing more and waits for the job in hand. When `signal` aborts first, the job is cut
+   * off (its handler's signal aborts) and released, to be claimed again at once by the next worker
+   * rather than when its lease runs out; its handler's late outcome is then ignored.
+   */
+  async stop(signal?: AbortSignal): Promise<void> {
     if (this.status !== 'running') return;
     this.status = 'stopping';
     this.wake?.();
-    await this.loop;
+    let onAbort: (() => void) | undefined;
+    // With no job in hand the loop ends by itself (a job it claims meanwhile is handed back).
+    const cutOff = new Promise<void>((resolve) => {
+      onAbort = () => {
+        if (this.working) void this.abandon().finally(resolve);
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.loop, cutOff]);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
     this.status = 'stopped';
+  }
+
+  /** Cuts the job in hand off and hands it back to the queue. */
+  private async abandon(): Promise<void> {
+    const working = this.working;
+    if (!working) return;
+    this.working = undefined;
+    clearInterval(working.beat);
+    working.abort.abort();
+    // Unreleased, the job waits out its lease: that is all a failure here costs.
+    await this.jobs.release(working.job.id, this.options.workerId).catch(() => false);
   }
 
   /** Says a job was just queued: an idle worker claims at once instead of at its next poll. */
@@ -98,17 +136,28 @@ export class JobWorker {
     const lease = this.options.leaseSeconds ?? 60;
     const job = await this.jobs.claim(this.options.type, workerId, lease);
     if (!job) return false;
+    if (this.status === 'stopping') {
+      await this.jobs.release(job.id, workerId);
+      return false;
+    }
     const beat = setInterval(() => void this.jobs.heartbeat(job.id, workerId, lease).catch(() => {}), (lease * 1000) / 3);
+    const working = { job, abort: new AbortController(), beat };
+    this.working = working;
+    // Abandoned by stop(): released already, so neither its result nor its failure is recorded.
+    const abandoned = () => this.working !== working;
     let audit: AuditEventInput | undefined;
     try {
       const result = await this.handler({
         job,
         progress: async (stage, percent) => void (await this.jobs.progress(job.id, workerId, { stage, percent })),
         recordOnCompletion: (event) => void (audit = event),
+        signal: working.abort.signal,
       });
+      if (abandoned()) return true;
       await this.jobs.complete(job.id, workerId, result, audit);
       this.options.onDone?.(job, result);
     } catch (err) {
+      if (abandoned()) return true;
       const message = err instanceof Error ? err.message : String(err);
       const delays = this.options.retryDelaysSeconds;
       const outcome = await this.jobs.fail(job.id, workerId, message.slice(0, 2000), {
@@ -118,6 +167,7 @@ export class JobWorker {
       this.options.onError?.(job, err, outcome.status);
     } finally {
       clearInterval(beat);
+      if (!abandoned()) this.working = undefined;
     }
     return true;
   }
