@@ -34,6 +34,8 @@ USER limen
 VOLUME ["/var/lib/limen"]
 # 2762: DICOM over TLS, when dimse.tls is configured.
 EXPOSE 8080 11112 2762
+# Reads the configuration as `limen start` does (LIMEN_CONFIG, the mounted file, LIMEN_* overrides),
+# so it probes /healthz on the configured port, host and scheme.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "const o={host:'127.0.0.1',port:process.env.LIMEN_HTTP_PORT||8080,path:'/healthz',rejectUnauthorized:false},ok=r=>process.exit(r.statusCode===200?0:1);require('http').get(o,ok).on('error',()=>require('https').get(o,ok).on('error',()=>process.exit(1)))"
+  CMD ["limen", "healthcheck"]
 CMD ["limen", "start"]

@@ -11,6 +11,7 @@ interface Entry {
 
 export const commands: Record<string, Entry> = {
   start: { summary: 'run the gateway (HTTP, DIMSE, worker, scheduler) until SIGTERM', load: async () => (await import('./start.js')).startCommand },
+  healthcheck: { summary: 'probe /healthz where limen start listens with this configuration (for HEALTHCHECK)', load: async () => (await import('./healthcheck.js')).healthcheckCommand },
   deidentify: { summary: 'de-identify DICOM files (PS3.15 Basic Profile and options)', load: async () => (await import('./deidentify.js')).deidentifyCommand },
   segment: { summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json', load: async () => (await import('./segment.js')).segmentCommand },
   config: { summary: 'config check <file>: validate a configuration file', load: async () => (await import('./config-check.js')).configCommand },

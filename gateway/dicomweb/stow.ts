@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import type { IngestOutcome, IngestSource, InstanceIngest } from '../ingest/types.js';
 import type { ReceiveMemory } from '../ingest/receive-memory.js';
 import type { Logger } from '../log/index.js';
-import type { MetricsRegistry } from '../metrics/index.js';
+import { countRefusedInstances, type MetricsRegistry, type RefusalReason } from '../metrics/index.js';
 import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
@@ -97,8 +97,9 @@ export const stowRouteDocs: readonly RouteDoc[] = [
   },
 ];
 
-/** Why a part was refused before reaching the edge (the `reason` label of the metric below). */
-type RejectReason = 'not-dicom-media-type' | 'not-part10' | 'no-memory' | 'study-unreadable' | 'study-mismatch' | 'ingest-error';
+/** Why a part was refused before reaching the edge (the `reason` label of the metric below), or the edge threw. */
+const REJECT_REASONS = ['not-dicom-media-type', 'not-part10', 'too-large', 'no-memory', 'study-unreadable', 'study-mismatch', 'ingest-error'] as const satisfies readonly RefusalReason[];
+type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** Routes relative to `/dicomweb`. */
 export function stowRoutes(deps: StowRoutesDeps): Hono<AppEnv> {
@@ -109,7 +110,14 @@ export function stowRoutes(deps: StowRoutesDeps): Hono<AppEnv> {
     help: 'STOW-RS parts refused before reaching the edge, by reason.',
     labelNames: ['reason'],
   });
-  const store = storeHandler(deps, (reason) => rejected.inc({ reason }));
+  // Zero series for every reason, so alerts and rate() have a series before the first refusal.
+  for (const reason of REJECT_REASONS) rejected.inc({ reason }, 0);
+  // The edge never saw these parts: without this, the instances received and failed miss them.
+  const refusedInstance = countRefusedInstances(deps.metrics);
+  const store = storeHandler(deps, (reason) => {
+    rejected.inc({ reason });
+    refusedInstance(reason);
+  });
   app.post('/studies', auth, (c) => store(c, undefined));
   app.post('/studies/:study', auth, (c) => store(c, c.req.param('study')));
   return app;
@@ -213,6 +221,8 @@ async function storeBody(
     // Whatever was handed to the edge finishes first: what is stored is reported, never lost.
     await settle();
     if (err instanceof MultipartError) {
+      // An instance above the limit ends the request; it is one more the sender sent and Limen did not store.
+      if (err.status === 413) countRejected('too-large');
       deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
       throw new HttpError(
         err.status,

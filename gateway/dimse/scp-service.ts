@@ -6,13 +6,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../log/index.js';
+import { countRefusedInstances, type MetricsRegistry, type RefusalReason } from '../metrics/index.js';
 import { listenerContext } from '../tls/index.js';
 import { silenceDimseLog } from './dcmjs-dimse.js';
 import { aeTitleIssue, DimseError, type DimseIssue } from './errors.js';
 import { message, type MessageName } from './messages.js';
 import type { AssociationRejectReason } from './rejection.js';
 import { ScpAssociation, type AssociationContext, type ScpSettings } from './scp-association.js';
-import type { LocalFailureReason } from './status.js';
+import { LocalFailure, type LocalFailureReason } from './status.js';
 import {
   DIMSE_SCP_DEFAULTS,
   type DimseScpDependencies,
@@ -50,11 +51,6 @@ export class DimseScpService {
   ) {
     this.settings = resolveSettings(options);
     this.log = deps.logger.child({ service: this.name });
-    const refused = deps.metrics?.counter({
-      name: 'limen_dimse_stores_refused_total',
-      help: 'C-STOREs answered with a failure before reaching the edge (too large, no memory, a malformed request...), by reason.',
-      labelNames: ['reason'],
-    });
     this.context = {
       settings: this.settings,
       ingest: deps.ingest,
@@ -63,7 +59,7 @@ export class DimseScpService {
       logger: this.log,
       admit: () => this.admit(),
       report: (event) => this.report(event),
-      ...(refused && { refused: (reason: LocalFailureReason) => refused.inc({ reason: kebab(reason) }) }),
+      ...(deps.metrics && { refused: countLocalFailures(deps.metrics) }),
     };
   }
 
@@ -186,18 +182,20 @@ export class DimseScpService {
 
   /**
    * Stops accepting connections and associations, lets each C-STORE in flight finish and be
-   * answered, then aborts the remaining associations and closes. After `stopTimeoutMs` what
-   * is left is aborted without waiting.
+   * answered, then aborts the remaining associations and closes. After `stopTimeoutMs`, or once
+   * `signal` aborts (the process's stop deadline), what is left is aborted without waiting. Both
+   * listeners are closed before it first yields, so a caller stopping several services at once
+   * stops them all accepting first. A call while stopping joins the stop under way, under the first call's signal.
    */
-  stop(): Promise<void> {
+  stop(signal?: AbortSignal): Promise<void> {
     if (this.statusValue === 'stopped' || this.statusValue === 'failed') return Promise.resolve();
-    this.stopping ??= this.drainAndClose().finally(() => {
+    this.stopping ??= this.drainAndClose(signal).finally(() => {
       this.stopping = undefined;
     });
     return this.stopping;
   }
 
-  private async drainAndClose(): Promise<void> {
+  private async drainAndClose(signal?: AbortSignal): Promise<void> {
     this.statusValue = 'stopping';
     this.emitLog('stopping', { associations: this.associations.size });
     const closed = Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -208,13 +206,18 @@ export class DimseScpService {
     }));
     const timeoutMs = this.options.stopTimeoutMs ?? DIMSE_SCP_DEFAULTS.stopTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), timeoutMs);
+        onAbort = () => resolve(true);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (timedOut) {
       this.emitLog('stopTimedOut', { associations: this.associations.size });
       for (const a of this.associations) a.forceClose();
@@ -321,6 +324,37 @@ function handshakeFailure(err: NodeJS.ErrnoException): string {
     return 'the caller did not start a TLS handshake (plain DICOM sent to the TLS port?)';
   }
   return /routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message;
+}
+
+/** Each local failure's `reason` in `limen_instances_failed_total`: a new one must be given one here. */
+const INSTANCE_FAILURE_REASON: Record<LocalFailureReason, RefusalReason> = {
+  tooLarge: 'too-large',
+  noMemory: 'no-memory',
+  noDataSet: 'no-data-set',
+  noAffectedSopClass: 'no-affected-sop-class',
+  noAffectedSopInstance: 'no-affected-sop-instance',
+  sopClassNotOnContext: 'sop-class-not-on-context',
+  ingestThrew: 'ingest-error',
+};
+
+/**
+ * Counts a C-STORE answered without the edge's verdict in `limen_dimse_stores_refused_total`,
+ * and in the instances received and failed, which the edge counts only for what it answers: an
+ * alert on failed instances must see a modality whose data sets are too large as much as a bad one.
+ */
+function countLocalFailures(registry: MetricsRegistry): (reason: LocalFailureReason) => void {
+  const refused = registry.counter({
+    name: 'limen_dimse_stores_refused_total',
+    help: 'C-STOREs answered with a failure before reaching the edge (too large, no memory, a malformed request...), by reason.',
+    labelNames: ['reason'],
+  });
+  // Zero series for every reason, so alerts and rate() have a series before the first refusal.
+  for (const reason of Object.keys(LocalFailure)) refused.inc({ reason: kebab(reason) }, 0);
+  const refusedInstance = countRefusedInstances(registry);
+  return (reason) => {
+    refused.inc({ reason: kebab(reason) });
+    refusedInstance(INSTANCE_FAILURE_REASON[reason]);
+  };
 }
 
 /** `noMemory` → `no-memory`, as metric labels are written. */

@@ -11,7 +11,7 @@ export const STORE_LATENCY_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-/** Every value the `reason` label of `limen_instances_failed_total` takes. */
+/** The values of the `reason` label of `limen_instances_failed_total` that the edge itself gives. */
 export const FAILURE_REASONS: readonly IngestFailureCode[] = [
   'out-of-resources',
   'sop-class-mismatch',
@@ -20,10 +20,32 @@ export const FAILURE_REASONS: readonly IngestFailureCode[] = [
   'transfer-syntax-not-supported',
 ];
 
+/**
+ * The other values of that `reason` label: an instance a receiver failed without the edge's
+ * verdict. Named as the receiver's own counter names them, so the two can be read together.
+ */
+export const REFUSAL_REASONS = [
+  // DIMSE, refused before the edge (`limen_dimse_stores_refused_total`).
+  'too-large',
+  'no-memory',
+  'no-data-set',
+  'no-affected-sop-class',
+  'no-affected-sop-instance',
+  'sop-class-not-on-context',
+  // STOW-RS, refused before the edge (`limen_stow_parts_rejected_total`; also too-large, no-memory).
+  'not-dicom-media-type',
+  'not-part10',
+  'study-unreadable',
+  'study-mismatch',
+  // Either receiver: the edge threw instead of answering.
+  'ingest-error',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 export interface EdgeMetrics {
-  /** `limen_instances_received_total`: every instance handed to the edge, whatever its outcome. */
+  /** `limen_instances_received_total`: every instance received, whatever its outcome (see `countRefusedInstances`). */
   instancesReceived: Counter;
-  /** `limen_instances_failed_total{reason}`: instances not stored, by IngestFailureCode. */
+  /** `limen_instances_failed_total{reason}`: instances not stored, by FAILURE_REASONS or REFUSAL_REASONS. */
   instancesFailed: Counter;
   /** `limen_received_bytes_total`: bytes of the instances as received. */
   receivedBytes: Counter;
@@ -60,8 +82,22 @@ export function createEdgeMetrics(registry: MetricsRegistry): EdgeMetrics {
     }),
   };
   // Zero series for every reason, so a rate() over them exists before the first failure.
-  for (const reason of FAILURE_REASONS) edge.instancesFailed.inc({ reason }, 0);
+  for (const reason of [...FAILURE_REASONS, ...REFUSAL_REASONS]) edge.instancesFailed.inc({ reason }, 0);
   return edge;
+}
+
+/**
+ * For a receiver: counts an instance it failed without the edge's verdict, so that
+ * `limen_instances_received_total` and `limen_instances_failed_total` hold every instance sent,
+ * whichever receiver refused it and why.
+ */
+export function countRefusedInstances(registry: MetricsRegistry): (reason: RefusalReason) => void {
+  const edge = createEdgeMetrics(registry);
+  return (reason) => {
+    // An instance the edge threw on was counted as received there.
+    if (reason !== 'ingest-error') edge.instancesReceived.inc();
+    edge.instancesFailed.inc({ reason });
+  };
 }
 
 /**

@@ -19,6 +19,8 @@ export class CompletionService implements Service {
   status: 'stopped' | 'running' = 'stopped';
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Since when, and how many times in a row, the sweep has failed; undefined while it succeeds. */
+  private failing?: { since: number; failures: number };
 
   constructor(
     private readonly storage: Pick<Storage, 'completeStableStudies'>,
@@ -54,10 +56,28 @@ export class CompletionService implements Service {
         this.logger.info({ id: 'completion.study.complete', msg: 'study complete; process job queued', study: study.studyInstanceUID, instances: study.instanceCount });
       }
       if (done.length > 0) this.options.onJobsQueued?.();
+      this.recovered();
       return done.length;
     } catch (err) {
-      this.logger.error({ id: 'completion.sweep.failed', msg: 'completion sweep failed; retrying next tick', err });
+      this.failed(err);
       return 0;
     }
+  }
+
+  // A change of state is logged, not every tick: with the database down that was a line a second.
+  private failed(err: unknown): void {
+    if (this.failing) {
+      this.failing.failures += 1;
+      return;
+    }
+    this.failing = { since: Date.now(), failures: 1 };
+    this.logger.error({ id: 'completion.sweep.failed', msg: 'completion sweep failed; retrying every tick, logged again when it succeeds', err });
+  }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    const { since, failures } = this.failing;
+    this.failing = undefined;
+    this.logger.info({ id: 'completion.sweep.recovered', msg: 'completion sweep succeeds again', failures, failingMs: Date.now() - since });
   }
 }

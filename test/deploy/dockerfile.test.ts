@@ -11,14 +11,15 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { storeDirectory } from '../support/dcmtk.js';
 import { commandVector, healthcheckCommand, parseCopy, parseDockerfile, parseEnv, type Stage } from '../support/dockerfile.js';
 import { CT_FAKEPHI_DIR } from '../support/fakephi.js';
-import { PROJECT_ROOT } from '../support/limen-cli.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { LIMEN_MAIN, limenEnv, PROJECT_ROOT, TSX_LOADER } from '../support/limen-cli.js';
 import { requirePeers } from '../support/peers.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
@@ -202,9 +203,10 @@ describe('Dockerfile, replayed without a container engine', function () {
     const check = runtime.instructions.find((i) => i.op === 'HEALTHCHECK');
     expect(check, 'HEALTHCHECK in the runtime stage').to.not.equal(undefined);
     const command = healthcheckCommand(check!.args);
-    expect(command.join(' ')).to.include('/healthz');
-    // Run as written: it must follow LIMEN_HTTP_PORT, on which the gateway listens here.
-    const [file, ...args] = command;
+    // The CLI reads the configuration as `limen start` does: a port, host or TLS in a mounted file is probed where it listens.
+    expect(command).to.deep.equal(['limen', 'healthcheck']);
+    // Run as written (`limen` is the image's link): it must follow LIMEN_HTTP_PORT, on which the gateway listens here.
+    const [file, ...args] = command[0] === 'limen' ? [entrypoint, ...command.slice(1)] : command;
     await run(file!, args, { env: env(), cwd: image.host('.'), timeout: 10_000, ...asUser });
   });
 
@@ -234,5 +236,49 @@ describe('Dockerfile, replayed without a container engine', function () {
     server!.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => server!.once('exit', (c) => r(c)));
     expect(code, serverLog.slice(-2000)).to.equal(0);
+  });
+});
+
+describe('Dockerfile HEALTHCHECK, against a gateway configured by a mounted file', function () {
+  this.timeout(60_000);
+  const runtime = parseDockerfile(readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).at(-1)!;
+  const imageEnv = Object.assign({}, ...runtime.instructions.filter((i) => i.op === 'ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+  let work: string;
+  let gw: TestGateway | undefined;
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'limen-docker-health-'));
+  });
+  after(async () => {
+    await gw?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** The HEALTHCHECK as written, with the image's ENV and LIMEN_CONFIG; `limen` is the CLI from the sources. */
+  const healthcheck = (config: string) => {
+    const check = runtime.instructions.find((i) => i.op === 'HEALTHCHECK');
+    expect(check, 'HEALTHCHECK in the runtime stage').to.not.equal(undefined);
+    const command = healthcheckCommand(check!.args);
+    const [file, ...args] = command[0] === 'limen' ? [process.execPath, '--import', TSX_LOADER, LIMEN_MAIN, ...command.slice(1)] : command;
+    // The image's data dir does not exist here, and the probe must not make it.
+    const env = limenEnv({ ...imageEnv, LIMEN_DATA_DIR: join(work, 'var'), LIMEN_CONFIG: config });
+    return run(file!, args, { env, cwd: work, timeout: 10_000 });
+  };
+
+  it('probes the port set in the mounted configuration (not LIMEN_HTTP_PORT or 8080), and fails when nothing listens there', async () => {
+    const port = await freePort();
+    gw = await startTestGateway(`http:\n  port: ${port}\nworker:\n  enabled: false\n`, { http: port });
+    const config = join(work, 'limen.yaml');
+    // As mounted into the image: the port in the file, the host from the image's ENV (every address).
+    writeFileSync(config, `http:\n  port: ${port}\n`);
+    expect(imageEnv.LIMEN_HTTP_PORT).to.equal(undefined);
+    await healthcheck(config);
+
+    const dead = join(work, 'dead.yaml');
+    writeFileSync(dead, `http:\n  port: ${await freePort()}\n`);
+    const failed = await healthcheck(dead).then(() => undefined, (err: { code?: number; stderr?: string }) => err);
+    expect(failed?.code, 'the HEALTHCHECK passed with nothing listening').to.equal(1);
+    expect(failed?.stderr).to.match(/ECONNREFUSED/);
+    expect(existsSync(join(work, 'var'))).to.equal(false);
   });
 });
