@@ -29,4 +29,4 @@ export { GENESIS_HASH, type AuditLog, type AuditEvent, type AuditEventInput, typ
 export type { SweepOptions, SweepReport } from './sweep.js';
 export type { Results, ResultInfo } from './results.js';
 export { REVIEW_STATUSES, type Reviews, type Review, type ReviewInput, type ReviewStatus, type Decision, type DecideResult } from './reviews.js';
-export type { PublishEffects } from './publish.js';
+export type { PublishEffects, PublishOutcome } from './publish.js';

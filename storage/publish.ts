@@ -20,11 +20,43 @@ export interface PublishEffects {
   supersededSeries: readonly string[];
   /** The event of the finished processing (`processing.completed`). */
   audit: AuditEventInput;
+  /**
+   * The instances the result was made from, and the series the result itself was stored as: when
+   * the study holds other instances now (sent while it was being processed), the result is stale.
+   */
+  sources?: { instanceCount: number; resultSeries: string };
 }
 
-export async function publishReview(db: Database, blobs: BlobStore, now: Date, review: ReviewInput, effects: PublishEffects): Promise<void> {
+/**
+ * `published`, or `stale`: instances arrived while the study was processed. A stale result is
+ * not put up for review (a radiologist would approve a segmentation of part of the series): its
+ * series is removed and the study goes back to `receiving`, so that it completes again, whole,
+ * after its stable time. Recorded as `processing.superseded`.
+ */
+export type PublishOutcome = 'published' | 'stale';
+
+export async function publishReview(db: Database, blobs: BlobStore, now: Date, review: ReviewInput, effects: PublishEffects): Promise<PublishOutcome> {
   const study = review.studyInstanceUID;
+  let outcome: PublishOutcome = 'published';
   const removed = await writeTransaction(db, async (trx) => {
+    const { sources } = effects;
+    if (sources) {
+      const others = [sources.resultSeries, ...effects.supersededSeries];
+      const row = await trx('instances').where({ study_instance_uid: study }).whereNotIn('series_instance_uid', others).count({ n: '*' }).first();
+      const instanceCount = Number(row?.n ?? 0);
+      if (instanceCount !== sources.instanceCount) {
+        outcome = 'stale';
+        const paths = await deleteSeriesRows(trx, study, sources.resultSeries, now);
+        await moveStudy(trx, study, 'receiving', now, 'processing');
+        await appendAuditEvent(sqlIn(trx, db.dialect), now, {
+          type: 'processing.superseded',
+          actor: effects.audit.actor,
+          studyInstanceUID: study,
+          detail: { processedInstances: sources.instanceCount, instancesNow: instanceCount, reason: 'instances arrived while the study was processed: it completes again and is processed whole' },
+        });
+        return paths;
+      }
+    }
     await replaceReview(trx, review, now);
     const paths: string[] = [];
     for (const series of effects.supersededSeries) paths.push(...(await deleteSeriesRows(trx, study, series, now)));
@@ -33,4 +65,5 @@ export async function publishReview(db: Database, blobs: BlobStore, now: Date, r
     return paths;
   });
   for (const path of removed) await blobs.remove(path);
+  return outcome;
 }

@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import { Results } from './results.js';
-import { publishReview, type PublishEffects } from './publish.js';
+import { publishReview, type PublishEffects, type PublishOutcome } from './publish.js';
 import { Reviews, type ReviewInput } from './reviews.js';
 import { AuditLog, type AuditEventInput } from './audit.js';
 import { BlobStore } from './blobs.js';
@@ -61,7 +61,7 @@ export interface Storage {
   /** Removes a series Limen derived itself (a superseded SEG); see `Instances.removeSeries`. */
   removeSeries(studyInstanceUID: string, seriesInstanceUID: string): Promise<number>;
   /** Makes a processed result the study's review, in one transaction; see `publishReview`. */
-  publishReview(review: ReviewInput, effects: PublishEffects): Promise<void>;
+  publishReview(review: ReviewInput, effects: PublishEffects): Promise<PublishOutcome>;
   /** Crypto-shreds a study: its blobs and vault records become unreadable for good. */
   destroyStudyKey(studyInstanceUID: string): Promise<boolean>;
   sweepOrphanBlobs(options?: SweepOptions): Promise<SweepReport>;

@@ -114,8 +114,9 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     segSOPInstanceUID: seg.sopInstanceUID,
     glbSha256: glb.sha256,
   };
-  await storage.publishReview(review, {
+  const published = await storage.publishReview(review, {
     supersededSeries: supersededSegSeries,
+    sources: { instanceCount: infos.length, resultSeries: seg.seriesInstanceUID },
     audit: {
       type: 'processing.completed',
       actor: PROCESS_JOB,
@@ -123,6 +124,10 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
       detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
     },
   });
+  if (published === 'stale') {
+    deps.log?.({ id: 'process.superseded', msg: 'instances arrived while the study was processed: not put up for review; it completes again and is processed whole', study });
+    return { superseded: true };
+  }
   deps.log?.({ id: 'process.done', msg: 'study processed; awaiting review', study, ms: out.report.timings.total });
   return { seg: seg.sopInstanceUID, glbSha256: glb.sha256, timings: out.report.timings };
 }

@@ -131,6 +131,39 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect(await s.audit.verify()).to.include({ ok: true });
   });
 
+  it('does not put up a result made while more instances arrived: its SEG goes, the study completes again and is processed whole', async () => {
+    const s = await h.open();
+    const ct = studyInputs(1, 2);
+    const study = ct[0].studyInstanceUID;
+    for (const i of ct) await s.storeInstance(i);
+    const oldSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(oldSeg);
+    await s.setStudyStatus(study, 'processing');
+    // The pipeline read the two CT instances; a third arrives while it runs.
+    await s.storeInstance(instanceInput({ studyInstanceUID: study, seriesInstanceUID: ct[0].seriesInstanceUID }));
+    const newSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(newSeg);
+    const newBlob = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [newSeg.sopInstanceUID]))[0].blob_path);
+    const review = { studyInstanceUID: study, summary: {}, segSOPInstanceUID: newSeg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
+    const completed = { type: 'processing.completed', actor: 'process', studyInstanceUID: study, detail: {} };
+    const sources = { instanceCount: ct.length, resultSeries: newSeg.seriesInstanceUID };
+
+    expect(await s.publishReview(review, { supersededSeries: [oldSeg.seriesInstanceUID], audit: completed, sources })).to.equal('stale');
+    expect(await s.reviews.get(study)).to.equal(null);
+    expect((await s.getStudy(study))!).to.deep.include({ status: 'receiving', instanceCount: 4, seriesCount: 2 });
+    expect(await s.getInstance(newSeg.sopInstanceUID)).to.equal(null);
+    expect(existsSync(join(h.dataDir, 'blobs', newBlob))).to.equal(false);
+    expect(await s.getInstance(oldSeg.sopInstanceUID)).to.not.equal(null);
+    expect(await s.audit.list({ type: 'processing.completed' })).to.deep.equal([]);
+    expect((await s.audit.list({ type: 'processing.superseded' }))[0].detail).to.deep.include({ processedInstances: 2, instancesNow: 3 });
+    // After its stable time it completes again, to be processed with all three.
+    const later = new Date(Date.now() + 3_600_000);
+    expect((await s.completeStableStudies({ now: later })).map((c) => c.studyInstanceUID)).to.deep.equal([study]);
+
+    // The same result, had nothing arrived, is published.
+    expect(await s.publishReview(review, { supersededSeries: [oldSeg.seriesInstanceUID], audit: completed, sources: { instanceCount: 3, resultSeries: uid() } })).to.equal('published');
+  });
+
   it('drops results an earlier run made that the new one did not', async () => {
     const s = await h.open();
     const input = instanceInput();
