@@ -29,7 +29,9 @@ export type StorageErrorCode =
   /** The named study (or record) does not exist. */
   | 'not-found'
   /** Another process serves this data directory (embedded SQLite has one serving process). */
-  | 'data-dir-locked';
+  | 'data-dir-locked'
+  /** A worker no longer holds the job whose result it would record (cut off and handed back). */
+  | 'job-lost';
 
 /** An error raised by `storage/`. */
 export class StorageError extends Error {

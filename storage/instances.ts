@@ -205,7 +205,7 @@ export class Instances {
     // A concurrent store (this process or another) committed the same UID first.
     if (!row) throw new StorageError('uid-conflict', 'a series UID of this instance already belongs to another study', { path: input.seriesInstanceUID, cause: err });
     // Another process's store, its blob perhaps still being flushed: answered once it is on disk.
-    await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: false });
+    if ((await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: false })) === 'discarded') return this.storeOnce(input);
     return this.resent(await this.duplicate(input, row), input);
   }
 
@@ -218,7 +218,8 @@ export class Instances {
    */
   async repairUnconfirmed(options: { olderThanMs?: number } = {}): Promise<RepairReport> {
     const report = { kept: 0, discarded: 0, deferred: 0 };
-    const cutoff = this.now().getTime() - (options.olderThanMs ?? 0);
+    // (No cutoff without `olderThanMs`: a row dated ahead of a clock set back is checked too.)
+    const cutoff = options.olderThanMs === undefined ? Infinity : this.now().getTime() - options.olderThanMs;
     const rows = await this.db.knex('unconfirmed_instances').select('sop_instance_uid', 'created_at');
     for (const row of rows) {
       if (num(row.created_at) > cutoff) {
@@ -241,11 +242,15 @@ export class Instances {
    */
   private async settleUnconfirmed(sopInstanceUID: string, options: { mayDiscard: boolean }): Promise<'confirmed' | 'kept' | 'discarded'> {
     if (this.confirmed.includes(sopInstanceUID)) return 'confirmed';
-    const marker = await withSql(this.db, (sql) => sql.first('SELECT created_at FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sopInstanceUID]));
-    if (!marker) return 'confirmed';
-    const stale = this.now().getTime() - num(marker.created_at) >= UNCONFIRMED_GRACE_MS;
+    // The row and its mark read together: taken back in between (another process's repair), it is stored anew.
+    const found = await withSql(this.db, (sql) =>
+      sql.first('SELECT u.created_at FROM instances i LEFT JOIN unconfirmed_instances u ON u.sop_instance_uid = i.sop_instance_uid WHERE i.sop_instance_uid = ?', [sopInstanceUID]),
+    );
+    if (!found) return 'discarded';
+    if (found.created_at === null || found.created_at === undefined) return 'confirmed';
+    const stale = this.now().getTime() - num(found.created_at) >= UNCONFIRMED_GRACE_MS;
     const outcome = await this.repairOne(sopInstanceUID, { mayDiscard: options.mayDiscard && stale });
-    return outcome === 'discarded' ? 'discarded' : 'kept';
+    return outcome === 'kept' ? 'kept' : 'discarded';
   }
 
   /**
@@ -259,7 +264,8 @@ export class Instances {
     let readable = row !== undefined;
     if (row) {
       try {
-        await this.blob(sop);
+        // (null: removed since the row was read.)
+        readable = (await this.blob(sop)) !== null;
       } catch (err) {
         // An erased study (its key destroyed) is unreadable for good: nothing to check.
         if (err instanceof StorageError && err.code === 'study-key-destroyed') readable = false;

@@ -10,6 +10,7 @@ import type { BlobStore } from './blobs.js';
 import type { Database } from './db/index.js';
 import { sqlIn } from './db/sql.js';
 import { writeTransaction } from './db/transaction.js';
+import { StorageError } from './errors.js';
 import { deleteSeriesRows } from './instances.js';
 import { replaceReview, type ReviewInput } from './reviews.js';
 import { moveStudy } from './studies.js';
@@ -25,6 +26,11 @@ export interface PublishEffects {
    * the study holds other instances now (sent while it was being processed), the result is stale.
    */
   sources?: { instanceCount: number; resultSeries: string };
+  /**
+   * The job that made the result, which must still be this worker's: a run cut off by a stop and
+   * handed back (perhaps already claimed again) publishes nothing (`job-lost`).
+   */
+  job?: { id: number; workerId: string };
 }
 
 /**
@@ -39,7 +45,13 @@ export async function publishReview(db: Database, blobs: BlobStore, now: Date, r
   const study = review.studyInstanceUID;
   let outcome: PublishOutcome = 'published';
   const removed = await writeTransaction(db, async (trx) => {
-    const { sources } = effects;
+    const { sources, job } = effects;
+    if (job) {
+      const held = await trx('jobs').where({ id: job.id, worker_id: job.workerId, status: 'running' }).modify((q) => db.dialect === 'postgres' && q.forUpdate()).first('id');
+      if (!held) throw new StorageError('job-lost', 'the job was handed back before its result was published: nothing of this run is published', { path: String(job.id) });
+    }
+    // A store into the study holds its row until it commits (PostgreSQL): counted after it, never beside it.
+    if (db.dialect === 'postgres') await trx('studies').where({ study_instance_uid: study }).forUpdate().first('status');
     if (sources) {
       const others = [sources.resultSeries, ...effects.supersededSeries];
       const row = await trx('instances').where({ study_instance_uid: study }).whereNotIn('series_instance_uid', others).count({ n: '*' }).first();

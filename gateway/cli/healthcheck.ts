@@ -36,11 +36,17 @@ export function probeTarget(http: Pick<HttpConfig, 'host' | 'port' | 'tls'>): Pr
   return { scheme: http.tls ? 'https' : 'http', hosts, port: http.port };
 }
 
-/** `undefined` when /healthz answered 200, else why not (one line). */
+/** `undefined` when /healthz answered 200, else why not (one line). The hosts share the one time budget. */
 export async function probe(target: ProbeTarget, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | undefined> {
   const failures: string[] = [];
+  const deadline = Date.now() + timeoutMs;
   for (const host of target.hosts) {
-    const failure = await probeOne(target, host, timeoutMs);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      failures.push(`${host}: not tried, no time left`);
+      break;
+    }
+    const failure = await probeOne(target, host, left);
     if (failure === undefined) return undefined;
     failures.push(failure);
   }

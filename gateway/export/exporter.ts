@@ -62,6 +62,11 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   const outgoing = reidentifySegmentation(seg.bytes, records, deps.egressUID);
   lap('reidentify');
 
+  // A job cut off by a stop has been handed back (perhaps claimed again): it sends nothing.
+  if (ctx.signal.aborted) {
+    outgoing.bytes.fill(0);
+    throw new Error('cut off by a stop: the job was handed back, nothing was sent');
+  }
   await ctx.progress('send', 50);
   // Recorded before the identified SEG leaves: a send cut short by a crash, which may have
   // reached the PACS, still shows in the trail (an `export.sending` without its `exported`).

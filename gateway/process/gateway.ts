@@ -223,6 +223,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       started.push(s);
     }
   } catch (err) {
+    clearTimeout(deferredRepair);
     for (const s of started.reverse()) await s.stop().catch(() => {});
     await storage.close();
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);

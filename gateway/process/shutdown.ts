@@ -62,12 +62,20 @@ export async function stopServices(services: readonly StoppingService[], options
   );
   clearTimeout(deadline);
   try {
-    await options.close();
+    // Bounded too: the database's pool waits for connections in use, which a database that stopped answering never returns.
+    await Promise.race([options.close(), rejectAfter(CLOSE_TIMEOUT_MS, `did not close within ${CLOSE_TIMEOUT_MS} ms`)]);
   } catch (err) {
     failures.push({ name: 'storage', message: (err as Error)?.message ?? String(err) });
     logger.error({ id: 'gateway.stop.failed', msg: 'closing the storage failed', service: 'storage', err });
   }
   return { ok: failures.length === 0, failures, cutOff: cutOff.signal.aborted };
+}
+
+/** How long the storage may take to close once the services have stopped. */
+export const CLOSE_TIMEOUT_MS = 5_000;
+
+function rejectAfter(ms: number, message: string): Promise<never> {
+  return new Promise<never>((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
 }
 
 /** Rejects `CUT_OFF_GRACE_MS` after `signal` aborts: a service that ignores being cut off fails to stop. */

@@ -79,6 +79,11 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     throw err;
   }
 
+  // A run cut off by a stop has been handed back: nothing of it is written.
+  const stillHeld = () => {
+    if (ctx.signal.aborted) throw new Error('cut off by a stop: the job was handed back, nothing of this run is stored');
+  };
+  stillHeld();
   await ctx.progress('store', 95);
   const seg = out.report.seg;
   await storage.storeInstance({
@@ -97,9 +102,11 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     seriesAttributes: { SeriesDescription: `AI segmentation (${out.report.model.id} ${out.report.model.version})` },
     instanceAttributes: { NumberOfFrames: seg.frames },
   });
+  stillHeld();
   const glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);
   for (const stl of out.stls) await storage.results.put(study, stl.name, 'model/stl', stl.bytes);
   await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
+  stillHeld();
   await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
 
   // One transaction with the superseded SEG's removal and the status change (storage/publish.ts).
@@ -117,6 +124,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
   const published = await storage.publishReview(review, {
     supersededSeries: supersededSegSeries,
     sources: { instanceCount: infos.length, resultSeries: seg.seriesInstanceUID },
+    job: { id: ctx.job.id, workerId: deps.workerId },
     audit: {
       type: 'processing.completed',
       actor: PROCESS_JOB,

@@ -76,24 +76,41 @@ async function generateOrRead(path: string, onGenerated?: (path: string) => void
   // never seen half-written (by a crash, or a CLI command started at the same moment), and of
   // two processes generating at once the first link wins and the other reads its key.
   const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await handle.writeFile(fresh.toString('hex') + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await createExclusive(temp, fresh);
   try {
     await link(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { key: await readKeyFile(path), source: 'data-dir', path };
-    throw err;
+    // A filesystem without hard links: created in place, as exclusive, if not as atomic.
+    if (!NO_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    if (!(await createExclusive(path, fresh))) return { key: await readKeyFile(path), source: 'data-dir', path };
   } finally {
     await unlink(temp).catch(() => undefined);
   }
   await fsyncDir(dir);
   onGenerated?.(path);
   return { key: fresh, source: 'generated', path };
+}
+
+/** What `link` fails with where a filesystem has no hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** Writes and flushes `key` into a new file at `path`; false when the file exists already. */
+async function createExclusive(path: string, key: Buffer): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(key.toString('hex') + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
 }
 
 async function readKeyFile(path: string): Promise<Buffer> {

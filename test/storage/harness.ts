@@ -24,6 +24,8 @@ export interface Harness {
   open(options?: Partial<OpenStorageOptions>): Promise<Storage>;
   /** Runs SQL on this test's database over a separate connection (to tamper, or to look). */
   sql(query: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** PostgreSQL only: a connection of its own to this test's schema (to hold locks and transactions open); end it. */
+  connect(): Promise<pg.Client>;
   /** A fixed 32-byte master key used by `open` unless overridden. */
   readonly masterKey: Uint8Array;
 }
@@ -121,6 +123,12 @@ export function describeEachDatabase(title: string, body: (h: Harness) => void):
           const s = await openStorage({ dataDir, databaseUrl: h.databaseUrl, masterKey, ...options });
           opened.push(s);
           return s;
+        },
+        async connect() {
+          if (dialect !== 'postgres') throw new Error('connect() is for PostgreSQL');
+          const client = new pg.Client(pgClientConfig(h.databaseUrl!));
+          await client.connect();
+          return client;
         },
         async sql(query, params = []) {
           const k =

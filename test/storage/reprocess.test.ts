@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEachDatabase } from './harness.js';
-import { instanceInput, studyInputs, uid } from './fixtures.js';
+import { instanceInput, rejection, studyInputs, uid } from './fixtures.js';
 
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
 
@@ -162,6 +162,52 @@ describeEachDatabase('storage: processing a study again', (h) => {
 
     // The same result, had nothing arrived, is published.
     expect(await s.publishReview(review, { supersededSeries: [oldSeg.seriesInstanceUID], audit: completed, sources: { instanceCount: 3, resultSeries: uid() } })).to.equal('published');
+  });
+
+  it('counts an instance whose store commits during the publication (its lock on the study waited for), and finds the result stale', async function () {
+    if (h.dialect !== 'postgres') this.skip(); // (SQLite's write transactions run one at a time.)
+    const s = await h.open();
+    const ct = studyInputs(1, 2);
+    const study = ct[0].studyInstanceUID;
+    for (const i of ct) await s.storeInstance(i);
+    await s.setStudyStatus(study, 'processing');
+    const seg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    await s.storeInstance(seg);
+    // What a store of a late instance does on another connection: the study's row locked, the instance inserted, then commit.
+    const store = await h.connect();
+    await store.query('BEGIN');
+    await store.query('SELECT * FROM studies WHERE study_instance_uid = $1 FOR UPDATE', [study]);
+    await store.query(
+      'INSERT INTO instances SELECT $1, series_instance_uid, study_instance_uid, sop_class_uid, transfer_syntax_uid, instance_number, blob_path, size_bytes, attributes, received_at FROM instances WHERE sop_instance_uid = $2',
+      [uid(), ct[0].sopInstanceUID],
+    );
+    const review = { studyInstanceUID: study, summary: {}, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
+    const publishing = s.publishReview(review, { supersededSeries: [], audit: { type: 'processing.completed', actor: 'process', studyInstanceUID: study, detail: {} }, sources: { instanceCount: 2, resultSeries: seg.seriesInstanceUID } });
+    await new Promise((r) => setTimeout(r, 300));
+    await store.query('COMMIT');
+    await store.end();
+    expect(await publishing).to.equal('stale');
+    expect(await s.reviews.get(study)).to.equal(null);
+  });
+
+  it('publishes nothing of a run whose job was handed back (a stop cut it off) or is held by another worker', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    const study = input.studyInstanceUID;
+    await s.setStudyStatus(study, 'processing');
+    const { id } = await s.jobs.enqueue('process', study, {});
+    await s.jobs.claim('process', 'w1', 60);
+    const review = { studyInstanceUID: study, summary: {}, segSOPInstanceUID: uid(), glbSha256: 'c'.repeat(64) };
+    const completed = { type: 'processing.completed', actor: 'process', studyInstanceUID: study, detail: {} };
+    expect((await rejection(s.publishReview(review, { supersededSeries: [], audit: completed, job: { id, workerId: 'w2' } }))).code).to.equal('job-lost');
+    await s.jobs.release(id, 'w1');
+    expect((await rejection(s.publishReview(review, { supersededSeries: [], audit: completed, job: { id, workerId: 'w1' } }))).code).to.equal('job-lost');
+    expect(await s.reviews.get(study)).to.equal(null);
+    expect((await s.getStudy(study))!.status).to.equal('processing');
+    expect(await s.audit.list({ type: 'processing.completed' })).to.deep.equal([]);
+    await s.jobs.claim('process', 'w1', 60);
+    expect(await s.publishReview(review, { supersededSeries: [], audit: completed, job: { id, workerId: 'w1' } })).to.equal('published');
   });
 
   it('drops results an earlier run made that the new one did not', async () => {

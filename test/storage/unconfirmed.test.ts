@@ -176,4 +176,14 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     // At start, PostgreSQL leaves it to its store (or to a later check); embedded SQLite has no other process.
     expect(await r.repairUnconfirmedInstances()).to.deep.equal(h.dialect === 'postgres' ? { kept: 0, discarded: 0, deferred: 1 } : { kept: 0, discarded: 1, deferred: 0 });
   });
+
+  it('at start on SQLite, checks a row dated ahead of the clock too (a clock set back since the crash)', async () => {
+    const s = await h.open();
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.close();
+    await h.sql('INSERT INTO unconfirmed_instances (sop_instance_uid, created_at) VALUES (?, ?)', [input.sopInstanceUID, Date.now() + 3_600_000]);
+    const r = await h.open();
+    expect(await r.repairUnconfirmedInstances()).to.deep.equal(h.dialect === 'postgres' ? { kept: 0, discarded: 0, deferred: 1 } : { kept: 1, discarded: 0, deferred: 0 });
+  });
 });
