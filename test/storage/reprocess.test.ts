@@ -1,10 +1,21 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Storage, StoreInstanceInput } from '../../storage/index.js';
 import { describeEachDatabase } from './harness.js';
 import { instanceInput, rejection, studyInputs, uid } from './fixtures.js';
 
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
+
+/** One CT series stored; its instances and the study's UID. */
+async function storeCT(s: Storage, perSeries: number): Promise<{ ct: StoreInstanceInput[]; study: string }> {
+  const ct = studyInputs(1, perSeries);
+  for (const i of ct) await s.storeInstance(i);
+  return { ct, study: ct[0].studyInstanceUID };
+}
+
+/** A SEG of the study, as the pipeline stores it (no linkage: it links to nobody but through its source). */
+const segInput = (study: string) => instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
 
 describeEachDatabase('storage: processing a study again', (h) => {
   it('re-queues a study once, withdraws its undecided review, and refuses while a job is active or after approval', async () => {
@@ -77,10 +88,8 @@ describeEachDatabase('storage: processing a study again', (h) => {
 
   it('removes a superseded series: rows, counts and blobs', async () => {
     const s = await h.open();
-    const ct = studyInputs(1, 3);
-    const study = ct[0].studyInstanceUID;
-    for (const i of ct) await s.storeInstance(i);
-    const seg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const { ct, study } = await storeCT(s, 3);
+    const seg = segInput(study);
     await s.storeInstance(seg);
     expect((await s.getStudy(study))!).to.deep.include({ instanceCount: 4, seriesCount: 2 });
     const blobPath = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [seg.sopInstanceUID]))[0].blob_path);
@@ -98,15 +107,13 @@ describeEachDatabase('storage: processing a study again', (h) => {
 
   it('publishes a new result in one transaction: review, superseded SEG and status together, or none of them', async () => {
     const s = await h.open();
-    const ct = studyInputs(1, 2);
-    const study = ct[0].studyInstanceUID;
-    for (const i of ct) await s.storeInstance(i);
-    const oldSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const { ct, study } = await storeCT(s, 2);
+    const oldSeg = segInput(study);
     await s.storeInstance(oldSeg);
     await s.reviews.create({ studyInstanceUID: study, summary: { run: 1 }, segSOPInstanceUID: oldSeg.sopInstanceUID, glbSha256: 'a'.repeat(64) });
     await s.setStudyStatus(study, 'processing');
     const oldBlob = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [oldSeg.sopInstanceUID]))[0].blob_path);
-    const newSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const newSeg = segInput(study);
     await s.storeInstance(newSeg);
     const review = { studyInstanceUID: study, summary: { run: 2 }, segSOPInstanceUID: newSeg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
     const completed = { type: 'processing.completed', actor: 'process', studyInstanceUID: study, detail: { segSOPInstanceUID: newSeg.sopInstanceUID } };
@@ -133,15 +140,13 @@ describeEachDatabase('storage: processing a study again', (h) => {
 
   it('does not put up a result made while more instances arrived: its SEG goes, the study completes again and is processed whole', async () => {
     const s = await h.open();
-    const ct = studyInputs(1, 2);
-    const study = ct[0].studyInstanceUID;
-    for (const i of ct) await s.storeInstance(i);
-    const oldSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const { ct, study } = await storeCT(s, 2);
+    const oldSeg = segInput(study);
     await s.storeInstance(oldSeg);
     await s.setStudyStatus(study, 'processing');
     // The pipeline read the two CT instances; a third arrives while it runs.
     await s.storeInstance(instanceInput({ studyInstanceUID: study, seriesInstanceUID: ct[0].seriesInstanceUID }));
-    const newSeg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const newSeg = segInput(study);
     await s.storeInstance(newSeg);
     const newBlob = String((await h.sql('SELECT blob_path FROM instances WHERE sop_instance_uid = ?', [newSeg.sopInstanceUID]))[0].blob_path);
     const review = { studyInstanceUID: study, summary: {}, segSOPInstanceUID: newSeg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
@@ -167,11 +172,9 @@ describeEachDatabase('storage: processing a study again', (h) => {
   it('counts an instance whose store commits during the publication (its lock on the study waited for), and finds the result stale', async function () {
     if (h.dialect !== 'postgres') this.skip(); // (SQLite's write transactions run one at a time.)
     const s = await h.open();
-    const ct = studyInputs(1, 2);
-    const study = ct[0].studyInstanceUID;
-    for (const i of ct) await s.storeInstance(i);
+    const { ct, study } = await storeCT(s, 2);
     await s.setStudyStatus(study, 'processing');
-    const seg = instanceInput({ studyInstanceUID: study, sopClassUID: SEG, modality: 'SEG', linkage: undefined });
+    const seg = segInput(study);
     await s.storeInstance(seg);
     // What a store of a late instance does on another connection: the study's row locked, the instance inserted, then commit.
     const store = await h.connect();
