@@ -81,10 +81,7 @@ function rejectAfter(ms: number, message: string): Promise<never> {
 /** Rejects `CUT_OFF_GRACE_MS` after `signal` aborts: a service that ignores being cut off fails to stop. */
 function letGoOrFail(signal: AbortSignal): Promise<never> {
   return new Promise<never>((_, reject) => {
-    const fail = () => {
-      const timer = setTimeout(() => reject(new Error(`did not stop within ${CUT_OFF_GRACE_MS} ms of being cut off`)), CUT_OFF_GRACE_MS);
-      timer.unref();
-    };
+    const fail = () => void rejectAfter(CUT_OFF_GRACE_MS, `did not stop within ${CUT_OFF_GRACE_MS} ms of being cut off`).catch(reject);
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -2,45 +2,27 @@
  * For the stop tests: a gateway in process with gateway options (a short stop deadline), a STOW
  * request and a C-STORE each held half sent, and a probe for whether a port still accepts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfigOrThrow, type LimenConfig } from '../../config/index.js';
-import { createLogger } from '../../gateway/log/index.js';
-import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/process/gateway.js';
+import type { GatewayOptions, RunningGateway } from '../../gateway/process/gateway.js';
 import { multipartRelated } from '../support/curl.js';
 import { CT_FAKEPHI_FILES } from '../support/fakephi.js';
-import { freePort } from '../support/ports.js';
+import { startTestGateway } from '../support/gateway.js';
 import { readPart10 } from './dimse/helpers.js';
 import { associateRq, cStoreRq, commandElement, pData, RawPeer } from './dimse/raw-pdu.js';
 
 export interface StopGateway {
   gw: RunningGateway;
-  config: LimenConfig;
   dataDir: string;
   records(): Array<Record<string, any>>;
   dispose(): Promise<void>;
 }
 
 /** A gateway on loopback with free ports in a fresh data dir (or `dataDir`, to start again on it). */
-export async function startStopGateway(yaml: string, options: GatewayOptions = {}, dataDir = mkdtempSync(join(tmpdir(), 'limen-stop-'))): Promise<StopGateway> {
-  const file = join(dataDir, 'limen.yaml');
-  writeFileSync(file, yaml);
-  const config = loadConfigOrThrow({ file, env: { LIMEN_DATA_DIR: join(dataDir, 'var'), LIMEN_HTTP_PORT: String(await freePort()), LIMEN_DIMSE_PORT: String(await freePort()) } });
-  const lines: string[] = [];
-  const gw = await startGateway(config, createLogger({ level: 'debug', write: (line) => lines.push(line) }), options);
-  return {
-    gw,
-    config,
-    dataDir,
-    records: () => lines.map((l) => JSON.parse(l) as Record<string, any>),
-    async dispose() {
-      await gw.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export async function startStopGateway(yaml: string, options: GatewayOptions = {}, dataDir?: string): Promise<StopGateway> {
+  const gw = await startTestGateway(yaml, {}, { gateway: options, dataDir });
+  return { gw, dataDir: gw.dataDir, records: () => gw.logs.map((l) => JSON.parse(l) as Record<string, any>), dispose: () => gw.dispose() };
 }
 
 /** Whether a TCP connection to the port is accepted now ('refused' once its listener is closed). */
