@@ -259,13 +259,13 @@ export class Instances {
    * row confirmed. A blob not whole is taken back when `mayDiscard`, else `blob-missing`.
    */
   private async repairOne(sop: string, options: { mayDiscard: boolean }): Promise<'kept' | 'gone' | 'discarded'> {
-    const row = await this.db.knex('instances').where({ sop_instance_uid: sop }).first('blob_path');
+    const row = await this.db.knex('instances').where({ sop_instance_uid: sop }).first('blob_path', 'study_instance_uid');
     let whole = true;
     let readable = row !== undefined;
     if (row) {
       try {
-        // (null: removed since the row was read.)
-        readable = (await this.blob(sop)) !== null;
+        const key = await this.keys.get(this.db.knex, String(row.study_instance_uid));
+        await this.blobs.read(key.blobKey, String(row.blob_path), sop);
       } catch (err) {
         // An erased study (its key destroyed) is unreadable for good: nothing to check.
         if (err instanceof StorageError && err.code === 'study-key-destroyed') readable = false;
