@@ -23,7 +23,10 @@ import type { DicomwebReadSource } from './read-source.js';
 import { StudyIndex } from './study-index.js';
 import { InstanceCache, type InstanceCacheOptions } from './instance-cache.js';
 import type { FrameDecoders } from './transcode.js';
-import { chooseJson } from './wado-negotiation.js';
+import { chooseDicomModel, type ModelRendition } from './wado-negotiation.js';
+import type { JsonDataset } from './dicom-json.js';
+import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
+import { multipartChunks, multipartContentType, newBoundary } from './multipart-writer.js';
 import { parseBulkPath } from './bulk-path.js';
 import { parse, readBlob, retrieveBulk, retrieveFrames, retrieveInstances, retrieveMetadata, type Target, type WadoContext } from './wado.js';
 
@@ -57,9 +60,9 @@ const qidoDoc = (path: string, summary: string): RouteDoc => ({
     `QIDO-RS: ${summary}. Matching on StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID (UID lists), PatientID, ` +
     'PatientName, AccessionNumber, StudyID, StudyDescription, SeriesDescription (wildcards * ?), StudyDate and StudyTime ' +
     '(ranges a-b, -b, a-), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
-    '(keywords, tags or all); fuzzymatching is ignored with a Warning. Response application/dicom+json, [] when nothing matches.',
+    '(keywords, tags or all); fuzzymatching is ignored with a Warning. Response application/dicom+json ([] when nothing matches) or, when asked, multipart/related; type="application/dicom+xml".',
   roles: ROLES,
-  responses: { 200: 'the matches (possibly none), Warning 299 for ignored keys', 400: 'a malformed key value or parameter', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes application/dicom+json' },
+  responses: { 200: 'the matches (possibly none) as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; Warning 299 for ignored keys', 400: 'a malformed key value or parameter', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' },
 });
 
 const retrieveResponses = {
@@ -73,7 +76,7 @@ const retrieveResponses = {
   500: 'a stored instance failed its integrity check (never served)',
 } as const;
 
-const metadataResponses = { ...retrieveResponses, 200: 'DICOM JSON of every instance; bulk data and pixel data as BulkDataURI', 406: 'Accept excludes application/dicom+json' };
+const metadataResponses = { ...retrieveResponses, 200: 'every instance as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; bulk data and pixel data as BulkDataURI', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' };
 
 export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
   qidoDoc('/dicomweb/studies', 'search for studies (ModalitiesInStudy, NumberOfStudyRelatedSeries/Instances, RetrieveURL)'),
@@ -128,8 +131,8 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   });
 
   const qido = (level: QidoLevel) => async (c: Context<AppEnv>): Promise<Response> => {
-    const contentType = chooseJson(parseAccept(c.req.header('accept')));
-    if (!contentType) throw new HttpError(406, 'not-acceptable', 'search results are application/dicom+json');
+    const rendition = chooseDicomModel(c.req.header('accept'), 'multipart');
+    if (!rendition) throw new HttpError(406, 'not-acceptable', `search results are ${MODEL_OFFER}`);
     const scope: SearchScope = { studyInstanceUID: uidParam(c, 'study'), seriesInstanceUID: uidParam(c, 'series') };
     let query;
     try {
@@ -141,18 +144,17 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     const w = wado(c);
     const ctx: SearchContext = { source: deps.source, index, root: w.root, dataset: async (sop) => parse(await readBlob(w, sop)).dataset };
     const result = await search(ctx, query, scope);
-    const headers = new Headers({ 'content-type': contentType });
+    const headers = new Headers();
     const warnings = [...query.warnings];
     if (result.truncated) warnings.push('The number of results exceeded the maximum supported by the server. Additional results can be requested.');
     for (const w of warnings) headers.append('warning', `299 ${WARN_AGENT} "${w.replace(/["\\]/g, '')}"`);
-    return new Response(JSON.stringify(result.matches), { status: 200, headers });
+    return modelResponse(rendition, result.matches, headers);
   };
 
   const metadata = async (c: Context<AppEnv>): Promise<Response> => {
-    const contentType = chooseJson(parseAccept(c.req.header('accept')));
-    if (!contentType) throw new HttpError(406, 'not-acceptable', 'metadata is application/dicom+json');
-    const json = await retrieveMetadata(wado(c), target(c));
-    return new Response(JSON.stringify(json), { headers: { 'content-type': contentType } });
+    const rendition = chooseDicomModel(c.req.header('accept'), 'multipart');
+    if (!rendition) throw new HttpError(406, 'not-acceptable', `metadata is ${MODEL_OFFER}`);
+    return modelResponse(rendition, await retrieveMetadata(wado(c), target(c)), new Headers());
   };
 
   const retrieve = (c: Context<AppEnv>) => retrieveInstances(wado(c), target(c), parseAccept(c.req.header('accept')));
@@ -187,6 +189,22 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   app.get('/studies/:study/series/:series/instances/:instance/frames/:frames', auth, frames);
   app.get('/studies/:study/series/:series/instances/:instance/bulk/:path{.+}', auth, bulk);
   return app;
+}
+
+/** What search results and metadata are offered as, for a 406. */
+const MODEL_OFFER = `application/dicom+json or multipart/related; type="${DICOM_XML}"`;
+
+/** Datasets as a DICOM JSON array, or as a `multipart/related` body of one XML document each. */
+function modelResponse(rendition: ModelRendition, datasets: readonly JsonDataset[], headers: Headers): Response {
+  if (rendition.model === 'json') {
+    headers.set('content-type', rendition.contentType);
+    return new Response(JSON.stringify(datasets), { status: 200, headers });
+  }
+  const encoder = new TextEncoder();
+  const boundary = newBoundary();
+  headers.set('content-type', multipartContentType(DICOM_XML, boundary));
+  const parts = datasets.map((d) => ({ contentType: DICOM_XML, body: encoder.encode(toNativeDicomXml(d)) }));
+  return new Response(Buffer.concat(multipartChunks(parts, boundary)), { status: 200, headers });
 }
 
 /** The study, series and instance named by the path, each checked to be a UID. */

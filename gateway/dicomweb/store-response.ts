@@ -1,5 +1,5 @@
 /**
- * The Store Instances Response Module (PS3.18 Annex I) in DICOM JSON (PS3.18 Annex F), and
+ * The Store Instances Response Module (PS3.18 Annex I) as a DICOM JSON dataset (PS3.18 Annex F; `dicom-xml.ts` renders it as XML), and
  * the HTTP status of a Studies Store Transaction (PS3.18 Table 10.5.3-1).
  */
 import type { IngestFailureCode } from '../ingest/types.js';

@@ -18,12 +18,13 @@ import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../http/studies.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
-import { qualityOf } from './accept.js';
+import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
 import { parseMediaType } from './media-type.js';
 import { StowLog } from './messages.js';
 import { MultipartError, readMultipart, type MultipartPart } from './multipart.js';
 import { readPart10Meta, readStudyInstanceUID } from './part10.js';
 import type { StowAdmission } from './stow-admission.js';
+import { chooseDicomModel, type ModelRendition } from './wado-negotiation.js';
 import {
   FailureReason,
   failureReasonFor,
@@ -71,7 +72,7 @@ const STOW_RESPONSES = {
   400: 'broken multipart body (reason in the error), or no part',
   401: 'no valid token',
   403: 'role not modality or admin',
-  406: 'Accept excludes application/dicom+json',
+  406: 'Accept excludes both application/dicom+json and application/dicom+xml',
   409: 'no instance stored (FailedSOPSequence says why)',
   413: 'an instance is larger than the configured limit',
   415: 'not multipart/related; type="application/dicom", or a part is not application/dicom',
@@ -129,7 +130,7 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
     if (study !== undefined && !isDicomUID(study)) {
       throw new HttpError(400, 'invalid-uid', 'the path does not hold a valid Study Instance UID');
     }
-    checkAccept(c.req.header('accept'));
+    const rendition = responseRendition(c.req.header('accept'));
     const boundary = checkContentType(c.req.header('content-type'));
     const coding = c.req.header('content-encoding')?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
@@ -146,7 +147,7 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
       });
     }
     try {
-      return await storeBody(deps, c, body, study, boundary, requestId, countRejected);
+      return await storeBody(deps, c, body, { study, boundary, rendition, requestId }, countRejected);
     } finally {
       release();
     }
@@ -158,11 +159,10 @@ async function storeBody(
   deps: StowRoutesDeps,
   c: Context<AppEnv>,
   body: ReadableStream<Uint8Array>,
-  study: string | undefined,
-  boundary: string,
-  requestId: string,
+  request: { study: string | undefined; boundary: string; rendition: ModelRendition; requestId: string },
   countRejected: (reason: RejectReason) => void,
 ): Promise<Response> {
+  const { study, boundary, requestId } = request;
   const identity = c.get('identity');
   const target: StoreTarget = {
     study,
@@ -246,10 +246,10 @@ async function storeBody(
     StowLog.completed({ requestId, route: target.route, tokenUser: identity.user ?? undefined, tokenId: identity.id, remoteAddress: target.source.remoteAddress, stored: stored.length, failed: failed.length, status }),
   );
   const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
-  return new Response(JSON.stringify(storeResponse(inOrder(stored), inOrder(failed))), {
-    status,
-    headers: { 'content-type': DICOM_JSON },
-  });
+  const response = storeResponse(inOrder(stored), inOrder(failed));
+  return request.rendition.model === 'json'
+    ? new Response(JSON.stringify(response), { status, headers: { 'content-type': request.rendition.contentType } })
+    : new Response(toNativeDicomXml(response), { status, headers: { 'content-type': DICOM_XML } });
 }
 
 interface StoreTarget {
@@ -324,11 +324,11 @@ async function storePart(deps: StowRoutesDeps, part: MultipartPart, target: Stor
   return { failed: { ...sender, failureReason: failureReasonFor(outcome.code), comment: outcome.reason }, code: outcome.code };
 }
 
-/** The response is DICOM JSON (or plain JSON); a client that accepts neither gets 406 before anything is stored. */
-function checkAccept(header: string | undefined): void {
-  if (qualityOf(header, DICOM_JSON) === 0 && qualityOf(header, 'application/json') === 0) {
-    throw new HttpError(406, 'not-acceptable', `the response is ${DICOM_JSON}; Accept is ${JSON.stringify(header)}`);
-  }
+/** The response is DICOM JSON or XML; a client that accepts neither gets 406 before anything is stored. */
+function responseRendition(header: string | undefined): ModelRendition {
+  const rendition = chooseDicomModel(header, 'single');
+  if (!rendition) throw new HttpError(406, 'not-acceptable', `the response is ${DICOM_JSON} or ${DICOM_XML}; Accept is ${JSON.stringify(header)}`);
+  return rendition;
 }
 
 /** Checks the request's media type and returns the multipart boundary. */

@@ -7,11 +7,13 @@
  * (what OHIF, dicomweb-client and Orthanc expect when they leave it out); for frames asked as
  * `application/octet-stream` it means uncompressed, which is that media type's meaning.
  */
-import { multipartPartType, partTypeTakes, rangeTakes, type AcceptRange } from './accept.js';
+import { multipartPartType, parseAccept, partTypeTakes, qualityOf, rangeTakes, type AcceptRange } from './accept.js';
+import { DICOM_XML } from './dicom-xml.js';
 import { canSendExplicitLittleEndian, EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isEncapsulated } from './transfer-syntax.js';
 
 const DICOM = 'application/dicom';
 const OCTET = 'application/octet-stream';
+const DICOM_JSON = 'application/dicom+json';
 
 /** Instances as stored, or all as Explicit VR Little Endian. */
 export type InstanceRendition = 'stored' | 'explicit-le';
@@ -88,11 +90,34 @@ export function chooseBulkRendition(ranges: readonly AcceptRange[]): { singlePar
   return null;
 }
 
-/** DICOM JSON answers (QIDO-RS, metadata): the Content-Type to send, or null. */
-export function chooseJson(ranges: readonly AcceptRange[]): string | null {
-  for (const range of ranges) {
-    if (rangeTakes(range, 'application/dicom+json')) return 'application/dicom+json';
-    if (range.essence === 'application/json') return 'application/json';
+/** Attributes as DICOM JSON (PS3.18 Annex F) or as the Native DICOM Model in XML (PS3.19 §A.1). */
+export type ModelRendition = { model: 'json'; contentType: 'application/dicom+json' | 'application/json' } | { model: 'xml'; multipart: boolean };
+
+/**
+ * How to answer with attributes: the rendition the Accept header rates highest, a more specific
+ * range overriding a wider one (`application/dicom+json;q=0, *\/*` refuses JSON); DICOM JSON on a
+ * tie and without Accept, as PS3.18 makes it the default. XML comes as `multipart/related;
+ * type="application/dicom+xml"`, a document per result, where the answer is a list (search
+ * results and metadata: `xml: 'multipart'`), and as one `application/dicom+xml` document where it
+ * is one dataset (a Store Instances Response: `xml: 'single'`).
+ */
+export function chooseDicomModel(accept: string | undefined | null, xml: 'single' | 'multipart'): ModelRendition | null {
+  const candidates: Array<[number, ModelRendition]> = [
+    [qualityOf(accept, DICOM_JSON), { model: 'json', contentType: DICOM_JSON }],
+    [qualityOf(accept, 'application/json'), { model: 'json', contentType: 'application/json' }],
+    [xml === 'single' ? qualityOf(accept, DICOM_XML) : multipartQuality(accept, DICOM_XML), { model: 'xml', multipart: xml === 'multipart' }],
+  ];
+  let best: [number, ModelRendition | null] = [0, null];
+  for (const candidate of candidates) if (candidate[0] > best[0]) best = candidate;
+  return best[1];
+}
+
+/** The highest q of the ranges that take a `multipart/related` body of `partType` parts. */
+function multipartQuality(accept: string | undefined | null, partType: string): number {
+  let q = 0;
+  for (const range of parseAccept(accept)) {
+    const asked = multipartPartType(range);
+    if (asked !== null && partTypeTakes(asked, partType)) q = Math.max(q, range.q);
   }
-  return null;
+  return q;
 }

@@ -1,7 +1,7 @@
 /** Accept headers and what WADO-RS answers them with (PS3.18 §8.7.3): the pure part. */
 import { expect } from 'chai';
 import { parseAccept } from '../../../gateway/dicomweb/accept.js';
-import { chooseBulkRendition, chooseFrameRendition, chooseInstanceRendition, chooseJson } from '../../../gateway/dicomweb/wado-negotiation.js';
+import { chooseBulkRendition, chooseFrameRendition, chooseDicomModel, chooseInstanceRendition } from '../../../gateway/dicomweb/wado-negotiation.js';
 
 const EVRLE = '1.2.840.10008.1.2.1';
 const JLS = '1.2.840.10008.1.2.4.80';
@@ -55,11 +55,27 @@ describe('gateway/dicomweb content negotiation', () => {
     expect(choose('multipart/related; type="image/x-dicom-rle"', '1.2.840.10008.1.2.5')?.contentType).to.equal('image/dicom-rle; transfer-syntax=1.2.840.10008.1.2.5');
   });
 
-  it('answers JSON for application/dicom+json, application/json and */*, and bulk data as octet-stream', () => {
-    expect(chooseJson(parseAccept('application/dicom+json'))).to.equal('application/dicom+json');
-    expect(chooseJson(parseAccept('application/json'))).to.equal('application/json');
-    expect(chooseJson(parseAccept(''))).to.equal('application/dicom+json');
-    expect(chooseJson(parseAccept('multipart/related; type="application/dicom+xml"'))).to.equal(null);
+  it('answers DICOM JSON by default and the Native DICOM Model in XML when preferred, and bulk data as octet-stream', () => {
+    const model = (accept: string, xml: 'single' | 'multipart' = 'multipart') => chooseDicomModel(accept, xml);
+    const json = { model: 'json', contentType: 'application/dicom+json' };
+    expect(model('application/dicom+json')).to.deep.equal(json);
+    expect(model('application/json')).to.deep.equal({ model: 'json', contentType: 'application/json' });
+    expect(model('')).to.deep.equal(json);
+    expect(model('*/*')).to.deep.equal(json);
+    // Search results and metadata: XML only as multipart/related, a document per dataset.
+    expect(model('multipart/related; type="application/dicom+xml"')).to.deep.equal({ model: 'xml', multipart: true });
+    expect(model('multipart/related')).to.deep.equal({ model: 'xml', multipart: true });
+    expect(model('application/dicom+xml')).to.equal(null);
+    expect(model('multipart/related; type="application/dicom"')).to.equal(null);
+    // A Store Instances Response: one XML document.
+    expect(model('application/dicom+xml', 'single')).to.deep.equal({ model: 'xml', multipart: false });
+    expect(model('multipart/related; type="application/dicom+xml"', 'single')).to.equal(null);
+    // q-values decide, JSON on a tie; a JSON refused by name (q=0) is refused whatever */* says.
+    expect(model('application/dicom+json; q=0.5, application/dicom+xml', 'single')).to.deep.equal({ model: 'xml', multipart: false });
+    expect(model('application/dicom+xml, application/dicom+json', 'single')).to.deep.equal(json);
+    expect(model('application/dicom+xml, application/json; q=0.9', 'single')).to.deep.equal({ model: 'xml', multipart: false });
+    expect(model('application/dicom+json; q=0, application/json; q=0, */*; q=0.1', 'single')).to.deep.equal({ model: 'xml', multipart: false });
+    expect(model('application/dicom+json; q=0, */*; q=0.1', 'single')).to.deep.equal({ model: 'json', contentType: 'application/json' });
     expect(chooseBulkRendition(parseAccept('multipart/related; type="application/octet-stream"'))).to.deep.equal({ singlePart: false });
     expect(chooseBulkRendition(parseAccept('application/octet-stream'))).to.deep.equal({ singlePart: true });
     expect(chooseBulkRendition(parseAccept('image/png'))).to.equal(null);

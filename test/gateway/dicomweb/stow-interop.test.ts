@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { api } from 'dicomweb-client';
 import { createHttpApp, HttpService } from '../../../gateway/http/index.js';
 import { requirePeers } from '../../support/peers.js';
+import { readNativeXml, type XmlDataset } from './dcmtk-xml.js';
 import { CT_STUDY_UID, ctFile, inOtherStudy, loadFixtures, makeHarness, type Fixture, type Harness } from '../http/harness.js';
 
 const run = promisify(execFile);
@@ -63,6 +64,45 @@ describe('gateway/dicomweb STOW-RS interop (real server)', () => {
     expect(referenced(JSON.parse(body))).to.deep.equal(ct.map((f) => [f.sopClassUID, f.sopInstanceUID]));
     expect(h.ingest.calls.map((c) => Buffer.from(c.bytes).equals(ct[h.ingest.calls.indexOf(c)].bytes))).to.deep.equal([true, true]);
     expect(h.ingest.calls[0].source.remoteAddress).to.match(/127\.0\.0\.1$/);
+  });
+
+  it('curl asking for application/dicom+xml gets the Store Instances Response as the Native DICOM Model: 202, one stored, one failed', async () => {
+    const stranger = inOtherStudy(ct[1]);
+    const file = join(tmp, 'stranger.dcm');
+    writeFileSync(file, stranger.bytes);
+    const { stdout } = await run('curl', [
+      '-sS',
+      '-w', '\n%{http_code} %{content_type}',
+      '-H', 'Authorization: Bearer modality-token',
+      '-H', 'Accept: application/dicom+json; q=0.5, application/dicom+xml',
+      '-H', 'Content-Type: multipart/related; type="application/dicom"',
+      '-F', `part1=@${ct[0].file};type=application/dicom`,
+      '-F', `part2=@${file};type=application/dicom`,
+      `${base}/dicomweb/studies/${CT_STUDY_UID}`,
+    ]);
+    const statusLine = stdout.slice(stdout.lastIndexOf('\n') + 1);
+    expect(statusLine).to.equal('202 application/dicom+xml');
+    const [doc] = readNativeXml([stdout.slice(0, stdout.lastIndexOf('\n'))]);
+    expect(doc.root).to.equal('{http://dicom.nema.org/PS3.19/models/NativeDICOM}NativeDicomModel');
+    const items = (tag: string) => doc.dataset[tag].values.map((v) => (v.kind === 'item' ? v.dataset : {}));
+    const text = (ds: XmlDataset, tag: string) => ds[tag].values.map((v) => (v.kind === 'value' ? v.text : ''));
+    expect(doc.dataset['00081190']).to.deep.equal({ vr: 'UR', keyword: 'RetrieveURL', privateCreator: null, values: [] });
+    expect(items('00081199').map((i) => [...text(i, '00081150'), ...text(i, '00081155')])).to.deep.equal([[ct[0].sopClassUID, ct[0].sopInstanceUID]]);
+    const [failed] = items('00081198');
+    expect(text(failed, '00081155')).to.deep.equal([stranger.sopInstanceUID]);
+    expect(text(failed, '00081197')).to.deep.equal([String(0xa900)]);
+    expect(text(failed, '00000902')[0]).to.match(/StudyInstanceUID differs/);
+  });
+
+  it('answers 406 before reading the body when Accept takes neither DICOM JSON nor XML', async () => {
+    const r = await fetch(`${base}/dicomweb/studies`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer modality-token', accept: 'application/dicom+json; q=0, text/html', 'content-type': 'multipart/related; type="application/dicom"; boundary=x' },
+      body: '--x--',
+    });
+    expect(r.status).to.equal(406);
+    expect(((await r.json()) as { error: { message: string } }).error.message).to.match(/application\/dicom\+json or application\/dicom\+xml/);
+    expect(h.ingest.calls).to.have.length(0);
   });
 
   it('curl gets 413 for an instance over the limit, and the server stays up', async () => {

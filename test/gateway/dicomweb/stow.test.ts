@@ -268,18 +268,28 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     expect(withTs.status).to.equal(200);
   });
 
-  it('406 when Accept excludes DICOM JSON, before anything is stored', async () => {
+  it('406 when Accept excludes both DICOM JSON and XML, before anything is stored; otherwise the preferred one', async () => {
     const h = makeHarness();
     const body = multipart([{ bytes: ct[0].bytes }]);
     // The most specific range decides (RFC 9110 12.5.1): a q=0 for DICOM JSON is not undone by */*.
-    for (const accept of ['application/dicom+xml', 'multipart/related; type="application/dicom+xml"', 'application/dicom+json; q=0', 'application/dicom+json;q=0, application/json;q=0, */*']) {
+    for (const accept of ['multipart/related; type="application/dicom+xml"', 'application/dicom+json; q=0', 'text/html', 'application/dicom+json;q=0, application/dicom+xml;q=0, application/json;q=0, */*']) {
       const res = await post(h, body, { ...auth(), 'content-type': STOW_TYPE(), accept });
       expect(res.status, accept).to.equal(406);
     }
     expect(h.ingest.calls).to.have.length(0);
-    for (const accept of ['application/dicom+json', 'application/dicom+xml, */*;q=0.1', 'application/json', 'application/dicom+json; x="a,b"', 'application/*']) {
+    const answers: Record<string, string> = {
+      'application/dicom+json': 'application/dicom+json',
+      'application/dicom+xml, */*;q=0.1': 'application/dicom+xml',
+      'application/dicom+xml': 'application/dicom+xml',
+      'application/dicom+json;q=0, application/json;q=0, */*': 'application/dicom+xml',
+      'application/json': 'application/json',
+      'application/dicom+json; x="a,b"': 'application/dicom+json',
+      'application/*': 'application/dicom+json',
+    };
+    for (const [accept, type] of Object.entries(answers)) {
       const res = await post(h, body, { ...auth(), 'content-type': STOW_TYPE(), accept });
       expect(res.status, accept).to.equal(200);
+      expect(res.headers.get('content-type'), accept).to.equal(type);
     }
   });
 

@@ -14,6 +14,7 @@ import type { IngestOutcome } from '../../../gateway/ingest/index.js';
 import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES } from '../../support/fakephi.js';
 import { requirePeers } from '../../support/peers.js';
 import { loadCtGrid, segInput, syntheticLabels } from '../../pipeline/seg/helpers.js';
+import { compareNativeXml, dcmtkNativeXml, readNativeXml, type XmlDataset } from './dcmtk-xml.js';
 import { compareJson, pydicomJsonOfBytes } from './pydicom-json.js';
 import { pydicomFrames } from './pydicom-pixels.js';
 import { makeReadHarness, splitMultipart, type ReadHarness } from './read-harness.js';
@@ -159,6 +160,44 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     mine.forEach((m, i) => expect(compareJson(m, theirs[i], { bulk: (u) => bulk.get(u)!, skip: ['00083002'] }), sops[i]).to.deep.equal([]));
   });
 
+  it('gives metadata and search results as the Native DICOM Model in XML when asked: DCMTK\'s dcm2xml of the same instances agrees', async function () {
+    requirePeers(this, 'dcmtk');
+    const accept = 'multipart/related; type="application/dicom+xml"';
+    const xmlParts = async (path: string) => {
+      const r = await get(path, accept);
+      expect(r.status, path).to.equal(200);
+      expect(r.type).to.match(/^multipart\/related; type="application\/dicom\+xml"; boundary=/);
+      const parts = splitMultipart(r.type, r.bytes);
+      for (const part of parts) expect(part.headers['content-type']).to.equal('application/dicom+xml');
+      return readNativeXml(parts.map((part) => part.body.toString('utf8')));
+    };
+    const targets = [ct[0], ct[1], seg, c.dose];
+    const ours = (await Promise.all(targets.map((t) => xmlParts(`${t.path}/metadata`)))).map((docs) => {
+      expect(docs).to.have.length(1);
+      return docs[0];
+    });
+    const theirs = dcmtkNativeXml(await Promise.all(targets.map((t) => blobOf(t.sop))));
+    const bulk = new Map<string, Buffer>();
+    for (const uri of ours.flatMap((d) => xmlBulkURIs(d.dataset))) {
+      const r = await get(new URL(uri).pathname, 'application/octet-stream');
+      expect(r.status, uri).to.equal(200);
+      bulk.set(uri, Buffer.from(r.bytes));
+    }
+    expect(bulk.size).to.be.at.least(targets.length);
+    ours.forEach((doc, i) => {
+      expect(doc.root).to.equal('{http://dicom.nema.org/PS3.19/models/NativeDICOM}NativeDicomModel');
+      expect(doc.space).to.equal('preserve');
+      expect(compareNativeXml(doc.dataset, theirs[i].dataset, { bulk: (u) => bulk.get(u)!, skip: ['00083002'] }), targets[i].sop).to.deep.equal([]);
+    });
+    // A document per instance of a series, and per match of a search.
+    expect(await xmlParts(`/dicomweb/studies/${ct[0].study}/series/${ct[0].series}/metadata`)).to.have.length(112);
+    const series = await xmlParts(`/dicomweb/studies/${ct[0].study}/series`);
+    expect(series.map((d) => d.dataset['0020000E'].values[0]).map((v) => (v.kind === 'value' ? v.text : '')).sort()).to.deep.equal([ct[0].series, seg.series].sort());
+    const none = await get('/dicomweb/studies?PatientID=NOBODY', accept);
+    expect(none.status).to.equal(200);
+    expect(splitMultipart(none.type, none.bytes)).to.deep.equal([]);
+  });
+
   it('gives CT frames and a multi-frame RT Dose\'s frames as pydicom\'s pixel bytes', async () => {
     const expected = pydicomFrames([{ bytes: await blobOf(ct[7].sop), mode: 'native' }, { bytes: await blobOf(c.dose.sop), mode: 'native' }]);
     const one = await get(`${ct[7].path}/frames/1`, 'multipart/related; type="application/octet-stream"');
@@ -235,7 +274,8 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     await refused(ct[0].path, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.80', /as stored or as 1\.2\.840\.10008\.1\.2\.1/);
     await refused(`${c.jpegRgb.path}/frames/1`, 'multipart/related; type="application/octet-stream"', /image\/jpeg/);
     await refused(`${ct[0].path}/frames/1`, 'multipart/related; type="image/jls"', /octet-stream/);
-    await refused(`${ct[0].path}/metadata`, 'application/xml', /dicom\+json/);
+    await refused(`${ct[0].path}/metadata`, 'application/xml', /dicom\+json or multipart\/related; type="application\/dicom\+xml"/);
+    await refused(`${ct[0].path}/metadata`, 'application/dicom+xml', /multipart\/related; type="application\/dicom\+xml"/);
   });
 
   it('serves bulk data single-part or multipart, encapsulated pixel data as its frames, and refuses bad paths', async () => {
@@ -311,4 +351,8 @@ function bulkURIs(ds: Json): string[] {
     if (a.vr === 'SQ') for (const item of (a.Value ?? []) as Json[]) out.push(...bulkURIs(item));
   }
   return out;
+}
+
+function xmlBulkURIs(ds: XmlDataset): string[] {
+  return Object.values(ds).flatMap((a) => a.values.flatMap((v) => (v.kind === 'bulk' && v.uri ? [v.uri] : v.kind === 'item' ? xmlBulkURIs(v.dataset) : [])));
 }
