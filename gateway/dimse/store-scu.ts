@@ -10,6 +10,8 @@
  *   own, and an instance whose exact pair was not accepted is not sent at all (reported as
  *   `no-presentation-context`) rather than handed to the library's transcoder.
  */
+import { isIP, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { Client, CStoreRequest, Dataset, PresentationContext, silenceDimseLog, type Association, type CStoreResponse } from './dcmjs-dimse.js';
 import { DimseError, aeTitleIssue, type DimseIssue } from './errors.js';
 import { PresentationContextResult } from './negotiation.js';
@@ -165,7 +167,14 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
       ...(tls && { securityOptions: { ca: tls.ca, cert: tls.certificate, key: tls.privateKey, rejectUnauthorized: true, minVersion: TLS_PROFILE.minVersion, ciphers: TLS_PROFILE.ciphers } }),
     });
     // The library creates the socket inside send(); Nagle would add ~40 ms per C-STORE on loopback.
-    (client as unknown as { network?: { socket?: { setNoDelay(on: boolean): void } } }).network?.socket?.setNoDelay(true);
+    const socket = (client as unknown as { network?: { socket?: Socket } }).network?.socket;
+    socket?.setNoDelay(true);
+    // Nor does it pass tls.connect a server name, so the ClientHello would carry no SNI, and a TLS
+    // front end that serves several names could not tell which one is asked for. The handshake
+    // starts once TCP connects, so it is not too late (tls.connect itself sets it at this point).
+    // An address is never sent as a name (RFC 6066 §3). (`setServername` is what tls.connect
+    // calls; Node's typings leave it out. A test pins that the name arrives.)
+    if (tls && socket instanceof TLSSocket && !isIP(request.host)) (socket as TLSSocket & { setServername(name: string): void }).setServername(request.host);
   });
 }
 

@@ -4,7 +4,9 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, storeInstances, TransferSyntax, type OutgoingInstance } from '../../../gateway/dimse/index.js';
 import { silentLogger } from '../../../gateway/log/index.js';
@@ -96,6 +98,33 @@ describe('gateway/dimse storeInstances', function () {
     expect(outcome.association).to.equal('failed');
     expect(outcome.error).to.match(/ECONNREFUSED/);
     expect(outcome.results[0]).to.include({ sent: false, reason: 'association-not-established' });
+  });
+
+  it('names the host it calls in the TLS handshake (SNI), never an address', async () => {
+    const pki = createTestPki();
+    try {
+      // OpenSSL's server, through Node: it sees the ClientHello's server name, if any.
+      const names: string[] = [];
+      const credentials = { key: readFileSync(pki.server.privateKey), cert: readFileSync(pki.server.certificate) };
+      const server = createTlsServer({
+        ...credentials,
+        SNICallback: (name, done) => {
+          names.push(name);
+          done(null, createSecureContext(credentials));
+        },
+      }, (socket) => socket.destroy());
+      server.on('tlsClientError', () => undefined);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const send = (host: string) => storeInstances({ host, port, callingAETitle: 'EXPORTER', calledAETitle: 'PACS', instances: [instance(FILES[0])], tls: { ca: readFileSync(pki.caCertificate) }, timeoutMs: 5_000 });
+      expect((await send('localhost')).association).to.equal('failed');
+      expect(names).to.deep.equal(['localhost']);
+      await send('127.0.0.1');
+      expect(names).to.deep.equal(['localhost']);
+      await new Promise((resolve) => server.close(resolve));
+    } finally {
+      rmSync(pki.dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a request it cannot send, naming each issue', () => {
