@@ -1,5 +1,6 @@
 /** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT; SIGHUP reloads the TLS files. */
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/index.js';
+import { tuneOptimisingCompiler } from '../process/compiler.js';
 import { startGateway, type RunningGateway } from '../process/gateway.js';
 import { STOP_DEADLINE_MS } from '../process/shutdown.js';
 import { parseCommandArgs, surplusArguments, type Command } from './command.js';
@@ -39,6 +40,7 @@ export const startCommand: Command = {
       return 2;
     }
     const logger = createLogger({ level: level as LogLevel });
+    tuneOptimisingCompiler();
     // Node's own report of a failure nobody handled prints the error object whole, every property
     // and cause included; the log keeps its name, message and code. A rejected promise nobody
     // awaited does not take the gateway down (what was answered is durable, what was not is
