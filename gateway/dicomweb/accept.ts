@@ -106,3 +106,45 @@ function splitOutsideQuotes(s: string): string[] {
   out.push(s.slice(start));
   return out;
 }
+
+/**
+ * A DICOMweb request's query parameters with `+` kept as itself: PS3.18 §8.3.1 counts it among
+ * the literal characters of a query (`accept=application/dicom+json`, a timezone offset of
+ * `+0100`), where the encoding of HTML forms that URLSearchParams applies reads it as a space.
+ */
+export function dicomwebQuery(url: string): URLSearchParams {
+  const at = url.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : url.slice(at + 1).replace(/\+/g, '%2B'));
+}
+
+/**
+ * What the client accepts, most preferred first: the `accept` query parameter's media types
+ * (PS3.18 §8.3.3.1, for links that cannot set headers), then the Accept header's. Each item is
+ * an Accept value to negotiate against in turn; an absent header still takes the default.
+ */
+export function acceptValues(query: URLSearchParams, header: string | undefined | null): Array<string | undefined> {
+  const fromQuery = query.getAll('accept').join(',').trim();
+  return fromQuery ? [fromQuery, header ?? undefined] : [header ?? undefined];
+}
+
+/** The Accept ranges of `acceptValues`, the query's before the header's. */
+export function acceptedRanges(query: URLSearchParams, header: string | undefined | null): AcceptRange[] {
+  return acceptValues(query, header).flatMap((value) => parseAccept(value));
+}
+
+/**
+ * The `charset` query parameter (PS3.18 §8.3.3.2): every DICOMweb answer of Limen's is UTF-8, so
+ * a list that does not name it (with a weight above 0) is a request Limen cannot serve. Returns
+ * the reason, or undefined when the parameter is absent or names UTF-8.
+ */
+export function unsupportedCharset(query: URLSearchParams): string | undefined {
+  const values = query.getAll('charset');
+  if (values.length === 0) return undefined;
+  const named = values.join(',').split(',').map((entry) => {
+    const [name, ...params] = entry.split(';').map((s) => s.trim());
+    const q = params.find((p) => /^q=/i.test(p));
+    return { name: name.replace(/^"|"$/g, '').toUpperCase(), q: q ? Number(q.slice(2)) : 1 };
+  });
+  if (named.some((c) => (c.name === 'UTF-8' || c.name === 'ISO_IR 192') && c.q > 0)) return undefined;
+  return `charset=${values.join(',')} is not offered: DICOMweb answers here are UTF-8`;
+}

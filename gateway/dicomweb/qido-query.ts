@@ -56,7 +56,7 @@ export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQ
     if (name === 'limit') query.limit = nonNegative(name, value);
     else if (name === 'offset') query.offset = nonNegative(name, value);
     else if (name === 'fuzzymatching') {
-      if (value === 'true') query.warnings.push('fuzzymatching is not supported; matching is literal');
+      if (value === 'true') query.warnings.push('The fuzzymatching parameter is not supported. Only literal matching has been performed.');
       else if (value !== 'false') throw new QidoQueryError('invalid-parameter', 'fuzzymatching must be true or false', name);
     } else if (name === 'includefield') {
       for (const field of value.split(',').map((f) => f.trim()).filter(Boolean)) {
@@ -67,6 +67,9 @@ export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQ
           if (query.include !== 'all') query.include.add(tag);
         }
       }
+    } else if (name === 'accept' || name === 'charset') {
+      // Content negotiation (PS3.18 §8.3.3), which the route has done.
+      continue;
     } else {
       const tag = tagOf(name);
       if (tag === undefined) {

@@ -14,7 +14,7 @@ import type { StudyIndex } from './study-index.js';
 import type { DicomwebReadSource } from './read-source.js';
 import { bulkPath } from './bulk-path.js';
 
-/** Most results one search returns unless `limit` asks for fewer; more is refused with a Warning. */
+/** Most results one search returns unless `limit` asks for fewer; the rest are counted in a Warning. */
 export const MAX_RESULTS: Readonly<Record<QidoLevel, number>> = { study: 1000, series: 5000, instance: 20000 };
 
 export interface SearchContext {
@@ -28,8 +28,8 @@ export interface SearchContext {
 
 export interface SearchResult {
   matches: JsonDataset[];
-  /** More matched than the server returns at once: the client pages with `offset`. */
-  truncated: boolean;
+  /** Matches past this page (PS3.18 §8.3.4.4.1), which the client can ask for with `offset`. */
+  remaining: number;
 }
 
 /** Where a search is scoped by its path. */
@@ -50,7 +50,6 @@ interface Entity {
 export async function search(ctx: SearchContext, query: QidoQuery, scope: SearchScope = {}): Promise<SearchResult> {
   const max = MAX_RESULTS[query.level];
   const limit = Math.min(query.limit ?? max, max);
-  const wanted = query.offset + limit;
   const byLevel = (level: QidoLevel) => query.matchers.filter((m) => m.attribute.level === level);
   const studyMatchers = byLevel('study');
   const seriesMatchers = byLevel('series');
@@ -65,47 +64,37 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
   // The key that needs a study's series is matched last: studies already out cost no series query.
   const bySeries = studyMatchers.filter((m) => m.attribute.keyword === 'ModalitiesInStudy' && !m.universal);
   const byStudy = studyMatchers.filter((m) => !bySeries.includes(m));
-  const found: Entity[] = [];
-  let more = false;
-  outer: for (const study of studies) {
+  // Every match is counted, for the Warning that says how many remain; only the page is kept.
+  const page: Entity[] = [];
+  let matched = 0;
+  const take = (e: Entity) => {
+    if (matched >= query.offset && page.length < limit) page.push(e);
+    matched += 1;
+  };
+  for (const study of studies) {
     if (!matchesAll(byStudy, { study })) continue;
     const seriesList = bySeries.length > 0 || query.level !== 'study' ? await ctx.index.seriesOf(study) : undefined;
     if (!matchesAll(bySeries, { study }, seriesList)) continue;
     if (query.level === 'study') {
-      if (found.length >= wanted) {
-        more = true;
-        break;
-      }
-      found.push({ study });
+      take({ study });
       continue;
     }
     for (const series of seriesList!) {
       if (scope.seriesInstanceUID !== undefined && series.seriesInstanceUID !== scope.seriesInstanceUID) continue;
       if (!matchesAll(seriesMatchers, { study, series })) continue;
       if (query.level === 'series') {
-        if (found.length >= wanted) {
-          more = true;
-          break outer;
-        }
-        found.push({ study, series });
+        take({ study, series });
         continue;
       }
       for (const instance of await ctx.source.listInstances(study.studyInstanceUID, series.seriesInstanceUID)) {
-        if (!matchesAll(instanceMatchers, { study, series, instance })) continue;
-        if (found.length >= wanted) {
-          more = true;
-          break outer;
-        }
-        found.push({ study, series, instance });
+        if (matchesAll(instanceMatchers, { study, series, instance })) take({ study, series, instance });
       }
     }
   }
 
-  const page = found.slice(query.offset, wanted);
   const matches: JsonDataset[] = [];
   for (const e of page) matches.push(await respond(ctx, query, scope, e));
-  // Truncated only when the server's maximum, not the client's own limit, cut the answer short.
-  return { matches, truncated: more && (query.limit === undefined || query.limit > max) };
+  return { matches, remaining: Math.max(0, matched - query.offset - page.length) };
 }
 
 function matchesAll(matchers: Matcher[], e: Entity, seriesList?: SeriesSummary[]): boolean {

@@ -15,7 +15,7 @@ import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../http/studies.js';
 import type { AppEnv, Role, TokenVerifier } from '../http/types.js';
 import type { Logger } from '../log/index.js';
-import { parseAccept } from './accept.js';
+import { acceptedRanges, acceptValues, dicomwebQuery, unsupportedCharset } from './accept.js';
 import { QidoQueryError, parseQidoQuery } from './qido-query.js';
 import type { QidoLevel } from './qido-attributes.js';
 import { search, type SearchContext, type SearchScope } from './qido-search.js';
@@ -50,7 +50,6 @@ export interface DicomwebReadDeps {
   instanceCache?: InstanceCache | InstanceCacheOptions;
 }
 
-const WARN_AGENT = 'Limen';
 const ROLES = DICOMWEB_READ_ROLES;
 
 const qidoDoc = (path: string, summary: string): RouteDoc => ({
@@ -60,14 +59,14 @@ const qidoDoc = (path: string, summary: string): RouteDoc => ({
     `QIDO-RS: ${summary}. Matching on StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID (UID lists), PatientID, ` +
     'PatientName, AccessionNumber, StudyID, StudyDescription, SeriesDescription (wildcards * ?), StudyDate and StudyTime ' +
     '(ranges a-b, -b, a-), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
-    '(keywords, tags or all); fuzzymatching is ignored with a Warning. Response application/dicom+json ([] when nothing matches) or, when asked, multipart/related; type="application/dicom+xml".',
+    '(keywords, tags or all); fuzzymatching is ignored with a Warning; accept and charset as query parameters too. Response application/dicom+json or, when asked, multipart/related; type="application/dicom+xml"; 204 when nothing matches.',
   roles: ROLES,
-  responses: { 200: 'the matches (possibly none) as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; Warning 299 for ignored keys', 400: 'a malformed key value or parameter', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' },
+  responses: { 200: 'the matches as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; Warning 299 for ignored keys and for the number of matches past this page', 204: 'nothing matches (or nothing past offset)', 400: 'a malformed key value or parameter, or a charset other than UTF-8', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' },
 });
 
 const retrieveResponses = {
   200: 'multipart/related; type="application/dicom", one part per instance as stored, or Explicit VR Little Endian when asked (transfer-syntax=1.2.840.10008.1.2.1)',
-  400: 'not a UID',
+  400: 'not a UID, or a charset other than UTF-8',
   401: 'no valid token',
   403: 'role not reviewer or admin',
   404: 'no such study, series or instance',
@@ -131,12 +130,13 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   });
 
   const qido = (level: QidoLevel) => async (c: Context<AppEnv>): Promise<Response> => {
-    const rendition = chooseDicomModel(c.req.header('accept'), 'multipart');
+    const params = queryOf(c);
+    const rendition = modelRendition(c, params);
     if (!rendition) throw new HttpError(406, 'not-acceptable', `search results are ${MODEL_OFFER}`);
     const scope: SearchScope = { studyInstanceUID: uidParam(c, 'study'), seriesInstanceUID: uidParam(c, 'series') };
     let query;
     try {
-      query = parseQidoQuery(new URL(c.req.url).searchParams, level);
+      query = parseQidoQuery(params, level);
     } catch (err) {
       if (err instanceof QidoQueryError) throw new HttpError(400, err.code, err.message, { details: { parameter: err.parameter } });
       throw err;
@@ -146,31 +146,34 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     const result = await search(ctx, query, scope);
     const headers = new Headers();
     const warnings = [...query.warnings];
-    if (result.truncated) warnings.push('The number of results exceeded the maximum supported by the server. Additional results can be requested.');
-    for (const w of warnings) headers.append('warning', `299 ${WARN_AGENT} "${w.replace(/["\\]/g, '')}"`);
+    if (result.remaining > 0) warnings.push(`There are ${result.remaining} additional results that can be requested`);
+    // The warn-agent is the service's base URI, as PS3.18 §8.3.4 words these warnings.
+    for (const text of warnings) headers.append('warning', `299 ${w.root} "${text.replace(/["\\]/g, '')}"`);
+    // No match at all (or none past `offset`) is 204 No Content (PS3.18 §8.3.4.4.1).
+    if (result.matches.length === 0) return new Response(null, { status: 204, headers });
     return modelResponse(rendition, result.matches, headers);
   };
 
   const metadata = async (c: Context<AppEnv>): Promise<Response> => {
-    const rendition = chooseDicomModel(c.req.header('accept'), 'multipart');
+    const rendition = modelRendition(c, queryOf(c));
     if (!rendition) throw new HttpError(406, 'not-acceptable', `metadata is ${MODEL_OFFER}`);
     return modelResponse(rendition, await retrieveMetadata(wado(c), target(c)), new Headers());
   };
 
-  const retrieve = (c: Context<AppEnv>) => retrieveInstances(wado(c), target(c), parseAccept(c.req.header('accept')));
+  const retrieve = (c: Context<AppEnv>) => retrieveInstances(wado(c), target(c), accepted(c));
 
   const frames = (c: Context<AppEnv>) => {
     const raw = c.req.param('frames') ?? '';
     if (!/^\d+(,\d+)*$/.test(raw)) throw new HttpError(400, 'invalid-frame-list', 'frames are 1-based numbers separated by commas, e.g. 1,3,5');
     const numbers = raw.split(',').map(Number);
     if (numbers.some((n) => n < 1)) throw new HttpError(400, 'invalid-frame-list', 'frame numbers start at 1');
-    return retrieveFrames(wado(c), target(c) as Required<Target>, numbers, parseAccept(c.req.header('accept')));
+    return retrieveFrames(wado(c), target(c) as Required<Target>, numbers, accepted(c));
   };
 
   const bulk = (c: Context<AppEnv>) => {
     const path = parseBulkPath(c.req.param('path') ?? '');
     if (!path) throw new HttpError(400, 'invalid-bulk-path', 'a bulk data path is a tag (8 hex digits), or tag/item/tag... inside sequences');
-    return retrieveBulk(wado(c), target(c) as Required<Target>, path, parseAccept(c.req.header('accept')));
+    return retrieveBulk(wado(c), target(c) as Required<Target>, path, accepted(c));
   };
 
   app.get('/studies', auth, qido('study'));
@@ -189,6 +192,28 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   app.get('/studies/:study/series/:series/instances/:instance/frames/:frames', auth, frames);
   app.get('/studies/:study/series/:series/instances/:instance/bulk/:path{.+}', auth, bulk);
   return app;
+}
+
+/** The request's query parameters, after the check every read route shares: an answer in a charset other than UTF-8 cannot be given. */
+function queryOf(c: Context<AppEnv>): URLSearchParams {
+  const query = dicomwebQuery(c.req.url);
+  const unsupported = unsupportedCharset(query);
+  if (unsupported) throw new HttpError(400, 'unsupported-charset', unsupported);
+  return query;
+}
+
+/** The Accept ranges of a retrieve: the `accept` query parameter's, then the header's. */
+function accepted(c: Context<AppEnv>) {
+  return acceptedRanges(queryOf(c), c.req.header('accept'));
+}
+
+/** DICOM JSON or XML for search results and metadata: the `accept` query parameter's choice, else the header's. */
+function modelRendition(c: Context<AppEnv>, query: URLSearchParams): ModelRendition | null {
+  for (const accept of acceptValues(query, c.req.header('accept'))) {
+    const rendition = chooseDicomModel(accept, 'multipart');
+    if (rendition) return rendition;
+  }
+  return null;
 }
 
 /** What search results and metadata are offered as, for a 406. */

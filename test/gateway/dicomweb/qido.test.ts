@@ -45,7 +45,9 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
   const search = async (path: string, headers: Record<string, string> = {}) => {
     const r = await h.get(`/dicomweb${path}`, headers);
     const text = await r.text();
-    return { status: r.status, type: r.headers.get('content-type'), warning: r.headers.get('warning'), json: (r.status === 200 ? JSON.parse(text) : JSON.parse(text || '{}')) as any };
+    // 204 No Content is the answer with no match: no body, read here as no results.
+    if (r.status === 204) expect(text).to.equal('');
+    return { status: r.status, type: r.headers.get('content-type'), warning: r.headers.get('warning'), json: (r.status === 204 ? [] : JSON.parse(text || '{}')) as any };
   };
   const studyUIDs = (json: Json[]) => json.map((s) => s['0020000D'].Value![0] as string);
   const names = (json: Json[]) => studyUIDs(json).map((u) => [...studyOf].find(([, v]) => v === u)?.[0] ?? '?').sort();
@@ -131,13 +133,20 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect((await search('/studies?AccessionNumber=A1')).json).to.deep.equal([]);
   });
 
-  it('pages with limit and offset: the pages together are the whole list, once each', async () => {
+  it('pages with limit and offset: the pages together are the whole list, once each, and a Warning counts what remains', async () => {
     const whole = studyUIDs((await search('/studies')).json);
     const pages: string[] = [];
-    for (let offset = 0; offset < 7; offset += 2) pages.push(...studyUIDs((await search(`/studies?limit=2&offset=${offset}`)).json));
+    const warnings: Array<string | null> = [];
+    for (let offset = 0; offset < 7; offset += 2) {
+      const page = await search(`/studies?limit=2&offset=${offset}`);
+      pages.push(...studyUIDs(page.json));
+      warnings.push(page.warning);
+    }
     expect(pages).to.deep.equal(whole);
-    expect((await search('/studies?offset=5')).json).to.deep.equal([]);
-    expect((await search('/studies?limit=0')).json).to.deep.equal([]);
+    // PS3.18 §8.3.4.4.1: the remaining count, with the service's base URI as the warn-agent.
+    expect(warnings.slice(0, 3)).to.deep.equal([3, 1, 0].map((n) => (n ? `299 http://localhost/dicomweb "There are ${n} additional results that can be requested"` : null)));
+    expect((await search('/studies?offset=5')).status).to.equal(204);
+    expect((await search('/studies?limit=0')).status).to.equal(204);
   });
 
   it('returns what includefield names, from the index or from a de-identified instance, and all', async () => {
@@ -202,14 +211,31 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect((await search('/instances?limit=3')).json).to.have.length(3);
   });
 
-  it('answers an empty search with 200 and [], ignored keys with a 299 Warning', async () => {
+  it('answers an empty search with 204 and no body, ignored keys with a 299 Warning', async () => {
     const none = await search('/studies?PatientID=NOBODY');
-    expect(none.status).to.equal(200);
-    expect(none.json).to.deep.equal([]);
+    expect(none.status).to.equal(204);
+    expect(none.type).to.equal(null);
     const warned = await search('/studies?fuzzymatching=true&PatientBirthDate=19700101');
     expect(warned.json).to.have.length(5);
-    expect(warned.warning).to.match(/^299 Limen "fuzzymatching/).and.match(/PatientBirthDate/);
-    expect((await search(`/studies/${uid()}/series`)).json).to.deep.equal([]);
+    expect(warned.warning).to.match(/^299 http:\/\/localhost\/dicomweb "The fuzzymatching parameter is not supported. Only literal matching has been performed."/).and.match(/PatientBirthDate/);
+    expect((await search(`/studies/${uid()}/series`)).status).to.equal(204);
+  });
+
+  it('takes the accept and charset query parameters (PS3.18 §8.3.3), a + in a query value as itself', async () => {
+    const xml = await h.get('/dicomweb/studies?accept=multipart/related;type="application/dicom+xml"', { accept: '*/*' });
+    expect(xml.status).to.equal(200);
+    expect(xml.headers.get('content-type')).to.match(/^multipart\/related; type="application\/dicom\+xml"; boundary=/);
+    // A + left unencoded in the query is not a space: application/dicom+json, not "application/dicom json".
+    const plus = await h.get('/dicomweb/studies?accept=application/dicom+json', { accept: 'multipart/related; type="application/dicom+xml"' });
+    expect(plus.headers.get('content-type')).to.equal('application/dicom+json');
+    // What the query parameter asks for and cannot be had leaves the header to decide.
+    expect((await search('/studies?accept=image/png', { accept: 'application/dicom+json' })).type).to.equal('application/dicom+json');
+    expect((await search('/studies?charset=UTF-8')).status).to.equal(200);
+    expect((await search('/studies?charset=ISO-8859-1;q=1,utf-8;q=0.5')).status).to.equal(200);
+    const latin = await search('/studies?charset=ISO-8859-1');
+    expect(latin.status).to.equal(400);
+    expect(latin.json.error.code).to.equal('unsupported-charset');
+    expect((await search('/studies?accept=application/dicom+json&charset=utf-8&PatientID=NOBODY')).status).to.equal(204);
   });
 
   it('shows what arrives at once: a new study, and a new instance in an older study', async () => {
