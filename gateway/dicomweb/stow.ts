@@ -4,8 +4,9 @@
  *
  * Parts are read as they stream in and handed to the edge one at a time; the response lists
  * every instance by the sender's own UIDs (PS3.18 Annex I). Request-level errors (401, 403,
- * 400, 413, 415) are JSON `{ error: { code, message } }`; instances stored before such an
- * error stay stored (each was acknowledged durable by the edge), and the error says how many.
+ * 400, 413, 415) are JSON `{ error: { code, message } }`, answered while nothing is stored; a
+ * body that breaks after an instance was stored is answered 202 with what was (each instance
+ * acknowledged durable by the edge) and where it broke.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -69,12 +70,12 @@ const STOW_ROLES = ['modality', 'admin'] as const;
 const STOW_RESPONSES = {
   200: 'all instances stored',
   202: 'some instances stored, others failed (FailedSOPSequence)',
-  400: 'broken multipart body (reason in the error), or no part',
+  400: 'broken multipart body (reason in the error), or no part; once an instance of the request is stored, a broken body is a 202 whose FailedSOPSequence says where',
   401: 'no valid token',
   403: 'role not modality or admin',
   406: 'Accept excludes both application/dicom+json and application/dicom+xml',
   409: 'no instance stored (FailedSOPSequence says why)',
-  413: 'an instance is larger than the configured limit',
+  413: 'an instance is larger than the configured limit (202 likewise once an instance is stored)',
   415: 'not multipart/related; type="application/dicom", or a part is not application/dicom',
   503: 'too many STOW-RS requests being stored at once: nothing of this one was read; retry after Retry-After seconds',
 } as const;
@@ -193,6 +194,8 @@ async function storeBody(
   // of its time waiting for the disk, and at most STOW_PARTS_IN_FLIGHT parts are held in memory.
   const inFlight = new Set<Promise<void>>();
   const settle = () => Promise.allSettled(inFlight);
+  /** The body broke after some parts were stored: answered, and the connection closed (the rest is unread). */
+  let cutShort = false;
 
   try {
     for await (const part of readMultipart(body, { boundary, maxPartBytes: deps.maxInstanceBytes, ...(deps.memory && { memory: deps.memory }) })) {
@@ -220,22 +223,28 @@ async function storeBody(
   } catch (err) {
     // Whatever was handed to the edge finishes first: what is stored is reported, never lost.
     await settle();
-    if (err instanceof MultipartError) {
-      // An instance above the limit ends the request; it is one more the sender sent and Limen did not store.
-      if (err.status === 413) countRejected('too-large');
-      deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
-      throw new HttpError(
-        err.status,
-        err.status === 413 ? 'instance-too-large' : 'invalid-multipart',
-        stored.length > 0 ? `${err.message} (${stored.length} earlier instance(s) of this request were stored)` : err.message,
-        // Which ones, as the client named them: it can resend the rest alone (a resend of these is counted once anyway).
-        { headers: { connection: 'close' }, details: { reason: err.code, stored: stored.length, failed: failed.length, storedInstances: stored.map(({ sopClassUID, sopInstanceUID }) => ({ sopClassUID, sopInstanceUID })) } },
-      );
+    if (!(err instanceof MultipartError)) {
+      if (err instanceof HttpError) deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length }));
+      throw err;
     }
-    if (err instanceof HttpError) {
-      deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length }));
+    // An instance above the limit ends the request; it is one more the sender sent and Limen did not store.
+    if (err.status === 413) countRejected('too-large');
+    deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
+    if (stored.length === 0) {
+      throw new HttpError(err.status, err.status === 413 ? 'instance-too-large' : 'invalid-multipart', err.message, {
+        headers: { connection: 'close' },
+        details: { reason: err.code, stored: 0, failed: failed.length },
+      });
     }
-    throw err;
+    // 400 and 413 say that nothing was stored (PS3.18 Table 10.5.3-1). Some was: the answer is the
+    // Store Instances Response, 202, with the part that broke the body among the failures; the
+    // parts after it were never read, so the sender resends what it does not find referenced.
+    failed.push({
+      failureReason: err.status === 413 ? FailureReason.outOfResources : FailureReason.cannotUnderstand,
+      comment: err.status === 413 ? 'instance above the size limit; the rest was not read' : 'body broken here; the rest was not read',
+      part: err.part ?? Number.MAX_SAFE_INTEGER,
+    });
+    cutShort = true;
   }
 
   if (stored.length === 0 && failed.length === 0) {
@@ -247,9 +256,8 @@ async function storeBody(
   );
   const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
   const response = storeResponse(inOrder(stored), inOrder(failed));
-  return request.rendition.model === 'json'
-    ? new Response(JSON.stringify(response), { status, headers: { 'content-type': request.rendition.contentType } })
-    : new Response(toNativeDicomXml(response), { status, headers: { 'content-type': DICOM_XML } });
+  const headers: Record<string, string> = { 'content-type': request.rendition.model === 'json' ? request.rendition.contentType : DICOM_XML, ...(cutShort && { connection: 'close' }) };
+  return new Response(request.rendition.model === 'json' ? JSON.stringify(response) : toNativeDicomXml(response), { status, headers });
 }
 
 interface StoreTarget {
