@@ -49,6 +49,8 @@ export const INDEXED_ATTRIBUTES: readonly IndexedAttribute[] = [
   a('StudyDescription', 0x00081030, 'LO', 'study', 'text', true),
   a('PatientName', 0x00100010, 'PN', 'study', 'text', true),
   a('PatientID', 0x00100020, 'LO', 'study', 'text', true),
+  a('PatientBirthDate', 0x00100030, 'DA', 'study', 'date-range', true),
+  a('PatientSex', 0x00100040, 'CS', 'study', 'text', true),
   a('StudyID', 0x00200010, 'SH', 'study', 'text', true),
   a('NumberOfStudyRelatedSeries', 0x00201206, 'IS', 'study', undefined, true),
   a('NumberOfStudyRelatedInstances', 0x00201208, 'IS', 'study', undefined, true),
@@ -63,11 +65,13 @@ export const INDEXED_ATTRIBUTES: readonly IndexedAttribute[] = [
 
   a('SOPClassUID', 0x00080016, 'UI', 'instance', 'uid-list', true),
   a('SOPInstanceUID', 0x00080018, 'UI', 'instance', 'uid-list', true),
+  a('InstanceAvailability', 0x00080056, 'CS', 'instance', undefined, true),
   a('AvailableTransferSyntaxUID', 0x00083002, 'UI', 'instance', 'uid-list', true),
   a('InstanceNumber', 0x00200013, 'IS', 'instance', 'integer', true),
   a('NumberOfFrames', 0x00280008, 'IS', 'instance', 'integer', true),
   a('Rows', 0x00280010, 'US', 'instance', undefined, true),
   a('Columns', 0x00280011, 'US', 'instance', undefined, true),
+  a('BitsAllocated', 0x00280100, 'US', 'instance', undefined, true),
   a('RetrieveURL', 0x00081190, 'UR', 'instance', undefined, true),
 ];
 

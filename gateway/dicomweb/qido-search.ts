@@ -133,6 +133,7 @@ function valuesOf(attr: IndexedAttribute, e: Entity, seriesList?: SeriesSummary[
         case 'SOPInstanceUID': return [instance.sopInstanceUID];
         case 'SOPClassUID': return [instance.sopClassUID];
         case 'AvailableTransferSyntaxUID': return [instance.transferSyntaxUID];
+        case 'InstanceAvailability': return ['ONLINE'];
         case 'InstanceNumber': return one(instance.instanceNumber);
         default: return one(instance.attributes[attr.keyword]);
       }

@@ -169,9 +169,12 @@ function indexAttributes(r: Deidentified): { modality?: string; seriesNumber?: n
       StudyDescription: text(T.StudyDescription),
       PatientID: text(T.PatientID),
       PatientName: text(T.PatientName, true),
+      // What the profile left of them: empty under the Basic Profile, kept with Retain Patient Characteristics (sex) or Longitudinal Full Dates.
+      PatientBirthDate: s(0x00100030),
+      PatientSex: s(0x00100040),
       ReferringPhysicianName: text(T.ReferringPhysicianName, true),
     },
     seriesAttributes: { SeriesDescription: text(T.SeriesDescription), BodyPartExamined: s(0x00180015) },
-    instanceAttributes: { Rows: dicom.uint16Of(find(ds, 0x00280010)), Columns: dicom.uint16Of(find(ds, 0x00280011)), NumberOfFrames: n(0x00280008) },
+    instanceAttributes: { Rows: dicom.uint16Of(find(ds, 0x00280010)), Columns: dicom.uint16Of(find(ds, 0x00280011)), NumberOfFrames: n(0x00280008), BitsAllocated: dicom.uint16Of(find(ds, 0x00280100)) },
   };
 }

@@ -100,7 +100,8 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     seriesNumber: 9901,
     instanceNumber: 1,
     seriesAttributes: { SeriesDescription: `AI segmentation (${out.report.model.id} ${out.report.model.version})` },
-    instanceAttributes: { NumberOfFrames: seg.frames },
+    // A BINARY segmentation: one bit per pixel.
+    instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: 1 },
   });
   stillHeld();
   const glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);

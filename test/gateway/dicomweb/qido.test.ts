@@ -211,13 +211,23 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect((await search('/instances?limit=3')).json).to.have.length(3);
   });
 
+  it('returns the default keys PS3.18 Table 10.6.3-3 and -5 ask for: patient birth date and sex, bits allocated, availability', async () => {
+    const c = (await search(`/studies?StudyInstanceUID=${studyOf.get('c')}`)).json[0] as Json;
+    expect(c['00100040']).to.deep.equal({ vr: 'CS', Value: ['F'] }); // kept by Retain Patient Characteristics
+    expect(c['00100030']).to.deep.equal({ vr: 'DA' }); // removed by the profile: present, empty
+    expect(names((await search('/studies?PatientSex=F')).json)).to.include('c');
+    const [instance] = (await search(`/studies/${studyOf.get('c')}/instances`)).json as Json[];
+    expect(instance['00280100']).to.deep.equal({ vr: 'US', Value: [16] });
+    expect(instance['00080056']).to.deep.equal({ vr: 'CS', Value: ['ONLINE'] });
+  });
+
   it('answers an empty search with 204 and no body, ignored keys with a 299 Warning', async () => {
     const none = await search('/studies?PatientID=NOBODY');
     expect(none.status).to.equal(204);
     expect(none.type).to.equal(null);
-    const warned = await search('/studies?fuzzymatching=true&PatientBirthDate=19700101');
+    const warned = await search('/studies?fuzzymatching=true&PatientWeight=70');
     expect(warned.json).to.have.length(5);
-    expect(warned.warning).to.match(/^299 http:\/\/localhost\/dicomweb "The fuzzymatching parameter is not supported. Only literal matching has been performed."/).and.match(/PatientBirthDate/);
+    expect(warned.warning).to.match(/^299 http:\/\/localhost\/dicomweb "The fuzzymatching parameter is not supported. Only literal matching has been performed."/).and.match(/PatientWeight/);
     expect((await search(`/studies/${uid()}/series`)).status).to.equal(204);
   });
 
