@@ -15,6 +15,8 @@ export interface Matcher {
   /** True for universal matching (an empty key, or `*`): everything matches, the attribute is returned. */
   universal: boolean;
   test(values: readonly string[]): boolean;
+  /** Combined date-time matching: the date attribute's values tested with those of its time attribute. */
+  combined?: { time: IndexedAttribute; test(dates: readonly string[], times: readonly string[]): boolean };
 }
 
 export interface QidoQuery {
@@ -52,7 +54,11 @@ export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQ
   const unsupported: string[] = [];
   const unknown: string[] = [];
 
+  const combined = combinedDateTime(params, known);
+  if (combined) query.matchers.push(combined);
+
   for (const [name, value] of params) {
+    if (combined && (tagOf(name) === combined.attribute.tag || tagOf(name) === combined.combined!.time.tag)) continue;
     if (name === 'limit') query.limit = nonNegative(name, value);
     else if (name === 'offset') query.offset = nonNegative(name, value);
     else if (name === 'fuzzymatching') {
@@ -138,6 +144,51 @@ function matcher(attribute: IndexedAttribute, value: string, parameter: string):
         test: rangeTest(value, (v) => TIME.test(v), { low: (v) => pad(v, '0'), high: (v) => pad(v, '9'), stored: (v) => pad(v, '0') }, bad, 'a time HHMMSS[.FFFFFF] or a range of them'),
       };
   }
+}
+
+/**
+ * Combined date-time matching (PS3.18 §8.3.4.1.1, PS3.4 §C.2.2.2.5): StudyDate given as a range
+ * with a StudyTime makes one range of date-times, so that `StudyDate=20240101-20240102` and
+ * `StudyTime=2300-0100` is the two hours around midnight, not two separate conditions that no
+ * time satisfies. With a single date the two matched apart mean the same; undefined then.
+ */
+function combinedDateTime(params: URLSearchParams, known: Map<number, IndexedAttribute>): Matcher | undefined {
+  const date = known.get(0x00080020);
+  const time = known.get(0x00080030);
+  const dateValue = params.get('StudyDate') ?? params.get('00080020');
+  const timeValue = params.get('StudyTime') ?? params.get('00080030');
+  if (!date || !time || !dateValue?.includes('-') || !timeValue || timeValue === '*') return undefined;
+  const bad = (parameter: string, value: string, why: string): never => {
+    throw new QidoQueryError('invalid-value', `${parameter}=${JSON.stringify(value)}: ${why}`, parameter);
+  };
+  const ends = (value: string) => {
+    const dash = value.indexOf('-');
+    return dash < 0 ? [value.trim(), value.trim()] : [value.slice(0, dash).trim(), value.slice(dash + 1).trim()];
+  };
+  const [fromDate, toDate] = ends(dateValue);
+  const [fromTime, toTime] = ends(timeValue);
+  if ((fromDate && !DATE.test(fromDate)) || (toDate && !DATE.test(toDate)) || (!fromDate && !toDate)) bad('StudyDate', dateValue, 'a date YYYYMMDD or a range of them is expected');
+  if ((fromTime && !TIME.test(fromTime)) || (toTime && !TIME.test(toTime)) || (!fromTime && !toTime)) bad('StudyTime', timeValue, 'a time HHMMSS[.FFFFFF] or a range of them is expected');
+  // A time bound without its date bound bounds nothing.
+  const lo = fromDate ? fromDate + pad(fromTime, '0') : undefined;
+  const hi = toDate ? toDate + pad(toTime, '9') : undefined;
+  if (lo !== undefined && hi !== undefined && lo > hi) bad('StudyDate', dateValue, 'the date-time range ends before it starts');
+  const at = (d: string, t: string | undefined) => d + pad(t !== undefined && TIME.test(t.trim()) ? t.trim() : '', '0');
+  return {
+    attribute: date,
+    value: `${dateValue} ${timeValue}`,
+    universal: false,
+    test: () => false,
+    combined: {
+      time,
+      test: (dates, times) =>
+        dates.some((d) => {
+          if (!DATE.test(d.trim())) return false;
+          const v = at(d.trim(), times[0]);
+          return (lo === undefined || v >= lo) && (hi === undefined || v <= hi);
+        }),
+    },
+  };
 }
 
 function pad(v: string, digit: string): string {

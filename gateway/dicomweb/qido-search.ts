@@ -98,7 +98,11 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
 }
 
 function matchesAll(matchers: Matcher[], e: Entity, seriesList?: SeriesSummary[]): boolean {
-  return matchers.every((m) => m.universal || m.test(valuesOf(m.attribute, e, seriesList)));
+  return matchers.every((m) => {
+    if (m.universal) return true;
+    const values = valuesOf(m.attribute, e, seriesList);
+    return m.combined ? m.combined.test(values, valuesOf(m.combined.time, e, seriesList)) : m.test(values);
+  });
 }
 
 /** The values an entity has for an indexed attribute, as text. */

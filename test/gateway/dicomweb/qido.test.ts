@@ -110,13 +110,17 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect(names((await search(`/studies?PatientName=${encodeURIComponent(name.slice(0, 6) + '?' + name.slice(7))}`)).json)).to.deep.equal(['c']);
   });
 
-  it('matches StudyDate singly and in ranges, and StudyTime', async () => {
+  it('matches StudyDate singly and in ranges, and StudyTime, a date range with a time as one date-time range', async () => {
     const dates = async (q: string) => names((await search(`/studies?StudyDate=${q}`)).json);
     expect(await dates('20230315')).to.deep.equal(['b', 'c']);
     expect(await dates('20230201-20231231')).to.deep.equal(['b', 'c', 'd']);
     expect(await dates('-20230315')).to.deep.equal(['a', 'b', 'c']);
     expect(await dates('20231201-')).to.deep.equal(['d', 'e']);
     expect(names((await search('/studies?StudyDate=20230315&StudyTime=1015')).json)).to.deep.equal(['b']);
+    // Combined date-time matching (PS3.4 C.2.2.2.5): from 15 March 12:00 to 1 December 09:30.
+    expect(names((await search('/studies?StudyDate=20230315-20231201&StudyTime=1200-0930')).json)).to.deep.equal(['c', 'd']);
+    expect(names((await search('/studies?StudyDate=20230110-20230315&StudyTime=0900-')).json)).to.deep.equal(['b', 'c']);
+    expect((await search('/studies?StudyDate=20231201-20230101&StudyTime=1000')).status).to.equal(400);
     const bad = await search('/studies?StudyDate=15.03.2023');
     expect(bad.status).to.equal(400);
     expect(bad.json.error).to.include({ code: 'invalid-value', parameter: 'StudyDate' });
