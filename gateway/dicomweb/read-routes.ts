@@ -61,8 +61,13 @@ const qidoDoc = (path: string, summary: string): RouteDoc => ({
     '(ranges a-b, -b, a-), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
     '(keywords, tags or all); fuzzymatching is ignored with a Warning; accept and charset as query parameters too. Response application/dicom+json or, when asked, multipart/related; type="application/dicom+xml"; 204 when nothing matches.',
   roles: ROLES,
+  media: { response: MODEL_MEDIA },
   responses: { 200: 'the matches as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; Warning 299 for ignored keys and for the number of matches past this page', 204: 'nothing matches (or nothing past offset)', 400: 'a malformed key value or parameter, or a charset other than UTF-8', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' },
 });
+
+/** Search results and metadata: DICOM JSON by default, or the Native DICOM Model. */
+const MODEL_MEDIA = ['application/dicom+json', 'multipart/related; type="application/dicom+xml"'];
+const INSTANCE_MEDIA = { response: ['multipart/related; type="application/dicom"'] };
 
 const retrieveResponses = {
   200: 'multipart/related; type="application/dicom", one part per instance as stored, or Explicit VR Little Endian when asked (transfer-syntax=1.2.840.10008.1.2.1)',
@@ -84,12 +89,12 @@ export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
   qidoDoc('/dicomweb/instances', 'search for instances in all studies'),
   qidoDoc('/dicomweb/studies/:study/instances', "search for a study's instances (series attributes included)"),
   qidoDoc('/dicomweb/studies/:study/series/:series/instances', "search for a series' instances"),
-  { method: 'GET', path: '/dicomweb/studies/:study', summary: 'WADO-RS: every instance of a study, streamed.', roles: ROLES, responses: retrieveResponses },
-  { method: 'GET', path: '/dicomweb/studies/:study/series/:series', summary: 'WADO-RS: every instance of a series, streamed.', roles: ROLES, responses: retrieveResponses },
-  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance', summary: 'WADO-RS: one instance.', roles: ROLES, responses: retrieveResponses },
-  { method: 'GET', path: '/dicomweb/studies/:study/metadata', summary: 'WADO-RS: metadata of every instance of a study.', roles: ROLES, responses: metadataResponses },
-  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/metadata', summary: 'WADO-RS: metadata of every instance of a series.', roles: ROLES, responses: metadataResponses },
-  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance/metadata', summary: 'WADO-RS: metadata of one instance.', roles: ROLES, responses: metadataResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study', summary: 'WADO-RS: every instance of a study, streamed.', roles: ROLES, media: INSTANCE_MEDIA, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series', summary: 'WADO-RS: every instance of a series, streamed.', roles: ROLES, media: INSTANCE_MEDIA, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance', summary: 'WADO-RS: one instance.', roles: ROLES, media: INSTANCE_MEDIA, responses: retrieveResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/metadata', summary: 'WADO-RS: metadata of every instance of a study.', roles: ROLES, media: { response: MODEL_MEDIA }, responses: metadataResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/metadata', summary: 'WADO-RS: metadata of every instance of a series.', roles: ROLES, media: { response: MODEL_MEDIA }, responses: metadataResponses },
+  { method: 'GET', path: '/dicomweb/studies/:study/series/:series/instances/:instance/metadata', summary: 'WADO-RS: metadata of one instance.', roles: ROLES, media: { response: MODEL_MEDIA }, responses: metadataResponses },
   {
     method: 'GET',
     path: '/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
@@ -98,6 +103,7 @@ export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
       'shifted to start at bit 0). Compressed: as stored with its media type (image/jls, image/jp2, image/jpeg, image/dicom-rle...) or ' +
       'application/octet-stream; transfer-syntax=*, or decompressed when asked for application/octet-stream and a codec exists.',
     roles: ROLES,
+    media: { response: ['multipart/related; type="application/octet-stream"', 'multipart/related; type="image/jls"', 'multipart/related; type="image/jp2"', 'multipart/related; type="image/jpeg"', 'multipart/related; type="image/dicom-rle"', 'application/octet-stream'] },
     responses: { ...retrieveResponses, 200: 'the frames, multipart (or single part when one bare media type and one frame are asked for)', 400: 'not a UID, or a malformed frame list', 404: 'no such instance, no pixel data, or a frame past the last' },
   },
   {
@@ -105,6 +111,7 @@ export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
     path: '/dicomweb/studies/:study/series/:series/instances/:instance/bulk/:path',
     summary: 'WADO-RS bulk data: the value a BulkDataURI of the metadata points to (tag, or tag/item/tag... inside sequences).',
     roles: ROLES,
+    media: { response: ['multipart/related; type="application/octet-stream"', 'application/octet-stream'] },
     responses: { ...retrieveResponses, 200: 'application/octet-stream (multipart/related by default); encapsulated pixel data as its frames', 400: 'not a bulk data path', 404: 'no such instance or no value at this path' },
   },
 ];

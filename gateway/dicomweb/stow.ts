@@ -80,14 +80,17 @@ const STOW_RESPONSES = {
   503: 'too many STOW-RS requests being stored at once: nothing of this one was read; retry after Retry-After seconds',
 } as const;
 
+const STOW_MEDIA = { request: ['multipart/related; type="application/dicom"'], response: ['application/dicom+json', 'application/dicom+xml'] };
+
 export const stowRouteDocs: readonly RouteDoc[] = [
   {
     method: 'POST',
     path: '/dicomweb/studies',
     summary:
       'STOW-RS: store DICOM instances (multipart/related; type="application/dicom"). ' +
-      'Response: DICOM JSON Store Instances Response Module.',
+      'Response: the Store Instances Response Module, DICOM JSON or XML.',
     roles: STOW_ROLES,
+    media: STOW_MEDIA,
     responses: STOW_RESPONSES,
   },
   {
@@ -95,6 +98,7 @@ export const stowRouteDocs: readonly RouteDoc[] = [
     path: '/dicomweb/studies/:study',
     summary: 'STOW-RS into one study: an instance of another study fails with FailureReason A900.',
     roles: STOW_ROLES,
+    media: STOW_MEDIA,
     responses: STOW_RESPONSES,
   },
 ];

@@ -3,11 +3,14 @@
  * `/dicomweb`. A plain hono app, so tests call it in process with `app.request()` and
  * `HttpService` serves it on a socket.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { stowRouteDocs, stowRoutes } from '../dicomweb/index.js';
+import { qualityOf } from '../dicomweb/accept.js';
+import { capabilitiesWadl, WADL } from '../dicomweb/capabilities.js';
+import { dicomwebReadRouteDocs } from '../dicomweb/read-routes.js';
 import type { AuthRefusal } from './auth.js';
 import { allowedMethods } from './allowed-methods.js';
 import { errorResponse, HttpError, type ErrorStatus } from './errors.js';
@@ -82,9 +85,24 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     }),
   );
 
+  // Retrieve Capabilities (PS3.18 §8.9): the DICOMweb routes mounted when the request comes
+  // (the read side is added after this app is made), described in WADL. Nothing in it is data.
+  const capabilities = (c: Context<AppEnv>): Response => {
+    const accept = c.req.header('accept');
+    if (qualityOf(accept, WADL) === 0 && qualityOf(accept, 'application/xml') === 0) {
+      return errorResponse(406, 'not-acceptable', `the capabilities are ${WADL}`);
+    }
+    const path = new URL(c.req.url).pathname;
+    const mounted = [...stowRouteDocs, ...dicomwebReadRouteDocs].filter((doc) => app.routes.some((r) => r.method === doc.method && r.path.replace(/\{[^}]*\}/g, '') === doc.path));
+    const wadl = capabilitiesWadl(mounted, '/dicomweb', `${new URL(c.req.url).origin}/dicomweb`, path);
+    if (wadl === null) return errorResponse(404, 'not-found', `no resource ${path}`);
+    return new Response(wadl, { headers: { 'content-type': WADL, allow: [...allowedMethods(app.routes, path), 'OPTIONS'].join(', ') } });
+  };
+
   // Read when a request comes: routes are added to this app after it is made (gateway/process).
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
+    if (c.req.method === 'OPTIONS' && (path === '/dicomweb' || path.startsWith('/dicomweb/'))) return capabilities(c);
     const allowed = allowedMethods(app.routes, path);
     if (allowed.length > 0) return errorResponse(405, 'method-not-allowed', `${c.req.method} is not allowed here; allowed: ${allowed.join(', ')}`, { allow: allowed.join(', ') });
     return errorResponse(404, 'not-found', `no resource ${c.req.method} ${path}`);

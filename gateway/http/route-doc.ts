@@ -13,4 +13,6 @@ export interface RouteDoc {
   roles?: readonly Role[];
   /** Status codes and what they mean for this route. */
   responses: Readonly<Record<number, string>>;
+  /** Media types of the request body and of a successful response, where they are the point (DICOMweb). */
+  media?: { request?: readonly string[]; response: readonly string[] };
 }
