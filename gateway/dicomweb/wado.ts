@@ -112,8 +112,10 @@ export async function retrieveInstances(ctx: WadoContext, t: Target, accept: rea
   const boundary = newBoundary();
   const part = async (info: InstanceInfo): Promise<Part> => {
     const blob = one ?? (await readBlob(ctx, info.sopInstanceUID));
-    if (rendition === 'stored') return { contentType: `${DICOM}; transfer-syntax=${blob.transferSyntaxUID}`, body: blob.bytes };
-    return { contentType: `${DICOM}; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`, body: await explicitLE(blob.bytes, ctx) };
+    // Each part names the instance resource it represents (PS3.18 §8.6.1).
+    const headers = { 'Content-Location': `${ctx.root}/studies/${info.studyInstanceUID}/series/${info.seriesInstanceUID}/instances/${info.sopInstanceUID}` };
+    if (rendition === 'stored') return { contentType: `${DICOM}; transfer-syntax=${blob.transferSyntaxUID}`, body: blob.bytes, headers };
+    return { contentType: `${DICOM}; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`, body: await explicitLE(blob.bytes, ctx), headers };
   };
   const headers = { 'content-type': multipartContentType(DICOM, boundary) };
   if (instances.length === 1) return bytesResponse(multipartChunks([await part(instances[0])], boundary), headers['content-type']);

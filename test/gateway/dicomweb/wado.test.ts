@@ -121,6 +121,7 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     expect(parts).to.have.length(113);
     for (let i = 0; i < parts.length; i++) {
       expect(parts[i].headers['content-type']).to.equal(`application/dicom; transfer-syntax=${stored[i].transferSyntaxUID}`);
+      expect(parts[i].headers['content-location']).to.equal(`http://localhost/dicomweb/studies/${ct[0].study}/series/${stored[i].seriesInstanceUID}/instances/${stored[i].sopInstanceUID}`);
       expect(parts[i].body.equals(await blobOf(stored[i].sopInstanceUID)), stored[i].sopInstanceUID).to.equal(true);
     }
     // pydicom reads them back as the instances they are.
