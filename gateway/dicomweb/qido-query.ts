@@ -68,9 +68,11 @@ export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQ
       for (const field of value.split(',').map((f) => f.trim()).filter(Boolean)) {
         if (field === 'all') query.include = 'all';
         else {
-          const tag = tagOf(field);
-          if (tag === undefined) throw new QidoQueryError('invalid-parameter', `includefield names an unknown attribute: ${JSON.stringify(field)}`, name);
-          if (query.include !== 'all') query.include.add(tag);
+          // A path into a sequence (PS3.18 §8.3.4.1: attribute-id *("." attribute-id)) returns the
+          // sequence it starts with, whole.
+          const tags = field.split('.').map(tagOf);
+          if (tags.some((t) => t === undefined)) throw new QidoQueryError('invalid-parameter', `includefield names an unknown attribute: ${JSON.stringify(field)}`, name);
+          if (query.include !== 'all') query.include.add(tags[0]!);
         }
       }
     } else if (name === 'accept' || name === 'charset') {

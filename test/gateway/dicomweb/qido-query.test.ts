@@ -27,6 +27,9 @@ describe('gateway/dicomweb QIDO query', () => {
     expect(parsed.offset).to.equal(20);
     expect([...(parsed.include as Set<number>)]).to.deep.equal([0x00100040, 0x00080021, 0x00200010]);
     expect(q('includefield=all').include).to.equal('all');
+    // A path into a sequence returns the sequence; each step must be an attribute.
+    expect([...(q('includefield=ProcedureCodeSequence.CodeValue').include as Set<number>)]).to.deep.equal([0x00081032]);
+    expect(fails('includefield=ProcedureCodeSequence.NoSuchKeyword').parameter).to.equal('includefield');
   });
 
   it('matches UID lists separated by commas or backslashes', () => {
