@@ -63,6 +63,30 @@ export function qualityOf(header: string | undefined | null, essence: string): n
   return best.q;
 }
 
+/**
+ * How much the client wants a `multipart/related` body of `partType` parts (0 to 1), by the most
+ * specific range that covers it, a q=0 one included, as `qualityOf` rates a single media type:
+ * `multipart/related` of that type, of `type/*`, of any type (or `multipart/*`), then `*\/*`.
+ */
+export function multipartQualityOf(header: string | undefined | null, partType: string): number {
+  if (!header || header.trim() === '') return 1;
+  let best = { specificity: -1, q: 0 };
+  for (const raw of splitOutsideQuotes(header)) {
+    const m = parseMediaType(raw.trim());
+    if (!m) continue;
+    const range = canonical(m.essence);
+    const asked = m.parameters.type ? canonical(parseMediaType(m.parameters.type)?.essence ?? m.parameters.type.toLowerCase()) : undefined;
+    let specificity = -1;
+    if (range === 'multipart/related' && asked !== undefined) specificity = asked === partType ? 3 : asked.endsWith('/*') && partType.startsWith(asked.slice(0, -1)) ? 2 : asked === '*/*' ? 1 : -1;
+    else if (range === 'multipart/related' || range === 'multipart/*') specificity = 1;
+    else if (range === '*/*') specificity = 0;
+    if (specificity <= best.specificity) continue;
+    const q = m.parameters.q === undefined ? 1 : Number(m.parameters.q);
+    best = { specificity, q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0 };
+  }
+  return best.q;
+}
+
 /** True when the range takes `essence` (`type/subtype`) as a single-part response. */
 export function rangeTakes(range: AcceptRange, essence: string): boolean {
   if (range.essence === '*/*' || range.essence === essence) return true;
@@ -108,13 +132,19 @@ function splitOutsideQuotes(s: string): string[] {
 }
 
 /**
- * A DICOMweb request's query parameters with `+` kept as itself: PS3.18 §8.3.1 counts it among
- * the literal characters of a query (`accept=application/dicom+json`, a timezone offset of
- * `+0100`), where the encoding of HTML forms that URLSearchParams applies reads it as a space.
+ * A DICOMweb request's query parameters. Clients encode them as HTML forms do, a space as `+`,
+ * so `+` is a space, but in the `accept` parameter, where media types hold `+` as a character
+ * (`application/dicom+json`, PS3.18 §8.3.1) and a space can only stand beside `;`, `,` or `=`.
  */
 export function dicomwebQuery(url: string): URLSearchParams {
   const at = url.indexOf('?');
-  return new URLSearchParams(at < 0 ? '' : url.slice(at + 1).replace(/\+/g, '%2B'));
+  const raw = at < 0 ? '' : url.slice(at + 1);
+  const params = new URLSearchParams(raw);
+  const accepts = new URLSearchParams(raw.replace(/\+/g, '%2B')).getAll('accept');
+  if (accepts.length === 0) return params;
+  params.delete('accept');
+  for (const value of accepts) params.append('accept', value.replace(/(^|[;,=])\++|\++(?=[;,=]|$)/g, '$1'));
+  return params;
 }
 
 /**
@@ -145,6 +175,6 @@ export function unsupportedCharset(query: URLSearchParams): string | undefined {
     const q = params.find((p) => /^q=/i.test(p));
     return { name: name.replace(/^"|"$/g, '').toUpperCase(), q: q ? Number(q.slice(2)) : 1 };
   });
-  if (named.some((c) => (c.name === 'UTF-8' || c.name === 'ISO_IR 192') && c.q > 0)) return undefined;
+  if (named.some((c) => (c.name === 'UTF-8' || c.name === 'ISO_IR 192' || c.name === '*') && c.q > 0)) return undefined;
   return `charset=${values.join(',')} is not offered: DICOMweb answers here are UTF-8`;
 }

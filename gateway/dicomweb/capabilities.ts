@@ -6,6 +6,7 @@
  * describes exactly what is mounted. Pure: the HTTP side is in `http/app.ts`.
  */
 import type { RouteDoc } from '../http/route-doc.js';
+import { escapeXml } from './dicom-xml.js';
 
 export const WADL = 'application/vnd.sun.wadl+xml';
 const WADL_NAMESPACE = 'http://wadl.dev.java.net/2009/02';
@@ -49,7 +50,7 @@ export function capabilitiesWadl(docs: readonly RouteDoc[], mountPath: string, b
     node = next;
   }
 
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', `<application xmlns="${WADL_NAMESPACE}">`, `<resources base="${escape(base)}">`];
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', `<application xmlns="${WADL_NAMESPACE}">`, `<resources base="${escapeXml(base, true)}">`];
   if (walked.length === 0) for (const child of node.children.values()) writeResource(child, child.segment, out);
   else writeResource(node, walked.join('/'), out);
   out.push('</resources>', '</application>\n');
@@ -57,19 +58,19 @@ export function capabilitiesWadl(docs: readonly RouteDoc[], mountPath: string, b
 }
 
 function writeResource(node: Resource, path: string, out: string[]): void {
-  out.push(`<resource path="${escape(path)}">`);
-  if (node.segment.startsWith('{')) out.push(`<param name="${escape(node.segment.slice(1, -1))}" style="template" required="true"/>`);
+  out.push(`<resource path="${escapeXml(path, true)}">`);
+  if (node.segment.startsWith('{')) out.push(`<param name="${escapeXml(node.segment.slice(1, -1), true)}" style="template" required="true"/>`);
   for (const doc of node.methods) {
-    out.push(`<method name="${doc.method}">`, `<doc>${escape(doc.summary)}</doc>`);
+    out.push(`<method name="${doc.method}">`, `<doc>${escapeXml(doc.summary, true)}</doc>`);
     if (doc.media?.request) {
       out.push('<request>');
-      for (const type of doc.media.request) out.push(`<representation mediaType="${escape(type)}"/>`);
+      for (const type of doc.media.request) out.push(`<representation mediaType="${escapeXml(type, true)}"/>`);
       out.push('</request>');
     }
     for (const [status, meaning] of Object.entries(doc.responses)) {
-      out.push(`<response status="${status}">`, `<doc>${escape(meaning)}</doc>`);
+      out.push(`<response status="${status}">`, `<doc>${escapeXml(meaning, true)}</doc>`);
       if (Number(status) >= 200 && Number(status) < 300 && Number(status) !== 204) {
-        for (const type of doc.media?.response ?? []) out.push(`<representation mediaType="${escape(type)}"/>`);
+        for (const type of doc.media?.response ?? []) out.push(`<representation mediaType="${escapeXml(type, true)}"/>`);
       }
       out.push('</response>');
     }
@@ -77,8 +78,4 @@ function writeResource(node: Resource, path: string, out: string[]): void {
   }
   for (const child of node.children.values()) writeResource(child, child.segment, out);
   out.push('</resource>');
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => (ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : '&quot;'));
 }

@@ -11,6 +11,8 @@ type Dataset = dicom.Dataset;
 type TextDecoding = dicom.TextDecoding;
 const { DEFAULT_DECODING, decodingOf } = dicom;
 
+export const DICOM_JSON = 'application/dicom+json';
+
 /** One attribute (PS3.18 §F.2.2). */
 export interface JsonAttribute {
   vr: string;

@@ -34,17 +34,18 @@ function writeAttribute(key: string, attr: JsonAttribute, dataset: JsonDataset, 
   let named = '';
   if (group % 2 === 1 && element >= 0x1000) {
     // A private data element names its creator, not the block it happened to be given
-    // (PS3.19 Table A.1.5-2): gggg,xxee becomes gggg00ee with the value of gggg,00xx.
+    // (PS3.19 Table A.1.5-2): gggg,xxee becomes gggg00ee with the value of gggg,00xx. One whose
+    // creator is missing is written the same way without it, as DCMTK writes it.
     const creator = dataset[key.slice(0, 4) + '00' + key.slice(4, 6)]?.Value?.[0];
     xmlTag = `${key.slice(0, 4)}00${key.slice(6)}`;
-    if (typeof creator === 'string') named = ` privateCreator="${escapeText(creator, true)}"`;
+    if (typeof creator === 'string') named = ` privateCreator="${escapeXml(creator, true)}"`;
   } else {
     // Standard attributes carry their keyword; private creators and the command group have none here.
     const keyword = dicom.lookup(tag)?.keyword;
     if (keyword) named = ` keyword="${keyword}"`;
   }
   out.push(`<DicomAttribute tag="${xmlTag}" vr="${attr.vr}"${named}>`);
-  if (attr.BulkDataURI !== undefined) out.push(`<BulkData uri="${escapeText(attr.BulkDataURI, true)}"/>`);
+  if (attr.BulkDataURI !== undefined) out.push(`<BulkData uri="${escapeXml(attr.BulkDataURI, true)}"/>`);
   else if (attr.InlineBinary !== undefined) out.push(`<InlineBinary>${attr.InlineBinary}</InlineBinary>`);
   else (attr.Value ?? []).forEach((value, i) => writeValue(attr.vr, value, i + 1, out));
   out.push('</DicomAttribute>');
@@ -64,7 +65,7 @@ function writeValue(vr: string, value: unknown, number: number, out: string[]): 
     return;
   }
   // An empty value among others (JSON null) keeps its place and number.
-  out.push(value === null || value === undefined ? `<Value number="${number}"/>` : `<Value number="${number}">${escapeText(String(value), false)}</Value>`);
+  out.push(value === null || value === undefined ? `<Value number="${number}"/>` : `<Value number="${number}">${escapeXml(String(value), false)}</Value>`);
 }
 
 function writePersonName(name: Record<string, unknown>, out: string[]): void {
@@ -76,7 +77,7 @@ function writePersonName(name: Record<string, unknown>, out: string[]): void {
     const parts = text.split('^');
     const components = [...parts.slice(0, 4), parts.slice(4).join('^')];
     components.forEach((component, i) => {
-      if (component !== '') out.push(`<${PN_COMPONENTS[i]}>${escapeText(component, false)}</${PN_COMPONENTS[i]}>`);
+      if (component !== '') out.push(`<${PN_COMPONENTS[i]}>${escapeXml(component, false)}</${PN_COMPONENTS[i]}>`);
     });
     out.push(`</${group}>`);
   }
@@ -87,7 +88,7 @@ function writePersonName(name: Record<string, unknown>, out: string[]): void {
  * as a reference (a parser would turn a literal one into a line feed), and the control characters
  * XML 1.0 cannot carry at all, escaped or not, become U+FFFD.
  */
-function escapeText(text: string, attribute: boolean): string {
+export function escapeXml(text: string, attribute: boolean): string {
   return text.replace(attribute ? /[&<>"\r\n\t]|[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu : /[&<>\r]|[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, (ch) => {
     switch (ch) {
       case '&': return '&amp;';

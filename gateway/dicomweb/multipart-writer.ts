@@ -77,7 +77,7 @@ export function multipartBytes(parts: readonly Part[], boundary: string): Uint8A
  * A response whose body is bytes already in memory, given as chunks: nothing is copied into one
  * buffer (a frame is half a megabyte), and the length is known, so it is not sent chunked.
  */
-export function bytesResponse(chunks: readonly Uint8Array[], contentType: string): Response {
+export function bytesResponse(chunks: readonly Uint8Array[], contentType: string, headers: Headers = new Headers()): Response {
   const length = chunks.reduce((n, c) => n + c.length, 0);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -85,7 +85,9 @@ export function bytesResponse(chunks: readonly Uint8Array[], contentType: string
       controller.close();
     },
   });
-  return new Response(body, { headers: { 'content-type': contentType, 'content-length': String(length) } });
+  headers.set('content-type', contentType);
+  headers.set('content-length', String(length));
+  return new Response(body, { headers });
 }
 
 function partHead(p: Part, boundary: string, first: boolean): string {

@@ -49,8 +49,9 @@ export const INDEXED_ATTRIBUTES: readonly IndexedAttribute[] = [
   a('StudyDescription', 0x00081030, 'LO', 'study', 'text', true),
   a('PatientName', 0x00100010, 'PN', 'study', 'text', true),
   a('PatientID', 0x00100020, 'LO', 'study', 'text', true),
-  a('PatientBirthDate', 0x00100030, 'DA', 'study', 'date-range', true),
-  a('PatientSex', 0x00100040, 'CS', 'study', 'text', true),
+  // Returned, not matched: studies indexed before they were would drop out of a match unseen.
+  a('PatientBirthDate', 0x00100030, 'DA', 'study', undefined, true),
+  a('PatientSex', 0x00100040, 'CS', 'study', undefined, true),
   a('StudyID', 0x00200010, 'SH', 'study', 'text', true),
   a('NumberOfStudyRelatedSeries', 0x00201206, 'IS', 'study', undefined, true),
   a('NumberOfStudyRelatedInstances', 0x00201208, 'IS', 'study', undefined, true),

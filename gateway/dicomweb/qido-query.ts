@@ -55,7 +55,8 @@ export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQ
   const unknown: string[] = [];
 
   const combined = combinedDateTime(params, known);
-  if (combined) query.matchers.push(combined);
+  // The time is matched with the date; as a key it is still returned, as matched keys are.
+  if (combined) query.matchers.push(combined, { attribute: combined.combined!.time, value: '', universal: true, test: () => true });
 
   for (const [name, value] of params) {
     if (combined && (tagOf(name) === combined.attribute.tag || tagOf(name) === combined.combined!.time.tag)) continue;
@@ -163,12 +164,8 @@ function combinedDateTime(params: URLSearchParams, known: Map<number, IndexedAtt
   const bad = (parameter: string, value: string, why: string): never => {
     throw new QidoQueryError('invalid-value', `${parameter}=${JSON.stringify(value)}: ${why}`, parameter);
   };
-  const ends = (value: string) => {
-    const dash = value.indexOf('-');
-    return dash < 0 ? [value.trim(), value.trim()] : [value.slice(0, dash).trim(), value.slice(dash + 1).trim()];
-  };
-  const [fromDate, toDate] = ends(dateValue);
-  const [fromTime, toTime] = ends(timeValue);
+  const [fromDate, toDate] = rangeEnds(dateValue);
+  const [fromTime, toTime] = rangeEnds(timeValue);
   if ((fromDate && !DATE.test(fromDate)) || (toDate && !DATE.test(toDate)) || (!fromDate && !toDate)) bad('StudyDate', dateValue, 'a date YYYYMMDD or a range of them is expected');
   if ((fromTime && !TIME.test(fromTime)) || (toTime && !TIME.test(toTime)) || (!fromTime && !toTime)) bad('StudyTime', timeValue, 'a time HHMMSS[.FFFFFF] or a range of them is expected');
   // A time bound without its date bound bounds nothing.
@@ -205,10 +202,14 @@ interface Normalize {
 }
 
 /** Single value or range matching of DA/TM values, which compare as text once normalized. */
-function rangeTest(value: string, valid: (v: string) => boolean, n: Normalize, bad: (why: string) => never, expected: string): (values: readonly string[]) => boolean {
+/** The two ends of a range `a-b`, `-b` or `a-` (empty when open); a single value is both. */
+function rangeEnds(value: string): [string, string] {
   const dash = value.indexOf('-');
-  const from = dash < 0 ? value.trim() : value.slice(0, dash).trim();
-  const to = dash < 0 ? value.trim() : value.slice(dash + 1).trim();
+  return dash < 0 ? [value.trim(), value.trim()] : [value.slice(0, dash).trim(), value.slice(dash + 1).trim()];
+}
+
+function rangeTest(value: string, valid: (v: string) => boolean, n: Normalize, bad: (why: string) => never, expected: string): (values: readonly string[]) => boolean {
+  const [from, to] = rangeEnds(value);
   if ((from && !valid(from)) || (to && !valid(to)) || (!from && !to)) bad(`${expected} is expected`);
   const lo = from ? n.low(from) : undefined;
   const hi = to ? n.high(to) : undefined;

@@ -86,6 +86,13 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
         take({ study, series });
         continue;
       }
+      // Without instance keys a series outside the page is counted, not listed: a search across
+      // the archive costs a query per series of its page, not one per series of the archive.
+      const outsidePage = matched + series.instanceCount <= query.offset || page.length >= limit;
+      if (instanceMatchers.every((m) => m.universal) && outsidePage) {
+        matched += series.instanceCount;
+        continue;
+      }
       for (const instance of await ctx.source.listInstances(study.studyInstanceUID, series.seriesInstanceUID)) {
         if (matchesAll(instanceMatchers, { study, series, instance })) take({ study, series, instance });
       }

@@ -26,7 +26,7 @@ import type { FrameDecoders } from './transcode.js';
 import { chooseDicomModel, type ModelRendition } from './wado-negotiation.js';
 import type { JsonDataset } from './dicom-json.js';
 import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
-import { multipartChunks, multipartContentType, newBoundary } from './multipart-writer.js';
+import { bytesResponse, multipartChunks, multipartContentType, newBoundary } from './multipart-writer.js';
 import { parseBulkPath } from './bulk-path.js';
 import { parse, readBlob, retrieveBulk, retrieveFrames, retrieveInstances, retrieveMetadata, type Target, type WadoContext } from './wado.js';
 
@@ -234,9 +234,8 @@ function modelResponse(rendition: ModelRendition, datasets: readonly JsonDataset
   }
   const encoder = new TextEncoder();
   const boundary = newBoundary();
-  headers.set('content-type', multipartContentType(DICOM_XML, boundary));
   const parts = datasets.map((d) => ({ contentType: DICOM_XML, body: encoder.encode(toNativeDicomXml(d)) }));
-  return new Response(Buffer.concat(multipartChunks(parts, boundary)), { status: 200, headers });
+  return bytesResponse(multipartChunks(parts, boundary), multipartContentType(DICOM_XML, boundary), headers);
 }
 
 /** The study, series and instance named by the path, each checked to be a UID. */

@@ -19,6 +19,7 @@ import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../http/studies.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
+import { DICOM_JSON } from './dicom-json.js';
 import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
 import { parseMediaType } from './media-type.js';
 import { StowLog } from './messages.js';
@@ -35,7 +36,6 @@ import {
   type StoredReference,
 } from './store-response.js';
 
-export const DICOM_JSON = 'application/dicom+json';
 
 export interface StowRoutesDeps {
   ingest: InstanceIngest;
@@ -243,11 +243,15 @@ async function storeBody(
     // 400 and 413 say that nothing was stored (PS3.18 Table 10.5.3-1). Some was: the answer is the
     // Store Instances Response, 202, with the part that broke the body among the failures; the
     // parts after it were never read, so the sender resends what it does not find referenced.
-    failed.push({
-      failureReason: err.status === 413 ? FailureReason.outOfResources : FailureReason.cannotUnderstand,
-      comment: err.status === 413 ? 'instance above the size limit; the rest was not read' : 'body broken here; the rest was not read',
-      part: err.part ?? Number.MAX_SAFE_INTEGER,
-    });
+    // (A body that ends after a whole part, without its closing delimiter, broke no part.)
+    const answered = [...stored, ...failed].some((r) => r.part === err.part);
+    if (!answered) {
+      failed.push({
+        failureReason: err.status === 413 ? FailureReason.outOfResources : FailureReason.cannotUnderstand,
+        comment: err.status === 413 ? 'instance above the size limit; the rest was not read' : 'body broken here; the rest was not read',
+        part: err.part ?? Number.MAX_SAFE_INTEGER,
+      });
+    }
     cutShort = true;
   }
 

@@ -7,13 +7,13 @@
  * (what OHIF, dicomweb-client and Orthanc expect when they leave it out); for frames asked as
  * `application/octet-stream` it means uncompressed, which is that media type's meaning.
  */
-import { multipartPartType, parseAccept, partTypeTakes, qualityOf, rangeTakes, type AcceptRange } from './accept.js';
+import { multipartPartType, multipartQualityOf, partTypeTakes, qualityOf, rangeTakes, type AcceptRange } from './accept.js';
+import { DICOM_JSON } from './dicom-json.js';
 import { DICOM_XML } from './dicom-xml.js';
 import { canSendExplicitLittleEndian, EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isEncapsulated } from './transfer-syntax.js';
 
 const DICOM = 'application/dicom';
 const OCTET = 'application/octet-stream';
-const DICOM_JSON = 'application/dicom+json';
 
 /** Instances as stored, or all as Explicit VR Little Endian. */
 export type InstanceRendition = 'stored' | 'explicit-le';
@@ -105,19 +105,9 @@ export function chooseDicomModel(accept: string | undefined | null, xml: 'single
   const candidates: Array<[number, ModelRendition]> = [
     [qualityOf(accept, DICOM_JSON), { model: 'json', contentType: DICOM_JSON }],
     [qualityOf(accept, 'application/json'), { model: 'json', contentType: 'application/json' }],
-    [xml === 'single' ? qualityOf(accept, DICOM_XML) : multipartQuality(accept, DICOM_XML), { model: 'xml', multipart: xml === 'multipart' }],
+    [xml === 'single' ? qualityOf(accept, DICOM_XML) : multipartQualityOf(accept, DICOM_XML), { model: 'xml', multipart: xml === 'multipart' }],
   ];
   let best: [number, ModelRendition | null] = [0, null];
   for (const candidate of candidates) if (candidate[0] > best[0]) best = candidate;
   return best[1];
-}
-
-/** The highest q of the ranges that take a `multipart/related` body of `partType` parts. */
-function multipartQuality(accept: string | undefined | null, partType: string): number {
-  let q = 0;
-  for (const range of parseAccept(accept)) {
-    const asked = multipartPartType(range);
-    if (asked !== null && partTypeTakes(asked, partType)) q = Math.max(q, range.q);
-  }
-  return q;
 }

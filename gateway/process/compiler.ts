@@ -8,7 +8,11 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-/** Bytecodes run before a function is considered for optimisation: four times V8's 67,584 (Node 20). */
+/**
+ * Bytecodes run before a function is considered for optimisation: four times the 67,584 of
+ * Node 20's V8 (what BENCHMARKS.md measured); on a later Node, whose default may differ, a
+ * budget still above it.
+ */
 export const INTERRUPT_BUDGET = 4 * 67_584;
 
 /** Applies the budget to every function whose budget is set from now on; before any instance is received. */

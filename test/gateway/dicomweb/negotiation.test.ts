@@ -74,6 +74,10 @@ describe('gateway/dicomweb content negotiation', () => {
     expect(model('application/dicom+json; q=0.5, application/dicom+xml', 'single')).to.deep.equal({ model: 'xml', multipart: false });
     expect(model('application/dicom+xml, application/dicom+json', 'single')).to.deep.equal(json);
     expect(model('application/dicom+xml, application/json; q=0.9', 'single')).to.deep.equal({ model: 'xml', multipart: false });
+    // The most specific range decides for XML parts too, a q=0 one included.
+    expect(model('multipart/related; type="application/dicom+xml"; q=0, multipart/*')).to.equal(null);
+    expect(model('multipart/related; type="application/dicom+xml"; q=0.2, multipart/related; q=0.9, application/dicom+json; q=0.5')).to.deep.equal(json);
+    expect(model('multipart/related; type="application/*"; q=0.7, application/dicom+json; q=0.5')).to.deep.equal({ model: 'xml', multipart: true });
     expect(model('application/dicom+json; q=0, application/json; q=0, */*; q=0.1', 'single')).to.deep.equal({ model: 'xml', multipart: false });
     expect(model('application/dicom+json; q=0, */*; q=0.1', 'single')).to.deep.equal({ model: 'json', contentType: 'application/json' });
     expect(chooseBulkRendition(parseAccept('multipart/related; type="application/octet-stream"'))).to.deep.equal({ singlePart: false });

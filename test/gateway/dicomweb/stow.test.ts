@@ -216,6 +216,12 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     expect(broken['00081197'].Value).to.deep.equal([0xc000]);
     expect(broken['00000902'].Value![0]).to.match(/body broken here/);
     expect(broken).to.not.have.property('00081155');
+    // A body that ends after its last whole part, without the closing delimiter, broke no part.
+    const unclosed = await post(h, body.subarray(0, body.length - 4), { ...auth(), 'content-type': STOW_TYPE() });
+    expect(unclosed.status).to.equal(200);
+    const all = (await unclosed.json()) as Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
+    expect(all['00081199'].Value!.map((i) => i['00081155'].Value![0])).to.deep.equal([ct[0].sopInstanceUID, ct[1].sopInstanceUID]);
+    expect(all).to.not.have.property('00081198');
   });
 
   it('413 for an instance above maxInstanceBytes, without reading the whole body', async () => {
