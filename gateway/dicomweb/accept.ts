@@ -49,18 +49,7 @@ export function parseAccept(header: string | undefined | null): AcceptRange[] {
  * `application/dicom+json;q=0, *\/*` refuses DICOM JSON. 1 when there is no header.
  */
 export function qualityOf(header: string | undefined | null, essence: string): number {
-  if (!header || header.trim() === '') return 1;
-  let best = { specificity: -1, q: 0 };
-  for (const raw of splitOutsideQuotes(header)) {
-    const m = parseMediaType(raw.trim());
-    if (!m) continue;
-    const range = canonical(m.essence);
-    const specificity = range === essence ? 2 : range.endsWith('/*') && range !== '*/*' && essence.startsWith(range.slice(0, -1)) ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity <= best.specificity) continue;
-    const q = m.parameters.q === undefined ? 1 : Number(m.parameters.q);
-    best = { specificity, q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0 };
-  }
-  return best.q;
+  return bestQuality(header, (range) => (range === essence ? 2 : range.endsWith('/*') && range !== '*/*' && essence.startsWith(range.slice(0, -1)) ? 1 : range === '*/*' ? 0 : -1));
 }
 
 /**
@@ -69,20 +58,25 @@ export function qualityOf(header: string | undefined | null, essence: string): n
  * `multipart/related` of that type, of `type/*`, of any type (or `multipart/*`), then `*\/*`.
  */
 export function multipartQualityOf(header: string | undefined | null, partType: string): number {
+  return bestQuality(header, (range, type) => {
+    const asked = type ? canonical(parseMediaType(type)?.essence ?? type.toLowerCase()) : undefined;
+    if (range === 'multipart/related' && asked !== undefined) return asked === partType ? 3 : asked.endsWith('/*') && partType.startsWith(asked.slice(0, -1)) ? 2 : asked === '*/*' ? 1 : -1;
+    if (range === 'multipart/related' || range === 'multipart/*') return 1;
+    return range === '*/*' ? 0 : -1;
+  });
+}
+
+/** The q of the most specific range (by `specificity`, -1 for no match); 1 when there is no header. */
+function bestQuality(header: string | undefined | null, specificity: (range: string, type: string | undefined) => number): number {
   if (!header || header.trim() === '') return 1;
   let best = { specificity: -1, q: 0 };
   for (const raw of splitOutsideQuotes(header)) {
     const m = parseMediaType(raw.trim());
     if (!m) continue;
-    const range = canonical(m.essence);
-    const asked = m.parameters.type ? canonical(parseMediaType(m.parameters.type)?.essence ?? m.parameters.type.toLowerCase()) : undefined;
-    let specificity = -1;
-    if (range === 'multipart/related' && asked !== undefined) specificity = asked === partType ? 3 : asked.endsWith('/*') && partType.startsWith(asked.slice(0, -1)) ? 2 : asked === '*/*' ? 1 : -1;
-    else if (range === 'multipart/related' || range === 'multipart/*') specificity = 1;
-    else if (range === '*/*') specificity = 0;
-    if (specificity <= best.specificity) continue;
+    const rank = specificity(canonical(m.essence), m.parameters.type);
+    if (rank <= best.specificity) continue;
     const q = m.parameters.q === undefined ? 1 : Number(m.parameters.q);
-    best = { specificity, q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0 };
+    best = { specificity: rank, q: Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0 };
   }
   return best.q;
 }
