@@ -13,3 +13,6 @@ export type PipelineWorkerMessage =
   | { type: 'progress'; stage: PipelineStage; percent: number }
   | { type: 'done'; output: PipelineOutput }
   | { type: 'error'; code?: string; message: string };
+
+/** What the caller tells the worker while it runs. */
+export type PipelineWorkerCommand = { type: 'stop' };

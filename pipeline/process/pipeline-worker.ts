@@ -6,10 +6,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PipelineError } from './errors.js';
 import { runPipeline } from './run-pipeline.js';
 import { randomUID } from './uid.js';
-import type { PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
+import type { PipelineWorkerCommand, PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
 
 const data = workerData as PipelineWorkerData;
 const post = (m: PipelineWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
+// A stop from the caller ends the run where it can end safely; listening keeps the thread no longer than the run.
+const stopping = new AbortController();
+parentPort!.on('message', (m: PipelineWorkerCommand) => {
+  if (m.type === 'stop') stopping.abort(new Error('the pipeline was stopped before it finished'));
+});
+parentPort!.unref();
 
 runPipeline({
   instances: data.instances.map((b) => ({ bytes: new Uint8Array(b) })),
@@ -17,6 +24,7 @@ runPipeline({
   seriesRule: data.seriesRule,
   newUID: randomUID,
   onProgress: (stage, percent) => post({ type: 'progress', stage, percent }),
+  signal: stopping.signal,
 }).then(
   (out) => {
     const buffers = [out.seg, out.glb, out.combinedStl, ...out.stls.map((s) => s.bytes)].map((b) => b.buffer as ArrayBuffer);

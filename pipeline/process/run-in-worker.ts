@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SeriesRule } from '../volume/index.js';
 import { PipelineError } from './errors.js';
-import type { PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
+import type { PipelineWorkerCommand, PipelineWorkerData, PipelineWorkerMessage } from './pipeline-worker-protocol.js';
 import type { PipelineOutput, PipelineStage } from './run-pipeline.js';
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './pipeline-worker-tsx.mjs' : './pipeline-worker.js', import.meta.url);
@@ -15,7 +15,10 @@ export interface WorkerPipelineInput {
   modelDir: string;
   seriesRule?: Partial<SeriesRule>;
   onProgress?: (stage: PipelineStage, percent: number) => void;
-  /** Aborting it terminates the worker thread at once (the gateway stops); the promise rejects. */
+  /**
+   * Aborting it rejects the promise at once (the gateway stops); the worker is told to stop and
+   * ends by itself, never terminated inside onnxruntime's run (see `segmentInWorker`).
+   */
   signal?: AbortSignal;
 }
 
@@ -28,11 +31,12 @@ export function runPipelineInWorker(input: WorkerPipelineInput): Promise<Pipelin
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: instances });
     let settled = false;
+    // Never terminated: its segmentation thread may be inside onnxruntime (see `segmentInWorker`);
+    // it ends by itself once it has answered, or stopped.
     const settle = (f: () => void) => {
       if (settled) return;
       settled = true;
       f();
-      void worker.terminate();
     };
     worker.on('message', (m: PipelineWorkerMessage) => {
       if (m.type === 'progress') input.onProgress?.(m.stage, m.percent);
@@ -41,7 +45,10 @@ export function runPipelineInWorker(input: WorkerPipelineInput): Promise<Pipelin
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the pipeline worker exited (${code}) before it finished`))));
-    const onAbort = () => settle(() => reject(new Error('the pipeline was stopped before it finished')));
+    const onAbort = () => {
+      worker.postMessage({ type: 'stop' } satisfies PipelineWorkerCommand);
+      settle(() => reject(new Error('the pipeline was stopped before it finished')));
+    };
     if (input.signal?.aborted) onAbort();
     else input.signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('exit', () => input.signal?.removeEventListener('abort', onAbort));

@@ -29,6 +29,8 @@ export interface PipelineInput {
   /** Decimation target per segment, as a ratio of the extracted triangles (default 0.1). */
   decimationRatio?: number;
   onProgress?: (stage: PipelineStage, percent: number) => void;
+  /** Aborting stops the run: segmentation before its next patch. */
+  signal?: AbortSignal;
 }
 
 export interface PipelineSegmentReport {
@@ -123,7 +125,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
 
   // 2. Segment, off the event loop.
   begin();
-  const result = await segmentInWorker(volume, input.modelDir, (percent) => progress('segment', percent));
+  input.signal?.throwIfAborted();
+  const result = await segmentInWorker(volume, input.modelDir, (percent) => progress('segment', percent), input.signal ? { signal: input.signal } : {});
   end('segment');
   const present = result.segments.filter((s) => s.voxels > 0);
   if (present.length === 0) throw new PipelineError('empty-segmentation', 'the model found none of its structures in this CT');

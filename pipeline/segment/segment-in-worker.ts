@@ -9,7 +9,11 @@ import { checkVolume, type ProgressCallback, type SegmentationResult } from './s
 import type { WorkerJob, WorkerMessage } from './worker-protocol.js';
 
 export interface SegmentInWorkerOptions {
-  /** Aborting terminates the worker; the promise rejects with the signal's reason. */
+  /**
+   * Aborting rejects the promise with the signal's reason at once; the worker ends by itself before
+   * its next patch. It is not terminated: a thread stopped inside onnxruntime takes the whole
+   * process down (node-addon-api throws into its native frames, and C++ terminates).
+   */
   signal?: AbortSignal;
   /** onnxruntime intra-op threads (default: all cores). */
   intraOpNumThreads?: number;
@@ -43,6 +47,7 @@ export function segmentInWorker(
     // Cloning a view clones its whole buffer: hand over just the view when it is part of a larger one.
     hu: volume.hu.buffer instanceof SharedArrayBuffer || volume.hu.byteLength === volume.hu.buffer.byteLength ? volume.hu : volume.hu.slice(),
     ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+    stop: new Int32Array(new SharedArrayBuffer(4)),
   };
   return new Promise<SegmentationResult>((resolvePromise, reject) => {
     try {
@@ -57,14 +62,18 @@ export function segmentInWorker(
     }
     const worker = new Worker(WORKER_URL, { workerData: job });
     let settled = false;
+    // The worker is never terminated: it ends by itself once it has posted its answer and released
+    // the model (terminated inside onnxruntime's run or release, it would take the process down).
     const finish = (f: () => void): void => {
       if (settled) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       f();
-      void worker.terminate();
     };
-    const onAbort = (): void => finish(() => reject(options.signal?.reason));
+    const onAbort = (): void => {
+      Atomics.store(job.stop, 0, 1);
+      finish(() => reject(options.signal?.reason));
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress?.(m.percent, m.stage);

@@ -8,6 +8,8 @@ export interface WorkerJob {
   geometry: VolumeGeometry;
   hu: Int16Array;
   intraOpNumThreads?: number;
+  /** Set to 1 (shared memory) when the caller stops: the worker ends before its next patch. */
+  stop: Int32Array;
 }
 
 /** A ModelError (or other error) as it crosses the thread boundary. */

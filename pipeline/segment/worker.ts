@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../models/registry.js';
 import { onnxRunner } from './onnx-runner.js';
-import { segmentVolume } from './segment-volume.js';
+import { segmentVolume, type PatchRunner } from './segment-volume.js';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.js';
 
 async function main(port: NonNullable<typeof parentPort>, job: WorkerJob): Promise<void> {
@@ -17,7 +17,10 @@ async function main(port: NonNullable<typeof parentPort>, job: WorkerJob): Promi
     const model = await loadModel(job.modelDir, job.intraOpNumThreads ? { intraOpNumThreads: job.intraOpNumThreads } : {});
     const loadMs = performance.now() - t0;
     try {
-      const result = await segmentVolume({ ...job.geometry, hu: job.hu }, model.manifest, onnxRunner(model), {
+      const runner = onnxRunner(model);
+      // Between patches, never inside one: the caller has stopped waiting.
+      const stoppable: PatchRunner = { ...runner, run: (data, dims) => (Atomics.load(job.stop, 0) ? Promise.reject(new Error('segmentation stopped')) : runner.run(data, dims)) };
+      const result = await segmentVolume({ ...job.geometry, hu: job.hu }, model.manifest, stoppable, {
         sha256: model.sha256,
         loadMs,
         onProgress: (percent, stage) => post({ type: 'progress', percent, stage }),

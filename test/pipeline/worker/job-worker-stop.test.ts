@@ -75,7 +75,7 @@ describe('pipeline/worker JobWorker stop', () => {
     expect(await storage.jobs.claim('work', 'next-start', 120)).to.include({ id: job.id, attempts: 1 });
   });
 
-  it('a pipeline run whose signal aborts ends at once (its worker thread terminated), not when the pipeline is done', async function () {
+  it('a pipeline run whose signal aborts ends at once (its worker told to stop, never terminated inside onnxruntime), not when the pipeline is done', async function () {
     this.timeout(30_000);
     const abort = new AbortController();
     const instances = CT_FAKEPHI_FILES.map((f) => ({ bytes: readFileSync(f) }));
