@@ -36,7 +36,6 @@ import {
   type StoredReference,
 } from './store-response.js';
 
-
 export interface StowRoutesDeps {
   ingest: InstanceIngest;
   tokens: TokenVerifier;
