@@ -15,7 +15,7 @@ import { CommandField, CommandSetError, encodeResponse, parseRequest, STATUS_UNR
 import { Scp, type Association } from './dcmjs-dimse.js';
 import { message, type MessageName } from './messages.js';
 import { negotiatePresentationContexts, PresentationContextResult } from './negotiation.js';
-import { commandPdus, PDataError, PduFramer, readPdvs, type Pdv } from './pdata.js';
+import { commandPdus, PDataError, PduFramer, readPdvs, type Pdu, type Pdv } from './pdata.js';
 import { abortPdu, AbortReason, AbortSource, PduType } from './pdu.js';
 import { PduGuard } from './pdu-guard.js';
 import { DataSetCollector } from './data-set-collector.js';
@@ -109,7 +109,7 @@ export class ScpAssociation extends Scp {
   private commandContextID: number | undefined;
   private pending: PendingRequest | undefined;
   /** PDUs that came while a C-STORE was being stored, in order, and their bytes. */
-  private held: Buffer[] = [];
+  private held: Pdu[] = [];
   private heldBytes = 0;
   /** Bytes the data set being stored holds. */
   private storingBytes = 0;
@@ -340,7 +340,7 @@ export class ScpAssociation extends Scp {
 
   // ---- P-DATA: requests and data sets ---------------------------------------------------
 
-  private onPData(pdu: Buffer): void {
+  private onPData(pdu: Pdu): void {
     let pdvs: Pdv[];
     try {
       pdvs = readPdvs(pdu);
@@ -363,7 +363,7 @@ export class ScpAssociation extends Scp {
       return this.protocolError('command-out-of-sequence', AbortReason.UnexpectedPduParameter);
     }
     this.commandContextID = context.id;
-    this.commandFragments.push(pdv.value);
+    this.commandFragments.push(...pdv.value);
     if (this.commandFragments.reduce((n, f) => n + f.length, 0) > MAX_COMMAND_SET_BYTES) return this.protocolError('command-too-large', AbortReason.InvalidPduParameterValue);
     if (!pdv.last) return;
     const bytes = this.commandFragments.length === 1 ? this.commandFragments[0] : Buffer.concat(this.commandFragments);
@@ -392,7 +392,7 @@ export class ScpAssociation extends Scp {
   private onDataSetFragment(pdv: Pdv, context: NegotiatedContext): void {
     const pending = this.pending;
     if (!pending || pending.context.id !== context.id) return this.protocolError('data-set-without-command', AbortReason.UnexpectedPduParameter);
-    pending.dataSet.add(pdv.value);
+    for (const fragment of pdv.value) pending.dataSet.add(fragment);
     if (!pdv.last) return;
     this.pending = undefined;
     this.receiving = false;
@@ -502,20 +502,19 @@ export class ScpAssociation extends Scp {
     }
   }
 
-  private dispatch(pdu: Buffer): void {
-    if (pdu[0] === PduType.PData) this.onPData(pdu);
-    else {
-      if (pdu[0] === PduType.AssociateRQ) this.requestRefusal = checkAssociateRq(pdu);
-      if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(pdu);
-    }
+  private dispatch(pdu: Pdu): void {
+    if (pdu.type === PduType.PData) return this.onPData(pdu);
+    const bytes = pdu.bytes();
+    if (pdu.type === PduType.AssociateRQ) this.requestRefusal = checkAssociateRq(bytes);
+    if (this.libraryAttached) for (const listener of this.libraryDataListeners) listener(bytes);
   }
 
   /** Holds `pdus` from `from` on (views, not copies) until the operation in progress is answered. */
-  private hold(pdus: Buffer[], from: number): void {
+  private hold(pdus: Pdu[], from: number): void {
     for (let i = from; i < pdus.length; i++) {
       const pdu = pdus[i];
       // An A-ABORT is no operation: it ends the association now, and what waits with it.
-      if (pdu[0] === PduType.Abort) {
+      if (pdu.type === PduType.Abort) {
         this.dropHeld();
         return this.dispatch(pdu);
       }

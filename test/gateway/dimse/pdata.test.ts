@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CommandField, CommandSetError, encodeResponse, NO_DATA_SET, parseRequest } from '../../../gateway/dimse/command-set.js';
-import { commandPdus, PDataError, PduFramer, readPdvs } from '../../../gateway/dimse/pdata.js';
+import { commandPdus, PDataError, Pdu, PduFramer, readPdvs } from '../../../gateway/dimse/pdata.js';
 import { commandSet, cStoreRq } from './raw-pdu.js';
 
 describe('gateway/dimse command sets and P-DATA', () => {
@@ -41,20 +41,53 @@ describe('gateway/dimse command sets and P-DATA', () => {
     const stream = Buffer.concat(pdus);
     for (const step of [1, 5, 7, 64, stream.length]) {
       const framer = new PduFramer();
-      const out: Buffer[] = [];
+      const out: Pdu[] = [];
       for (let o = 0; o < stream.length; o += step) out.push(...framer.push(stream.subarray(o, o + step)));
-      expect(out.map((b) => b.toString('hex'))).to.deep.equal(pdus.map((b) => b.toString('hex')));
+      expect(out.map((p) => p.bytes().toString('hex'))).to.deep.equal(pdus.map((b) => b.toString('hex')));
+      // Every PDV read from the reads as they came, whatever byte they were split at.
+      expect(out.flatMap((p) => readPdvs(p)).map((v) => Buffer.concat(v.value).toString('hex'))).to.deep.equal(
+        pdus.flatMap((p) => readPdvs(new Pdu([p], p.length))).map((v) => Buffer.concat(v.value).toString('hex')),
+      );
     }
-    const pdvs = pdus.flatMap((p) => readPdvs(p));
+    const pdvs = pdus.flatMap((p) => readPdvs(new Pdu([p], p.length)));
     expect(pdvs.every((p) => p.command)).to.equal(true);
     expect(pdvs.map((p) => p.last)).to.deep.equal([...pdvs.slice(0, -2).map(() => false), true, true]);
     const first = pdvs.filter((p) => p.presentationContextID === 3);
-    expect(Buffer.concat(first.map((p) => p.value)).equals(command)).to.equal(true);
+    expect(Buffer.concat(first.flatMap((p) => p.value)).equals(command)).to.equal(true);
     expect(pdus.slice(0, -1).every((p) => p.readUInt32BE(2) <= 64)).to.equal(true);
   });
 
   it('refuses a PDV that does not fit its PDU', () => {
     const bad = Buffer.from([4, 0, 0, 0, 0, 8, 0, 0, 0, 9, 1, 3, 0, 0]);
-    expect(() => readPdvs(bad)).to.throw(PDataError, /does not fit/);
+    expect(() => readPdvs(new Pdu([bad], bad.length))).to.throw(PDataError, /does not fit/);
+  });
+
+  it('keeps a data set fragment that spans reads as views of them, not a copy', () => {
+    // One P-DATA-TF with two PDVs (a data set's middle and last fragments), read in pieces that split both PDV headers.
+    const a = Buffer.alloc(1000, 0xaa);
+    const b = Buffer.alloc(300, 0xbb);
+    const pdu = Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0]), pdvItem(1, 0x00, a), pdvItem(1, 0x02, b)]);
+    pdu.writeUInt32BE(pdu.length - 6, 2);
+    const reads = [pdu.subarray(0, 8), pdu.subarray(8, 500), pdu.subarray(500, 1014), pdu.subarray(1014)];
+    const framer = new PduFramer();
+    const out = reads.flatMap((r) => framer.push(Buffer.from(r)));
+    expect(out).to.have.length(1);
+    const [first, second] = readPdvs(out[0]);
+    expect(first).to.include({ presentationContextID: 1, command: false, last: false });
+    expect(second).to.include({ presentationContextID: 1, command: false, last: true });
+    expect(Buffer.concat(first.value).equals(a)).to.equal(true);
+    expect(Buffer.concat(second.value).equals(b)).to.equal(true);
+    // Views of the reads the framer was given: the bytes were not copied to be framed.
+    const readBuffers = new Set(out[0].parts.map((p) => p.buffer));
+    expect(first.value).to.have.length(2);
+    expect([...first.value, ...second.value].every((v) => readBuffers.has(v.buffer))).to.equal(true);
   });
 });
+
+function pdvItem(contextID: number, control: number, value: Buffer): Buffer {
+  const header = Buffer.alloc(6);
+  header.writeUInt32BE(value.length + 2, 0);
+  header[4] = contextID;
+  header[5] = control;
+  return Buffer.concat([header, value]);
+}
