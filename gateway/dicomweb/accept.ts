@@ -156,6 +156,25 @@ export function acceptedRanges(query: URLSearchParams, header: string | undefine
   return acceptValues(query, header).flatMap((value) => parseAccept(value));
 }
 
+/** The DICOM media types (PS3.18 §8.7.3); a `multipart/related` range counts as its part type. */
+const DICOM_MEDIA_TYPES = new Set(['application/dicom', 'application/dicom+json', 'application/dicom+xml']);
+
+/**
+ * The `accept` query parameter names DICOM media types or others, never both (PS3.18 §8.3.3.1:
+ * such a request is answered 400). Returns the reason, or undefined. A wildcard, or a
+ * `multipart/related` without `type`, is neither.
+ */
+export function mixedAcceptParameter(query: URLSearchParams): string | undefined {
+  const value = query.getAll('accept').join(',');
+  const named = parseAccept(value.trim() === '' ? undefined : value)
+    .map((range) => (range.essence === 'multipart/related' ? range.partType : range.essence))
+    .filter((type): type is string => type !== undefined && !type.includes('*'));
+  const dicom = named.find((type) => DICOM_MEDIA_TYPES.has(type));
+  const other = named.find((type) => !DICOM_MEDIA_TYPES.has(type));
+  if (dicom === undefined || other === undefined) return undefined;
+  return `the accept parameter names a DICOM media type (${dicom}) and another (${other}): it may name one kind or the other, not both`;
+}
+
 /**
  * The `charset` query parameter (PS3.18 §8.3.3.2): every DICOMweb answer of Limen's is UTF-8, so
  * a list that does not name it (with a weight above 0) is a request Limen cannot serve. Returns

@@ -262,6 +262,15 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect(latin.status).to.equal(400);
     expect(latin.json.error.code).to.equal('unsupported-charset');
     expect((await search('/studies?accept=application/dicom+json&charset=utf-8&PatientID=NOBODY')).status).to.equal(204);
+    // DICOM and non-DICOM media types together in the parameter: 400 (§8.3.3.1), whichever comes first.
+    for (const mixed of ['application/dicom+json,image/png', 'image/jpeg&accept=multipart/related;type="application/dicom+xml"']) {
+      const refused = await search(`/studies?accept=${mixed}`);
+      expect(refused.status, mixed).to.equal(400);
+      expect(refused.json.error.code).to.equal('mixed-accept');
+      expect(refused.json.error.message).to.match(/DICOM media type \(application\/dicom\+(json|xml)\) and another \(image\/(png|jpeg)\)/);
+    }
+    // The header may mix them: only the parameter may not.
+    expect((await search('/studies', { accept: 'application/dicom+json, image/png' })).status).to.equal(200);
   });
 
   it('shows what arrives at once: a new study, and a new instance in an older study', async () => {
