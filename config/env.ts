@@ -19,6 +19,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: ConfigPath; kind: Va
   LIMEN_DATA_DIR: { path: ['dataDir'], kind: 'path' },
   LIMEN_HTTP_HOST: { path: ['http', 'host'], kind: 'string' },
   LIMEN_HTTP_PORT: { path: ['http', 'port'], kind: 'port' },
+  LIMEN_PUBLIC_URL: { path: ['http', 'publicUrl'], kind: 'string' },
   LIMEN_DIMSE_HOST: { path: ['dimse', 'host'], kind: 'string' },
   LIMEN_DIMSE_PORT: { path: ['dimse', 'port'], kind: 'port' },
   LIMEN_AE_TITLE: { path: ['dimse', 'aeTitle'], kind: 'string' },

@@ -14,12 +14,13 @@ export interface ConfigWarning {
 
 export function configWarnings(config: LimenConfig): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
-  // Tokens, session cookies and de-identified images travel over this listener.
-  if (config.http.tls === undefined && !isLoopbackHost(config.http.host)) {
+  // Tokens, session cookies and de-identified images travel over this listener; an https public
+  // URL says that a TLS proxy fronts it.
+  if (config.http.tls === undefined && !isLoopbackHost(config.http.host) && !config.http.publicUrl?.startsWith('https:')) {
     warnings.push({
       code: 'plaintext_http',
       path: 'http.tls',
-      message: `HTTP listens on ${config.http.host} without TLS: tokens and images cross the network in the clear unless a TLS proxy fronts it`,
+      message: `HTTP listens on ${config.http.host} without TLS: tokens and images cross the network in the clear unless a TLS proxy fronts it (then set http.publicUrl to its https address)`,
     });
   }
   // TLS without a caller CA or a bound certificate encrypts, but anyone can claim the AE title.

@@ -94,7 +94,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     }
     const path = new URL(c.req.url).pathname;
     const mounted = [...stowRouteDocs, ...dicomwebReadRouteDocs].filter((doc) => app.routes.some((r) => r.method === doc.method && r.path.replace(/\{[^}]*\}/g, '') === doc.path));
-    const wadl = capabilitiesWadl(mounted, '/dicomweb', `${new URL(c.req.url).origin}/dicomweb`, path);
+    const wadl = capabilitiesWadl(mounted, '/dicomweb', `${deps.options?.publicOrigin ?? new URL(c.req.url).origin}/dicomweb`, path);
     if (wadl === null) return errorResponse(404, 'not-found', `no resource ${path}`);
     return new Response(wadl, { headers: { 'content-type': WADL, allow: [...allowedMethods(app.routes, path), 'OPTIONS'].join(', ') } });
   };

@@ -71,6 +71,8 @@ export interface HttpAppOptions {
   maxConcurrentStowRequests?: number;
   /** How long a STOW-RS request beyond that limit waits before its 503. */
   stowAdmissionWaitMs?: number;
+  /** The origin clients reach Limen at, behind a proxy (`http.publicUrl`); by default each request's own. */
+  publicOrigin?: string;
 }
 
 /** Each request holds about five instances in memory while it runs: eight hold some forty. */

@@ -178,7 +178,11 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     routeForToken: () => 'default',
     // Written before any of the request is stored: every instance's event names a request on record.
     onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, user: r.user }), detail: { ...r } }).then(() => undefined),
-    options: { maxInstanceBytes: config.http.maxInstanceBytes, maxConcurrentStowRequests: config.http.maxConcurrentStowRequests },
+    options: {
+      maxInstanceBytes: config.http.maxInstanceBytes,
+      maxConcurrentStowRequests: config.http.maxConcurrentStowRequests,
+      ...(config.http.publicUrl && { publicOrigin: config.http.publicUrl }),
+    },
   });
   const exporter = createExportWorker({
     storage,
@@ -202,11 +206,21 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   const studyAccess = new StudyAccess({ append: (e) => storage.audit.append(e), logger: logger.child({ service: 'http' }) });
   for (const path of ['/dicomweb/studies/:study', '/dicomweb/studies/:study/*']) app.use(path, studyAccess.middleware('study', 'dicomweb'));
   for (const path of ['/api/v1/results/:uid', '/api/v1/results/:uid/*']) app.use(path, studyAccess.middleware('uid', 'results'));
-  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions }));
+  // Behind a TLS proxy the request reaches Limen over plain HTTP: the public URL says the cookie travels over HTTPS.
+  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions, secure: config.http.publicUrl?.startsWith('https:') ? true : 'auto' }));
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));
   app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
-  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens: tokenVerifier, logger: logger.child({ service: 'dicomweb' }), auth: personAuth(DICOMWEB_READ_ROLES) }));
+  app.route(
+    '/dicomweb',
+    dicomwebReadRoutes({
+      source: storage,
+      tokens: tokenVerifier,
+      logger: logger.child({ service: 'dicomweb' }),
+      auth: personAuth(DICOMWEB_READ_ROLES),
+      ...(config.http.publicUrl && { publicOrigin: config.http.publicUrl }),
+    }),
+  );
   const root = findProjectRoot(import.meta.url) ?? process.cwd();
   app.route('/viewer', viewerRoutes({ ...viewerPaths(root), sessions, logger: logger.child({ service: 'viewer' }) }));
   const http = new HttpService({ host: config.http.host, port: config.http.port, fetch: app.fetch, logger, ...(httpTls && { tls: httpTls }) });

@@ -100,6 +100,24 @@ describe('config: environment overrides', () => {
     expect(byPath['dimse.host']).to.include({ code: 'invalid_value', variable: 'LIMEN_DIMSE_HOST' });
   });
 
+  it('LIMEN_PUBLIC_URL sets the origin clients reach Limen at, and refuses what is not an origin', () => {
+    expect(expectConfig(loadYaml('', { LIMEN_PUBLIC_URL: 'https://PACS.Hospital.example:443/' })).http.publicUrl).to.equal('https://pacs.hospital.example');
+    expect(expectConfig(loadYaml('http: { publicUrl: "http://10.0.0.5:8080" }\n')).http.publicUrl).to.equal('http://10.0.0.5:8080');
+    expect(expectConfig(loadYaml('')).http.publicUrl).to.equal(undefined);
+    for (const [value, reason] of [
+      ['pacs.hospital.example', /not an absolute URL/],
+      ['ftp://pacs.hospital.example', /scheme is ftp/],
+      ['https://pacs.hospital.example/limen', /path, query or fragment/],
+      ['https://pacs.hospital.example/?a=1', /path, query or fragment/],
+      ['https://user:secret@pacs.hospital.example', /credentials/],
+    ] as const) {
+      const errors = expectErrors(loadYaml('', { LIMEN_PUBLIC_URL: value }));
+      expect(errors, value).to.have.length(1);
+      expect(errors[0]).to.include({ path: 'http.publicUrl', variable: 'LIMEN_PUBLIC_URL' });
+      expect(errors[0].message).to.match(reason);
+    }
+  });
+
   it('a bad LIMEN_DATABASE_URL is refused without repeating it (it may hold a password)', () => {
     const errors = expectErrors(loadYaml('', { LIMEN_DATABASE_URL: 'mysql://root:s3cret@db/limen' }));
     expect(errors).to.have.length(1);

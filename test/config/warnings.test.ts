@@ -8,6 +8,12 @@ describe('config: warnings (valid, but exposed)', () => {
     expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([['plaintext_http', 'http.tls']]);
     expect(warnings[0].message).to.contain('0.0.0.0');
   });
+  it('HTTP beyond loopback without TLS, but behind a TLS proxy: an https public URL, no warning', () => {
+    expect(configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, publicUrl: "https://pacs.hospital.example" }\n')))).to.deep.equal([]);
+    const plain = configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, publicUrl: "http://pacs.hospital.example" }\n')));
+    expect(plain.map((w) => w.code)).to.deep.equal(['plaintext_http']);
+    expect(plain[0].message).to.contain('http.publicUrl');
+  });
 
   it('an AE that must use TLS when nothing authenticates it: no caller CA, no certificate of its own', () => {
     const tls = 'dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n';
