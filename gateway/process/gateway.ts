@@ -153,7 +153,8 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   // People sign in once (an API token today, OIDC later) and the viewer rides on the session cookie;
   // a session opened with a token ends with it (expired or revoked).
   const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
-  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles });
+  const publicOrigin = config.http.publicUrl;
+  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles, ...(publicOrigin && { publicOrigin }) });
   const app = createHttpApp({
     ingest,
     personAuth,
@@ -181,7 +182,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     options: {
       maxInstanceBytes: config.http.maxInstanceBytes,
       maxConcurrentStowRequests: config.http.maxConcurrentStowRequests,
-      ...(config.http.publicUrl && { publicOrigin: config.http.publicUrl }),
+      ...(publicOrigin && { publicOrigin }),
     },
   });
   const exporter = createExportWorker({
@@ -207,7 +208,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   for (const path of ['/dicomweb/studies/:study', '/dicomweb/studies/:study/*']) app.use(path, studyAccess.middleware('study', 'dicomweb'));
   for (const path of ['/api/v1/results/:uid', '/api/v1/results/:uid/*']) app.use(path, studyAccess.middleware('uid', 'results'));
   // Behind a TLS proxy the request reaches Limen over plain HTTP: the public URL says the cookie travels over HTTPS.
-  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions, secure: config.http.publicUrl?.startsWith('https:') ? true : 'auto' }));
+  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions, secure: publicOrigin?.startsWith('https:') ? true : 'auto', ...(publicOrigin && { publicOrigin }) }));
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));
   app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
@@ -218,7 +219,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       tokens: tokenVerifier,
       logger: logger.child({ service: 'dicomweb' }),
       auth: personAuth(DICOMWEB_READ_ROLES),
-      ...(config.http.publicUrl && { publicOrigin: config.http.publicUrl }),
+      ...(publicOrigin && { publicOrigin }),
     }),
   );
   const root = findProjectRoot(import.meta.url) ?? process.cwd();

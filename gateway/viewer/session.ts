@@ -23,6 +23,8 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export interface SessionCookieOptions {
   /** `Secure` attribute: `auto` (the default) sets it when the request came over HTTPS. */
   secure?: boolean | 'auto';
+  /** The origin clients reach Limen at behind a proxy (`http.publicUrl`): its host is this origin too. */
+  publicOrigin?: string;
 }
 
 export interface SessionRoutesDeps extends SessionCookieOptions {
@@ -127,7 +129,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Hono<AppEnv> {
   });
 
   app.delete('/session', async (c) => {
-    refuseCrossSite(c);
+    refuseCrossSite(c, deps);
     const token = getCookie(c, SESSION_COOKIE);
     const session = token ? await deps.sessions.resolve(token) : null;
     if (token) await deps.sessions.close(token);
@@ -147,6 +149,8 @@ export interface SessionOrBearerAuthOptions {
   /** Roles let through; another role gets 403. */
   roles: readonly Role[];
   onRejected?: (refusal: AuthRefusal) => void;
+  /** The origin clients reach Limen at behind a proxy (`http.publicUrl`): its host is this origin too. */
+  publicOrigin?: string;
 }
 
 /**
@@ -190,7 +194,7 @@ function refuse(
 }
 
 /** 403 unless the request comes from this origin (checked when the browser says where from). */
-function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOptions, 'onRejected'> = {}): void {
+function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOptions, 'onRejected' | 'publicOrigin'> = {}): void {
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined) {
     if (site !== 'same-origin' && site !== 'none') {
@@ -198,7 +202,8 @@ function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOp
     }
     return;
   }
-  // Older browsers: compare hosts (not origins, which a TLS-terminating proxy changes).
+  // Older browsers: compare hosts (not origins, which a TLS-terminating proxy changes), the
+  // public one too (a proxy may call Limen by another name).
   const origin = c.req.header('origin');
   if (origin === undefined) return;
   let originHost: string | null;
@@ -207,7 +212,8 @@ function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOp
   } catch {
     originHost = null;
   }
-  if (originHost === null || originHost !== (c.req.header('host') ?? new URL(c.req.url).host)) {
+  const hosts = [c.req.header('host') ?? new URL(c.req.url).host, ...(options.publicOrigin ? [new URL(options.publicOrigin).host] : [])];
+  if (originHost === null || !hosts.includes(originHost)) {
     refuse(c, options, 403, 'cross-site', `a ${c.req.method} with the session cookie must come from this origin`);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Behind a TLS-terminating proxy, the URLs Limen writes into its answers name the address clients
- * use (`http.publicUrl`), not the one the proxy called, and the session cookie is Secure although
- * the request reached Limen over plain HTTP. The same gateway without it answers with the request's
+ * use (`http.publicUrl`), not the one the proxy called, the session cookie is Secure although the
+ * request reached Limen over plain HTTP, and a page of the public origin is this origin. The same gateway without it answers with the request's
  * own origin: the control that shows the setting is what changes them.
  */
 import { expect } from 'chai';
@@ -16,6 +16,8 @@ interface Seen {
   bulkDataURI: string;
   wadlBase: string;
   cookie: string;
+  /** A cookie-authenticated sign-out from a page of the public origin, by a browser that sends Origin but not Sec-Fetch-Site. */
+  signOutFromPublicPage: number;
 }
 
 async function whatClientsSee(gw: TestGateway): Promise<Seen> {
@@ -34,7 +36,9 @@ async function whatClientsSee(gw: TestGateway): Promise<Seen> {
   const wadl = await (await fetch(`${gw.base}/dicomweb`, { method: 'OPTIONS', headers: { accept: 'application/vnd.sun.wadl+xml' } })).text();
   const session = await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: auth });
   expect(session.status).to.equal(201);
-  return { bulkDataURI: metadata[0]['7FE00010'].BulkDataURI ?? '', wadlBase: /<resources base="([^"]+)"/.exec(wadl)?.[1] ?? '', cookie: session.headers.get('set-cookie') ?? '' };
+  const cookie = session.headers.get('set-cookie') ?? '';
+  const signOut = await fetch(`${gw.base}/api/v1/session`, { method: 'DELETE', headers: { cookie: cookie.split(';')[0], origin: PUBLIC } });
+  return { bulkDataURI: metadata[0]['7FE00010'].BulkDataURI ?? '', wadlBase: /<resources base="([^"]+)"/.exec(wadl)?.[1] ?? '', cookie, signOutFromPublicPage: signOut.status };
 }
 
 describe('http: the public URL behind a proxy', function () {
@@ -44,13 +48,14 @@ describe('http: the public URL behind a proxy', function () {
     for (const gw of gateways) await gw.dispose();
   });
 
-  it('names the public origin in BulkDataURI and the capabilities, and marks the session cookie Secure', async () => {
+  it('names the public origin in BulkDataURI and the capabilities, marks the session cookie Secure, and takes the public host as its own', async () => {
     const gw = await startTestGateway(`worker:\n  enabled: false\nhttp:\n  publicUrl: "${PUBLIC}/"\n`);
     gateways.push(gw);
     const seen = await whatClientsSee(gw);
     expect(seen.bulkDataURI).to.match(new RegExp(`^${PUBLIC}/dicomweb/studies/[0-9.]+/series/[0-9.]+/instances/[0-9.]+/bulk/7FE00010$`));
     expect(seen.wadlBase).to.equal(`${PUBLIC}/dicomweb`);
     expect(seen.cookie).to.match(/;\s*Secure/i);
+    expect(seen.signOutFromPublicPage, 'the public host is this origin').to.equal(204);
   });
 
   it('without it, answers with the origin of each request, and a cookie sent over HTTP is not Secure', async () => {
@@ -60,5 +65,6 @@ describe('http: the public URL behind a proxy', function () {
     expect(seen.bulkDataURI.startsWith(`${gw.base}/dicomweb/studies/`), seen.bulkDataURI).to.equal(true);
     expect(seen.wadlBase).to.equal(`${gw.base}/dicomweb`);
     expect(seen.cookie).not.to.match(/;\s*Secure/i);
+    expect(seen.signOutFromPublicPage, 'another host is another site').to.equal(403);
   });
 });
