@@ -39,11 +39,13 @@ import { baselineTree } from './baseline.js';
 import { loopbackOnly, namespaceProblem, rerunInLoopbackNamespace } from '../netns.js';
 import { createTestPki } from '../../test/support/tls-certificates.js';
 import { buildStowBodies, sendDimse, sendStow, storescuArgs, type SenderTls, type StowBody } from './senders.js';
-import { ORTHANC, STORESCP, TARGET_NAMES, clean, limenTarget, orthancTarget, storescpTarget, type BenchTls, type RunningTarget, type Target, type TargetName } from './targets.js';
+import { ORTHANC, STORESCP, TARGET_NAMES, clean, limenTarget, retire, orthancTarget, storescpTarget, type BenchTls, type RunningTarget, type Target, type TargetName } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIGURES = join(ROOT, 'bench/figures');
 const WORK = join(BENCH_OUT, 'edge');
+/** Finished runs' emptied files, removed at the end (see `retire`). */
+const RETIRED = join(WORK, 'retired');
 const STOW_BATCH = 50;
 
 export const SCENARIOS = {
@@ -141,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
   const cleanUp = async (): Promise<void> => {
     for (const r of live) await r.stop().catch(() => {});
     if (made) rmSync(made, { recursive: true, force: true });
+    rmSync(RETIRED, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`edge: ${signal}, stopping what this run started\n`);
@@ -308,7 +311,7 @@ async function timeOne(target: Target, scenario: ScenarioName, series: CtSeries,
   } finally {
     await running.stop();
     live.delete(running);
-    clean(work);
+    retire(work, RETIRED);
   }
 }
 
