@@ -138,7 +138,10 @@ function storeHandler(deps: StowRoutesDeps, countRejected: (reason: RejectReason
     const boundary = checkContentType(c.req.header('content-type'));
     const coding = c.req.header('content-encoding')?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
-      throw new HttpError(415, 'unsupported-content-encoding', `Content-Encoding ${JSON.stringify(coding)} is not supported; send the multipart body as it is`);
+      // RFC 9110 §15.5.16: a 415 for a content coding says which codings would be accepted.
+      throw new HttpError(415, 'unsupported-content-encoding', `Content-Encoding ${JSON.stringify(coding)} is not supported; send the multipart body as it is`, {
+        headers: { 'accept-encoding': 'identity' },
+      });
     }
     const body = c.req.raw.body;
     if (!body) throw new HttpError(400, 'invalid-multipart', 'the request has no body');

@@ -310,11 +310,12 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     }
   });
 
-  it('415 for a body in a content coding (gzip), before anything is stored', async () => {
+  it('415 for a body in a content coding (gzip), before anything is stored, naming the coding it takes', async () => {
     const h = makeHarness();
     const res = await post(h, multipart([{ bytes: ct[0].bytes }]), { ...auth(), 'content-type': STOW_TYPE(), 'content-encoding': 'gzip' });
     expect(res.status).to.equal(415);
     expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('unsupported-content-encoding');
+    expect(res.headers.get('accept-encoding'), 'what would be accepted (RFC 9110 §15.5.16)').to.equal('identity');
     expect(h.ingest.calls).to.have.length(0);
   });
 
