@@ -160,19 +160,24 @@ export function acceptedRanges(query: URLSearchParams, header: string | undefine
 const DICOM_MEDIA_TYPES = new Set(['application/dicom', 'application/dicom+json', 'application/dicom+xml']);
 
 /**
- * The `accept` query parameter names DICOM media types or others, never both (PS3.18 §8.3.3.1:
- * such a request is answered 400). Returns the reason, or undefined. A wildcard, or a
- * `multipart/related` without `type`, is neither.
+ * What makes an `accept` query parameter invalid (PS3.18 §8.3.3.1, answered 400), or undefined:
+ * a wildcard (`*\/*`, `image/*`, a `type` of `*`), which the parameter shall not have, or DICOM and
+ * non-DICOM media types together. A `multipart/related` range counts as its part type.
  */
-export function mixedAcceptParameter(query: URLSearchParams): string | undefined {
+export function acceptParameterFault(query: URLSearchParams): { code: 'accept-wildcard' | 'mixed-accept'; reason: string } | undefined {
   const value = query.getAll('accept').join(',');
-  const named = parseAccept(value.trim() === '' ? undefined : value)
-    .map((range) => (range.essence === 'multipart/related' ? range.partType : range.essence))
-    .filter((type): type is string => type !== undefined && !type.includes('*'));
+  if (value.trim() === '') return undefined;
+  const ranges = parseAccept(value);
+  const wildcard = ranges.find((range) => range.essence.includes('*') || range.partType?.includes('*'));
+  if (wildcard) {
+    const named = wildcard.partType ? `${wildcard.essence}; type=${wildcard.partType}` : wildcard.essence;
+    return { code: 'accept-wildcard', reason: `the accept parameter names ${named}: it takes media types without wildcards (the Accept header may have them)` };
+  }
+  const named = ranges.map((range) => (range.essence === 'multipart/related' ? range.partType : range.essence)).filter((type): type is string => type !== undefined);
   const dicom = named.find((type) => DICOM_MEDIA_TYPES.has(type));
   const other = named.find((type) => !DICOM_MEDIA_TYPES.has(type));
   if (dicom === undefined || other === undefined) return undefined;
-  return `the accept parameter names a DICOM media type (${dicom}) and another (${other}): it may name one kind or the other, not both`;
+  return { code: 'mixed-accept', reason: `the accept parameter names a DICOM media type (${dicom}) and another (${other}): it may name one kind or the other, not both` };
 }
 
 /**

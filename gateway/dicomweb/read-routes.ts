@@ -15,7 +15,7 @@ import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../http/studies.js';
 import type { AppEnv, Role, TokenVerifier } from '../http/types.js';
 import type { Logger } from '../log/index.js';
-import { acceptedRanges, acceptValues, dicomwebQuery, mixedAcceptParameter, unsupportedCharset } from './accept.js';
+import { acceptParameterFault, acceptedRanges, acceptValues, dicomwebQuery, unsupportedCharset } from './accept.js';
 import { QidoQueryError, parseQidoQuery } from './qido-query.js';
 import type { QidoLevel } from './qido-attributes.js';
 import { search, type SearchContext, type SearchScope } from './qido-search.js';
@@ -203,14 +203,15 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
 
 /**
  * The request's query parameters, after the checks every read route shares: an answer in a
- * charset other than UTF-8 cannot be given, and the accept parameter names one kind of media type.
+ * charset other than UTF-8 cannot be given, and the accept parameter names media types without
+ * wildcards, of one kind.
  */
 function queryOf(c: Context<AppEnv>): URLSearchParams {
   const query = dicomwebQuery(c.req.url);
   const unsupported = unsupportedCharset(query);
   if (unsupported) throw new HttpError(400, 'unsupported-charset', unsupported);
-  const mixed = mixedAcceptParameter(query);
-  if (mixed) throw new HttpError(400, 'mixed-accept', mixed);
+  const fault = acceptParameterFault(query);
+  if (fault) throw new HttpError(400, fault.code, fault.reason);
   return query;
 }
 

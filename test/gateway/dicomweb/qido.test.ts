@@ -269,6 +269,12 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
       expect(refused.json.error.code).to.equal('mixed-accept');
       expect(refused.json.error.message).to.match(/DICOM media type \(application\/dicom\+(json|xml)\) and another \(image\/(png|jpeg)\)/);
     }
+    // Nor a wildcard, which only the header may have.
+    for (const wild of ['*/*', 'multipart/related;type="image/*"']) {
+      const refused = await search(`/studies?accept=${encodeURIComponent(wild)}`);
+      expect(refused.status, wild).to.equal(400);
+      expect(refused.json.error.code).to.equal('accept-wildcard');
+    }
     // The header may mix them: only the parameter may not.
     expect((await search('/studies', { accept: 'application/dicom+json, image/png' })).status).to.equal(200);
   });
