@@ -119,6 +119,8 @@ export class Studies {
   /**
    * Completes every `receiving` study whose newest instance is older than its stable time and
    * queues one `process` job for each, atomically: a study completes, and gets its job, once.
+   * A study that completes anew (a late instance reopened it) keeps the model its latest `process`
+   * job was asked for: an admin's choice outlives the instance that cancelled or superseded its run.
    */
   async completeStable(options: CompleteOptions = {}): Promise<CompletedStudy[]> {
     const t = (options.now ?? this.now()).getTime();
@@ -135,7 +137,10 @@ export class Studies {
           .update({ status: 'complete', completed_at: t, updated_at: t });
         if (Number(changed) !== 1) return null;
         const row = await trx('studies').where({ study_instance_uid: c.study_instance_uid }).first('series_count', 'instance_count');
-        const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), { studyInstanceUID: c.study_instance_uid }, PROCESS_JOB_MAX_ATTEMPTS);
+        const latest = await trx('jobs').where({ study_instance_uid: c.study_instance_uid, type: PROCESS_JOB }).orderBy('id', 'desc').first('payload');
+        const model = latest ? jsonObject(latest.payload).model : undefined;
+        const payload = { studyInstanceUID: c.study_instance_uid, ...(typeof model === 'string' && { model }) };
+        const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), payload, PROCESS_JOB_MAX_ATTEMPTS);
         const study: CompletedStudy = { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
         if (options.audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), options.audit(study));
         return study;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage, StoreInstanceInput } from '../../storage/index.js';
 import { describeEachDatabase } from './harness.js';
-import { instanceInput, rejection, studyInputs, uid } from './fixtures.js';
+import { instanceInput, manualClock, rejection, studyInputs, uid } from './fixtures.js';
 
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
 
@@ -44,6 +44,40 @@ describeEachDatabase('storage: processing a study again', (h) => {
     await s.setStudyStatus(study, 'approved');
     await s.jobs.claim('process', 'w', 60).then((j) => s.jobs.complete(j!.id, 'w'));
     expect(await s.reprocessStudy(study, {}, ['awaiting_review', 'rejected'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'approved' });
+  });
+
+  it('a model an admin asked for outlives the late instance that superseded its run: the study completes anew and is processed with it', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const { ct, study } = await storeCT(s, 2);
+    clock.advance(60);
+    expect(await s.completeStableStudies()).to.have.length(1);
+    await s.jobs.claim('process', 'w', 60).then((j) => s.jobs.complete(j!.id, 'w'));
+    await s.setStudyStatus(study, 'awaiting_review');
+    const asked = await s.reprocessStudy(study, { model: 'other' }, ['awaiting_review']);
+    if (!asked.ok) throw new Error('not queued');
+
+    // The run with that model starts; a third instance arrives while it runs, so its result is stale.
+    expect((await s.jobs.claim('process', 'w', 60))!.id).to.equal(asked.jobId);
+    await s.setStudyStatus(study, 'processing');
+    await s.storeInstance(instanceInput({ studyInstanceUID: study, seriesInstanceUID: ct[0].seriesInstanceUID }));
+    const seg = segInput(study);
+    await s.storeInstance(seg);
+    const review = { studyInstanceUID: study, summary: {}, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: 'b'.repeat(64) };
+    const effects = { supersededSeries: [], audit: { type: 'processing.completed', studyInstanceUID: study }, sources: { instanceCount: ct.length, resultSeries: seg.seriesInstanceUID } };
+    expect(await s.publishReview(review, effects)).to.equal('stale');
+    await s.jobs.complete(asked.jobId, 'w', { superseded: true });
+
+    clock.advance(60);
+    const [again] = await s.completeStableStudies();
+    expect(again.studyInstanceUID).to.equal(study);
+    expect((await s.jobs.get(again.jobId))!.payload).to.deep.equal({ studyInstanceUID: study, model: 'other' });
+
+    // A study nobody chose a model for completes with none: its route's.
+    const plain = await storeCT(s, 1);
+    clock.advance(60);
+    const [first] = await s.completeStableStudies();
+    expect((await s.jobs.get(first.jobId))!.payload).to.deep.equal({ studyInstanceUID: plain.study });
   });
 
   it("the request's audit event commits with the job it queued, or neither does", async () => {
