@@ -108,10 +108,12 @@ export class JobQueue {
   /**
    * Claims the oldest due job of `type` for `workerId` with a lease of `leaseSeconds`: a queued
    * job whose time has come, or a running job whose lease expired (its worker is presumed
-   * dead). A job whose lease expired on its last allowed attempt goes dead instead.
+   * dead). A job whose lease expired on its last allowed attempt goes dead instead, and is given
+   * to `onDead` once that is committed: no worker's failure handler saw it die (its worker was lost).
    */
-  async claim(type: string, workerId: string, leaseSeconds: number): Promise<Job | null> {
+  async claim(type: string, workerId: string, leaseSeconds: number, options: { onDead?(job: Job): void } = {}): Promise<Job | null> {
     if (!(leaseSeconds > 0)) throw new StorageError('invalid-input', 'leaseSeconds must be positive', { path: 'leaseSeconds' });
+    const buried: number[] = [];
     const id = await writeTransaction(this.db, async (trx) => {
       for (;;) {
         const t = this.now().getTime();
@@ -127,6 +129,7 @@ export class JobQueue {
           await trx('jobs')
             .where({ id: row.id })
             .update({ status: 'dead', last_error: `lease expired on attempt ${num(row.attempts)} of ${num(row.max_attempts)} (worker lost)`, lease_expires_at: null, updated_at: t, finished_at: t });
+          buried.push(num(row.id));
           continue;
         }
         await trx('jobs')
@@ -135,6 +138,7 @@ export class JobQueue {
         return num(row.id);
       }
     });
+    if (options.onDead) for (const dead of buried) options.onDead((await this.get(dead))!);
     return id === null ? null : this.get(id);
   }
 

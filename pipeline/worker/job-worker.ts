@@ -134,7 +134,9 @@ export class JobWorker {
   private async runOne(): Promise<boolean> {
     const { workerId } = this.options;
     const lease = this.options.leaseSeconds ?? 60;
-    const job = await this.jobs.claim(this.options.type, workerId, lease);
+    // A job whose worker was lost on its last attempt dies in the claim: its failure is told as any other's.
+    const onDead = (dead: Job) => this.options.onError?.(dead, new Error(dead.lastError ?? 'its worker was lost'), 'dead');
+    const job = await this.jobs.claim(this.options.type, workerId, lease, { onDead });
     if (!job) return false;
     if (this.status === 'stopping') {
       await this.jobs.release(job.id, workerId);

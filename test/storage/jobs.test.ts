@@ -121,10 +121,13 @@ describeEachDatabase('storage: job queue', (h) => {
     clock.advance(11);
     await s.jobs.claim('process', 'w2', 10);
     clock.advance(11);
-    expect(await s.jobs.claim('process', 'w3', 10)).to.equal(null);
+    const buried: number[] = [];
+    expect(await s.jobs.claim('process', 'w3', 10, { onDead: (job) => buried.push(job.id) })).to.equal(null);
     const dead = await s.jobs.get(id);
     expect(dead!.status).to.equal('dead');
     expect(dead!.lastError).to.match(/lease expired/);
+    // Told to the claimer, whose failure handling no worker ran: its own worker was lost.
+    expect(buried).to.deep.equal([id]);
   });
 
   it('a released job (its worker stopped) is claimable at once, its lease not waited out and its attempt given back', async () => {

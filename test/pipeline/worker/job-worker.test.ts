@@ -42,6 +42,20 @@ describe('pipeline/worker JobWorker', () => {
     expect(done!.result).to.deep.equal({ ok: true });
   });
 
+  it('tells of a job whose worker was lost on its last attempt as of any dead job (the study is not left processing)', async () => {
+    const job = await storage.jobs.enqueue('work', null, {}, { maxAttempts: 1 });
+    expect((await storage.jobs.claim('work', 'lost', 0.05))!.id).to.equal(job.id);
+    await new Promise((r) => setTimeout(r, 100)); // its worker died; the lease runs out
+    const failures: Array<{ id: number; outcome: string; message: string }> = [];
+    const w = await start(async () => ({ ok: true }), { onError: (j, err, outcome) => failures.push({ id: j.id, outcome, message: (err as Error).message }) });
+    w.poke();
+    await until(async () => (failures.length > 0 ? true : undefined), 10_000, 'the dead job told');
+    expect(failures).to.have.length(1);
+    expect(failures[0]).to.include({ id: job.id, outcome: 'dead' });
+    expect(failures[0].message).to.match(/lease expired on attempt 1 of 1 \(worker lost\)/);
+    expect((await storage.jobs.get(job.id))!.status).to.equal('dead');
+  });
+
   it('commits the event a handler records with the job’s completion, and drops it when the handler fails', async () => {
     const w = await start(
       async (ctx) => {
