@@ -436,8 +436,9 @@ export class Instances {
       status = 'receiving';
       reopened = true;
     } else if (status === 'complete') {
-      const claimed = await sql.first("SELECT id FROM jobs WHERE study_instance_uid = ? AND type = ? AND status <> 'queued' AND status <> 'cancelled'", [input.studyInstanceUID, PROCESS_JOB]);
-      if (!claimed) {
+      // Started on means running now: an earlier run's finished job (the study processed again) does not count.
+      const running = await sql.first("SELECT id FROM jobs WHERE study_instance_uid = ? AND type = ? AND status = 'running'", [input.studyInstanceUID, PROCESS_JOB]);
+      if (!running) {
         await sql.run("UPDATE jobs SET status = 'cancelled', last_error = ?, updated_at = ?, finished_at = ? WHERE study_instance_uid = ? AND type = ? AND status = 'queued'", [
           'study reopened by a late instance',
           t,

@@ -46,6 +46,26 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect(await s.reprocessStudy(study, {}, ['awaiting_review', 'rejected'])).to.deep.equal({ ok: false, reason: 'conflict', status: 'approved' });
   });
 
+  it('a late instance before the requested run starts reopens the study, and the model it was asked for stays', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const { ct, study } = await storeCT(s, 2);
+    clock.advance(60);
+    expect(await s.completeStableStudies()).to.have.length(1);
+    await s.jobs.claim('process', 'w', 60).then((j) => s.jobs.complete(j!.id, 'w'));
+    await s.setStudyStatus(study, 'awaiting_review');
+    const asked = await s.reprocessStudy(study, { model: 'other' }, ['awaiting_review']);
+    if (!asked.ok) throw new Error('not queued');
+
+    // The first run's finished job does not count as the new one started: the new one is withdrawn.
+    await s.storeInstance(instanceInput({ studyInstanceUID: study, seriesInstanceUID: ct[0].seriesInstanceUID }));
+    expect((await s.jobs.get(asked.jobId))!.status).to.equal('cancelled');
+    expect((await s.getStudy(study))!.status).to.equal('receiving');
+    clock.advance(60);
+    const [again] = await s.completeStableStudies();
+    expect((await s.jobs.get(again.jobId))!.payload).to.deep.equal({ studyInstanceUID: study, model: 'other' });
+  });
+
   it('a model an admin asked for outlives the late instance that superseded its run: the study completes anew and is processed with it', async () => {
     const clock = manualClock();
     const s = await h.open({ now: clock.now });
