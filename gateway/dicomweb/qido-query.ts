@@ -15,6 +15,8 @@ export interface Matcher {
   /** True for universal matching (an empty key, or `*`): everything matches, the attribute is returned. */
   universal: boolean;
   test(values: readonly string[]): boolean;
+  /** For UID list matching: the UIDs asked for. */
+  uids?: ReadonlySet<string>;
   /** Combined date-time matching: the date attribute's values tested with those of its time attribute. */
   combined?: { time: IndexedAttribute; test(dates: readonly string[], times: readonly string[]): boolean };
 }
@@ -120,7 +122,7 @@ function matcher(attribute: IndexedAttribute, value: string, parameter: string):
   switch (kind) {
     case 'uid-list': {
       const uids = new Set(value.split(/[,\\]/).map((u) => u.trim()).filter(Boolean));
-      return { ...base, test: (vs) => vs.some((v) => uids.has(v)) };
+      return { ...base, uids, test: (vs) => vs.some((v) => uids.has(v)) };
     }
     case 'code-list': {
       const tests = value.split(/[,\\]/).map((v) => wildcard(v.trim(), false));

@@ -61,6 +61,11 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
     studies = one ? [one] : [];
   } else studies = await ctx.index.studies();
 
+  // Instances asked for by SOP Instance UID are found by their key: only the studies and series
+  // holding them are searched, where listing every series of the archive would find the same.
+  const bySop = query.level === 'instance' ? instanceMatchers.find((m) => m.uids && m.attribute.keyword === 'SOPInstanceUID') : undefined;
+  const holding = bySop?.uids && (await holdersOf(ctx, bySop.uids));
+
   // The key that needs a study's series is matched last: studies already out cost no series query.
   const bySeries = studyMatchers.filter((m) => m.attribute.keyword === 'ModalitiesInStudy' && !m.universal);
   const byStudy = studyMatchers.filter((m) => !bySeries.includes(m));
@@ -72,6 +77,7 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
     matched += 1;
   };
   for (const study of studies) {
+    if (holding && !holding.studies.has(study.studyInstanceUID)) continue;
     if (!matchesAll(byStudy, { study })) continue;
     const seriesList = bySeries.length > 0 || query.level !== 'study' ? await ctx.index.seriesOf(study) : undefined;
     if (!matchesAll(bySeries, { study }, seriesList)) continue;
@@ -81,6 +87,7 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
     }
     for (const series of seriesList!) {
       if (scope.seriesInstanceUID !== undefined && series.seriesInstanceUID !== scope.seriesInstanceUID) continue;
+      if (holding && !holding.series.has(series.seriesInstanceUID)) continue;
       if (!matchesAll(seriesMatchers, { study, series })) continue;
       if (query.level === 'series') {
         take({ study, series });
@@ -102,6 +109,13 @@ export async function search(ctx: SearchContext, query: QidoQuery, scope: Search
   const matches: JsonDataset[] = [];
   for (const e of page) matches.push(await respond(ctx, query, scope, e));
   return { matches, remaining: Math.max(0, matched - query.offset - page.length) };
+}
+
+/** The studies and series that hold the instances of these SOP Instance UIDs (those stored). */
+async function holdersOf(ctx: SearchContext, uids: ReadonlySet<string>): Promise<{ studies: Set<string>; series: Set<string> }> {
+  const found = await Promise.all([...uids].map((uid) => ctx.source.getInstance(uid)));
+  const stored = found.filter((i): i is InstanceInfo => i !== null);
+  return { studies: new Set(stored.map((i) => i.studyInstanceUID)), series: new Set(stored.map((i) => i.seriesInstanceUID)) };
 }
 
 function matchesAll(matchers: Matcher[], e: Entity, seriesList?: SeriesSummary[]): boolean {

@@ -214,6 +214,21 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     const inStudy = (await search(`/studies/${studyOf.get('a')}/instances`)).json as Json[];
     expect(inStudy).to.have.length(4);
     expect(inStudy.every((i) => i['00080060'])).to.equal(true); // series attributes come along
+    // Across the archive, by SOP Instance UID: found by its key, only its own series listed.
+    const listed: string[] = [];
+    const listInstances = h.storage.listInstances.bind(h.storage);
+    h.storage.listInstances = (study, series) => (listed.push(`${study}/${series}`), listInstances(study, series));
+    try {
+      const other = inStudy.find((i) => i['0020000E'].Value![0] !== series)!['00080018'].Value![0] as string;
+      const found = (await search(`/instances?SOPInstanceUID=${sop},${other},1.2.3.999`)).json as Json[];
+      expect(found.map((i) => i['00080018'].Value![0]).sort()).to.deep.equal([sop, other].sort());
+      expect(found[0]['0020000D'].Value).to.deep.equal([studyOf.get('a')]);
+      expect(listed).to.have.length(2);
+      expect((await search('/instances?SOPInstanceUID=1.2.3.999')).status).to.equal(204);
+      expect(listed).to.have.length(2);
+    } finally {
+      h.storage.listInstances = listInstances;
+    }
     const mrEverywhere = (await search('/instances?Modality=MR&limit=10')).json as Json[];
     expect(mrEverywhere).to.have.length(2);
     expect(mrEverywhere.every((i) => i['00100020'] && i['0020000E'])).to.equal(true);
