@@ -138,8 +138,17 @@ export class JobQueue {
         return num(row.id);
       }
     });
-    if (options.onDead) for (const dead of buried) options.onDead((await this.get(dead))!);
-    return id === null ? null : this.get(id);
+    // The claimed job is read before any dead one is told, so a failing handler cannot strand it.
+    const claimed = id === null ? null : await this.get(id);
+    for (const dead of options.onDead ? buried : []) {
+      try {
+        const job = await this.get(dead);
+        if (job) options.onDead!(job);
+      } catch {
+        // Told once, best effort: the job is dead in the database either way.
+      }
+    }
+    return claimed;
   }
 
   /** Extends the lease; false when `workerId` no longer holds the job (stop working on it). */

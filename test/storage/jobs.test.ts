@@ -130,6 +130,22 @@ describeEachDatabase('storage: job queue', (h) => {
     expect(buried).to.deep.equal([id]);
   });
 
+  it('a claim that buries a job hands out the next one even when the failure handler throws', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const lost = await s.jobs.enqueue('process', null, {}, { maxAttempts: 1 });
+    await s.jobs.claim('process', 'w1', 10);
+    const next = await s.jobs.enqueue('process', null, {});
+    clock.advance(11);
+    const claimed = await s.jobs.claim('process', 'w2', 10, {
+      onDead: () => {
+        throw new Error('the handler failed');
+      },
+    });
+    expect(claimed?.id, 'not stranded running behind the handler that threw').to.equal(next.id);
+    expect((await s.jobs.get(lost.id))!.status).to.equal('dead');
+  });
+
   it('a released job (its worker stopped) is claimable at once, its lease not waited out and its attempt given back', async () => {
     const clock = manualClock();
     const s = await h.open({ now: clock.now });
