@@ -35,7 +35,8 @@ export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
       deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, outcome, study: job.studyInstanceUID, reason: message });
       if (outcome === 'dead' && job.studyInstanceUID) {
         const audit = { type: 'processing.failed', actor: PROCESS_JOB, studyInstanceUID: job.studyInstanceUID, detail: { reason: message, code: err instanceof PipelineError ? err.code : 'error', attempts: job.attempts } };
-        void deps.storage.setStudyStatus(job.studyInstanceUID, 'failed', { audit }).catch((e: Error) => deps.log?.({ id: 'process.status-failed', msg: 'the failed study could not be recorded', study: job.studyInstanceUID, reason: e.message }));
+        // Only a study this job was working on: a study queued again meanwhile is the new job's.
+        void deps.storage.setStudyStatus(job.studyInstanceUID, 'failed', { from: ['processing', 'complete'], audit }).catch((e: Error) => deps.log?.({ id: 'process.status-failed', msg: 'the failed study could not be recorded', study: job.studyInstanceUID, reason: e.message }));
       }
     },
   });
