@@ -202,20 +202,20 @@ function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOp
     }
     return;
   }
-  // Older browsers: compare hosts (not origins, which a TLS-terminating proxy changes), the
-  // public one too (a proxy may call Limen by another name).
+  // Older browsers: the request's own host (not its origin, whose scheme a TLS-terminating proxy
+  // changes), or the public origin whole, scheme and port included (a proxy may call Limen by
+  // another name).
   const origin = c.req.header('origin');
   if (origin === undefined) return;
-  let originHost: string | null;
+  let from: URL | null;
   try {
-    originHost = new URL(origin).host;
+    from = new URL(origin);
   } catch {
-    originHost = null;
+    from = null;
   }
-  const hosts = [c.req.header('host') ?? new URL(c.req.url).host, ...(options.publicOrigin ? [new URL(options.publicOrigin).host] : [])];
-  if (originHost === null || !hosts.includes(originHost)) {
-    refuse(c, options, 403, 'cross-site', `a ${c.req.method} with the session cookie must come from this origin`);
-  }
+  const ownHost = c.req.header('host') ?? new URL(c.req.url).host;
+  const allowed = from !== null && (from.host === ownHost || (options.publicOrigin !== undefined && from.origin === new URL(options.publicOrigin).origin));
+  if (!allowed) refuse(c, options, 403, 'cross-site', `a ${c.req.method} with the session cookie must come from this origin`);
 }
 
 function isSecure(c: Context, secure: boolean | 'auto' | undefined): boolean {

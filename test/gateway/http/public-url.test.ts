@@ -18,6 +18,8 @@ interface Seen {
   cookie: string;
   /** A cookie-authenticated sign-out from a page of the public origin, by a browser that sends Origin but not Sec-Fetch-Site. */
   signOutFromPublicPage: number;
+  /** The same from the public host over plain HTTP: another origin. */
+  signOutFromPlainPage: number;
 }
 
 async function whatClientsSee(gw: TestGateway): Promise<Seen> {
@@ -37,8 +39,10 @@ async function whatClientsSee(gw: TestGateway): Promise<Seen> {
   const session = await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: auth });
   expect(session.status).to.equal(201);
   const cookie = session.headers.get('set-cookie') ?? '';
-  const signOut = await fetch(`${gw.base}/api/v1/session`, { method: 'DELETE', headers: { cookie: cookie.split(';')[0], origin: PUBLIC } });
-  return { bulkDataURI: metadata[0]['7FE00010'].BulkDataURI ?? '', wadlBase: /<resources base="([^"]+)"/.exec(wadl)?.[1] ?? '', cookie, signOutFromPublicPage: signOut.status };
+  const signOutFrom = async (origin: string) => (await fetch(`${gw.base}/api/v1/session`, { method: 'DELETE', headers: { cookie: cookie.split(';')[0], origin } })).status;
+  const signOutFromPlainPage = await signOutFrom(PUBLIC.replace('https:', 'http:'));
+  const signOutFromPublicPage = await signOutFrom(PUBLIC);
+  return { bulkDataURI: metadata[0]['7FE00010'].BulkDataURI ?? '', wadlBase: /<resources base="([^"]+)"/.exec(wadl)?.[1] ?? '', cookie, signOutFromPublicPage, signOutFromPlainPage };
 }
 
 describe('http: the public URL behind a proxy', function () {
@@ -55,7 +59,8 @@ describe('http: the public URL behind a proxy', function () {
     expect(seen.bulkDataURI).to.match(new RegExp(`^${PUBLIC}/dicomweb/studies/[0-9.]+/series/[0-9.]+/instances/[0-9.]+/bulk/7FE00010$`));
     expect(seen.wadlBase).to.equal(`${PUBLIC}/dicomweb`);
     expect(seen.cookie).to.match(/;\s*Secure/i);
-    expect(seen.signOutFromPublicPage, 'the public host is this origin').to.equal(204);
+    expect(seen.signOutFromPlainPage, 'the public host over plain HTTP is another origin').to.equal(403);
+    expect(seen.signOutFromPublicPage, 'the public origin is this origin').to.equal(204);
   });
 
   it('without it, answers with the origin of each request, and a cookie sent over HTTP is not Secure', async () => {
@@ -65,6 +70,7 @@ describe('http: the public URL behind a proxy', function () {
     expect(seen.bulkDataURI.startsWith(`${gw.base}/dicomweb/studies/`), seen.bulkDataURI).to.equal(true);
     expect(seen.wadlBase).to.equal(`${gw.base}/dicomweb`);
     expect(seen.cookie).not.to.match(/;\s*Secure/i);
+    expect(seen.signOutFromPlainPage, 'another host is another site').to.equal(403);
     expect(seen.signOutFromPublicPage, 'another host is another site').to.equal(403);
   });
 });
