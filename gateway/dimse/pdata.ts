@@ -38,6 +38,7 @@ export class PduFramer {
   /** Adds a read; returns the PDUs it completed, in order. */
   push(chunk: Buffer): Pdu[] {
     const out: Pdu[] = [];
+    if (chunk.length === 0) return out;
     this.parts.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
