@@ -10,6 +10,7 @@ export const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
 
 const APPLICATION_CONTEXT_ITEM = 0x10;
 const PRESENTATION_CONTEXT_ITEM = 0x20;
+const ABSTRACT_SYNTAX_SUB_ITEM = 0x30;
 const USER_INFORMATION_ITEM = 0x50;
 const MAXIMUM_LENGTH_SUB_ITEM = 0x51;
 /** Protocol version (2), reserved (2), called AE (16), calling AE (16), reserved (32). */
@@ -24,6 +25,8 @@ export type AssociateRqRefusal =
   | 'presentation-context-id-invalid'
   /** Two presentation contexts with the same ID (PS3.8 §9.3.2.2, §9.3.3.2: the AC answers each under its ID). */
   | 'presentation-context-id-duplicated'
+  /** A presentation context item without exactly one Abstract Syntax sub-item (PS3.8 §9.3.2.2). */
+  | 'abstract-syntax-not-one'
   /** No User Information item, or none with a Maximum Length sub-item (PS3.8 §9.3.2.3, PS3.7 D.3.3.1: required). */
   | 'maximum-length-missing';
 
@@ -31,9 +34,10 @@ export type AssociateRqRefusal =
  * Checks a whole A-ASSOCIATE-RQ PDU (header included), in one pass over its variable items.
  * PS3.8 §9.3.2: a receiver implementing only version 1 tests that bit 0 of the protocol
  * version is set, nothing else; the application context item must name the DICOM application
- * context; one or more presentation context items follow, each with its own odd ID; the
- * User Information item carries the Maximum Length sub-item (PS3.7 D.3.3.1: "This
- * notification is required"). A request with several faults gets the first reason in that order.
+ * context; one or more presentation context items follow, each with its own odd ID and one
+ * Abstract Syntax sub-item; the User Information item carries the Maximum Length sub-item
+ * (PS3.7 D.3.3.1: "This notification is required"). A request with several faults gets the
+ * first reason in that order.
  */
 export function checkAssociateRq(pdu: Uint8Array): AssociateRqRefusal | undefined {
   if (pdu.length < VARIABLE_ITEMS_OFFSET) return undefined; // the library refuses what it cannot read
@@ -60,6 +64,11 @@ export function checkAssociateRq(pdu: Uint8Array): AssociateRqRefusal | undefine
         else if (seen[id >>> 5] & (1 << (id & 31))) idFault = 'presentation-context-id-duplicated';
         else seen[id >>> 5] |= 1 << (id & 31);
       }
+      // The library reads a second Abstract Syntax sub-item as a context of its own, under an ID the
+      // requestor never proposed, and a context without one it either fails on or leaves unanswered.
+      let abstractSyntaxes = 0;
+      for (let sub = at + 8; sub + 4 <= end; sub += 4 + view.getUint16(sub + 2)) if (pdu[sub] === ABSTRACT_SYNTAX_SUB_ITEM) abstractSyntaxes++;
+      if (idFault === undefined && abstractSyntaxes !== 1) idFault = 'abstract-syntax-not-one';
     } else if (type === USER_INFORMATION_ITEM) {
       for (let sub = at + 4; sub + 4 <= end; sub += 4 + view.getUint16(sub + 2)) {
         // Its value is a 4-byte unsigned number: a sub-item of another length is no Maximum Length.

@@ -33,9 +33,9 @@ const { Association } = dimse.association;
  * the transfer syntaxes that followed no longer found theirs, so the association was aborted.
  * PS3.8 9.3.2.2 asks only for odd, distinct IDs. A given ID not yet held is kept as it is; the
  * library's own numbering (no ID given, or one already held) is left alone. An ID the requestor
- * repeats would be renumbered here to one it never proposed, and answered under it in the
- * A-ASSOCIATE-AC (PS3.8 9.3.3.2 wants the request's IDs): `checkAssociateRq` refuses such a
- * request, and an even ID, before anything is answered.
+ * repeats (two items, or two Abstract Syntax sub-items in one) would be renumbered here to one it
+ * never proposed, and answered under it in the A-ASSOCIATE-AC (PS3.8 9.3.3.2 wants the request's
+ * IDs): `checkAssociateRq` refuses such a request, and an even ID, before anything is answered.
  */
 const addPresentationContext = Association.prototype.addPresentationContext;
 Association.prototype.addPresentationContext = function (this: Association, abstractSyntaxUid: string, pcId?: number): number {

@@ -25,6 +25,8 @@ export type AssociationRejectReason =
   | 'presentation-context-id-invalid'
   /** Two presentation contexts share an ID (PS3.8 §9.3.2.2). */
   | 'presentation-context-id-duplicated'
+  /** A presentation context item has no Abstract Syntax sub-item, or more than one (PS3.8 §9.3.2.2). */
+  | 'abstract-syntax-not-one'
   /** The User Information item has no Maximum Length sub-item (PS3.8 §9.3.2.3, PS3.7 D.3.3.1). */
   | 'maximum-length-missing'
   /** Over TLS, no certificate that chains to the caller CA. */
@@ -73,6 +75,7 @@ export function rejectFields(reason: AssociationRejectReason): RejectFields {
     case 'no-presentation-context':
     case 'presentation-context-id-invalid':
     case 'presentation-context-id-duplicated':
+    case 'abstract-syntax-not-one':
     case 'maximum-length-missing':
       // A request the service-provider cannot accept as it is written: PS3.8 Table 9-6, AE-6 (an
       // A-ASSOCIATE-RQ not acceptable to the service-provider is answered with an A-ASSOCIATE-RJ,

@@ -34,6 +34,15 @@ describe('gateway/dimse checkAssociateRq', () => {
     expect(checkAssociateRq(rq([ct(255), ct(255)]))).to.equal('presentation-context-id-duplicated');
   });
 
+  it('refuses a presentation context item without exactly one Abstract Syntax sub-item (PS3.8 9.3.2.2), which the library would answer under an ID never proposed', () => {
+    // Found by the fuzz (test/gateway/dimse/fuzz.test.ts, seed 0x1d0c0de5, case 244): answered as contexts 1, 3 and 5.
+    expect(checkAssociateRq(rq([ct(1), { ...verification(3), abstractSyntaxes: [VERIFICATION, VERIFICATION] }]))).to.equal('abstract-syntax-not-one');
+    expect(checkAssociateRq(rq([{ ...ct(1), abstractSyntaxes: [CT, VERIFICATION] }]))).to.equal('abstract-syntax-not-one');
+    expect(checkAssociateRq(rq([ct(1), { ...verification(3), abstractSyntaxes: [] }]))).to.equal('abstract-syntax-not-one');
+    // An ID fault of an earlier context comes first.
+    expect(checkAssociateRq(rq([ct(2), { ...verification(3), abstractSyntaxes: [] }]))).to.equal('presentation-context-id-invalid');
+  });
+
   it('refuses an even presentation context ID, 0 included (PS3.8 9.3.2.2: odd integers 1 to 255)', () => {
     for (const id of [2, 0, 254]) expect(checkAssociateRq(rq([ct(1), verification(id)])), String(id)).to.equal('presentation-context-id-invalid');
   });

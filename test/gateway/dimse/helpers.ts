@@ -1,11 +1,15 @@
 /**
- * Shared by the DIMSE tests: an InstanceIngest that records what it was given, DCMTK tools
- * run asynchronously (the SCP under test runs in this process), and a Part-10 reader
- * independent of the code under test.
+ * Shared by the DIMSE tests: an InstanceIngest that records what it was given, an SCP started
+ * with it, DCMTK tools run asynchronously (the SCP under test runs in this process), and a
+ * Part-10 reader independent of the code under test.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { DimseScpService, StorageSopClass, type DimseScpEvent } from '../../../gateway/dimse/index.js';
+import type { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import type { IngestFailureCode, IngestInstance, IngestOutcome, InstanceIngest } from '../../../gateway/ingest/types.js';
+import { createLogger } from '../../../gateway/log/index.js';
+import type { MetricsRegistry } from '../../../gateway/metrics/index.js';
 
 /** A received instance, as the ingest saw it. */
 export interface Received {
@@ -47,6 +51,30 @@ export class RecordingIngest implements InstanceIngest {
       duplicate: false,
     };
   }
+}
+
+/** Starts an SCP on an ephemeral loopback port with a recording ingest and event log. */
+export async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}, shared: { memory?: ReceiveMemory; metrics?: MetricsRegistry } = {}) {
+  const ingest = new RecordingIngest();
+  const events: DimseScpEvent[] = [];
+  const lines: string[] = [];
+  const scp = new DimseScpService(
+    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
+    {
+      ingest,
+      ...shared,
+      associate: ({ callingAETitle }) => {
+        if (callingAETitle === 'MODALITY') return { accept: true, route: 'ct-route' };
+        if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
+        return { accept: false, reason: 'calling-ae-not-recognized' };
+      },
+      logger: createLogger({ write: (line) => lines.push(line) }),
+      onEvent: (e) => events.push(e),
+    },
+  );
+  await scp.start();
+  const port = scp.address!.port;
+  return { scp, ingest, events, logs: () => lines, port: String(port), portNumber: port };
 }
 
 export interface ToolResult {

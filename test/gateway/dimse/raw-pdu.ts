@@ -10,6 +10,8 @@ export interface RawContext {
   id: number;
   abstractSyntax: string;
   transferSyntaxes: string[];
+  /** Abstract Syntax sub-items in place of `abstractSyntax`'s one: none, or several (both malformed). */
+  abstractSyntaxes?: string[];
 }
 
 function uidBytes(uid: string): Buffer {
@@ -70,7 +72,8 @@ export function associateRq(called: string, calling: string, contexts: RawContex
   const parts = [fixed, aeTitle(called), aeTitle(calling), Buffer.alloc(32), item(0x10, uidBytes(header.applicationContext ?? '1.2.840.10008.3.1.1.1'))];
   for (const c of contexts) {
     const head = Buffer.from([c.id, 0, 0, 0]);
-    parts.push(item(0x20, Buffer.concat([head, item(0x30, uidBytes(c.abstractSyntax)), ...c.transferSyntaxes.map((t) => item(0x40, uidBytes(t)))])));
+    const abstract = (c.abstractSyntaxes ?? [c.abstractSyntax]).map((a) => item(0x30, uidBytes(a)));
+    parts.push(item(0x20, Buffer.concat([head, ...abstract, ...c.transferSyntaxes.map((t) => item(0x40, uidBytes(t)))])));
   }
   const userItems = header.userInformation === undefined ? [maximumLength(maxPdu), item(0x52, uidBytes('1.2.3.4'))] : header.userInformation;
   if (userItems !== null) parts.push(item(0x50, Buffer.concat([...userItems, ...(header.extraUserItems ?? [])])));

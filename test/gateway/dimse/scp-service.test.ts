@@ -6,13 +6,13 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DimseScpService, StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
+import { DimseScpService, StorageSopClass, TransferSyntax } from '../../../gateway/dimse/index.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
-import { createLogger, silentLogger } from '../../../gateway/log/index.js';
+import { silentLogger } from '../../../gateway/log/index.js';
 import { MetricsRegistry } from '../../../gateway/metrics/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../anonymizer/index.js';
 import { requirePeers } from '../../support/peers.js';
-import { readPart10, RecordingIngest, runTool } from './helpers.js';
+import { readPart10, RecordingIngest, runTool, startScp } from './helpers.js';
 import {
   acceptedContexts,
   announcedMaxPdu,
@@ -32,30 +32,6 @@ import {
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
 const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
 const VERIFICATION = '1.2.840.10008.1.1';
-
-/** Starts an SCP on an ephemeral loopback port with a recording ingest and event log. */
-async function startScp(overrides: Partial<ConstructorParameters<typeof DimseScpService>[0]> = {}, shared: { memory?: ReceiveMemory; metrics?: MetricsRegistry } = {}) {
-  const ingest = new RecordingIngest();
-  const events: DimseScpEvent[] = [];
-  const lines: string[] = [];
-  const scp = new DimseScpService(
-    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.EnhancedCTImage], ...overrides },
-    {
-      ingest,
-      ...shared,
-      associate: ({ callingAETitle }) => {
-        if (callingAETitle === 'MODALITY') return { accept: true, route: 'ct-route' };
-        if (callingAETitle === 'FARAWAY') return { accept: false, reason: 'address-not-allowed' };
-        return { accept: false, reason: 'calling-ae-not-recognized' };
-      },
-      logger: createLogger({ write: (line) => lines.push(line) }),
-      onEvent: (e) => events.push(e),
-    },
-  );
-  await scp.start();
-  const port = scp.address!.port;
-  return { scp, ingest, events, logs: () => lines, port: String(port), portNumber: port };
-}
 
 function echo(port: string, calling = 'MODALITY', called = 'LIMEN') {
   return runTool('echoscu', ['-v', '-aet', calling, '-aec', called, '127.0.0.1', port]);
@@ -154,13 +130,17 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     }
   });
 
-  it('refuses a malformed A-ASSOCIATE-RQ (a context ID repeated or even, no context, no Maximum Length) with an A-ASSOCIATE-RJ (permanent, ACSE, no reason given), logs and reports it with its reason, and stays up', async () => {
+  it('refuses a malformed A-ASSOCIATE-RQ (a context ID repeated or even, a context without exactly one abstract syntax, no context, no Maximum Length) with an A-ASSOCIATE-RJ (permanent, ACSE, no reason given), logs and reports it with its reason, and stays up', async () => {
     const ct = (id: number): RawContext => ({ id, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] });
     const verification = (id: number): RawContext => ({ id, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] });
     const cases: Array<[string, RawContext[], AssociateRqOptions]> = [
       // Was accepted as {1: accepted, 3: result 4}: an ID the requestor never proposed (PS3.8 9.3.3.2).
       ['presentation-context-id-duplicated', [ct(1), verification(1)], {}],
       ['presentation-context-id-invalid', [ct(1), verification(2)], {}],
+      // Was accepted as {1, 3, 5}: the library made the second Abstract Syntax a context under an ID never proposed.
+      ['abstract-syntax-not-one', [ct(1), { ...verification(3), abstractSyntaxes: [VERIFICATION, VERIFICATION] }], {}],
+      // Was accepted as {1} alone: the library dropped the empty context, which went unanswered.
+      ['abstract-syntax-not-one', [ct(1), { ...verification(3), abstractSyntaxes: [], transferSyntaxes: [] }], {}],
       ['no-presentation-context', [], {}],
       ['maximum-length-missing', [verification(1)], { userInformation: [userItem(0x52, Buffer.from('1.2.3.4'))] }],
       ['maximum-length-missing', [verification(1)], { userInformation: null }],
