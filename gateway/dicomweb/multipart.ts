@@ -19,7 +19,7 @@ import { HeldInstance, type ReceiveMemory } from '../ingest/receive-memory.js';
 export type MultipartErrorCode =
   /** No delimiter `--boundary` found (within the preamble limit, or at all). */
   | 'no-boundary'
-  /** The body ended before the close delimiter `--boundary--`. */
+  /** The body ended (or stopped arriving: the connection broke) before the close delimiter `--boundary--`. */
   | 'truncated'
   /** A boundary line or part header is not what RFC 2046 allows (e.g. LF-only line ends). */
   | 'malformed'
@@ -152,7 +152,15 @@ export async function* readMultipart(
   let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch {
+        // The sender went away, or the connection broke: the body ends here, as a cut-short upload.
+        const cut = truncation(state, partIndex, options.boundary);
+        throw new MultipartError('truncated', `the body stopped arriving (the connection broke): ${cut.message}`, cut.part);
+      }
+      const { done, value } = read;
       if (done) break;
       if (!value || value.byteLength === 0) continue;
       const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);

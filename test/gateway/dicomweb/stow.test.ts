@@ -224,6 +224,44 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     expect(all).to.not.have.property('00081198');
   });
 
+  it('a body that stops arriving (the sender went away) is a broken body, never a 500: 400 while nothing is stored, 202 after', async () => {
+    // Found by stow-fuzz.test.ts (seed 0x5eed57, the "request aborted" cases): the socket's error
+    // escaped the multipart reader, and the app answered 500 and logged an internal error.
+    const h = makeHarness();
+    const body = multipart([{ bytes: ct[0].bytes }, { bytes: ct[1].bytes }]);
+    const secondPart = multipart([{ bytes: ct[0].bytes }]).length - 25;
+    const send = (cut: number) => {
+      let sent = false;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(c) {
+            if (sent) c.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+            else c.enqueue(new Uint8Array(body.subarray(0, cut)));
+            sent = true;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const req = new Request('http://limen.test/dicomweb/studies', { method: 'POST', body: stream, headers: { ...auth(), 'content-type': STOW_TYPE() }, duplex: 'half' } as RequestInit);
+      return createHttpApp(h.deps).request(req);
+    };
+
+    const none = await send(5000);
+    expect(none.status).to.equal(400);
+    const err = (await none.json()) as { error: { code: string; message: string; reason: string } };
+    expect(err.error.code).to.equal('invalid-multipart');
+    expect(err.error.reason).to.equal('truncated');
+    expect(err.error.message).to.match(/stopped arriving .* inside part 1/);
+    expect(h.ingest.calls).to.have.length(0);
+
+    const some = await send(secondPart + 5000);
+    expect(some.status).to.equal(202);
+    const json = (await some.json()) as Json;
+    expect(refs(json, '00081199')).to.deep.equal([[ct[0].sopClassUID, ct[0].sopInstanceUID]]);
+    expect(reasons(json)).to.deep.equal([0xc000]);
+    expect(h.logLines.filter((l) => l.includes('"http.request.failed"'))).to.deep.equal([]);
+  });
+
   it('413 for an instance above maxInstanceBytes, without reading the whole body', async () => {
     const h = makeHarness({ options: { maxInstanceBytes: 256 * 1024 } });
     let pulled = 0;
