@@ -12,11 +12,14 @@ import {
   T,
   find,
   formatTag,
+  hasForbiddenControl,
   isGroupLength,
   isPrivate,
   isPrivateCreator,
   isFreeText,
   isText,
+  isUID,
+  lookup,
   outputTransferSyntax,
   readDatasetIn,
   readPart10,
@@ -110,6 +113,8 @@ class Run {
   private readonly keptUIDs = new Set<string>();
   private readonly changes: Change[] = [];
   private shiftDays?: number;
+  /** The first kept value found damaged: the instance is refused once the walk is done. */
+  private damage?: DeidentificationError;
 
   constructor(
     private readonly parsed: ParsedInstance,
@@ -127,10 +132,15 @@ class Run {
     if (!this.sopClassUID || !sopInstanceUID) {
       return { ok: false, error: { code: 'not-an-instance', message: 'no SOPClassUID or SOPInstanceUID: not a composite instance (a DICOMDIR or a fragment?)' } };
     }
+    // Quoted in reasons and stored as it is: only once it is known to be a UID and nothing else.
+    if (!isUID(this.sopClassUID)) {
+      return { ok: false, error: { code: 'damaged-value', message: 'SOPClassUID (0008,0016) is not a valid UID (PS3.5 9.1): the data set is damaged', tag: formatTag(T.SOPClassUID) } };
+    }
     const burnedIn = this.burnedInReason();
     if (burnedIn && !this.profile.allowBurnedIn) return { ok: false, error: { code: 'burned-in-annotation', message: burnedIn } };
 
     const out = this.transform(this.ds, '', 0);
+    if (this.damage) return { ok: false, error: this.damage };
     this.mark(out);
 
     const newSop = stringOf(find(out, T.SOPInstanceUID)) ?? '';
@@ -261,8 +271,7 @@ class Run {
     switch (action) {
       case undefined:
       case 'K':
-        if (el.vr === 'UI' && el.value) for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
-        return el.items ? this.items(el, parent, depth) : el;
+        return this.keep(el, parent, depth);
       case 'X':
         this.change(parent, el, 'removed');
         return undefined;
@@ -286,6 +295,36 @@ class Run {
     }
   }
 
+  /**
+   * An attribute the profile keeps: Table E.1-1 leaves it out, or says K. The table can leave out
+   * only what the standard describes: an attribute the dictionary does not know (a later edition's,
+   * or a tag that is off), or free text under a tag whose VR is not text, could hold anything, so
+   * it goes. A kept value with control characters its VR does not allow has run over other
+   * elements: the instance is refused (`damage`).
+   */
+  private keep(el: Element, parent: string, depth: number): Element | undefined {
+    const entry = lookup(el.tag);
+    if (!entry || (isFreeText(el.vr) && !entry.vr.split('|').some((vr) => isFreeText(vr as VR)))) {
+      this.change(parent, el, 'removed');
+      return undefined;
+    }
+    if (el.items) return this.items(el, parent, depth);
+    if (el.vr === 'UI' && el.value) for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
+    return this.unchanged(el, entry.keyword);
+  }
+
+  /** A value kept byte for byte, once it is known to be what its VR says. */
+  private unchanged(el: Element, keyword = lookup(el.tag)?.keyword ?? ''): Element {
+    if (el.value && hasForbiddenControl(el.vr, el.value)) {
+      this.damage ??= {
+        code: 'damaged-value',
+        message: `${formatTag(el.tag)} ${keyword}: its ${el.vr} value holds control characters the VR does not allow; the data set is damaged (a length or tag that is off?)`,
+        tag: formatTag(el.tag),
+      };
+    }
+    return el;
+  }
+
   /** A sequence kept, each of its items transformed. */
   private items(el: Element, parent: string, depth: number): Element {
     const path = `${parent}${formatTag(el.tag)}`;
@@ -305,7 +344,7 @@ class Run {
       return textElement(el.tag, el.vr, shifted.join('\\'));
     }
     // A whole-day shift leaves the time of day meaningful and identifying nobody.
-    if (el.vr === 'TM' || !el.value) return el;
+    if (el.vr === 'TM' || !el.value) return this.unchanged(el);
     if (!isText(el.vr)) {
       // Binary content (a camera's maker note) cannot be cleaned without knowing its format.
       this.change(parent, el, 'removed');

@@ -6,7 +6,13 @@ export type DeidentificationErrorCode =
   /** BurnedInAnnotation is YES, or the kind of instance usually carries burned-in text. */
   | 'burned-in-annotation'
   /** No SOP Class / SOP Instance UID: not a composite instance (a DICOMDIR, a bare fragment). */
-  | 'not-an-instance';
+  | 'not-an-instance'
+  /**
+   * A value the profile would keep cannot be what its VR says (control characters in a string, a
+   * SOP Class UID that is no UID): a length or tag that is off ran it over other elements, whose
+   * values no action reached.
+   */
+  | 'damaged-value';
 
 export interface DeidentificationError {
   code: DeidentificationErrorCode;

@@ -9,6 +9,7 @@ import { lookup } from './dictionary.js';
 import type { Dataset, Element } from './element.js';
 import { encapsulatedElement, find, sequenceElement, stringOf, uint16Of, valueElement } from './element.js';
 import { DicomParseError } from './errors.js';
+import { isUID } from './uid.js';
 import { ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION, T, isPrivate, type Tag } from './tag.js';
 import {
   EXPLICIT_VR_LITTLE_ENDIAN,
@@ -41,7 +42,7 @@ export function readPart10(input: Uint8Array): ParsedInstance {
   const tsUID = stringOf(find(metaElements, T.TransferSyntaxUID));
   if (!tsUID) throw new DicomParseError('no-transfer-syntax', 'the file meta information has no TransferSyntaxUID (0002,0010)');
   const ts = lookupTransferSyntax(tsUID);
-  if (!ts) throw new DicomParseError('unsupported-transfer-syntax', `transfer syntax ${tsUID} is not supported`);
+  if (!ts) throw unsupported(tsUID);
   const dataset = readDataset(bytes.subarray(meta.offset), ts);
   return { meta: metaElements, dataset, transferSyntax: ts };
 }
@@ -49,8 +50,14 @@ export function readPart10(input: Uint8Array): ParsedInstance {
 /** Reads a bare dataset (as DIMSE carries it) in the given transfer syntax. */
 export function readDatasetIn(bytes: Uint8Array, transferSyntaxUID: string): ParsedInstance {
   const ts = lookupTransferSyntax(transferSyntaxUID);
-  if (!ts) throw new DicomParseError('unsupported-transfer-syntax', `transfer syntax ${transferSyntaxUID} is not supported`);
+  if (!ts) throw unsupported(transferSyntaxUID);
   return { dataset: readDataset(bytes, ts), transferSyntax: ts };
+}
+
+/** Quotes the UID only when it is one: a length that is off makes it run into the values after it. */
+function unsupported(uid: string): DicomParseError {
+  if (isUID(uid)) return new DicomParseError('unsupported-transfer-syntax', `transfer syntax ${uid} is not supported`);
+  return new DicomParseError('unsupported-transfer-syntax', `the transfer syntax UID is not a valid UID (${uid.length} characters; PS3.5 9.1)`);
 }
 
 function readDataset(bytes: Uint8Array, ts: TransferSyntax): Dataset {

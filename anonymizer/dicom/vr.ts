@@ -37,3 +37,27 @@ export const isFreeText = (vr: VR): boolean => FREE_TEXT.has(vr);
 
 /** Padding byte for an odd-length value. */
 export const padByte = (vr: VR): number => (vr === 'UI' || vr === 'OB' || vr === 'UN' ? 0 : isText(vr) ? 0x20 : 0);
+
+/** ESC, for the ISO 2022 code extensions PS3.5 §6.1.2.5.3 allows in these VRs. */
+const ESCAPES = new Set<VR>(['LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT']);
+/** TAB, LF, FF and CR, which only the text VRs allow (PS3.5 Table 6.2-1). */
+const FORMAT_EFFECTORS = new Set<VR>(['LT', 'ST', 'UT']);
+
+/**
+ * Whether a character-string value (UI included) holds a control character its VR does not allow
+ * (PS3.5 Table 6.2-1), trailing NUL or space padding aside. No encoder writes one; a length or
+ * tag that is off does, when a value runs over the headers of the elements that followed it.
+ */
+export function hasForbiddenControl(vr: VR, value: Uint8Array): boolean {
+  if (!isText(vr) && vr !== 'UI') return false;
+  let end = value.length;
+  while (end > 0 && (value[end - 1] === 0x20 || value[end - 1] === 0)) end--;
+  for (let i = 0; i < end; i++) {
+    const b = value[i];
+    if (b >= 0x20) continue;
+    if (b === 0x1b && ESCAPES.has(vr)) continue;
+    if ((b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d) && FORMAT_EFFECTORS.has(vr)) continue;
+    return true;
+  }
+  return false;
+}
