@@ -7,7 +7,7 @@
  * Whatever arrives, every answer must be one of 200, 202, 400, 409, 413, 415, never a 500 nor a
  * hang; a Store Instances Response must reference exactly the instances that became new in the
  * store, a request-level error must leave the store as it was, and no answer may quote the
- * fixture's PHI. Mutations known to be harmless (chunking, transport padding, a preamble...) must
+ * fixture's PHI, nor may what it stored or logged. Mutations known to be harmless (chunking, transport padding, a preamble...) must
  * still be 200. Seeded xorshift: LIMEN_FUZZ_SEED picks another run, LIMEN_FUZZ_CASE replays one
  * case of it alone (each case has its own fresh SOP Instance UIDs, so it replays on an empty store).
  */
@@ -670,7 +670,17 @@ async function stowAnswers(gw: TestGateway): Promise<Map<string, number>> {
   return out;
 }
 
-const phiIn = (text: string) => scanResidualPhi([{ name: 'response', bytes: Buffer.from(text, 'utf8') }], CT_FAKEPHI_VALUES).map((h) => h.needle);
+const phiIn = (text: string | Uint8Array) => scanResidualPhi([{ name: 'scanned', bytes: typeof text === 'string' ? Buffer.from(text, 'utf8') : text }], CT_FAKEPHI_VALUES).map((h) => h.needle);
+
+/** What the case left behind: the new instances as stored (decrypted) and the new log lines, none of which may hold PHI. */
+async function expectNoPhiLeft(gw: TestGateway, id: string, before: Set<string>, now: Set<string>, logsBefore: number): Promise<void> {
+  for (const uid of now) {
+    if (before.has(uid)) continue;
+    const blob = await gw.storage.getInstanceBlob(uid);
+    expect(phiIn(blob!.bytes), `${id}: stored instance ${uid} holds PHI`).to.deep.equal([]);
+  }
+  expect(phiIn(gw.logs.slice(logsBefore).join('\n')), `${id}: the log holds PHI`).to.deep.equal([]);
+}
 
 const referenced = (json: Json) => ((json[REFERENCED]?.Value ?? []) as Json[]).map((i) => i['00081155']?.Value?.[0] as string);
 
@@ -725,7 +735,7 @@ describe('gateway/dicomweb STOW-RS mutation fuzz (running gateway)', function ()
     await validStow(0);
   });
 
-  it(`${ONLY === undefined ? CASES : 1} mutated requests: only 200/202/400/409/413/415, answers that match the store, no PHI, no hang`, async () => {
+  it(`${ONLY === undefined ? CASES : 1} mutated requests: only 200/202/400/409/413/415, answers that match the store, no PHI answered, stored or logged, no hang`, async () => {
     const started = Date.now();
     const tally = new Map<string, number>();
     const cases = ONLY === undefined ? Array.from({ length: CASES }, (_, k) => k + 1) : [ONLY];
@@ -734,6 +744,7 @@ describe('gateway/dicomweb STOW-RS mutation fuzz (running gateway)', function ()
       const body = buildBody(plan, new Xorshift(caseSeed(SEED, caseNo) ^ 0xb0d1e5));
       const id = `seed=0x${SEED.toString(16)} case=${caseNo} (LIMEN_FUZZ_SEED=${SEED} LIMEN_FUZZ_CASE=${caseNo}): ${plan.notes.join('; ')}`;
       const before = await storedInstances(gw);
+      const logsBefore = gw.logs.length;
       const answeredBefore = await stowAnswers(gw);
       const outcome = await send(gw.base, token, plan, body);
       if ('aborted' in outcome) {
@@ -746,6 +757,7 @@ describe('gateway/dicomweb STOW-RS mutation fuzz (running gateway)', function ()
         const now = await storedInstances(gw);
         for (const uid of before) expect(now.has(uid), `${id}: an instance vanished`).to.equal(true);
         expect(now.size - before.size, `${id}: more new instances than were sent`).to.be.at.most(new Set(plan.parts.map((p) => p.bytes)).size);
+        await expectNoPhiLeft(gw, id, before, now, logsBefore);
         tally.set('aborted', (tally.get('aborted') ?? 0) + 1);
         continue;
       }
@@ -756,6 +768,7 @@ describe('gateway/dicomweb STOW-RS mutation fuzz (running gateway)', function ()
       expect(phiIn(text), `${id}: the answer quotes PHI: ${text.slice(0, 500)}`).to.deep.equal([]);
       const now = await storedInstances(gw);
       for (const uid of before) expect(now.has(uid), `${id}: an instance vanished`).to.equal(true);
+      await expectNoPhiLeft(gw, id, before, now, logsBefore);
       const added = now.size - before.size;
       if (status === 200 || status === 202 || status === 409) {
         expect(contentType, id).to.equal('application/dicom+json');
