@@ -216,6 +216,12 @@ export class ScpAssociation extends Scp {
 
   override associationReleaseRequested(): void {
     if (this.phase !== 'established') return;
+    if (this.receiving) {
+      // Nothing but the answer may follow an A-RELEASE-RQ (PS3.8 9.2, Sta7): the data set still
+      // arriving can never end, so its C-STORE can never be answered. Said now, not at the idle timeout.
+      this.emitLog('protocolError', { code: 'release-during-data-set' });
+      return this.abortLocally('protocol-error', AbortSource.ServiceUser, AbortReason.NotSpecified);
+    }
     this.phase = 'releasing';
     // A well-behaved requestor waits for every response first; answer in order anyway.
     void this.whenIdle().then(() => {

@@ -350,6 +350,26 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     expect((await echo(ctx.port)).status).to.equal(0);
   });
 
+  it('aborts at once, storing nothing, a release asked for while a data set is still arriving', async () => {
+    // Found by the fuzz (fuzz.test.ts): the association waited for the data set's end, which
+    // nothing may send after an A-RELEASE-RQ, until the idle timeout.
+    const before = ctx.ingest.received.length;
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    peer.send(pData(1, cStoreRq(1, StorageSopClass.CTImage, '2.25.44'), true));
+    peer.send(pData(1, Buffer.alloc(1000, 0x55), false, false));
+    peer.send(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    const abort = await peer.next(2000);
+    expect(abort?.type, 'an A-ABORT, not an A-RELEASE-RP').to.equal(0x07);
+    expect([...abort!.body]).to.deep.equal([0, 0, 0, 0]);
+    await peer.waitClosed();
+    expect(ctx.events.at(-1)).to.include({ type: 'association-aborted', initiator: 'local', reason: 'protocol-error' });
+    expect(ctx.logs().some((l) => l.includes('release-during-data-set'))).to.equal(true);
+    expect(ctx.ingest.received.length).to.equal(before);
+    expect((await echo(ctx.port)).status).to.equal(0);
+  });
+
   it('aborts a C-STORE sent on a presentation context it rejected', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(
