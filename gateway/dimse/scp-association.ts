@@ -241,9 +241,11 @@ export class ScpAssociation extends Scp {
   /** A-ABORT from the peer. */
   override abort(_source: number, _reason: number): void {
     if (this.isOver()) return;
+    // Before an A-ASSOCIATE-RQ there is no association to report: the transport just closes (PS3.8 9.2, Sta2, AA-2).
+    const hadAssociation = this.phase !== 'awaiting-associate';
     this.phase = 'aborted';
     this.guard.close();
-    this.reportAbort('peer', 'peer-abort');
+    if (hadAssociation) this.reportAbort('peer', 'peer-abort');
     this.detachLibrary();
     this.connection.destroy();
   }

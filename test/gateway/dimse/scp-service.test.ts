@@ -399,6 +399,16 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     expect(ctx.events.at(-1)).to.include({ initiator: 'peer', reason: 'peer-abort', stored: 1 });
   });
 
+  it('closes the connection on an A-ABORT that comes before any association request, reporting no association (PS3.8 Sta2, AA-2)', async () => {
+    const events = ctx.events.length;
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(Buffer.from([0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    await peer.waitClosed();
+    expect(await peer.next(), 'nothing sent back').to.equal(undefined);
+    expect((await echo(ctx.port)).status).to.equal(0);
+    expect(ctx.events.slice(events).map((e) => e.type)).to.deep.equal(['association-accepted', 'association-released']);
+  });
+
   it('answers a C-STORE still in flight before the A-RELEASE-RP when the release request comes early', async () => {
     ctx.ingest.delayMs = 200;
     try {
