@@ -14,6 +14,7 @@ import {
   formatTag,
   hasForbiddenControl,
   isGroupLength,
+  isKnown,
   isPrivate,
   isPrivateCreator,
   isFreeText,
@@ -303,22 +304,21 @@ class Run {
    * elements: the instance is refused (`damage`).
    */
   private keep(el: Element, parent: string, depth: number): Element | undefined {
-    const entry = lookup(el.tag);
-    if (!entry || (isFreeText(el.vr) && !entry.vr.split('|').some((vr) => isFreeText(vr as VR)))) {
+    if (!isKnown(el.tag) || (isFreeText(el.vr) && !lookup(el.tag)!.vr.split('|').some((vr) => isFreeText(vr as VR)))) {
       this.change(parent, el, 'removed');
       return undefined;
     }
     if (el.items) return this.items(el, parent, depth);
     if (el.vr === 'UI' && el.value) for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
-    return this.unchanged(el, entry.keyword);
+    return this.unchanged(el);
   }
 
   /** A value kept byte for byte, once it is known to be what its VR says. */
-  private unchanged(el: Element, keyword = lookup(el.tag)?.keyword ?? ''): Element {
+  private unchanged(el: Element): Element {
     if (el.value && hasForbiddenControl(el.vr, el.value)) {
       this.damage ??= {
         code: 'damaged-value',
-        message: `${formatTag(el.tag)} ${keyword}: its ${el.vr} value holds control characters the VR does not allow; the data set is damaged (a length or tag that is off?)`,
+        message: `${formatTag(el.tag)} ${lookup(el.tag)?.keyword ?? ''}: its ${el.vr} value holds control characters the VR does not allow; the data set is damaged (a length or tag that is off?)`,
         tag: formatTag(el.tag),
       };
     }

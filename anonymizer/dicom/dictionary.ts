@@ -22,6 +22,14 @@ export function lookup(t: Tag): DictionaryEntry | undefined {
   return undefined;
 }
 
+/** Whether the dictionary knows a standard tag (repeating groups included): `lookup` without building its entry. */
+export function isKnown(t: Tag): boolean {
+  if (isPrivate(t)) return false;
+  if (DICTIONARY_ENTRIES[t] !== undefined) return true;
+  for (const [mask, value] of MASKED_ENTRIES) if (((t & mask) >>> 0) === value) return true;
+  return false;
+}
+
 let byKeyword: Map<string, Tag> | undefined;
 /** The tag of a standard keyword (e.g. 'PatientName'), for tests and tools. */
 export function tagOfKeyword(keyword: string): Tag | undefined {
