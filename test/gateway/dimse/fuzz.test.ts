@@ -16,12 +16,11 @@
  * DIMSE_FUZZ_CASES sets how many cases run (default 400).
  */
 import { expect } from 'chai';
-import { connect, type Socket } from 'node:net';
 import { StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, runTool, startScp } from './helpers.js';
-import { associateRq, commandSet, cStoreRq, pData } from './raw-pdu.js';
+import { associateRq, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
 
 const SEED = Number(process.env.DIMSE_FUZZ_SEED ?? 0x1d0c0de5) >>> 0;
 const CASES = Number(process.env.DIMSE_FUZZ_CASES ?? 400);
@@ -360,71 +359,6 @@ function makeCase(index: number): FuzzCase {
 
 // ---- playing a case --------------------------------------------------------------------
 
-/** A plain connection that keeps every byte the SCP sends. */
-class Connection {
-  readonly socket: Socket;
-  private readonly received: Buffer[] = [];
-  private waiters: Array<() => void> = [];
-  closed = false;
-  readonly closedPromise: Promise<void>;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.received.push(chunk);
-      this.wake();
-    });
-    socket.on('error', () => {});
-    this.closedPromise = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.closed = true;
-        this.wake();
-        resolve();
-      }),
-    );
-  }
-
-  static open(port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  get bytes(): Buffer {
-    return Buffer.concat(this.received);
-  }
-
-  write(bytes: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
-  }
-
-  /** Resolves on the next read, on close, or after `ms`. */
-  async waitData(ms: number): Promise<void> {
-    if (this.closed || this.received.length > 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  /** True when the SCP closed the connection within `ms`. */
-  async waitClosed(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([this.closedPromise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-    clearTimeout(timer);
-    return closed;
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-}
-
 interface CaseResult {
   /** What is wrong with what the SCP did. */
   problems: string[];
@@ -439,7 +373,7 @@ interface CaseResult {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function play(port: number, c: FuzzCase, rng: XorShift32): Promise<CaseResult> {
-  const conn = await Connection.open(port);
+  const conn = await RawPeer.open(port);
   let sent = 0;
   let closedEarly = false;
   /** Sends `bytes`, closing the socket where the case says. */
@@ -447,14 +381,14 @@ async function play(port: number, c: FuzzCase, rng: XorShift32): Promise<CaseRes
     if (closedEarly) return false;
     const close = c.closeAt;
     if (close && sent + bytes.length >= close.bytes) {
-      conn.write(bytes.subarray(0, close.bytes - sent));
+      conn.send(bytes.subarray(0, close.bytes - sent));
       sent = close.bytes;
       closedEarly = true;
       if (close.how === 'destroy') conn.socket.destroy();
       else conn.socket.end();
       return false;
     }
-    conn.write(bytes);
+    conn.send(bytes);
     sent += bytes.length;
     return true;
   };
@@ -479,7 +413,7 @@ async function play(port: number, c: FuzzCase, rng: XorShift32): Promise<CaseRes
       else await tick();
     }
     const problems: string[] = [];
-    const closed = c.closeAt?.how === 'destroy' ? true : await conn.waitClosed(HANG_MS);
+    const closed = c.closeAt?.how === 'destroy' ? true : await conn.closedWithin(HANG_MS);
     if (!closed) problems.push(`the SCP kept the connection open ${HANG_MS} ms after the last byte`);
     return { ...readAnswers(conn.bytes, problems, c.closeAt?.how !== 'destroy', proposedContextIds(c.pdus)), problems };
   } finally {

@@ -147,11 +147,12 @@ export interface ReceivedPdu {
   body: Buffer;
 }
 
-/** A raw connection that collects the PDUs the server sends. */
+/** A raw connection that collects the PDUs the server sends, and every byte of them. */
 export class RawPeer {
   readonly socket: Socket;
   private buffer = Buffer.alloc(0);
   private readonly pdus: ReceivedPdu[] = [];
+  private readonly chunks: Buffer[] = [];
   private waiters: Array<() => void> = [];
   closed = false;
   readonly closedPromise: Promise<void>;
@@ -160,6 +161,7 @@ export class RawPeer {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
       this.buffer = Buffer.concat([this.buffer, chunk]);
       while (this.buffer.length >= 6) {
         const length = this.buffer.readUInt32BE(2);
@@ -194,8 +196,34 @@ export class RawPeer {
     });
   }
 
+  /** Sends, unless the connection is already closed (a peer that broke it goes on writing). */
   send(bytes: Buffer): void {
-    this.socket.write(bytes);
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
+  }
+
+  /** Every byte the server sent so far, whole PDUs or not. */
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** Resolves once anything has been received, on close, or after `ms`. */
+  async waitData(ms: number): Promise<void> {
+    if (this.closed || this.chunks.length > 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** True when the server closed the connection within `ms`. */
+  async closedWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([this.closedPromise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+    clearTimeout(timer);
+    return closed;
   }
 
   /** The next PDU, or undefined once the connection is closed with none pending. */
