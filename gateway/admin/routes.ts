@@ -5,7 +5,8 @@
 import { Hono } from 'hono';
 import type { Job, Storage, StudyStatus } from '../../storage/index.js';
 import { findModelDir } from '../../pipeline/process/model-dirs.js';
-import { actorOf, bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { isDicomUID } from '../../config/index.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { EXPORT_JOB } from '../review/gate.js';
 

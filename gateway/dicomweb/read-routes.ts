@@ -12,7 +12,7 @@ import { Codecs } from '../../pipeline/volume/index.js';
 import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
-import { isDicomUID } from '../http/studies.js';
+import { isDicomUID } from '../../config/index.js';
 import type { AppEnv, Role, TokenVerifier } from '../http/types.js';
 import type { Logger } from '../log/index.js';
 import { acceptParameterFault, acceptedRanges, acceptValues, dicomwebQuery, unsupportedCharset } from './accept.js';

@@ -17,7 +17,7 @@ import { countRefusedInstances, type MetricsRegistry, type RefusalReason } from 
 import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
-import { isDicomUID } from '../http/studies.js';
+import { isDicomUID } from '../../config/index.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
 import { DICOM_JSON } from './dicom-json.js';
 import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';

@@ -5,7 +5,7 @@ export { actorOf, bearerAuth } from './auth.js';
 export type { BearerAuthOptions, AuthRefusal } from './auth.js';
 export { HttpError, errorResponse } from './errors.js';
 export type { ErrorBody, ErrorStatus } from './errors.js';
-export { isDicomUID, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './studies.js';
+export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './studies.js';
 export { HttpLog } from './messages.js';
 export type { RouteDoc } from './route-doc.js';
 export { DEFAULT_MAX_INSTANCE_BYTES } from './types.js';

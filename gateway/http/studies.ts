@@ -3,6 +3,7 @@
  * Admin only. Resources are named after the DICOM level, as Orthanc's REST API does.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { isDicomUID } from '../../config/index.js';
 import { bearerAuth, type BearerAuthOptions } from './auth.js';
 import { HttpError } from './errors.js';
 import type { RouteDoc } from './route-doc.js';
@@ -37,13 +38,6 @@ export const studiesRouteDocs: readonly RouteDoc[] = [
     responses: { 200: 'the study', 400: 'not a UID', 401: 'no valid token', 403: 'not admin', 404: 'no such study' },
   },
 ];
-
-/** A DICOM UID: dot-separated numeric components, at most 64 characters (PS3.5 §9.1). */
-export const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/;
-
-export function isDicomUID(value: string): boolean {
-  return value.length <= 64 && UID_PATTERN.test(value);
-}
 
 /** Routes relative to `/api/v1`. */
 export function studiesRoutes(deps: StudiesRoutesDeps): Hono<AppEnv> {

@@ -4,7 +4,8 @@
  */
 import { Hono } from 'hono';
 import type { Storage, Review, ReviewStatus } from '../../storage/index.js';
-import { actorOf, bearerAuth, HttpError, isDicomUID, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { isDicomUID } from '../../config/index.js';
 import type { ReviewGate } from './gate.js';
 
 export interface ReviewRoutesDeps {
