@@ -10,11 +10,12 @@ import { shiftDate, shiftDateTime } from './dates.js';
 import {
   DicomParseError,
   T,
+  canStandFor,
+  dictionaryVRs,
   find,
   formatTag,
   hasForbiddenControl,
   isGroupLength,
-  isKnown,
   isPrivate,
   isPrivateCreator,
   isFreeText,
@@ -299,12 +300,13 @@ class Run {
   /**
    * An attribute the profile keeps: Table E.1-1 leaves it out, or says K. The table can leave out
    * only what the standard describes: an attribute the dictionary does not know (a later edition's,
-   * or a tag that is off), or free text under a tag whose VR is not text, could hold anything, so
-   * it goes. A kept value with control characters its VR does not allow has run over other
-   * elements: the instance is refused (`damage`).
+   * or a tag that is off), or a value whose VR is not the dictionary's (a date under a code's tag),
+   * could hold anything, so it goes. A kept value with control characters its VR does not allow
+   * has run over other elements: the instance is refused (`damage`).
    */
   private keep(el: Element, parent: string, depth: number): Element | undefined {
-    if (!isKnown(el.tag) || (isFreeText(el.vr) && !lookup(el.tag)!.vr.split('|').some((vr) => isFreeText(vr as VR)))) {
+    const vrs = dictionaryVRs(el.tag);
+    if (!vrs || !canStandFor(el.vr, vrs)) {
       this.change(parent, el, 'removed');
       return undefined;
     }

@@ -22,12 +22,16 @@ export function lookup(t: Tag): DictionaryEntry | undefined {
   return undefined;
 }
 
-/** Whether the dictionary knows a standard tag (repeating groups included): `lookup` without building its entry. */
-export function isKnown(t: Tag): boolean {
-  if (isPrivate(t)) return false;
-  if (DICTIONARY_ENTRIES[t] !== undefined) return true;
-  for (const [mask, value] of MASKED_ENTRIES) if (((t & mask) >>> 0) === value) return true;
-  return false;
+const vrsCache = new Map<Tag, readonly string[] | null>();
+/** The VRs the dictionary allows a standard tag (repeating groups included); undefined for private or unknown tags. */
+export function dictionaryVRs(t: Tag): readonly string[] | undefined {
+  let vrs = vrsCache.get(t);
+  if (vrs === undefined) {
+    vrs = lookup(t)?.vr.split('|') ?? null;
+    // Bounded: the standard tags and the tags seen (a stream of broken ones is bounded by what it can name).
+    if (vrsCache.size < 65_536) vrsCache.set(t, vrs);
+  }
+  return vrs ?? undefined;
 }
 
 let byKeyword: Map<string, Tag> | undefined;

@@ -61,3 +61,19 @@ export function hasForbiddenControl(vr: VR, value: Uint8Array): boolean {
   }
   return false;
 }
+
+/** Binary numbers, and numbers as decimal strings: writers swap VRs within each without changing what a value says. */
+const BINARY = new Set<VR>(['AT', 'FD', 'FL', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SL', 'SS', 'SV', 'UL', 'US', 'UV']);
+const DECIMAL = new Set<VR>(['DS', 'IS']);
+
+/**
+ * Whether an element read with `vr` can be the attribute the dictionary gives `allowed` VRs: one
+ * of them, UN (the sender did not know), or a VR of the same kind (a number in another width).
+ * Otherwise it is some other value under that tag: a date where a code belongs, a name where a
+ * sequence does.
+ */
+export function canStandFor(vr: VR, allowed: readonly string[]): boolean {
+  if (vr === 'UN' || allowed.includes(vr) || allowed.includes('UN')) return true;
+  const kind = BINARY.has(vr) ? BINARY : DECIMAL.has(vr) ? DECIMAL : undefined;
+  return kind !== undefined && allowed.some((a) => kind.has(a as VR));
+}
