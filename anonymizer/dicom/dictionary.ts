@@ -16,11 +16,16 @@ export function lookup(t: Tag): DictionaryEntry | undefined {
     const bar = raw.lastIndexOf('|');
     return { vr: raw.slice(0, bar), keyword: raw.slice(bar + 1) };
   }
+  // Repeating groups (50xx, 60xx, 7Fxx) run over even xx from 00 to 1E only (PS3.5 §7.6): (6060,3000) is no overlay.
+  const xx = (t >>> 16) & 0xff;
+  const repeating = !(xx & 1) && xx <= 0x1e;
   for (const [mask, value, vr, keyword] of MASKED_ENTRIES) {
-    if (((t & mask) >>> 0) === value) return { vr, keyword };
+    if (((t & mask) >>> 0) === value && (mask !== REPEATING_GROUP_MASK || repeating)) return { vr, keyword };
   }
   return undefined;
 }
+
+const REPEATING_GROUP_MASK = 0xff00ffff;
 
 const vrsCache = new Map<Tag, readonly string[] | null>();
 /** The VRs the dictionary allows a standard tag (repeating groups included); undefined for private or unknown tags. */
