@@ -13,6 +13,7 @@ import {
   canStandFor,
   dictionaryVRs,
   find,
+  fitsRepertoire,
   formatTag,
   hasForbiddenControl,
   isGroupLength,
@@ -300,9 +301,10 @@ class Run {
   /**
    * An attribute the profile keeps: Table E.1-1 leaves it out, or says K. The table can leave out
    * only what the standard describes: an attribute the dictionary does not know (a later edition's,
-   * or a tag that is off), or a value whose VR is not the dictionary's (a date under a code's tag),
-   * could hold anything, so it goes. A kept value with control characters its VR does not allow
-   * has run over other elements: the instance is refused (`damage`).
+   * or a tag that is off), a value whose VR is not the dictionary's (a date under a code's tag),
+   * or a code, number, date or UID with characters its VR does not hold (a name read as a CS under
+   * Implicit VR) could hold anything, so it goes. A kept value with control characters its VR does
+   * not allow has run over other elements: the instance is refused (`damage`).
    */
   private keep(el: Element, parent: string, depth: number): Element | undefined {
     const vrs = dictionaryVRs(el.tag);
@@ -311,8 +313,14 @@ class Run {
       return undefined;
     }
     if (el.items) return this.items(el, parent, depth);
-    if (el.vr === 'UI' && el.value) for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
-    return this.unchanged(el);
+    if (!el.value) return el;
+    if (hasForbiddenControl(el.vr, el.value)) return this.unchanged(el);
+    if (!fitsRepertoire(el.vr, el.value)) {
+      this.change(parent, el, 'removed');
+      return undefined;
+    }
+    if (el.vr === 'UI') for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
+    return el;
   }
 
   /** A value kept byte for byte, once it is known to be what its VR says. */

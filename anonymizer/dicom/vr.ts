@@ -77,3 +77,39 @@ export function canStandFor(vr: VR, allowed: readonly string[]): boolean {
   const kind = BINARY.has(vr) ? BINARY : DECIMAL.has(vr) ? DECIMAL : undefined;
   return kind !== undefined && allowed.some((a) => kind.has(a as VR));
 }
+
+const DIGITS = '0123456789';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/**
+ * The characters each VR of codes, numbers, dates and UIDs may hold (PS3.5 Table 6.2-1), a little
+ * wider where writers are known to stray: lowercase codes, decimal commas, ACR-NEMA dates with
+ * dots. A value beyond them is not the kind of value its VR says: a name, or an identifier.
+ * Space, backslash (the value separator) and NUL (padding some writers use) go with every one.
+ */
+const REPERTOIRES = new Map<VR, Uint8Array>(
+  (
+    [
+      ['AS', `${DIGITS}DWMY`],
+      ['CS', `${DIGITS}${UPPER}${UPPER.toLowerCase()}_`],
+      ['DA', `${DIGITS}.-`],
+      ['DS', `${DIGITS}+-.,eE`],
+      ['DT', `${DIGITS}+-.`],
+      ['IS', `${DIGITS}+-`],
+      ['TM', `${DIGITS}.:`],
+      ['UI', `${DIGITS}.`],
+    ] as const
+  ).map(([vr, chars]) => {
+    const allowed = new Uint8Array(256);
+    for (const c of `${chars} \\\0`) allowed[c.charCodeAt(0)] = 1;
+    return [vr, allowed];
+  }),
+);
+
+/** Whether a value of a restricted VR (codes, numbers, dates, UIDs) holds only the characters it may. */
+export function fitsRepertoire(vr: VR, value: Uint8Array): boolean {
+  const allowed = REPERTOIRES.get(vr);
+  if (allowed === undefined) return true;
+  for (let i = 0; i < value.length; i++) if (!allowed[value[i]]) return false;
+  return true;
+}
