@@ -13,6 +13,7 @@ import {
   canStandFor,
   dictionaryVRs,
   find,
+  fitsMultiplicity,
   fitsRepertoire,
   formatTag,
   hasForbiddenControl,
@@ -300,11 +301,13 @@ class Run {
 
   /**
    * An attribute the profile keeps: Table E.1-1 leaves it out, or says K. The table can leave out
-   * only what the standard describes: an attribute the dictionary does not know (a later edition's,
-   * or a tag that is off), a value whose VR is not the dictionary's (a date under a code's tag),
-   * or a code, number, date or UID with characters its VR does not hold (a name read as a CS under
-   * Implicit VR) could hold anything, so it goes. A kept value with control characters its VR does
-   * not allow has run over other elements: the instance is refused (`damage`).
+   * only what the standard describes. So these go, as they could hold anything: an attribute the
+   * dictionary does not know (a later edition's, or a tag that is off); a value whose VR is not the
+   * dictionary's (a date under a code's tag); a code, number, date or UID with characters its VR
+   * does not hold (a name read as a CS under Implicit VR); binary numbers of a multiplicity the
+   * dictionary does not allow (a length grown over the elements after it). A kept value with
+   * control characters its VR does not allow has run over other elements: the instance is refused
+   * (`damage`).
    */
   private keep(el: Element, parent: string, depth: number): Element | undefined {
     const vrs = dictionaryVRs(el.tag);
@@ -315,7 +318,7 @@ class Run {
     if (el.items) return this.items(el, parent, depth);
     if (!el.value) return el;
     if (hasForbiddenControl(el.vr, el.value)) return this.unchanged(el);
-    if (!fitsRepertoire(el.vr, el.value)) {
+    if (!fitsRepertoire(el.vr, el.value) || !fitsMultiplicity(el.tag, el.vr, el.value.length)) {
       this.change(parent, el, 'removed');
       return undefined;
     }

@@ -1,6 +1,7 @@
 /** Lookups in the PS3.6 data dictionary (generated from the standard, see ../standard). */
-import { DICTIONARY_ENTRIES, MASKED_ENTRIES } from './dictionary.generated.js';
+import { BINARY_MULTIPLICITIES, DICTIONARY_ENTRIES, MASKED_ENTRIES } from './dictionary.generated.js';
 import { isPrivate, type Tag } from './tag.js';
+import { binaryUnit, type VR } from './vr.js';
 
 export interface DictionaryEntry {
   /** One VR, or the alternatives ('US|SS', 'OB|OW') the standard allows. */
@@ -37,6 +38,26 @@ export function dictionaryVRs(t: Tag): readonly string[] | undefined {
     if (vrsCache.size < 65_536) vrsCache.set(t, vrs);
   }
   return vrs ?? undefined;
+}
+
+/**
+ * Whether a value in binary numbers has as many values as the dictionary allows its tag (PS3.6 VM):
+ * a length grown over the elements after it seldom does. Empty values and tags of any
+ * multiplicity pass; so does every other VR.
+ */
+export function fitsMultiplicity(t: Tag, vr: VR, length: number): boolean {
+  const unit = binaryUnit(vr);
+  if (unit === undefined || length === 0) return true;
+  if (length % unit !== 0) return false;
+  const vm = BINARY_MULTIPLICITIES[t];
+  if (vm === undefined) return true;
+  const n = length / unit;
+  const m = /^(\d+)(?:-(\d+)?(n)?)?$/.exec(vm);
+  if (!m) return true;
+  const low = Number(m[1]);
+  if (m[2] === undefined && m[3] === undefined) return n === low; // "3"
+  if (m[3] === undefined) return n >= low && n <= Number(m[2]); // "1-3"
+  return n >= low && (m[2] === undefined || n % low === 0); // "2-n", "2-2n"
 }
 
 let byKeyword: Map<string, Tag> | undefined;

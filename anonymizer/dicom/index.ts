@@ -5,7 +5,7 @@ export * from './element.js';
 export * from './errors.js';
 export * from './transfer-syntax.js';
 export { isUID } from './uid.js';
-export { dictionaryVRs, lookup, tagOfKeyword, type DictionaryEntry } from './dictionary.js';
+export { dictionaryVRs, fitsMultiplicity, lookup, tagOfKeyword, type DictionaryEntry } from './dictionary.js';
 export { readPart10, readDatasetIn, outputTransferSyntax, MAX_SEQUENCE_DEPTH, type ParsedInstance } from './reader.js';
 export { writePart10, writeDataset, textElement, type FileMeta } from './writer.js';
 export { splitEncapsulatedFrames, extendedOffsets, type FrameSplit } from './encapsulated.js';

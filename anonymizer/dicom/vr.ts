@@ -113,3 +113,13 @@ export function fitsRepertoire(vr: VR, value: Uint8Array): boolean {
   for (let i = 0; i < value.length; i++) if (!allowed[value[i]]) return false;
   return true;
 }
+
+/** Bytes per value of a VR of binary numbers; undefined for other VRs. */
+export function binaryUnit(vr: VR): number | undefined {
+  switch (vr) {
+    case 'US': case 'SS': return 2;
+    case 'UL': case 'SL': case 'FL': case 'AT': return 4;
+    case 'FD': case 'SV': case 'UV': return 8;
+    default: return undefined;
+  }
+}
