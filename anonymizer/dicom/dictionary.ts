@@ -34,7 +34,7 @@ export function dictionaryVRs(t: Tag): readonly string[] | undefined {
   let vrs = vrsCache.get(t);
   if (vrs === undefined) {
     vrs = lookup(t)?.vr.split('|') ?? null;
-    // Bounded: the standard tags and the tags seen (a stream of broken ones is bounded by what it can name).
+    // Bounded, so that a stream of broken tags cannot grow it without end.
     if (vrsCache.size < 65_536) vrsCache.set(t, vrs);
   }
   return vrs ?? undefined;
