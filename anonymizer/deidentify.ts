@@ -88,6 +88,15 @@ const SOP_CLASSES_WITH_BURNED_IN_TEXT = [
   '1.2.840.10008.5.1.4.1.1.104.', // Encapsulated documents
 ];
 
+/**
+ * What the pixel data cannot be read without (PS3.3 C.7.6.3 Image Pixel, C.7.6.6 Multi-frame):
+ * Samples per Pixel, Photometric Interpretation, Planar Configuration, Number of Frames, Rows,
+ * Columns, Bits Allocated, Bits Stored, High Bit, Pixel Representation.
+ */
+const PIXEL_DESCRIPTION = new Set<number>([
+  0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103,
+]);
+
 /** De-identifies one instance. Never throws for bad input: the result says what was wrong. */
 export function deidentify(input: DeidentifyInput, profile: Profile, ids: IdentifierGenerator): DeidentifyResult {
   let parsed: ParsedInstance;
@@ -311,19 +320,29 @@ class Run {
    */
   private keep(el: Element, parent: string, depth: number): Element | undefined {
     const vrs = dictionaryVRs(el.tag);
-    if (!vrs || !canStandFor(el.vr, vrs)) {
-      this.change(parent, el, 'removed');
-      return undefined;
-    }
+    if (!vrs || !canStandFor(el.vr, vrs)) return this.misfit(el, parent);
     if (el.items) return this.items(el, parent, depth);
     if (!el.value) return el;
     if (hasForbiddenControl(el.vr, el.value)) return this.unchanged(el);
-    if (!fitsRepertoire(el.vr, el.value) || !fitsMultiplicity(el.tag, el.vr, el.value.length)) {
-      this.change(parent, el, 'removed');
-      return undefined;
-    }
+    if (!fitsRepertoire(el.vr, el.value) || !fitsMultiplicity(el.tag, el.vr, el.value.length)) return this.misfit(el, parent);
     if (el.vr === 'UI') for (const uid of stringsOf(el)) if (uid && !uid.startsWith('1.2.840.10008.')) this.keptUIDs.add(uid);
     return el;
+  }
+
+  /**
+   * A kept attribute that is not what PS3.6 says it is goes. One that describes the pixels goes
+   * with its instance: stored without it, the image could not be read (nothing half-stored).
+   */
+  private misfit(el: Element, parent: string): undefined {
+    if (PIXEL_DESCRIPTION.has(el.tag)) {
+      this.damage ??= {
+        code: 'damaged-value',
+        message: `${formatTag(el.tag)} ${lookup(el.tag)?.keyword ?? ''}: its ${el.vr} value is not what PS3.6 defines, and the pixel data cannot be read without it; the data set is damaged (a length or tag that is off?)`,
+        tag: formatTag(el.tag),
+      };
+    }
+    this.change(parent, el, 'removed');
+    return undefined;
   }
 
   /** A value kept byte for byte, once it is known to be what its VR says. */
