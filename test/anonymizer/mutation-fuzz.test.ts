@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deidentify, dicom, keyedIdentifiers, profileOrThrow, scanResidualPhi } from '../../anonymizer/index.js';
 import { CT_FAKEPHI_FILES, CT_FAKEPHI_VALUES } from '../support/fakephi.js';
+import { XorShift32 } from '../support/fuzz.js';
 import { requirePeers, runPeer } from '../support/peers.js';
 
 const SEED = Number(process.env.ANON_FUZZ_SEED ?? 0xa11ce) >>> 0;
@@ -64,18 +65,6 @@ function spans(ds: Buffer, explicit: boolean): Span[] {
   return out;
 }
 
-/** xorshift32 (Marsaglia). */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
-
 interface Mutation {
   bytes: Buffer;
   what: string;
@@ -115,7 +104,8 @@ const phiIn = (bytes: Uint8Array) => [...new Set(scanResidualPhi([{ name: 'out',
 function fuzz(ds: Buffer, transferSyntaxUID: string): { outcomes: Record<string, number>; tolerated: string[] } {
   const explicit = transferSyntaxUID === EXPLICIT;
   const elements = spans(ds, explicit);
-  const rnd = xorshift(SEED ^ (explicit ? 0 : 0x5bd1e995));
+  const random = new XorShift32(SEED ^ (explicit ? 0 : 0x5bd1e995));
+  const rnd = () => random.next();
   const outcomes: Record<string, number> = {};
   const tolerated: string[] = [];
   for (let n = 0; n < CASES; n++) {

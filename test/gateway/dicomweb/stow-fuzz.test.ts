@@ -19,6 +19,7 @@ import { CT_FAKEPHI_FILES, CT_FAKEPHI_VALUES } from '../../support/fakephi.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { multipart } from '../http/harness.js';
 import { parseExposition } from '../metrics/exposition-parser.js';
+import { caseSeed, XorShift32 } from '../../support/fuzz.js';
 
 const SEED = Number(process.env.LIMEN_FUZZ_SEED ?? 0x5eed57) >>> 0;
 const CASES = Number(process.env.LIMEN_FUZZ_CASES ?? 300);
@@ -43,40 +44,6 @@ const REFERENCED = '00081199';
 const FAILED = '00081198';
 
 type Json = Record<string, { vr: string; Value?: unknown[] }>;
-
-/** xorshift32 (Marsaglia), one stream per case so a case replays alone. */
-class Xorshift {
-  private x: number;
-  constructor(seed: number) {
-    this.x = seed >>> 0 || 0x9e3779b9;
-    for (let i = 0; i < 8; i++) this.u32();
-  }
-  u32(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (this.x = x >>> 0);
-  }
-  int(n: number): number {
-    return n <= 0 ? 0 : this.u32() % n;
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.u32() / 2 ** 32 < p;
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[this.int(list.length)];
-  }
-  /** A non-zero XOR mask. */
-  mask(): number {
-    return 1 + this.int(255);
-  }
-}
-
-const caseSeed = (seed: number, n: number) => (Math.imul(seed ^ 0x85ebca6b, 0x9e3779b1) + Math.imul(n + 1, 0xc2b2ae35)) >>> 0;
 
 // --- The fixture's bytes, and where its elements are ------------------------------------------
 
@@ -210,7 +177,7 @@ function typeWith(boundary: string, extra = ''): string {
   return `multipart/related; type="application/dicom"; boundary=${quoted}${extra}`;
 }
 
-type Mutation = (plan: Plan, r: Xorshift) => void;
+type Mutation = (plan: Plan, r: XorShift32) => void;
 
 const note = (plan: Plan, text: string, harmless = false) => {
   plan.notes.push(text);
@@ -218,7 +185,7 @@ const note = (plan: Plan, text: string, harmless = false) => {
 };
 
 /** A DICOM-level edit of one instance's bytes (before framing). */
-function dicomEdit(describe: string, edit: (bytes: Buffer, elements: Element[], r: Xorshift) => { bytes: Buffer; what: string; harmless?: boolean } | undefined): Mutation {
+function dicomEdit(describe: string, edit: (bytes: Buffer, elements: Element[], r: XorShift32) => { bytes: Buffer; what: string; harmless?: boolean } | undefined): Mutation {
   return (plan, r) => {
     const i = r.int(plan.parts.length);
     const part = plan.parts[i];
@@ -235,7 +202,7 @@ const hex = (n: number, w = 4) => n.toString(16).toUpperCase().padStart(w, '0');
 const tagName = (t: number) => `(${hex(t >>> 16)},${hex(t & 0xffff)})`;
 
 /** An element other than the pixel data, in the file meta or the data set. */
-const someElement = (elements: Element[], r: Xorshift, group?: 'meta' | 'dataset'): Element | undefined => {
+const someElement = (elements: Element[], r: XorShift32, group?: 'meta' | 'dataset'): Element | undefined => {
   const candidates = elements.filter((e) => e.tag !== 0x7fe00010 && (group === undefined || (group === 'meta') === (e.tag >>> 16 === 0x0002)));
   return candidates.length > 0 ? r.pick(candidates) : undefined;
 };
@@ -427,7 +394,7 @@ const MUTATIONS: Array<{ name: string; weight: number; apply: Mutation }> = [
       const gl = elements.find((e) => e.tag === 0x00020000 && e.length === 4);
       if (!gl) return undefined;
       const out = Buffer.from(bytes);
-      const value = r.pick([0, 1, gl.length, bytes.readUInt32LE(gl.valueAt) + r.range(-40, 40), 0x7fffffff, 0xffffffff, r.u32()]);
+      const value = r.pick([0, 1, gl.length, bytes.readUInt32LE(gl.valueAt) + r.range(-40, 40), 0x7fffffff, 0xffffffff, r.next()]);
       out.writeUInt32LE(value >>> 0, gl.valueAt);
       return { bytes: out, what: `set to ${value >>> 0}` };
     }),
@@ -462,7 +429,7 @@ const MUTATIONS: Array<{ name: string; weight: number; apply: Mutation }> = [
       if (!e) return undefined;
       const out = Buffer.from(bytes);
       const max = e.lengthBytes === 2 ? 0xffff : 0xffffffff;
-      const value = r.pick([0, 1, e.length + 1, Math.max(0, e.length - 1), e.length + 2, max, max - 1, r.u32() % (max + 1), bytes.length]);
+      const value = r.pick([0, 1, e.length + 1, Math.max(0, e.length - 1), e.length + 2, max, max - 1, r.next() % (max + 1), bytes.length]);
       if (e.lengthBytes === 2) out.writeUInt16LE(value & 0xffff, e.lengthAt);
       else out.writeUInt32LE(value >>> 0, e.lengthAt);
       return { bytes: out, what: `of ${tagName(e.tag)} ${e.length} -> ${value}` };
@@ -516,7 +483,7 @@ const MUTATIONS: Array<{ name: string; weight: number; apply: Mutation }> = [
 ];
 
 const TOTAL_WEIGHT = MUTATIONS.reduce((s, m) => s + m.weight, 0);
-function pickMutation(r: Xorshift) {
+function pickMutation(r: XorShift32) {
   let w = r.int(TOTAL_WEIGHT);
   for (const m of MUTATIONS) {
     if (w < m.weight) return m;
@@ -526,7 +493,7 @@ function pickMutation(r: Xorshift) {
 }
 
 /** Chunk sizes covering `length`: many tiny ones near the start, then a mix. */
-function chunkSizes(length: number, r: Xorshift): number[] {
+function chunkSizes(length: number, r: XorShift32): number[] {
   const sizes: number[] = [];
   let total = 0;
   const tinyUntil = r.chance(0.5) ? r.range(0, 600) : 0;
@@ -539,7 +506,7 @@ function chunkSizes(length: number, r: Xorshift): number[] {
 }
 
 function planCase(caseNo: number): Plan {
-  const r = new Xorshift(caseSeed(SEED, caseNo));
+  const r = new XorShift32(caseSeed(SEED, caseNo));
   const count = r.range(1, FIXTURES.length);
   const instances = Array.from({ length: count }, (_, i) => freshInstance(i, caseNo));
   const boundary = r.chance(0.5) ? BOUNDARIES[0] : r.pick(BOUNDARIES);
@@ -560,7 +527,7 @@ function planCase(caseNo: number): Plan {
   return plan;
 }
 
-function decideDelivery(plan: Plan, length: number, r: Xorshift): void {
+function decideDelivery(plan: Plan, length: number, r: XorShift32): void {
   const roll = r.int(100);
   if (roll < 45) return;
   const chunks = chunkSizes(length, r);
@@ -575,7 +542,7 @@ function decideDelivery(plan: Plan, length: number, r: Xorshift): void {
   note(plan, `${kind === 'abort' ? 'request aborted' : 'body stream failed'} after ${after} of ${length} bytes`);
 }
 
-function buildBody(plan: Plan, r: Xorshift): Buffer {
+function buildBody(plan: Plan, r: XorShift32): Buffer {
   // Both framings clients use: the first delimiter opening the body, or after a CRLF.
   let body = r.chance(0.5) ? multipart(plan.parts, plan.boundary) : framedAtStart(plan);
   for (const edit of plan.bodyEdits) body = edit(body, layoutOf(body, plan.parts));
@@ -741,7 +708,7 @@ describe('gateway/dicomweb STOW-RS mutation fuzz (running gateway)', function ()
     const cases = ONLY === undefined ? Array.from({ length: CASES }, (_, k) => k + 1) : [ONLY];
     for (const caseNo of cases) {
       const plan = planCase(caseNo);
-      const body = buildBody(plan, new Xorshift(caseSeed(SEED, caseNo) ^ 0xb0d1e5));
+      const body = buildBody(plan, new XorShift32(caseSeed(SEED, caseNo) ^ 0xb0d1e5));
       const id = `seed=0x${SEED.toString(16)} case=${caseNo} (LIMEN_FUZZ_SEED=${SEED} LIMEN_FUZZ_CASE=${caseNo}): ${plan.notes.join('; ')}`;
       const before = await storedInstances(gw);
       const logsBefore = gw.logs.length;

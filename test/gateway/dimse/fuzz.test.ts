@@ -18,6 +18,7 @@
 import { expect } from 'chai';
 import { StorageSopClass, TransferSyntax, type DimseScpEvent } from '../../../gateway/dimse/index.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
+import { caseSeed, XorShift32 } from '../../support/fuzz.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, runTool, startScp } from './helpers.js';
 import { associateRq, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
@@ -36,46 +37,6 @@ const ARTIM_MS = 300;
 const ASSOCIATE_WAIT_MS = 200;
 /** A connection the SCP has not closed this long after the last byte was sent is a hang. */
 const HANG_MS = 2_500;
-
-/** xorshift32 (Marsaglia): small, fast and the same everywhere. */
-class XorShift32 {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-
-  next(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state;
-  }
-
-  /** 0 to n-1. */
-  int(n: number): number {
-    return this.next() % n;
-  }
-
-  chance(p: number): boolean {
-    return this.next() / 2 ** 32 < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-}
-
-/** A case's own seed, derived from the run's seed and its number (splitmix-style finaliser). */
-function caseSeed(seed: number, index: number): number {
-  let x = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
 
 /** The announced SOP Instance UID of case `index` (-1: the valid session), so that answers name their case. */
 function caseUid(index: number): string {
