@@ -8,17 +8,19 @@ interface RegisteredRoute {
   path: string;
 }
 
-/** A hono path pattern as a regular expression: `:name` is one segment, `*` anything. */
+/** A hono path pattern as a regular expression: `:name` is one segment, `:name{re}` what `re` matches, `*` anything; exact, as hono's strict router is. */
 function patternOf(path: string): RegExp {
   const source = path
     .split('/')
     .map((segment) => {
       if (segment === '*') return '.*';
+      const custom = /^:\w+\{(.+)\}$/.exec(segment);
+      if (custom) return `(?:${custom[1]})`;
       if (segment.startsWith(':')) return '[^/]+';
       return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('/');
-  return new RegExp(`^${source}/?$`);
+  return new RegExp(`^${source}$`);
 }
 
 /** Every method a registered route answers `path` with (HEAD with GET, as hono serves it); empty when none. */

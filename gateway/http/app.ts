@@ -103,7 +103,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     if (c.req.method === 'OPTIONS' && (path === '/dicomweb' || path.startsWith('/dicomweb/'))) return capabilities(c);
-    const allowed = allowedMethods(app.routes, path);
+    // The path as the router matched it (percent-decoded), so that 405 is said only where a route would have served.
+    const allowed = allowedMethods(app.routes, c.req.path);
     if (allowed.length > 0) return errorResponse(405, 'method-not-allowed', `${c.req.method} is not allowed here; allowed: ${allowed.join(', ')}`, { allow: allowed.join(', ') });
     return errorResponse(404, 'not-found', `no resource ${c.req.method} ${path}`);
   });

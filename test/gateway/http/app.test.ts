@@ -102,6 +102,10 @@ describe('gateway/http app', () => {
       expect(await res.json()).to.deep.equal({ error: { code: 'method-not-allowed', message: `${method} is not allowed here; allowed: ${allow}` } });
     }
     expect((await app.request('/dicomweb/nothing', { method: 'PUT' })).status).to.equal(404);
+    // Routes match paths exactly, a trailing slash included: not a 405 that lists the method it refuses.
+    const slash = await app.request('/api/v1/studies/', { headers: admin });
+    expect(slash.status).to.equal(404);
+    expect(await slash.json()).to.deep.equal({ error: { code: 'not-found', message: 'no resource GET /api/v1/studies/' } });
   });
 
   it('GET /api/v1/studies/{uid}: the study, 404 JSON for an unknown one, 400 for a non-UID', async () => {
