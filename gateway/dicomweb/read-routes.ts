@@ -155,7 +155,7 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     const warnings = [...query.warnings];
     if (result.remaining > 0) warnings.push(`There are ${result.remaining} additional results that can be requested`);
     // The warn-agent is the service's base URI, as PS3.18 §8.3.4 words these warnings.
-    for (const text of warnings) headers.append('warning', `299 ${w.root} "${text.replace(/["\\]/g, '')}"`);
+    for (const text of warnings) headers.append('warning', `299 ${w.root} "${warnText(text)}"`);
     // No match at all (or none past `offset`) is 204 No Content (PS3.18 §8.3.4.4.1).
     if (result.matches.length === 0) return new Response(null, { status: 204, headers });
     return modelResponse(rendition, result.matches, headers);
@@ -197,7 +197,8 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
   app.get('/studies/:study/series/:series/metadata', auth, metadata);
   app.get('/studies/:study/series/:series/instances/:instance/metadata', auth, metadata);
   app.get('/studies/:study/series/:series/instances/:instance/frames/:frames', auth, frames);
-  app.get('/studies/:study/series/:series/instances/:instance/bulk/:path{.+}', auth, bulk);
+  // Any characters, line breaks too: a path that is not one is a 400 that says what a bulk data path is.
+  app.get('/studies/:study/series/:series/instances/:instance/bulk/:path{[\\s\\S]+}', auth, bulk);
   return app;
 }
 
@@ -254,4 +255,14 @@ function uidParam(c: Context<AppEnv>, name: 'study' | 'series' | 'instance'): st
   if (v === undefined) return undefined;
   if (!isDicomUID(v)) throw new HttpError(400, 'invalid-uid', `the path does not hold a valid ${name === 'study' ? 'Study' : name === 'series' ? 'Series' : 'SOP'} Instance UID`);
   return v;
+}
+
+/**
+ * A warning's text as a header's quoted-string (RFC 9110 §5.6.4): it can quote parameter names as
+ * the client sent them, so what is not printable ASCII (a line break, a character beyond Latin-1)
+ * is percent-encoded, and quotes and backslashes are left out.
+ */
+function warnText(text: string): string {
+  const percent = (c: string) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  return text.replace(/["\\]/g, '').replace(/[^\x20-\x7e]/gu, percent);
 }

@@ -254,6 +254,10 @@ describe('gateway/dicomweb QIDO-RS (real storage)', function () {
     expect(warned.json).to.have.length(5);
     expect(warned.warning).to.match(/^299 http:\/\/localhost\/dicomweb "The fuzzymatching parameter is not supported. Only literal matching has been performed."/).and.match(/PatientWeight/);
     expect((await search(`/studies/${uid()}/series`)).status).to.equal(204);
+    // A name quoted in a Warning as the client sent it, percent-encoded where a header cannot carry it (it was a 500).
+    const odd = await search('/studies?Patient%0AWeight=1&%E2%98%83=2&%22q%22=3');
+    expect(odd.status).to.equal(200);
+    expect(odd.warning).to.match(/were ignored: Patient%0AWeight, %E2%98%83, q"$/);
   });
 
   it('takes the accept and charset query parameters (PS3.18 §8.3.3), a + in a query value as itself', async () => {
