@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { Job, Storage, StudyStatus } from '../../storage/index.js';
 import { findModelDir } from '../../pipeline/process/model-dirs.js';
-import { actorOf, bearerAuth, HttpError, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, jsonObjectBody, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
 import { isDicomUID } from '../../config/index.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { EXPORT_JOB } from '../review/gate.js';
@@ -69,16 +69,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Hono<AppEnv> {
 
   app.post('/studies/:uid/reprocess', admin, async (c) => {
     const uid = await studyParam(c.req.param('uid'));
-    let body: { model?: unknown } = {};
-    const text = await c.req.text();
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, 'bad-json', 'the body must be JSON: { "model": "<id>" } (or empty for the route\'s model)');
-      }
-    }
-    if (body === null || typeof body !== 'object') throw new HttpError(400, 'bad-json', 'the body must be a JSON object');
+    const body = await jsonObjectBody(c, 'the body must be a JSON object: { "model": "<id>" } (or empty for the route\'s model)', {});
     if (body.model !== undefined && typeof body.model !== 'string') throw new HttpError(400, 'bad-model', 'model is a model id (a string)');
     const model = body.model as string | undefined;
     if (model !== undefined && !findModelDir(model, deps.modelsDir)) {

@@ -4,6 +4,7 @@ export type { HttpServiceOptions, ServiceStatus } from './server.js';
 export { actorOf, bearerAuth } from './auth.js';
 export type { BearerAuthOptions, AuthRefusal } from './auth.js';
 export { HttpError, errorResponse } from './errors.js';
+export { jsonObjectBody } from './json-body.js';
 export type { ErrorBody, ErrorStatus } from './errors.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './studies.js';
 export { HttpLog } from './messages.js';

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Storage, Review, ReviewStatus } from '../../storage/index.js';
-import { actorOf, bearerAuth, HttpError, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, jsonObjectBody, type AppEnv, type Role, type TokenVerifier } from '../http/index.js';
 import { isDicomUID } from '../../config/index.js';
 import type { ReviewGate } from './gate.js';
 
@@ -65,12 +65,7 @@ export function reviewRoutes(deps: ReviewRoutesDeps): Hono<AppEnv> {
 
   app.post('/reviews/:uid/decision', reviewers, async (c) => {
     const uid = uidParam(c.req.param('uid'));
-    let body: { decision?: unknown; comment?: unknown; segSOPInstanceUID?: unknown; glbSha256?: unknown };
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new HttpError(400, 'bad-json', 'the body must be JSON: { decision: "approve" | "reject", comment }');
-    }
+    const body = await jsonObjectBody(c, 'the body must be a JSON object: { "decision": "approve" | "reject", "comment": "…" }');
     if (body.decision !== 'approve' && body.decision !== 'reject') throw new HttpError(400, 'bad-decision', 'decision is "approve" or "reject"');
     if (body.comment !== undefined && body.comment !== null && typeof body.comment !== 'string') throw new HttpError(400, 'bad-comment', 'comment is a string');
     const outcome = await deps.gate.decide(uid, {
