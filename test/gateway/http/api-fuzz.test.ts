@@ -65,7 +65,7 @@ function param(r: XorShift32, study: string): string {
     case 5:
       return `${study}.${r.range(0, 9)}`;
     case 6:
-      return r.pick(['1', '0', '-1', '99999999999999999999', '1.2.3', 'default', 'bone.glb', 'seg.dcm', 'x'.repeat(r.range(65, 3000))]);
+      return r.pick(['1', '0', '-1', '99999999999999999999', '1.2.3', 'default', 'model.glb', 'seg.dcm', 'x'.repeat(r.range(65, 3000))]);
     case 7:
       return encodeURIComponent(r.pick([CT_FAKEPHI.patientName, CT_FAKEPHI.patientID, CT_FAKEPHI.accessionNumber]));
     default:
@@ -114,6 +114,9 @@ describe('HTTP API: a seeded fuzz of every route, method, parameter, body and ro
     const stored = await fetch(`${g.base}/dicomweb/studies`, { method: 'POST', body: new Uint8Array(b), headers: { 'content-type': contentType, authorization: `Bearer ${tokens.modality}` } });
     expect(stored.status, await stored.clone().text()).to.equal(200);
     study = (await g.storage.listStudies({})).studies[0].studyInstanceUID;
+    // A result and its review, as the pipeline leaves them, so that results are served and decisions decided.
+    const glb = await g.storage.results.put(study, 'model.glb', 'model/gltf-binary', new Uint8Array(64));
+    await g.storage.reviews.create({ studyInstanceUID: study, summary: {}, segSOPInstanceUID: '2.25.1', glbSha256: glb.sha256 });
   });
   after(async () => {
     await g?.dispose();
@@ -130,7 +133,8 @@ describe('HTTP API: a seeded fuzz of every route, method, parameter, body and ro
       // The first round asks each route as it is meant to be asked, the stored study in its path.
       const first = n < ROUTES.length * (ROLES.length + 1) * BODIES.length;
       const method = first || r.chance(0.85) ? own : r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
-      const path = first ? template.replace(/:\w+/g, study) : template.replace(/:\w+/g, () => param(r, study)) + query(r);
+      const right = (p: string) => (p === ':name' ? 'model.glb' : p === ':id' ? (template.includes('/models/') ? 'default' : '1') : study);
+      const path = first ? template.replace(/:\w+/g, right) : template.replace(/:\w+/g, () => param(r, study)) + query(r);
       const { contentType, bytes } = method === 'GET' || method === 'HEAD' ? {} : shape(r, instance);
       const headers: Record<string, string> = {};
       if (role) headers.authorization = `Bearer ${tokens[role]}`;
