@@ -76,8 +76,12 @@ export class HttpService {
     const { host, port } = this.options;
     // overrideGlobalObjects: false keeps the process' Request/Response untouched.
     const tls = this.options.tls;
+    // An HTTP/1.0 request may come without a Host header (a load balancer's health check often
+    // does): it is addressed to this listener, not refused with an empty 400.
+    const authority = `${host.includes(':') ? `[${host}]` : host}${port ? `:${port}` : ''}`;
     const server = createAdaptorServer({
       fetch: this.options.fetch,
+      hostname: authority,
       overrideGlobalObjects: false,
       ...(tls && { createServer: createHttpsServer, serverOptions: { ...listenerContext(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     }) as Server;

@@ -97,6 +97,22 @@ describe('gateway/http HttpService (real socket)', () => {
     expect(await canConnect('127.0.0.1', port)).to.equal(false);
   });
 
+  it('answers an HTTP/1.0 request without a Host header, as a load balancer\'s health check sends it', async () => {
+    const svc = new HttpService({ fetch: createHttpApp(makeHarness().deps).fetch, host: '127.0.0.1', port: 0, logger: silentLogger });
+    services.push(svc);
+    await svc.start();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: svc.address!.port });
+      let text = '';
+      s.on('data', (d) => (text += d.toString('latin1')));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+      s.write('GET /healthz HTTP/1.0\r\n\r\n');
+    });
+    expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.endsWith('{"status":"ok"}')).to.equal(true);
+  });
+
   it('fails to start with the system reason when the port is taken', async () => {
     const a = new HttpService({ fetch: () => new Response('a'), host: '127.0.0.1', port: 0, logger: silentLogger });
     services.push(a);
