@@ -39,7 +39,13 @@ export function parseYamlConfig(
       })),
     };
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // An alias without its anchor, or one that expands past the alias limit, only shows here.
+    return { ok: false, errors: [{ code: 'yaml_syntax', path: '', message: `YAML: ${(e as Error).message}` }] };
+  }
   if (value !== null && value !== undefined && !isPlainRecord(value)) {
     return {
       ok: false,

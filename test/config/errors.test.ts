@@ -27,6 +27,16 @@ describe('config: errors', () => {
       expect(formatConfigErrors(errors).split('\n')[0]).to.match(/^config \(line 3, column 3\): YAML syntax: /);
     });
 
+    it('an alias without its anchor, or one that expands too far, is a YAML error, not a crash', () => {
+      expect(onlyError('routes:\n  default:\n    stableSeconds: *a\n')).to.deep.equal({
+        code: 'yaml_syntax',
+        path: '',
+        message: 'YAML: Unresolved alias (the anchor must be set before the alias): a',
+      });
+      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+      expect(onlyError(`${bomb}\n`)).to.include({ code: 'yaml_syntax', path: '' });
+    });
+
     it('a file that is not a mapping is refused', () => {
       expect(onlyError('- a\n- b\n')).to.include({ code: 'invalid_type', path: '' });
       expect(onlyError('just text\n')).to.include({ code: 'invalid_type', path: '' });
