@@ -49,3 +49,13 @@ export function caseSeed(seed: number, index: number): number {
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
   return (x ^ (x >>> 16)) >>> 0;
 }
+
+/**
+ * Pieces of a URL that no UID, keyword or number holds, percent-encoded as a client sends them:
+ * control bytes, a byte that is no UTF-8, characters beyond Latin-1 (a line separator, a snowman,
+ * an emoji), encodings that are broken, dot segments, reserved characters and markup.
+ */
+export const ODD_URL_PIECES: readonly string[] = [
+  '%00', '%0A', '%0D%0A', '%09', '%20', '%22', '%5C', '%7F', '%FF', '%C3%A9', '%E2%80%A8', '%E2%98%83', '%F0%9F%A9%BB',
+  '%25', '%2F', '%3F', '%23', '%ZZ', '%', '..', '%2E%2E', '*', '?', '%3Cscript%3E',
+];

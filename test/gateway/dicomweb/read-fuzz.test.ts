@@ -12,7 +12,7 @@
  */
 import { expect } from 'chai';
 import { CT_FAKEPHI, CT_FAKEPHI_FILES, CT_FAKEPHI_VALUES } from '../../support/fakephi.js';
-import { caseSeed, XorShift32 } from '../../support/fuzz.js';
+import { caseSeed, ODD_URL_PIECES, XorShift32 } from '../../support/fuzz.js';
 import { makeReadHarness, type ReadHarness } from './read-harness.js';
 
 const SEED = Number(process.env.LIMEN_FUZZ_SEED ?? 0x7eadf),
@@ -26,8 +26,6 @@ interface Stored {
   sops: string[];
 }
 
-/** Bytes no UID holds, percent-encoded as a client would send them. */
-const ODD = ['%00', '%0A', '%0D%0A', '%09', '%20', '%22', '%5C', '%7F', '%FF', '%C3%A9', '%E2%80%A8', '%E2%98%83', '%F0%9F%A9%BB', '%25', '%2F', '%3F', '%23', '%ZZ', '%', '..', '*', '?'];
 
 function uidLike(r: XorShift32, real: string): string {
   switch (r.int(9)) {
@@ -42,11 +40,11 @@ function uidLike(r: XorShift32, real: string): string {
     case 5:
       return r.pick(['1.2.3', '0', '1..2', '1.02', '.1', '1.', 'a.b', '2.25.' + '9'.repeat(r.range(40, 80))]);
     case 6:
-      return `${real.slice(0, r.int(real.length))}${r.pick(ODD)}${real.slice(r.int(real.length))}`;
+      return `${real.slice(0, r.int(real.length))}${r.pick(ODD_URL_PIECES)}${real.slice(r.int(real.length))}`;
     case 7:
       return encodeURIComponent(CT_FAKEPHI.patientName);
     default:
-      return Array.from({ length: r.range(1, 6) }, () => r.pick(ODD)).join('');
+      return Array.from({ length: r.range(1, 6) }, () => r.pick(ODD_URL_PIECES)).join('');
   }
 }
 
@@ -62,14 +60,14 @@ function frameList(r: XorShift32): string {
     case 3:
       return r.pick(['', ',', '1,', ',1', '1,,2', '-1', '1.5', '1e3', ' 1', '0x1', '١']);
     case 4:
-      return `1${r.pick(ODD)}`;
+      return `1${r.pick(ODD_URL_PIECES)}`;
     default:
       return '9'.repeat(r.range(10, 400));
   }
 }
 
 function bulkPath(r: XorShift32): string {
-  return r.pick(['7FE00010', '7fe00010', '00100010', '00081140/0/00081155', '00081140/1/00081155', 'FFFFFFFF', '7FE0001', 'zzzzzzzz', '7FE00010/', '00081140/x/00081155', '00081140/99999999999/00081155', `7FE00010${r.pick(ODD)}`]);
+  return r.pick(['7FE00010', '7fe00010', '00100010', '00081140/0/00081155', '00081140/1/00081155', 'FFFFFFFF', '7FE0001', 'zzzzzzzz', '7FE00010/', '00081140/x/00081155', '00081140/99999999999/00081155', `7FE00010${r.pick(ODD_URL_PIECES)}`]);
 }
 
 /** A path under /dicomweb: one of the read routes, with what fills it. */
@@ -126,7 +124,7 @@ function valueOf(r: XorShift32, s: Stored): string {
     case 7:
       return 'x'.repeat(r.range(65, 4000));
     default:
-      return Array.from({ length: r.range(1, 4) }, () => r.pick(ODD)).join('');
+      return Array.from({ length: r.range(1, 4) }, () => r.pick(ODD_URL_PIECES)).join('');
   }
 }
 
@@ -134,7 +132,7 @@ function queryOf(r: XorShift32, s: Stored): string {
   const n = r.pick([0, 0, 1, 1, 2, 3, 5]);
   const pairs: string[] = [];
   for (let i = 0; i < n; i++) {
-    const name = r.chance(0.1) ? r.pick(ODD) : encodeURIComponent(r.pick(NAMES));
+    const name = r.chance(0.1) ? r.pick(ODD_URL_PIECES) : encodeURIComponent(r.pick(NAMES));
     const value = valueOf(r, s);
     // Values from ODD are already percent-encoded; the rest are encoded here, or sent raw (a sloppy client).
     pairs.push(`${name}${r.chance(0.05) ? '' : '='}${/%/.test(value) || r.chance(0.2) ? value : encodeURIComponent(value)}`);
