@@ -134,7 +134,7 @@ function queryOf(r: XorShift32, s: Stored): string {
   for (let i = 0; i < n; i++) {
     const name = r.chance(0.1) ? r.pick(ODD_URL_PIECES) : encodeURIComponent(r.pick(NAMES));
     const value = valueOf(r, s);
-    // Values from ODD are already percent-encoded; the rest are encoded here, or sent raw (a sloppy client).
+    // Values from ODD_URL_PIECES are already percent-encoded; the rest are encoded here, or sent raw (a sloppy client).
     pairs.push(`${name}${r.chance(0.05) ? '' : '='}${/%/.test(value) || r.chance(0.2) ? value : encodeURIComponent(value)}`);
   }
   return pairs.length ? `?${pairs.join('&')}` : '';
