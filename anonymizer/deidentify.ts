@@ -89,12 +89,15 @@ const SOP_CLASSES_WITH_BURNED_IN_TEXT = [
 ];
 
 /**
- * What the pixel data cannot be read without (PS3.3 C.7.6.3 Image Pixel, C.7.6.6 Multi-frame):
- * Samples per Pixel, Photometric Interpretation, Planar Configuration, Number of Frames, Rows,
- * Columns, Bits Allocated, Bits Stored, High Bit, Pixel Representation.
+ * What an image cannot be read or placed without: the pixel description (PS3.3 C.7.6.3 Image
+ * Pixel, C.7.6.6 Multi-frame: Samples per Pixel, Photometric Interpretation, Planar
+ * Configuration, Number of Frames, Rows, Columns, Bits Allocated, Bits Stored, High Bit, Pixel
+ * Representation), the Modality (C.7.3.1), the plane in the patient (C.7.6.2: Image Position,
+ * Image Orientation, Pixel Spacing) and a CT's rescale to Hounsfield units (C.8.2.1).
  */
-const PIXEL_DESCRIPTION = new Set<number>([
+const IMAGE_ESSENTIALS = new Set<number>([
   0x00280002, 0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103,
+  0x00080060, 0x00200032, 0x00200037, 0x00280030, 0x00281052, 0x00281053,
 ]);
 
 /** De-identifies one instance. Never throws for bad input: the result says what was wrong. */
@@ -330,14 +333,14 @@ class Run {
   }
 
   /**
-   * A kept attribute that is not what PS3.6 says it is goes. One that describes the pixels goes
-   * with its instance: stored without it, the image could not be read (nothing half-stored).
+   * A kept attribute that is not what PS3.6 says it is goes. One the image cannot be read or
+   * placed without goes with its instance: stored without it, the image would be half there.
    */
   private misfit(el: Element, parent: string): undefined {
-    if (PIXEL_DESCRIPTION.has(el.tag)) {
+    if (IMAGE_ESSENTIALS.has(el.tag)) {
       this.damage ??= {
         code: 'damaged-value',
-        message: `${formatTag(el.tag)} ${lookup(el.tag)?.keyword ?? ''}: its ${el.vr} value is not what PS3.6 defines, and the pixel data cannot be read without it; the data set is damaged (a length or tag that is off?)`,
+        message: `${formatTag(el.tag)} ${lookup(el.tag)?.keyword ?? ''}: its ${el.vr} value is not what PS3.6 defines, and the image cannot be read or placed without it; the data set is damaged (a length or tag that is off?)`,
         tag: formatTag(el.tag),
       };
     }
