@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { Hono } from 'hono';
 import { HttpError, jsonObjectBody } from '../../../gateway/http/index.js';
+import { MAX_JSON_BODY_BYTES } from '../../../gateway/http/json-body.js';
 
 describe('gateway/http jsonObjectBody', () => {
   const app = new Hono();
@@ -24,5 +25,23 @@ describe('gateway/http jsonObjectBody', () => {
       const usage = path === '/strict' ? 'send { "a": 1 }' : 'send { "a": 1 } or nothing';
       expect(r, `${path} ${body}`).to.deep.equal({ status: 400, json: { error: { code: 'bad-json', message: usage } } });
     }
+  });
+
+  it('answers 413 past its limit, whether the length is announced or the body streams without one', async () => {
+    const big = `{"comment":"${'x'.repeat(MAX_JSON_BODY_BYTES)}"}`;
+    const announced = await post('/strict', big);
+    expect(announced.status).to.equal(413);
+    expect(announced.json).to.deep.include({ error: { code: 'body-too-large', message: `the body is larger than ${MAX_JSON_BODY_BYTES} bytes` } });
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const streamed = await app.request('/strict', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(streamed.status).to.equal(413);
+    // It stopped reading soon after the limit: an endless body is not read to its end.
+    expect(pulled).to.be.lessThan(MAX_JSON_BODY_BYTES / (64 * 1024) + 4);
   });
 });
