@@ -15,8 +15,8 @@ import { CT_FAKEPHI, CT_FAKEPHI_FILES, CT_FAKEPHI_VALUES } from '../../support/f
 import { caseSeed, ODD_URL_PIECES, XorShift32 } from '../../support/fuzz.js';
 import { makeReadHarness, type ReadHarness } from './read-harness.js';
 
-const SEED = Number(process.env.LIMEN_FUZZ_SEED ?? 0x7eadf),
-  CASES = Number(process.env.LIMEN_FUZZ_CASES ?? 400);
+const SEED = Number(process.env.LIMEN_FUZZ_SEED ?? 0x7eadf) >>> 0;
+const CASES = Number(process.env.LIMEN_FUZZ_CASES ?? 400);
 const ONLY = process.env.LIMEN_FUZZ_CASE === undefined ? undefined : Number(process.env.LIMEN_FUZZ_CASE);
 const ANSWER_MS = 10_000;
 
