@@ -99,12 +99,12 @@ export const dicomwebReadRouteDocs: readonly RouteDoc[] = [
     method: 'GET',
     path: '/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
     summary:
-      'WADO-RS: frames (1-based, comma-separated). Uncompressed: multipart/related; type="application/octet-stream" (one-bit frames ' +
+      'WADO-RS: frames (1-based, comma-separated, each once). Uncompressed: multipart/related; type="application/octet-stream" (one-bit frames ' +
       'shifted to start at bit 0). Compressed: as stored with its media type (image/jls, image/jp2, image/jpeg, image/dicom-rle...) or ' +
       'application/octet-stream; transfer-syntax=*, or decompressed when asked for application/octet-stream and a codec exists.',
     roles: ROLES,
     media: { response: ['multipart/related; type="application/octet-stream"', 'multipart/related; type="image/jls"', 'multipart/related; type="image/jp2"', 'multipart/related; type="image/jpeg"', 'multipart/related; type="image/dicom-rle"', 'application/octet-stream'] },
-    responses: { ...retrieveResponses, 200: 'the frames, multipart (or single part when one bare media type and one frame are asked for)', 400: 'not a UID, or a malformed frame list', 404: 'no such instance, no pixel data, or a frame past the last' },
+    responses: { ...retrieveResponses, 200: 'the frames, multipart (or single part when one bare media type and one frame are asked for)', 400: 'not a UID, or a malformed frame list (one that names a frame twice too)', 404: 'no such instance, no pixel data, or a frame past the last' },
   },
   {
     method: 'GET',
@@ -174,6 +174,9 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     if (!/^\d+(,\d+)*$/.test(raw)) throw new HttpError(400, 'invalid-frame-list', 'frames are 1-based numbers separated by commas, e.g. 1,3,5');
     const numbers = raw.split(',').map(Number);
     if (numbers.some((n) => n < 1)) throw new HttpError(400, 'invalid-frame-list', 'frame numbers start at 1');
+    // PS3.18 asks for non-duplicate frame numbers; a list of one frame repeated would multiply the answer.
+    const twice = numbers.find((n, i) => numbers.indexOf(n) !== i);
+    if (twice !== undefined) throw new HttpError(400, 'invalid-frame-list', `frame ${twice} is listed more than once; a frame list names each frame once`);
     return retrieveFrames(wado(c), target(c) as Required<Target>, numbers, accepted(c));
   };
 

@@ -178,13 +178,7 @@ export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numb
     bodies = numbers.map((n) => frameCall(() => nativeFrame(pixels.value!, layout, n - 1)));
   } else {
     const frames = compressedFrames(pixels, layout, dataset);
-    if (rendition.kind === 'stored') bodies = numbers.map((n) => frames[n - 1]);
-    else {
-      // A frame listed more than once is decoded once: a list of one frame repeated must not cost a decode each.
-      const once = new Map<number, Promise<Uint8Array>>();
-      const decode = (n: number) => once.get(n) ?? once.set(n, decoded(ctx, frames[n - 1], layout, transferSyntax.uid)).get(n)!;
-      bodies = await Promise.all(numbers.map(decode));
-    }
+    bodies = rendition.kind === 'stored' ? numbers.map((n) => frames[n - 1]) : await Promise.all(numbers.map((n) => decoded(ctx, frames[n - 1], layout, transferSyntax.uid)));
   }
   if (rendition.singlePart) return bytesResponse([bodies[0]], rendition.contentType);
   const boundary = newBoundary();

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { loadConfigOrThrow } from '../../../config/index.js';
 import { dicomwebReadRoutes, InstanceCache, type InstanceCacheOptions } from '../../../gateway/dicomweb/index.js';
-import type { FrameDecoders } from '../../../gateway/dicomweb/transcode.js';
 import { createHttpApp, HttpService, type AppEnv, type StudySummary as HttpStudySummary } from '../../../gateway/http/index.js';
 import { compileRoutes, EdgeIngest, type IngestOutcome } from '../../../gateway/ingest/index.js';
 import { createLogger } from '../../../gateway/log/index.js';
@@ -70,7 +69,7 @@ export interface ReadHarness {
   dispose(): Promise<void>;
 }
 
-export async function makeReadHarness(options: { instanceCache?: InstanceCacheOptions; codecs?: FrameDecoders } = {}): Promise<ReadHarness> {
+export async function makeReadHarness(options: { instanceCache?: InstanceCacheOptions } = {}): Promise<ReadHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'limen-dicomweb-'));
   const file = join(dir, 'limen.yaml');
   writeFileSync(file, CONFIG);
@@ -107,7 +106,7 @@ export async function makeReadHarness(options: { instanceCache?: InstanceCacheOp
     routeForToken: () => 'default',
   });
   const cache = new InstanceCache(options.instanceCache);
-  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens, logger: logger.child({ service: 'dicomweb' }), instanceCache: cache, codecs: options.codecs }));
+  app.route('/dicomweb', dicomwebReadRoutes({ source: storage, tokens, logger: logger.child({ service: 'dicomweb' }), instanceCache: cache }));
 
   const token = async (role: Role) => (await storage.createToken({ role, user: `test-${role}`, ttlSeconds: 3600 })).token;
   const issued = { reviewer: await token('reviewer'), admin: await token('admin'), auditor: await token('auditor'), modality: await token('modality') };
