@@ -175,7 +175,8 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     const numbers = raw.split(',').map(Number);
     if (numbers.some((n) => n < 1)) throw new HttpError(400, 'invalid-frame-list', 'frame numbers start at 1');
     // PS3.18 asks for non-duplicate frame numbers; a list of one frame repeated would multiply the answer.
-    const twice = numbers.find((n, i) => numbers.indexOf(n) !== i);
+    const seen = new Set<number>();
+    const twice = numbers.find((n) => seen.size === seen.add(n).size);
     if (twice !== undefined) throw new HttpError(400, 'invalid-frame-list', `frame ${twice} is listed more than once; a frame list names each frame once`);
     return retrieveFrames(wado(c), target(c) as Required<Target>, numbers, accepted(c));
   };
