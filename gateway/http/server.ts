@@ -4,12 +4,13 @@
  * connections are closed, and requests in flight finish (up to `stopTimeoutMs`, or until the
  * stop's signal aborts, after which their connections are closed).
  */
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Logger } from '../log/index.js';
 import { listenerContext, TLS_HANDSHAKE_TIMEOUT_MS, type ListenerCredentials } from '../tls/index.js';
+import { errorResponse, type ErrorBody } from './errors.js';
 import { HttpLog } from './messages.js';
 
 export type ServiceStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -74,17 +75,32 @@ export class HttpService {
     }
     this.state = 'starting';
     const { host, port } = this.options;
-    // overrideGlobalObjects: false keeps the process' Request/Response untouched.
     const tls = this.options.tls;
     // An HTTP/1.0 request may come without a Host header (a load balancer's health check often
     // does): it is addressed to this listener, not refused with an empty 400.
     const authority = `${host.includes(':') ? `[${host}]` : host}${port ? `:${port}` : ''}`;
-    const server = createAdaptorServer({
-      fetch: this.options.fetch,
+    const listener = getRequestListener(this.options.fetch, {
       hostname: authority,
+      // The process' Request and Response stay untouched.
       overrideGlobalObjects: false,
-      ...(tls && { createServer: createHttpsServer, serverOptions: { ...listenerContext(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
-    }) as Server;
+      // A request Node parsed but no URL can be made of (a Host that is no host, `GET *`) gets a
+      // JSON 400 that says so, as every other error does.
+      errorHandler: (err) => {
+        if (err instanceof RequestError) return errorResponse(400, 'bad-request', `the request cannot be read: ${err.message}`);
+        this.logger.error(HttpLog.requestFailed('-', '-', err));
+        return errorResponse(500, 'internal-error', 'internal error; see the server log');
+      },
+    });
+    const server = (tls ? createHttpsServer({ ...listenerContext(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener) : createHttpServer(listener)) as Server;
+    // Bytes that are not HTTP Node can parse: the same JSON error, with Node's own status for a
+    // header block too large (431) or too slow (408), then the connection is closed.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body: ErrorBody = { error: { code: 'bad-request', message: `the request is not HTTP/1.1 this server can read (${err.code ?? err.message})` } };
+      const text = JSON.stringify(body);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    });
     // A study sent by STOW-RS over a slow link takes longer than Node's five-minute limit on a
     // whole request, which would cut it off half stored: no limit on the whole, a connection that
     // goes silent is closed instead (headers still have to arrive within Node's headersTimeout).

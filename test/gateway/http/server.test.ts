@@ -97,20 +97,37 @@ describe('gateway/http HttpService (real socket)', () => {
     expect(await canConnect('127.0.0.1', port)).to.equal(false);
   });
 
-  it('answers an HTTP/1.0 request without a Host header, as a load balancer\'s health check sends it', async () => {
+  it('answers HTTP/1.0 without Host (a load balancer\'s probe), and a request it cannot read with a JSON 400 that says why', async () => {
     const svc = new HttpService({ fetch: createHttpApp(makeHarness().deps).fetch, host: '127.0.0.1', port: 0, logger: silentLogger });
     services.push(svc);
     await svc.start();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port: svc.address!.port });
-      let text = '';
-      s.on('data', (d) => (text += d.toString('latin1')));
-      s.on('end', () => resolve(text));
-      s.on('error', reject);
-      s.write('GET /healthz HTTP/1.0\r\n\r\n');
-    });
-    expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(answer.endsWith('{"status":"ok"}')).to.equal(true);
+    const raw = (request: string) =>
+      new Promise<{ status: string; type?: string; body: string }>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: svc.address!.port });
+        let text = '';
+        s.on('data', (d) => (text += d.toString('latin1')));
+        s.on('end', () => {
+          const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
+          resolve({ status: head.split('\r\n')[0], type: /content-type: ([^\r]*)/i.exec(head)?.[1], body });
+        });
+        s.on('error', reject);
+        s.write(request);
+      });
+    expect(await raw('GET /healthz HTTP/1.0\r\n\r\n')).to.deep.include({ status: 'HTTP/1.1 200 OK', body: '{"status":"ok"}' });
+    for (const [request, status, message] of [
+      ['GET * HTTP/1.1\r\nHost: limen\r\nConnection: close\r\n\r\n', 'HTTP/1.1 400 Bad Request', /^the request cannot be read: /],
+      ['GET /healthz HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n', 'HTTP/1.1 400 Bad Request', /^the request cannot be read: Invalid (URL|host header)/],
+      ['GET /healthz HTTP/1.1\r\nHost: limen\r\nbroken header\r\n\r\n', 'HTTP/1.1 400 Bad Request', /^the request is not HTTP\/1.1 this server can read \(HPE_/],
+      [`GET /healthz HTTP/1.1\r\nHost: limen\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 'HTTP/1.1 431 Request Header Fields Too Large', /\(HPE_HEADER_OVERFLOW\)/],
+    ] as const) {
+      const answer = await raw(request);
+      expect(answer.status, request.slice(0, 40)).to.equal(status);
+      expect(answer.type, request.slice(0, 40)).to.equal('application/json; charset=utf-8');
+      const json = JSON.parse(answer.body) as { error: { code: string; message: string } };
+      expect(json.error.code, request.slice(0, 40)).to.equal('bad-request');
+      expect(json.error.message, request.slice(0, 40)).to.match(message);
+    }
+    expect(await get(svc.address!.port, '/healthz')).to.deep.equal({ status: 200, body: '{"status":"ok"}' });
   });
 
   it('fails to start with the system reason when the port is taken', async () => {
