@@ -145,7 +145,7 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
       rejection = { result: fields.result, source: fields.source, reason: fields.reason };
     });
     client.on('networkError', (err: unknown) => {
-      error ??= err instanceof Error ? err.message : String(err);
+      error ??= withoutLogPrefix(err instanceof Error ? err.message : String(err));
     });
     client.on('closed', () => {
       const reason = established ? 'association-ended' : 'association-not-established';
@@ -176,6 +176,15 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
     // calls; Node's typings leave it out. A test pins that the name arrives.)
     if (tls && socket instanceof TLSSocket && !isIP(request.host)) (socket as TLSSocket & { setServername(name: string): void }).setServername(request.host);
   });
+}
+
+/**
+ * dcmjs-dimse words its network errors for its own log, after the called AE title it has not yet
+ * set when the connection fails (` -> Connection error: connect ECONNREFUSED …`). The caller
+ * names the destination itself.
+ */
+function withoutLogPrefix(message: string): string {
+  return message.replace(/(^|: )[^:]*? -> /, '$1');
 }
 
 function uncompressedPairs(instances: readonly OutgoingInstance[]): Array<[string, string]> {
