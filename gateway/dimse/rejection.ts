@@ -2,6 +2,7 @@
  * Why an association is refused, and the A-ASSOCIATE-RJ fields (PS3.8 §9.3.4, Table 9-21)
  * each reason is sent with.
  */
+import type { AssociateRqRefusal } from './associate-rq.js';
 
 /** Reasons the association hook can give. */
 export type AssociateRefusal = 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'address-not-allowed' | 'tls-required' | 'certificate-not-allowed';
@@ -15,20 +16,8 @@ export type AssociationRejectReason =
   | 'stopping'
   /** The association hook failed: not the caller's fault, worth a retry. */
   | 'internal-error'
-  /** Bit 0 of the protocol version is not set (PS3.8 §9.3.2). */
-  | 'protocol-version-not-supported'
-  /** The application context is not the DICOM one. */
-  | 'application-context-not-supported'
-  /** The A-ASSOCIATE-RQ proposes no presentation context (PS3.8 §9.3.2). */
-  | 'no-presentation-context'
-  /** A presentation context ID is not odd (PS3.8 §9.3.2.2). */
-  | 'presentation-context-id-invalid'
-  /** Two presentation contexts share an ID (PS3.8 §9.3.2.2). */
-  | 'presentation-context-id-duplicated'
-  /** A presentation context item has no Abstract Syntax sub-item, or more than one (PS3.8 §9.3.2.2). */
-  | 'abstract-syntax-not-one'
-  /** The User Information item has no Maximum Length sub-item (PS3.8 §9.3.2.3, PS3.7 D.3.3.1). */
-  | 'maximum-length-missing'
+  /** What the A-ASSOCIATE-RQ itself breaks of PS3.8 §9.3.2. */
+  | AssociateRqRefusal
   /** Over TLS, no certificate that chains to the caller CA. */
   | 'certificate-not-trusted';
 
