@@ -72,7 +72,7 @@ export function parseRequest(bytes: Uint8Array): DimseRequest {
   const commandField = us(TAG.CommandField);
   if (commandField === undefined) throw new CommandSetError('the command set has no Command Field (0000,0100)');
   const messageID = us(TAG.MessageID);
-  if (messageID === undefined && commandField !== CommandField.CCancelRQ) throw new CommandSetError('the command set has no Message ID (0000,0110)');
+  if (messageID === undefined && commandField !== CommandField.CCancelRQ && !(commandField & CommandField.ResponseBit)) throw new CommandSetError('the command set has no Message ID (0000,0110)');
   const dataSetType = us(TAG.CommandDataSetType);
   if (dataSetType === undefined) throw new CommandSetError('the command set has no Command Data Set Type (0000,0800)');
   return {

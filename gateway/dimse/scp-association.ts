@@ -82,6 +82,9 @@ const MAX_COMMAND_SET_BYTES = 64 * 1024;
  * it is answered; they are then performed in the order they came. What is held counts against what
  * the association may hold (`maxDataSetBytes`, with the data set being stored): a requestor that
  * sends more than that ahead of its answer gets the C-STORE in hand answered, then an A-ABORT.
+ * Nor is anything read while the requestor leaves Limen's answers unread (the socket's write
+ * buffer is full): a peer that streams C-ECHOs without reading the responses would otherwise
+ * have them pile up in memory without bound.
  */
 /** After the last PDU Limen sends, how long the peer has to close the connection itself. */
 const CLOSE_LINGER_MS = 2_000;
@@ -125,6 +128,8 @@ export class ScpAssociation extends Scp {
   private failed = 0;
   /** A C-STORE data set is arriving. */
   private receiving = false;
+  /** The peer has not read what was written: nothing more is read until the socket drains. */
+  private awaitingDrain = false;
   private readonly inFlight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
   private connectionLost = false;
@@ -392,7 +397,8 @@ export class ScpAssociation extends Scp {
       this.receiving = true;
       return;
     }
-    if (request.commandField === CommandField.CEchoRQ) this.answer(context.id, request, { status: echoStatus(request, context) });
+    // C-ECHO-RSP's Affected SOP Class UID is mandatory (PS3.7 Table 9.3-13), even to a request that left it out.
+    if (request.commandField === CommandField.CEchoRQ) this.answer(context.id, { ...request, affectedSOPClassUID: request.affectedSOPClassUID ?? context.abstractSyntaxUID }, { status: echoStatus(request, context) });
     else if (request.commandField === CommandField.CStoreRQ) this.count(context, request, LocalFailure.noDataSet);
     else this.answer(context.id, request, { status: STATUS_UNRECOGNIZED_OPERATION });
   }
@@ -420,7 +426,7 @@ export class ScpAssociation extends Scp {
       this.storingBytes = 0;
       if (this.windowExceeded) this.abortLocally('protocol-error', AbortSource.ServiceUser, AbortReason.NotSpecified);
       else this.performHeld();
-      if (this.inFlight.size === 0) this.connection.resume();
+      this.resumeReading();
       this.checkIdle();
     });
   }
@@ -476,12 +482,26 @@ export class ScpAssociation extends Scp {
 
   private answer(presentationContextID: number, request: DimseRequest, response: DimseResponse): void {
     try {
-      for (const pdu of commandPdus(presentationContextID, encodeResponse(request, response), this.peerMaxPduLength)) this.connection.write(pdu);
+      let buffered = false;
+      for (const pdu of commandPdus(presentationContextID, encodeResponse(request, response), this.peerMaxPduLength)) buffered = !this.connection.write(pdu) || buffered;
       this.idleTimer.refresh();
+      if (buffered && !this.awaitingDrain) {
+        this.awaitingDrain = true;
+        this.connection.pause();
+        this.connection.once('drain', () => {
+          this.awaitingDrain = false;
+          this.resumeReading();
+        });
+      }
     } catch (err) {
       this.emitLog('responseFailed', { err });
       this.abortLocally('protocol-error', AbortSource.ServiceProvider, AbortReason.NotSpecified);
     }
+  }
+
+  /** Reads again once no C-STORE is being stored and the peer has read Limen's answers. */
+  private resumeReading(): void {
+    if (this.inFlight.size === 0 && !this.awaitingDrain) this.connection.resume();
   }
 
   private protocolError(code: string, abortReason: number): void {

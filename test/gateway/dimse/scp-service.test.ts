@@ -500,6 +500,40 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     }
   });
 
+  it('stops reading while its answers go unread: C-ECHOs streamed by a peer that reads nothing do not pile up in memory, and all are answered once it reads', async function () {
+    this.timeout(60_000);
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    peer.socket.pause();
+    // 20 MB of requests, more than the kernel's socket buffers on both sides hold.
+    const echoes = 250_000;
+    const one = pData(1, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 1], [0x0800, 'US', 0x0101]]), true);
+    // In writes of 1,000 requests: the socket counts a write as pending until all of it is written.
+    const write = Buffer.concat(Array.from({ length: 1000 }, () => one));
+    for (let i = 0; i < echoes / 1000; i++) peer.send(write);
+    // Until nothing more is taken for 3 s: long enough for a receiver that kept reading to take it all.
+    let last = -1;
+    for (let still = 0; still < 30 && peer.socket.writableLength > 0; await new Promise((r) => setTimeout(r, 100))) {
+      still = peer.socket.writableLength === last ? still + 1 : 0;
+      last = peer.socket.writableLength;
+    }
+    // Limen no longer reads: what the peer sent is still in its own buffer.
+    expect(peer.socket.writableLength).to.be.greaterThan(1_000_000);
+
+    let received = 0;
+    let responseLength = 0; // each answer is one P-DATA-TF PDU of the same length
+    peer.socket.removeAllListeners('data');
+    peer.socket.on('data', (chunk: Buffer) => {
+      if (received === 0) responseLength = 6 + chunk.readUInt32BE(2);
+      received += chunk.length;
+    });
+    peer.socket.resume();
+    await until(() => received > 0 && received >= echoes * responseLength, 45_000);
+    expect(received).to.equal(echoes * responseLength);
+    peer.destroy();
+  });
+
   it('answers 0x0122 when the command names a SOP class other than its context', async () => {
     const peer = await RawPeer.open(ctx.portNumber);
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] }]));
@@ -530,6 +564,29 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     }
     expect(statuses).to.deep.equal([0x0000, 0x0122]);
     await peer.release();
+  });
+
+  it('answers a C-ECHO-RQ without Affected SOP Class UID with the Verification SOP Class in its response, which PS3.7 requires', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    peer.send(pData(1, commandSet([[0x0100, 'US', 0x0030], [0x0110, 'US', 9], [0x0800, 'US', 0x0101]]), true));
+    const command = (await peer.next())!.body.subarray(6);
+    expect(commandElement(command, 0x0900)?.readUInt16LE(0)).to.equal(0x0000);
+    expect(commandElement(command, 0x0002)?.toString('latin1').replace(/\0+$/, '')).to.equal(VERIFICATION);
+    await peer.release();
+  });
+
+  it('aborts a DIMSE response sent to it as an unexpected PDU parameter (PS3.8 Table 9-26, reason 5)', async () => {
+    const peer = await RawPeer.open(ctx.portNumber);
+    peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
+    expect((await peer.next())?.type).to.equal(0x02);
+    // A C-ECHO-RSP: Message ID Being Responded To, no Message ID.
+    peer.send(pData(1, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x8030], [0x0120, 'US', 3], [0x0800, 'US', 0x0101], [0x0900, 'US', 0]]), true));
+    const abort = await peer.next();
+    expect(abort?.type).to.equal(0x07);
+    expect([...abort!.body]).to.deep.equal([0, 0, 2, 5]);
+    await peer.waitClosed();
   });
 
   it('answers each presentation context under the ID the requestor gave it, in any order (PS3.8 9.3.2.2)', async () => {
