@@ -59,7 +59,7 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   if (!seg) throw new PermanentJobError('the approved SEG is no longer stored');
   const records = (await storage.vault.open(study)).map((r) => r.record as LinkageRecord).filter((r) => r && r.version === 1 && Array.isArray(r.uids));
   lap('open');
-  const outgoing = reidentifySegmentation(seg.bytes, records, deps.egressUID);
+  const outgoing = reidentifySegmentation(seg.bytes, records, deps.egressUID, review.createdAt);
   lap('reidentify');
 
   // A job cut off by a stop has been handed back (perhaps claimed again): it sends nothing.

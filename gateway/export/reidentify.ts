@@ -4,7 +4,7 @@
  * outgoing bytes go out, and nothing is written anywhere. The bytes live only while they are sent.
  */
 import { dicom, fromBase64, type LinkageRecord } from '../../anonymizer/index.js';
-import { approvedDescription, remapDataset } from '../../pipeline/seg/index.js';
+import { approvedDescription, dicomDateTime, remapDataset } from '../../pipeline/seg/index.js';
 
 const { T, find, readPart10, stringOf, textElement, writePart10 } = dicom;
 type Element = dicom.Element;
@@ -42,9 +42,10 @@ export class ReidentifyError extends Error {
  * own, `egressUID` of Limen's (so the delivered object shares no identifier with Limen's
  * pseudonymous copy). `egressUID` must give the same UID for the same input every time: a send
  * retried after a crash, or the same SEG sent to a second destination, is then the same object
- * to the PACS, not a second SEG.
+ * to the PACS, not a second SEG. `createdAt` is when Limen made the SEG: Limen's copy is dated
+ * in the de-identified study's time, the outgoing one in the real time, the same at every send.
  */
-export function reidentifySegmentation(seg: Uint8Array, records: readonly LinkageRecord[], egressUID: (own: string) => string): ReidentifyResult {
+export function reidentifySegmentation(seg: Uint8Array, records: readonly LinkageRecord[], egressUID: (own: string) => string, createdAt: Date): ReidentifyResult {
   if (records.length === 0) throw new ReidentifyError('the vault holds no linkage record for this study');
   const reverse = new Map<string, string>();
   for (const r of records) for (const [original, replacement] of r.uids) reverse.set(replacement, original);
@@ -71,8 +72,11 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   // The restored values are in the source's character set. A source with none has them in the
   // default repertoire, which the SEG's own set (UTF-8, chosen for non-ASCII labels) holds too.
   const charset = records[0].specificCharacterSet || stringOf(find(parsed.dataset, T.SpecificCharacterSet));
-  const restoredTags = new Set(RESTORED.map(([t]) => t));
+  const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat()]);
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
+  const offset = stringOf(find(mapped.dataset, TIMEZONE_OFFSET_FROM_UTC))?.trim();
+  const created = dicomDateTime(createdAt, offset && /^[+-](0\d|1[0-4])[0-5]\d$/.test(offset) ? offset : null);
+  for (const [dateTag, timeTag] of CREATION) out.push(textElement(dateTag, 'DA', created.date), textElement(timeTag, 'TM', created.time));
   // Only approved results leave: the PACS's copy says so, not "requires review".
   const description = stringOf(find(mapped.dataset, T.SeriesDescription));
   if (description !== undefined) out.push(textElement(T.SeriesDescription, 'LO', approvedDescription(description)));
@@ -104,6 +108,13 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   };
 }
 
+/** The SEG's own dates: when it was made (Instance Creation, Series, Content). */
+const CREATION: ReadonlyArray<readonly [number, number]> = [
+  [0x00080012, 0x00080013],
+  [0x00080021, 0x00080031],
+  [0x00080023, 0x00080033],
+];
+
 /** Who an instance is about (the Patient Identification attributes of PS3.3 C.7.1.1), as one comparable string. */
 const IDENTIFYING = ['PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex'];
 function patientIdentity(r: LinkageRecord): string {
@@ -111,6 +122,7 @@ function patientIdentity(r: LinkageRecord): string {
 }
 
 const DIMENSION_ORGANIZATION_UID = 0x00209164;
+const TIMEZONE_OFFSET_FROM_UTC = 0x00080201;
 
 /** The first element with this tag at any depth (the dimension organization sits in a sequence). */
 function findDeep(ds: Element[], t: number): Element | undefined {

@@ -107,7 +107,12 @@ export interface SegmentationInput {
   /** Override the generated SeriesInstanceUID / SOPInstanceUID. */
   seriesInstanceUID?: string;
   sopInstanceUID?: string;
-  /** Content date and time, written at the source's TimezoneOffsetFromUTC (see write.ts). Default: now. */
+  /**
+   * Content date and time (also the series' and the instance's creation), written at the
+   * source's TimezoneOffsetFromUTC (see write.ts). Default: the source data set's own date and
+   * time, so a SEG of de-identified data carries no real date (see `sourceDateTime`); now when
+   * the patient and study come as values.
+   */
   contentDateTime?: Date;
   /** Nominal SliceThickness of the frames in mm. Default: the slice spacing. */
   sliceThickness?: number;

@@ -81,7 +81,7 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
   const sopInstanceUID = input.sopInstanceUID ?? newUIDFrom(input.newUID, 'SOPInstanceUID');
   const dimensionOrganizationUID = newUIDFrom(input.newUID, 'DimensionOrganizationUID');
   const offset = timezoneOffset(given);
-  const { date, time } = dicomDateTime(input.contentDateTime ?? new Date(), offset);
+  const { date, time } = input.contentDateTime ? dicomDateTime(input.contentDateTime, offset) : sourceDateTime(given) ?? dicomDateTime(new Date(), offset);
   const eq = input.equipment;
   const versions = typeof eq.softwareVersions === 'string' ? [eq.softwareVersions] : eq.softwareVersions;
 
@@ -301,8 +301,27 @@ function timezoneOffset(given: SegmentationInput['patientStudy']): string | null
   return declared && /^[+-](0\d|1[0-4])[0-5]\d$/.test(declared) ? declared : null;
 }
 
+/**
+ * The SEG's own dates when none is given and the source is a data set: the source's (Content,
+ * then Series, then Study Date, with its time), so that a SEG made on de-identified data stays in
+ * that data's time, shifted or emptied by the profile. A real clock would date the pseudonymous
+ * study, and next to a shifted Study Date give away the patient's shift. A source without a date
+ * gets PS3.15's dummy date, as the anonymizer writes it: Content Date is Type 1 in a SEG.
+ */
+function sourceDateTime(given: SegmentationInput['patientStudy']): { date: string; time: string } | undefined {
+  if (!Array.isArray(given)) return undefined;
+  const value = (tag: number): string => dicom.stringOf(dicom.find(given, tag))?.trim() ?? '';
+  for (const [dateTag, timeTag] of [[TAG.ContentDate, TAG.ContentTime], [TAG.SeriesDate, TAG.SeriesTime], [TAG.StudyDate, TAG.StudyTime]]) {
+    const date = value(dateTag);
+    if (!/^\d{8}$/.test(date)) continue;
+    const time = value(timeTag);
+    return { date, time: /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/.test(time) ? time : '000000' };
+  }
+  return { date: '19000101', time: '000000' };
+}
+
 /** DA and TM at `offset` (`±HHMM`), or in local time when there is none. */
-function dicomDateTime(d: Date, offset: string | null): { date: string; time: string } {
+export function dicomDateTime(d: Date, offset: string | null): { date: string; time: string } {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   // The clock at `offset` is UTC shifted by it; local time is UTC shifted by the process's own offset.
   const minutes = offset === null ? -d.getTimezoneOffset() : (offset[0] === '-' ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(3, 5)));
