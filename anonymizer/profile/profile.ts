@@ -31,7 +31,7 @@ export interface Profile {
   readonly options: ReadonlySet<OptionName>;
   readonly safePrivate: readonly SafePrivateAttribute[];
   readonly allowBurnedIn: boolean;
-  /** The action for a standard tag after options, or undefined when the table does not list it (kept). */
+  /** The action for a standard tag after options, or undefined when neither the table nor `UIDS_BEYOND_TABLE` lists it (kept). */
   actionFor(tag: number): ActionCode | undefined;
   /** The action for one of the table's non-literal rows after options. */
   patternAction(pattern: TablePattern): ActionCode;
@@ -89,6 +89,29 @@ function effective(entry: TableEntry, options: ReadonlySet<OptionName>): ActionC
   return result ?? entry.basic;
 }
 
+/**
+ * UID attributes PS3.6 defines and Table E.1-1 (2024b) does not list, which hold the UID of an
+ * instance or a frame of reference that the table does replace elsewhere: kept as they are, they
+ * would carry an original UID (the concatenation's source SOP Instance UID, the Frame of Reference
+ * UID under another name) next to its replacement. They get action U like their kin, and are kept
+ * under the Retain UIDs Option as those are. UIDs that name classes, syntaxes, coding schemes or
+ * organisations identify nobody and stay kept.
+ */
+export const UIDS_BEYOND_TABLE: ReadonlyMap<number, string> = new Map([
+  [0x00081167, 'MultiFrameSourceSOPInstanceUID'],
+  [0x00083012, 'RadiopharmaceuticalAdministrationEventUID'],
+  [0x0018991e, 'TargetFrameOfReferenceUID'],
+  [0x00200242, 'SOPInstanceUIDOfConcatenationSource'],
+  [0x00209312, 'VolumeFrameOfReferenceUID'],
+  [0x00209313, 'TableFrameOfReferenceUID'],
+  [0x00280304, 'ReferencedColorPaletteInstanceUID'],
+  [0x00440102, 'AssertionUID'],
+  [0x00440108, 'ReferencedAssertionUID'],
+  [0x0070031b, 'ReferencedFiducialUID'],
+  [0x00701209, 'VolumetricPresentationInputSetUID'],
+  [0x300a0675, 'EquipmentFrameOfReferenceUID'],
+]);
+
 function compile(name: string, options: Set<OptionName>, safePrivate: readonly SafePrivateAttribute[], allowBurnedIn: boolean): Profile {
   const byTag = new Map<number, ActionCode>();
   const byPattern = new Map<TablePattern, ActionCode>();
@@ -97,6 +120,7 @@ function compile(name: string, options: Set<OptionName>, safePrivate: readonly S
     if (entry.tag !== undefined) byTag.set(entry.tag, action);
     else if (entry.pattern) byPattern.set(entry.pattern, action);
   }
+  for (const tag of UIDS_BEYOND_TABLE.keys()) if (!byTag.has(tag)) byTag.set(tag, options.has('retainUIDs') ? 'K' : 'U');
   return {
     name,
     edition: '2024b',

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { OUTPUTS, generateAll } from '../../anonymizer/standard/generate.js';
 import { TABLE_E1_1_2024B } from '../../anonymizer/profile/table-2024b.generated.js';
 import { lookup } from '../../anonymizer/dicom/dictionary.js';
+import { UIDS_BEYOND_TABLE } from '../../anonymizer/profile/profile.js';
 import { DICTIONARY_BY_TAG, TABLE, tagNumber } from './standard-table.js';
 
 describe('anonymizer: rules generated from PS3.15 Table E.1-1 (2024b)', () => {
@@ -21,6 +22,16 @@ describe('anonymizer: rules generated from PS3.15 Table E.1-1 (2024b)', () => {
       const cells = Object.keys(row).filter((k) => k.endsWith('Opt')).length;
       expect(Object.keys(entry.options), row.name).to.have.length(cells);
     });
+  });
+
+  it('adds as U only UID attributes of the dictionary that the table does not list', () => {
+    for (const [tag, keyword] of UIDS_BEYOND_TABLE) {
+      const hex = tag.toString(16).toUpperCase().padStart(8, '0');
+      const entry = DICTIONARY_BY_TAG.get(`(${hex.slice(0, 4)},${hex.slice(4)})`);
+      expect(entry?.keyword, hex).to.equal(keyword);
+      expect(entry?.valueRepresentation, keyword).to.equal('UI');
+      expect(TABLE.some((row) => row.tag.toUpperCase() === `(${hex.slice(0, 4)},${hex.slice(4)})`), keyword).to.equal(false);
+    }
   });
 
   it('resolves every row with a concrete tag to a real attribute of the data dictionary, by name', () => {
