@@ -57,6 +57,26 @@ export function elementToJson(el: Element, decoding: TextDecoding = DEFAULT_DECO
   return convertElement(el, decoding, options, path);
 }
 
+/**
+ * DICOM JSON text with every dataset's attributes in ascending tag order, as PS3.18 §F.2.2 asks.
+ * `JSON.stringify` cannot be trusted with it: an object lists its integer-like keys first, so a
+ * tag of digits only (20200020, 30060020, 60003000) would come before 00080005.
+ */
+export function stringifyDicomJson(value: JsonDataset | readonly JsonDataset[]): string {
+  return Array.isArray(value) ? `[${(value as readonly JsonDataset[]).map(datasetText).join(',')}]` : datasetText(value as JsonDataset);
+}
+
+function datasetText(ds: JsonDataset): string {
+  const members: string[] = [];
+  for (const key of Object.keys(ds).sort()) members.push(`"${key}":${attributeText(ds[key])}`);
+  return `{${members.join(',')}}`;
+}
+
+function attributeText(a: JsonAttribute): string {
+  if (a.vr !== 'SQ' || !a.Value) return JSON.stringify(a);
+  return `{"vr":"SQ","Value":[${(a.Value as JsonDataset[]).map(datasetText).join(',')}]}`;
+}
+
 /** The 8-digit uppercase hex key of a tag. */
 export function tagKey(tag: number): string {
   return (tag >>> 0).toString(16).toUpperCase().padStart(8, '0');

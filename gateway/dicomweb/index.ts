@@ -11,7 +11,7 @@ export type { StoredReference, FailedReference, DicomJsonDataset, DicomJsonAttri
 export { dicomwebReadRoutes, dicomwebReadRouteDocs, DICOMWEB_READ_ROLES } from './read-routes.js';
 export type { DicomwebReadDeps } from './read-routes.js';
 export type { DicomwebReadSource } from './read-source.js';
-export { toDicomJson, elementToJson, tagKey, DEFAULT_MAX_INLINE_BINARY_BYTES, DICOM_JSON } from './dicom-json.js';
+export { toDicomJson, elementToJson, stringifyDicomJson, tagKey, DEFAULT_MAX_INLINE_BINARY_BYTES, DICOM_JSON } from './dicom-json.js';
 export type { JsonAttribute, JsonDataset, AttributePath, DicomJsonOptions } from './dicom-json.js';
 export { InstanceCache, DEFAULT_INSTANCE_CACHE_BYTES, DEFAULT_INSTANCE_CACHE_TTL_MS } from './instance-cache.js';
 export type { InstanceCacheOptions } from './instance-cache.js';

@@ -24,7 +24,7 @@ import { StudyIndex } from './study-index.js';
 import { InstanceCache, type InstanceCacheOptions } from './instance-cache.js';
 import type { FrameDecoders } from './transcode.js';
 import { chooseDicomModel, type ModelRendition } from './wado-negotiation.js';
-import type { JsonDataset } from './dicom-json.js';
+import { stringifyDicomJson, type JsonDataset } from './dicom-json.js';
 import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
 import { bytesResponse, multipartChunks, multipartContentType, newBoundary } from './multipart-writer.js';
 import { parseBulkPath } from './bulk-path.js';
@@ -241,7 +241,7 @@ const MODEL_OFFER = `application/dicom+json or multipart/related; type="${DICOM_
 function modelResponse(rendition: ModelRendition, datasets: readonly JsonDataset[], headers: Headers): Response {
   if (rendition.model === 'json') {
     headers.set('content-type', rendition.contentType);
-    return new Response(JSON.stringify(datasets), { status: 200, headers });
+    return new Response(stringifyDicomJson(datasets), { status: 200, headers });
   }
   const encoder = new TextEncoder();
   const boundary = newBoundary();

@@ -19,7 +19,7 @@ import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../../config/index.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
-import { DICOM_JSON } from './dicom-json.js';
+import { DICOM_JSON, stringifyDicomJson } from './dicom-json.js';
 import { DICOM_XML, toNativeDicomXml } from './dicom-xml.js';
 import { parseMediaType } from './media-type.js';
 import { StowLog } from './messages.js';
@@ -267,7 +267,7 @@ async function storeBody(
   const inOrder = <T extends { part: number }>(list: T[]) => list.sort((a, b) => a.part - b.part).map(({ part: _, ...reference }) => reference);
   const response = storeResponse(inOrder(stored), inOrder(failed));
   const headers: Record<string, string> = { 'content-type': request.rendition.model === 'json' ? request.rendition.contentType : DICOM_XML, ...(cutShort && { connection: 'close' }) };
-  return new Response(request.rendition.model === 'json' ? JSON.stringify(response) : toNativeDicomXml(response), { status, headers });
+  return new Response(request.rendition.model === 'json' ? stringifyDicomJson(response) : toNativeDicomXml(response), { status, headers });
 }
 
 interface StoreTarget {

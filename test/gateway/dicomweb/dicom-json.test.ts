@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dicom } from '../../../anonymizer/index.js';
-import { elementToJson, toDicomJson } from '../../../gateway/dicomweb/index.js';
+import { elementToJson, stringifyDicomJson, toDicomJson } from '../../../gateway/dicomweb/index.js';
 import { requirePeers } from '../../support/peers.js';
 import { compareJson, pydicomJson } from './pydicom-json.js';
 
@@ -31,6 +31,38 @@ describe('gateway/dicomweb DICOM JSON', () => {
   it('writes every VR of varied files as pydicom does (numbers, PN groups, AT, sequences, binary inline)', () => {
     const theirs = pydicomJson(VARIED);
     VARIED.forEach((file, i) => expect(compareJson(ours(file), theirs[i]), file).to.deep.equal([]));
+  });
+
+  it('writes every dataset\'s attributes in ascending tag order (PS3.18 F.2.2), tags of digits only included, sequences too', () => {
+    /** Tags out of order within one object of the text, and every tag of digits only seen. */
+    const scan = (text: string) => {
+      const stack: string[][] = [];
+      const outOfOrder: string[] = [];
+      const digitsOnly = new Set<string>();
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] === '{') stack.push([]);
+        else if (text[i] === '}') stack.pop();
+        else if (text[i] === '"') {
+          let j = i + 1;
+          while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+          const key = text.slice(i + 1, j);
+          i = j;
+          if (text[j + 1] !== ':' || !/^[0-9A-F]{8}$/.test(key)) continue;
+          const keys = stack.at(-1)!;
+          if (keys.length && keys.at(-1)! > key) outOfOrder.push(`${keys.at(-1)} before ${key}`);
+          keys.push(key);
+          if (/^[1-9]\d{7}$/.test(key)) digitsOnly.add(key);
+        }
+      }
+      return { outOfOrder, digitsOnly };
+    };
+    const datasets = VARIED.map(ours);
+    const text = stringifyDicomJson(datasets);
+    expect(JSON.parse(text)).to.deep.equal(datasets);
+    const { outOfOrder, digitsOnly } = scan(text);
+    expect(digitsOnly.size, 'the files have tags a JavaScript object would put first').to.be.greaterThan(0);
+    expect(outOfOrder).to.deep.equal([]);
+    expect(scan(JSON.stringify(datasets)).outOfOrder, 'JSON.stringify cannot keep the order').not.to.deep.equal([]);
   });
 
   it('names a Japanese name in its three groups (ISO 2022 IR 87 escapes)', () => {
