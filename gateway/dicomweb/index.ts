@@ -7,7 +7,7 @@ export type { MediaType } from './media-type.js';
 export { readPart10Meta, readStudyInstanceUID } from './part10.js';
 export type { Part10Meta, Part10Result } from './part10.js';
 export { FailureReason, failureReasonFor, storeResponse, storeStatus } from './store-response.js';
-export type { StoredReference, FailedReference, DicomJsonDataset, DicomJsonAttribute } from './store-response.js';
+export type { StoredReference, FailedReference } from './store-response.js';
 export { dicomwebReadRoutes, dicomwebReadRouteDocs, DICOMWEB_READ_ROLES } from './read-routes.js';
 export type { DicomwebReadDeps } from './read-routes.js';
 export type { DicomwebReadSource } from './read-source.js';

@@ -3,6 +3,7 @@
  * the HTTP status of a Studies Store Transaction (PS3.18 Table 10.5.3-1).
  */
 import type { IngestFailureCode } from '../ingest/types.js';
+import type { JsonDataset } from './dicom-json.js';
 
 /** Failure Reason (0008,1197) values used by Limen (PS3.18 Table I.2-2). */
 export const FailureReason = {
@@ -55,26 +56,19 @@ export interface FailedReference {
   comment?: string;
 }
 
-/** A DICOM JSON attribute (PS3.18 §F.2.2). */
-export interface DicomJsonAttribute {
-  vr: string;
-  Value?: unknown[];
-}
-export type DicomJsonDataset = Record<string, DicomJsonAttribute>;
-
 /**
  * The response body. Retrieve URL (0008,1190) is type 2 and left empty: the sender cannot
  * retrieve what it stored (Limen keeps only the de-identified instance, under other UIDs).
  * Each failed item carries Error Comment (0000,0902) with the reason in words, beyond the
  * standard's module, for the people reading a sender's logs.
  */
-export function storeResponse(stored: readonly StoredReference[], failed: readonly FailedReference[]): DicomJsonDataset {
-  const body: DicomJsonDataset = { '00081190': { vr: 'UR' } };
+export function storeResponse(stored: readonly StoredReference[], failed: readonly FailedReference[]): JsonDataset {
+  const body: JsonDataset = { '00081190': { vr: 'UR' } };
   if (failed.length > 0) {
     body['00081198'] = {
       vr: 'SQ',
       Value: failed.map((f) => {
-        const item: DicomJsonDataset = {};
+        const item: JsonDataset = {};
         if (f.sopClassUID) item['00081150'] = { vr: 'UI', Value: [f.sopClassUID] };
         if (f.sopInstanceUID) item['00081155'] = { vr: 'UI', Value: [f.sopInstanceUID] };
         item['00081197'] = { vr: 'US', Value: [f.failureReason] };
