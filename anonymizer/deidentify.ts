@@ -31,6 +31,7 @@ import {
   sequenceElement,
   stringsOf,
   textElement,
+  uint16Of,
   valueElement,
   writePart10,
   type Dataset,
@@ -39,6 +40,7 @@ import {
   type VR,
 } from './dicom/index.js';
 import type { DeidentificationError } from './errors.js';
+import { embeddedOverlayBits, withoutBits } from './overlays.js';
 import type { IdentifierGenerator, PatientKey } from './identifiers.js';
 import { LINKED_ATTRIBUTES, toBase64, type LinkageRecord } from './linkage.js';
 import { BASIC_PROFILE_CODE, OPTION_CODES } from './profile/codes.js';
@@ -129,6 +131,8 @@ class Run {
   private readonly keptUIDs = new Set<string>();
   private readonly changes: Change[] = [];
   private shiftDays?: number;
+  /** Bits of each pixel sample that hold an overlay the profile removes (see overlays.ts). */
+  private overlayBits: number[] = [];
   /** The first kept value found damaged: the instance is refused once the walk is done. */
   private damage?: DeidentificationError;
 
@@ -154,6 +158,9 @@ class Run {
     }
     const burnedIn = this.burnedInReason();
     if (burnedIn && !this.profile.allowBurnedIn) return { ok: false, error: { code: 'burned-in-annotation', message: burnedIn } };
+    const overlays = embeddedOverlayBits(this.ds, this.parsed.transferSyntax.encapsulated);
+    if (!overlays.ok && !(overlays.code === 'burned-in-annotation' && this.profile.allowBurnedIn)) return { ok: false, error: { code: overlays.code, message: overlays.message, tag: overlays.tag } };
+    this.overlayBits = overlays.ok ? overlays.bits : [];
 
     const out = this.transform(this.ds, '', 0);
     if (this.damage) return { ok: false, error: this.damage };
@@ -254,6 +261,11 @@ class Run {
         // Overlay bitmaps can hold burned-in text that no automatic check can clean: the whole
         // overlay group goes, so no Overlay Plane module is left without its data.
         this.change(path, el, 'removed');
+        continue;
+      }
+      if (depth === 0 && el.tag === T.PixelData && el.value && this.overlayBits.length > 0) {
+        this.change(path, el, 'cleaned');
+        out.push(valueElement(el.tag, el.vr, withoutBits(el.value, uint16Of(find(ds, T.BitsAllocated)) ?? 16, this.overlayBits)));
         continue;
       }
       const next = this.apply(el, path, depth);

@@ -63,6 +63,7 @@ export const T = {
   InstanceNumber: 0x00200013,
   FrameOfReferenceUID: 0x00200052,
   BitsAllocated: 0x00280100,
+  HighBit: 0x00280102,
   PixelRepresentation: 0x00280103,
   BurnedInAnnotation: 0x00280301,
   LongitudinalTemporalInformationModified: 0x00280303,
