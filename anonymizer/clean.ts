@@ -6,6 +6,8 @@
  * dates written in text). It works on the encoded bytes, so it is exact in any character set.
  */
 
+import type { TextDecoding } from './dicom/index.js';
+
 const STAR = 0x2a;
 
 /** The byte strings to scrub, built once per instance from the values being removed. */
@@ -103,4 +105,52 @@ function trim(b: Uint8Array): Uint8Array {
   while (s < e && (b[s] === 0x20 || b[s] === 0)) s++;
   while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0)) e--;
   return b.subarray(s, e);
+}
+
+/**
+ * Clean in a character set whose characters take several bytes that can also spell other ones
+ * (ISO 2022 with its escape sequences, GB18030, GBK). Matching bytes there misses a name written
+ * in another run of escapes, and cuts characters in two. So values are compared as text, and one
+ * that holds anything identifying is emptied: it cannot be written back in its set with the parts
+ * taken out. One that holds nothing identifying is kept byte for byte.
+ */
+export class TextScrubber {
+  private readonly needles = new Set<string>();
+  private readonly words = new Set<string>();
+
+  constructor(private readonly decoding: TextDecoding) {}
+
+  /** Adds an identifying value; a name (`pn`) is split into its components and groups. */
+  add(value: Uint8Array, pn: boolean): void {
+    const text = this.decoding.decode(value, pn).normalize('NFKC').toLowerCase();
+    for (const part of [text, ...text.split(/[\\^=]/)]) {
+      const p = part.replace(/^[\s\0]+|[\s\0]+$/g, '');
+      // An ideograph, kana or hangul is a name on its own; a Latin part only from three letters,
+      // two-letter ones as whole words (as `Scrubber` does).
+      if (IDEOGRAPHIC.test(p) || p.length >= 3) this.needles.add(p);
+      else if (p.length === 2) this.words.add(p);
+    }
+  }
+
+  /** Whether a text value holds an identifying value or a long run of digits. */
+  identifies(value: Uint8Array): boolean {
+    const text = this.decoding.decode(value).normalize('NFKC').toLowerCase();
+    for (const n of this.needles) if (text.includes(n)) return true;
+    for (const w of this.words) {
+      for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+        if (!WORD.test(text[at - 1] ?? '') && !WORD.test(text[at + w.length] ?? '')) return true;
+      }
+    }
+    return DIGIT_RUN.test(text);
+  }
+}
+
+const IDEOGRAPHIC = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/u;
+const WORD = /[\p{L}\p{N}]/u;
+/** Five or more digits, possibly split by single separators, as `scrubDigitRuns` takes them. */
+const DIGIT_RUN = /\d(?:[ \-./()+]?\d){4}/;
+
+/** Character sets in which `Scrubber`'s byte matching is exact: single-byte sets and UTF-8. */
+export function byteCleanable(specificCharacterSet: readonly string[]): boolean {
+  return !specificCharacterSet.some((t) => /^(ISO 2022|GB18030|GBK)/.test(t.trim()));
 }

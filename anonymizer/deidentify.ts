@@ -5,12 +5,13 @@
  * transfer syntax). Pixel data and every kept value are copied byte for byte, never decoded.
  * No I/O: the caller decides what is stored where.
  */
-import { Scrubber } from './clean.js';
+import { Scrubber, TextScrubber, byteCleanable } from './clean.js';
 import { shiftDate, shiftDateTime } from './dates.js';
 import {
   DicomParseError,
   T,
   canStandFor,
+  decodingOf,
   dictionaryVRs,
   find,
   fitsMultiplicity,
@@ -125,7 +126,7 @@ class Run {
   private readonly family: IodFamily;
   private readonly sopClassUID: string;
   private readonly patient: PatientKey;
-  private scrubberCache?: Scrubber;
+  private scrubberCache?: Scrubber | TextScrubber;
   private readonly uidMap = new Map<string, string>();
   /** UIDs the profile keeps as they are (Retain UIDs Option): in the linkage as themselves. */
   private readonly keptUIDs = new Set<string>();
@@ -210,26 +211,31 @@ class Run {
     return resolveCombined(a, el.tag, this.family);
   }
 
-  /** Built on first use: most profiles never clean text. */
-  private get scrubber(): Scrubber {
+  /**
+   * Built on first use: most profiles never clean text. In a character set where bytes cannot be
+   * matched exactly (ISO 2022, GB18030, GBK), values are compared as text instead (`TextScrubber`).
+   */
+  private get scrubber(): Scrubber | TextScrubber {
     if (!this.scrubberCache) {
-      this.scrubberCache = new Scrubber();
-      this.collectIdentifyingValues(this.ds, this.scrubberCache);
+      const charset = stringsOf(find(this.ds, T.SpecificCharacterSet));
+      const scrubber = byteCleanable(charset) ? new Scrubber() : new TextScrubber(decodingOf(this.ds));
+      this.collectIdentifyingValues(this.ds, (el) => (scrubber instanceof Scrubber ? scrubber.add(el.value!) : scrubber.add(el.value!, el.vr === 'PN')));
+      this.scrubberCache = scrubber;
     }
     return this.scrubberCache;
   }
 
   /** Values the profile takes out are what Clean must scrub from the text it keeps. */
-  private collectIdentifyingValues(ds: Dataset, scrubber: Scrubber): void {
+  private collectIdentifyingValues(ds: Dataset, add: (el: Element) => void): void {
     for (const el of ds) {
       if (el.items) {
-        for (const item of el.items) this.collectIdentifyingValues(item, scrubber);
+        for (const item of el.items) this.collectIdentifyingValues(item, add);
         continue;
       }
       if (!el.value || el.value.length < 2 || isGroupLength(el.tag)) continue;
       const action = isPrivate(el.tag) ? 'X' : this.profile.actionFor(el.tag);
       if (action === undefined || action === 'K' || action === 'C' || action === 'U') continue;
-      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') scrubber.add(el.value);
+      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') add(el);
     }
   }
 
@@ -397,8 +403,14 @@ class Run {
       this.change(parent, el, 'removed');
       return undefined;
     }
+    const scrubber = this.scrubber;
+    if (scrubber instanceof TextScrubber) {
+      if (!scrubber.identifies(el.value)) return this.unchanged(el);
+      this.change(parent, el, 'emptied');
+      return valueElement(el.tag, el.vr, new Uint8Array(0));
+    }
     this.change(parent, el, 'cleaned');
-    return valueElement(el.tag, el.vr, this.scrubber.clean(el.value));
+    return valueElement(el.tag, el.vr, scrubber.clean(el.value));
   }
 
   private dateShift(): number {

@@ -86,6 +86,38 @@ describe('anonymizer: the pydicom corpus', function () {
     }
   });
 
+  it('cleans descriptions in ISO 2022 and GB18030 by their text: one naming the patient is emptied, one that does not is kept byte for byte', () => {
+    const profile = profileOrThrow({ options: ['cleanDescriptors'], allowBurnedIn: true });
+    const ids = keyedIdentifiers(new Uint8Array(32).fill(3));
+    const ESC = 0x1b;
+    const ascii = (t: string) => [...t].map((c) => c.charCodeAt(0));
+    const withDescription = (file: string, description: number[]) => {
+      const parsed = readPart10(readFileSync(join(CORPUS, 'charset_files', file)));
+      const ds = [...parsed.dataset.filter((e) => e.tag !== 0x00081030), dicom.valueElement(0x00081030, 'LO', new Uint8Array(description.length % 2 ? [...description, 0x20] : description))];
+      const meta = { mediaStorageSOPClassUID: stringsOf(find(ds, 0x00080016))[0], mediaStorageSOPInstanceUID: stringsOf(find(ds, 0x00080018))[0], transferSyntaxUID: parsed.transferSyntax.uid, implementationClassUID: '2.25.1', implementationVersionName: 'TEST' };
+      const r = deidentify({ bytes: dicom.writePart10(meta, ds) }, profile, ids);
+      if (!r.ok) throw new Error(r.error.message);
+      return find(r.dataset, 0x00081030)?.value;
+    };
+    // 山田太郎 in one JIS X 0208 run, though the name has 山田 and 太郎 in runs of their own.
+    const yamadaTarou = [ESC, 0x24, 0x42, ...ascii(';3EDB@O:'), ESC, 0x28, 0x42];
+    expect(withDescription('chrH31.dcm', [...yamadaTarou, ...ascii(' CT')])).to.deep.equal(new Uint8Array(0));
+    // A kanji description naming nobody (検査, JIS 0x3821 0x3A3A): kept as it was, escapes and all.
+    const kensa = [ESC, 0x24, 0x42, 0x38, 0x21, 0x3a, 0x3a, ESC, 0x28, 0x42, ...ascii(' CT ')];
+    expect(withDescription('chrH31.dcm', kensa)).to.deep.equal(new Uint8Array(kensa));
+    // GB18030: the given name 小东 inside a description; the name's one-character family name 王 alone.
+    const name = find(readPart10(readFileSync(join(CORPUS, 'charset_files', 'chrX2.dcm'))).dataset, 0x00100010)!.value!;
+    const [wang, xiaodong] = [name.subarray(14, 16), name.subarray(17, 21)];
+    expect(new TextDecoder('gb18030').decode(wang) + new TextDecoder('gb18030').decode(xiaodong)).to.equal('王小东');
+    expect(withDescription('chrX2.dcm', [...xiaodong, ...ascii(' CT')])).to.deep.equal(new Uint8Array(0));
+    expect(withDescription('chrX2.dcm', [...wang, ...ascii(' CT')])).to.deep.equal(new Uint8Array(0));
+    // And a number in the text, as record numbers are: fullwidth digits too.
+    expect(withDescription('chrX2.dcm', ascii('CT 12345 '))).to.deep.equal(new Uint8Array(0));
+    const fullwidth12345 = [0xa3, 0xb1, 0xa3, 0xb2, 0xa3, 0xb3, 0xa3, 0xb4, 0xa3, 0xb5];
+    expect(withDescription('chrX2.dcm', [...ascii('CT '), ...fullwidth12345])).to.deep.equal(new Uint8Array(0));
+    expect(withDescription('chrX2.dcm', ascii('CT HEAD '))).to.deep.equal(new Uint8Array(ascii('CT HEAD ')));
+  });
+
   it('keeps encapsulated pixel data and its transfer syntax byte for byte', () => {
     for (const r of done) {
       const before = readPart10(r.input);
