@@ -71,7 +71,12 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   const patient = records[0].patient;
   // The restored values are in the source's character set. A source with none has them in the
   // default repertoire, which the SEG's own set (UTF-8, chosen for non-ASCII labels) holds too.
-  const charset = records[0].specificCharacterSet || stringOf(find(parsed.dataset, T.SpecificCharacterSet));
+  // A SEG whose own text took it to UTF-8 away from the source's set stays in UTF-8, and the
+  // restored values are transcoded into it, as the writer did with the pseudonymous ones.
+  const sourceCharset = records[0].specificCharacterSet;
+  const segCharset = stringOf(find(parsed.dataset, T.SpecificCharacterSet));
+  const transcode = segCharset === 'ISO_IR 192' && sourceCharset && sourceCharset !== segCharset ? dicom.textDecoding(sourceCharset.split('\\')) : undefined;
+  const charset = transcode ? segCharset : sourceCharset || segCharset;
   const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat()]);
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
   const offset = stringOf(find(mapped.dataset, TIMEZONE_OFFSET_FROM_UTC))?.trim();
@@ -83,7 +88,10 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   for (const [t, keyword] of RESTORED) {
     const v = patient[keyword];
     // Type 2 attributes stay present, empty when the source had no value.
-    if (v) out.push(dicom.valueElement(t, v.vr as dicom.VR, fromBase64(v.base64)));
+    if (v) {
+      const bytes = fromBase64(v.base64);
+      out.push(dicom.valueElement(t, v.vr as dicom.VR, transcode ? utf8.encode(transcode.decode(bytes, v.vr === 'PN').replace(/[\0 ]+$/, '')) : bytes));
+    }
     else if (t !== T.IssuerOfPatientID) out.push(textElement(t, vrOf(t), ''));
   }
   if (charset) out.push(textElement(T.SpecificCharacterSet, 'CS', charset));
@@ -122,6 +130,7 @@ function patientIdentity(r: LinkageRecord): string {
 }
 
 const DIMENSION_ORGANIZATION_UID = 0x00209164;
+const utf8 = new TextEncoder();
 const TIMEZONE_OFFSET_FROM_UTC = 0x00080201;
 
 /** The first element with this tag at any depth (the dimension organization sits in a sequence). */
