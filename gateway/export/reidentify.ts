@@ -4,7 +4,7 @@
  * outgoing bytes go out, and nothing is written anywhere. The bytes live only while they are sent.
  */
 import { dicom, fromBase64, type LinkageRecord } from '../../anonymizer/index.js';
-import { approvedDescription, dicomDateTime, remapDataset } from '../../pipeline/seg/index.js';
+import { approvedDescription, DEIDENTIFICATION_MARKS, dicomDateTime, remapDataset } from '../../pipeline/seg/index.js';
 
 const { T, find, readPart10, stringOf, textElement, writePart10 } = dicom;
 type Element = dicom.Element;
@@ -21,7 +21,10 @@ const RESTORED: ReadonlyArray<readonly [number, string]> = [
   [T.StudyDate, 'StudyDate'],
   [T.StudyTime, 'StudyTime'],
   [T.ReferringPhysicianName, 'ReferringPhysicianName'],
+  [T.StudyDescription, 'StudyDescription'],
 ];
+/** Type 3 among them: left out when the source had none. */
+const OPTIONAL = new Set<number>([T.IssuerOfPatientID, T.StudyDescription]);
 
 export interface ReidentifyResult {
   bytes: Uint8Array;
@@ -77,7 +80,8 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   const segCharset = stringOf(find(parsed.dataset, T.SpecificCharacterSet));
   const transcode = segCharset === 'ISO_IR 192' && sourceCharset && sourceCharset !== segCharset ? dicom.textDecoding(sourceCharset.split('\\')) : undefined;
   const charset = transcode ? segCharset : sourceCharset || segCharset;
-  const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat()]);
+  // The delivered SEG is identified: the marks of de-identification it copied from its source go.
+  const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat(), ...DEIDENTIFICATION_MARKS]);
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
   const offset = stringOf(find(mapped.dataset, TIMEZONE_OFFSET_FROM_UTC))?.trim();
   const created = dicomDateTime(createdAt, offset && /^[+-](0\d|1[0-4])[0-5]\d$/.test(offset) ? offset : null);
@@ -92,7 +96,7 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
       const bytes = fromBase64(v.base64);
       out.push(dicom.valueElement(t, v.vr as dicom.VR, transcode ? utf8.encode(transcode.decode(bytes, v.vr === 'PN').replace(/[\0 ]+$/, '')) : bytes));
     }
-    else if (t !== T.IssuerOfPatientID) out.push(textElement(t, vrOf(t), ''));
+    else if (!OPTIONAL.has(t)) out.push(textElement(t, vrOf(t), ''));
   }
   if (charset) out.push(textElement(T.SpecificCharacterSet, 'CS', charset));
 

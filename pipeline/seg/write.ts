@@ -175,11 +175,17 @@ function patientStudyElements(input: SegmentationInput, enc: TextEncoding): Elem
   }
   const declared = dicom.stringOf(dicom.find(given, TAG.SpecificCharacterSet)) ?? '';
   const transcode = (enc.specificCharacterSet ?? '') !== declared ? dicom.decodingOf(given) : undefined;
-  return PATIENT_STUDY.map(([, tag, vr]) => {
+  const copied = PATIENT_STUDY.map(([, tag, vr]) => {
     const value = dicom.find(given, tag)?.value ?? new Uint8Array(0);
     return dicom.valueElement(tag, vr, transcode && value.length > 0 ? enc.encode(transcode.decode(value, vr === 'PN').replace(/[\0 ]+$/, '')) : value);
   });
+  // A SEG of de-identified data says so as its source does (PS3.3 C.7.1.1, C.7.6.1.1.7).
+  const marks = DEIDENTIFICATION_MARKS.map((tag) => dicom.find(given, tag)).filter((el): el is Element => el !== undefined);
+  return [...copied, ...marks];
 }
+
+/** Patient Identity Removed, De-identification Method and its Code Sequence, Longitudinal Temporal Information Modified. */
+export const DEIDENTIFICATION_MARKS: readonly number[] = [0x00120062, 0x00120063, 0x00120064, 0x00280303];
 
 /** Every text the SEG writes itself, which the character set must hold. */
 function ownTexts(input: SegmentationInput): string[] {
