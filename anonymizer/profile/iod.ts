@@ -67,7 +67,11 @@ const TYPES: Record<number, Partial<Record<IodFamily, Requirement>>> = {
   0x30080250: { 'rt-record': 2 }, // Treatment Date
   0x30080251: { 'rt-record': 2 }, // Treatment Time
   0x00081140: { presentation: 1, sr: 1 }, // Referenced Image Sequence
-  0x00082112: { segmentation: 3 }, // Source Image Sequence
+  // Source Image Sequence: in a SEG's Derivation Image Sequence it names the segmented images, without
+  // which its Referenced Series Sequence references nothing; kept, its UIDs replaced.
+  0x00082112: { segmentation: 1 },
+  0x00081070: { 'rt-plan': 2, 'rt-record': 2 }, // Operators' Name (RT Series)
+  0x00081111: { sr: 2 }, // Referenced Performed Procedure Step Sequence (SR Document Series)
 };
 
 /** Which single action a combined one becomes for this attribute in this IOD. */

@@ -153,6 +153,18 @@ describe('anonymizer: the pydicom corpus', function () {
     });
     after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
+    it('dciodvfy finds no error in an RT Plan, an SR or a SEG that its input did not have (combined actions resolved by the IOD)', function () {
+      requirePeers(this, 'dicom3tools');
+      // UIDs are replaced (an invalid one, "0", too), so an error is compared without the numbers it quotes.
+      const errors = (file: string) => new Set(runPeer('dciodvfy', [file]).stderr.split('\n').filter((l) => l.startsWith('Error')).map((l) => l.replace(/\b\d+(\.\d+)*\b/g, '<n>').trim()));
+      for (const name of ['rtplan.dcm', 'reportsi.dcm', 'liver_1frame.dcm']) {
+        const i = done.findIndex((r) => r.file.endsWith(`/test_files/${name}`));
+        expect(i, name).to.be.at.least(0);
+        const before = errors(done[i].file);
+        expect([...errors(join(dir, `${i}.dcm`))].filter((e) => !before.has(e)), name).to.deep.equal([]);
+      }
+    });
+
     it('dcmdump reads every output without error', () => {
       const failed = done.map((_, i) => join(dir, `${i}.dcm`)).filter((f) => runPeer('dcmdump', ['-q', '-dc', f]).status !== 0);
       expect(failed).to.deep.equal([]);
