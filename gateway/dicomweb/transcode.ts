@@ -56,6 +56,11 @@ export async function toExplicitLittleEndian(bytes: Uint8Array, codecs: FrameDec
   );
 }
 
+/** Whether frames of this layout can be decompressed here: one sample of 8 or 16 bits (what `decodeFrame` checks). */
+export function layoutDecodable(layout: PixelLayout): boolean {
+  return layout.samplesPerPixel === 1 && (layout.bitsAllocated === 8 || layout.bitsAllocated === 16);
+}
+
 /** One compressed frame as native little-endian pixel data. */
 export async function decodeFrame(frame: Uint8Array, layout: PixelLayout, transferSyntaxUID: string, codecs: FrameDecoders): Promise<Uint8Array> {
   const decoder = await codecs.forTransferSyntax(transferSyntaxUID);

@@ -39,11 +39,15 @@ export interface FrameRendition {
   singlePart: boolean;
 }
 
-/** Chooses how to send frames of an instance stored in `storedSyntax`. */
-export function chooseFrameRendition(ranges: readonly AcceptRange[], storedSyntax: string, frameCount: number): FrameRendition | null {
+/**
+ * Chooses how to send frames of an instance stored in `storedSyntax`; `layoutDecodable` false when
+ * its frames' layout cannot be decompressed (then a range that needs it is passed over, not chosen
+ * and failed).
+ */
+export function chooseFrameRendition(ranges: readonly AcceptRange[], storedSyntax: string, frameCount: number, layoutDecodable = true): FrameRendition | null {
   const encapsulated = isEncapsulated(storedSyntax);
   const media = frameMediaType(storedSyntax);
-  const decodable = encapsulated && canSendExplicitLittleEndian(storedSyntax);
+  const decodable = encapsulated && layoutDecodable && canSendExplicitLittleEndian(storedSyntax);
   const native: Omit<FrameRendition, 'singlePart'> = { kind: encapsulated ? 'decoded' : 'native', contentType: `${OCTET}; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}` };
   const stored = (type: string): Omit<FrameRendition, 'singlePart'> => ({ kind: 'stored', contentType: `${type}; transfer-syntax=${storedSyntax}` });
 

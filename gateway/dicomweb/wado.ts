@@ -16,7 +16,7 @@ import { DicomwebLog } from './read-messages.js';
 import type { DicomwebReadSource } from './read-source.js';
 import type { StudyIndex } from './study-index.js';
 import { matchesListing, type CachedInstance, type InstanceCache } from './instance-cache.js';
-import { decodeFrame, toExplicitLittleEndian, TranscodeError, type FrameDecoders } from './transcode.js';
+import { decodeFrame, layoutDecodable, toExplicitLittleEndian, TranscodeError, type FrameDecoders } from './transcode.js';
 import { bytesResponse, multipartChunks, multipartContentType, multipartStream, newBoundary, type Part } from './multipart-writer.js';
 import { chooseBulkRendition, chooseFrameRendition, chooseInstanceRendition } from './wado-negotiation.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType } from './transfer-syntax.js';
@@ -167,7 +167,7 @@ export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numb
   const { dataset, transferSyntax } = (await parsedInstance(ctx, t)).parsed;
   const layout = frameCall(() => pixelLayout(dataset));
   for (const n of numbers) frameCall(() => assertFrame(layout, n - 1));
-  const rendition = chooseFrameRendition(accept, transferSyntax.uid, numbers.length);
+  const rendition = chooseFrameRendition(accept, transferSyntax.uid, numbers.length, layoutDecodable(layout));
   if (!rendition) {
     throw new HttpError(406, 'not-acceptable', `the frames are stored as ${transferSyntax.uid}; acceptable: ${frameOffer(transferSyntax.uid, transferSyntax.encapsulated)}`);
   }
@@ -186,27 +186,48 @@ export async function retrieveFrames(ctx: WadoContext, t: Required<Target>, numb
   return bytesResponse(multipartChunks(bodies.map((body) => ({ contentType: rendition.contentType, body })), boundary), multipartContentType(partType, boundary));
 }
 
-/** The value at a bulk path of one instance; encapsulated pixel data as its frames. */
+/** The value at a bulk path of one instance. */
 export async function retrieveBulk(ctx: WadoContext, t: Required<Target>, path: number[], accept: readonly AcceptRange[]): Promise<Response> {
-  const rendition = chooseBulkRendition(accept);
-  if (!rendition) throw new HttpError(406, 'not-acceptable', `bulk data is sent as ${OCTET}, single part or multipart/related`);
   const { dataset, transferSyntax } = (await parsedInstance(ctx, t)).parsed;
   const el = elementAt(dataset, path);
   if (!el || el.items) throw new HttpError(404, 'not-found', 'the instance has no bulk data at this path');
-  let parts: Part[];
-  if (el.fragments) {
-    // Encapsulated pixel data: its frames, each as stored, as PS3.18 §10.4.1.1.3 describes for bulk pixel data.
-    const layout = frameCall(() => pixelLayout(dataset));
-    const type = `${frameMediaType(transferSyntax.uid)}; transfer-syntax=${transferSyntax.uid}`;
-    parts = compressedFrames(el, layout, dataset).map((body) => ({ contentType: type, body }));
-  } else {
-    parts = [{ contentType: OCTET, body: el.value ?? new Uint8Array(0) }];
-  }
-  // Compressed frames are not application/octet-stream: they stay in a multipart body that says what they are.
-  if (rendition.singlePart && !el.fragments) return bytesResponse([parts[0].body], parts[0].contentType);
+  if (el.fragments) return encapsulatedBulk(ctx, dataset, el, transferSyntax.uid, accept);
+  const rendition = chooseBulkRendition(accept);
+  if (!rendition) throw new HttpError(406, 'not-acceptable', `bulk data is sent as ${OCTET}, single part or multipart/related`);
+  const body = el.value ?? new Uint8Array(0);
+  if (rendition.singlePart) return bytesResponse([body], OCTET);
   const boundary = newBoundary();
-  const partType = parts[0]?.contentType.split(';')[0] ?? OCTET;
-  return bytesResponse(multipartChunks(parts, boundary), multipartContentType(partType, boundary));
+  return bytesResponse(multipartChunks([{ contentType: OCTET, body }], boundary), multipartContentType(OCTET, boundary));
+}
+
+/**
+ * Encapsulated Pixel Data as bulk data, negotiated as frames are (PS3.18 §8.7.3.3): uncompressed,
+ * the frames decoded one after the other as the native value would hold them, in
+ * `application/octet-stream` (the default); or as stored, a part per frame in its own media type,
+ * where the client accepts that. Several compressed frames do not fit one single-part body.
+ */
+async function encapsulatedBulk(ctx: WadoContext, dataset: dicom.Dataset, pixels: dicom.Element, ts: string, accept: readonly AcceptRange[]): Promise<Response> {
+  const layout = frameCall(() => pixelLayout(dataset));
+  const rendition = chooseFrameRendition(accept, ts, 1, layoutDecodable(layout));
+  const frames = compressedFrames(pixels, layout, dataset);
+  if (!rendition || (rendition.kind === 'stored' && rendition.singlePart && frames.length > 1)) {
+    throw new HttpError(406, 'not-acceptable', `the pixel data is stored as ${ts}; acceptable: ${frameOffer(ts, true)}${frames.length > 1 ? ', the compressed frames in a multipart body' : ''}`);
+  }
+  const bodies = rendition.kind === 'stored' ? frames : [concat(await Promise.all(frames.map((f) => decoded(ctx, f, layout, ts))))];
+  if (rendition.singlePart) return bytesResponse(bodies, rendition.contentType);
+  const boundary = newBoundary();
+  return bytesResponse(multipartChunks(bodies.map((body) => ({ contentType: rendition.contentType, body })), boundary), multipartContentType(rendition.contentType.split(';')[0], boundary));
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function elementAt(ds: dicom.Dataset, path: number[]): dicom.Element | undefined {

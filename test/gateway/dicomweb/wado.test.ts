@@ -280,7 +280,7 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     await refused(`${ct[0].path}/metadata`, 'application/dicom+xml', /multipart\/related; type="application\/dicom\+xml"/);
   });
 
-  it('serves bulk data single-part or multipart, encapsulated pixel data as its frames, and refuses bad paths', async () => {
+  it('serves bulk data single-part or multipart, encapsulated pixel data decompressed or as its frames as asked, and refuses bad paths', async () => {
     const [meta] = (await get(`${ct[3].path}/metadata`)).json() as Json[];
     const uri = new URL(meta['7FE00010'].BulkDataURI!).pathname;
     expect(uri).to.equal(`${ct[3].path}/bulk/7FE00010`);
@@ -290,6 +290,23 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     const [jlsMeta] = (await get(`${c.jls.path}/metadata`)).json() as Json[];
     const frames = splitMultipart(...typeBytes(await get(new URL(jlsMeta['7FE00010'].BulkDataURI!).pathname)));
     expect(frames[0].headers['content-type']).to.equal('image/jls; transfer-syntax=1.2.840.10008.1.2.4.80');
+    // Asked for octet-stream, compressed pixel data comes decompressed (PS3.18 §8.7.3.3), as the frames route sends it;
+    // asked for its own media type, as stored.
+    const jlsBulk = new URL(jlsMeta['7FE00010'].BulkDataURI!).pathname;
+    const octets = await get(jlsBulk, 'application/octet-stream');
+    expect(octets.status).to.equal(200);
+    expect(octets.type).to.equal(`application/octet-stream; transfer-syntax=${EVRLE}`);
+    expect(Buffer.from(octets.bytes).equals(Buffer.from((await get(`${c.jls.path}/frames/1`, 'application/octet-stream')).bytes))).to.equal(true);
+    const asked = splitMultipart(...typeBytes(await get(jlsBulk, 'multipart/related; type="image/jls"')));
+    expect(asked.map((p) => p.headers['content-type'])).to.deep.equal(['image/jls; transfer-syntax=1.2.840.10008.1.2.4.80']);
+    // RGB RLE cannot be decompressed here: the next acceptable range is taken, not a 406; several
+    // compressed frames do not fit a single-part body.
+    const [rgbMeta] = (await get(`${c.rgbRle.path}/metadata`)).json() as Json[];
+    const rgbBulk = new URL(rgbMeta['7FE00010'].BulkDataURI!).pathname;
+    const fallback = 'multipart/related; type="application/octet-stream", multipart/related; type="image/dicom-rle"; q=0.5';
+    expect(splitMultipart(...typeBytes(await get(rgbBulk, fallback))).map((p) => p.headers['content-type'].split(';')[0])).to.deep.equal(['image/dicom-rle', 'image/dicom-rle']);
+    expect(splitMultipart(...typeBytes(await get(`${c.rgbRle.path}/frames/1`, fallback)))[0].headers['content-type'].split(';')[0]).to.equal('image/dicom-rle');
+    expect((await get(rgbBulk, 'image/dicom-rle')).status).to.equal(406);
     expect((await get(`${ct[3].path}/bulk/7FE0`)).status).to.equal(400);
     // A line break in the path is one more thing a bulk data path is not (it was a 405 that allowed GET).
     expect((await get(`${ct[3].path}/bulk/7FE00010%0A`)).status).to.equal(400);
