@@ -238,5 +238,7 @@ function wildcard(pattern: string, ignoreCase: boolean): (v: string) => boolean 
     .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
     .join('');
   const re = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
-  return (v) => re.test(v);
+  if (!ignoreCase) return (v) => re.test(v);
+  // A name with its trailing empty components is the same name, as for an exact match.
+  return (v) => re.test(v) || re.test(v.replace(/\^+$/, ''));
 }

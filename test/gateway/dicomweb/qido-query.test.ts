@@ -51,6 +51,9 @@ describe('gateway/dicomweb QIDO query', () => {
     expect(name.test(['DOE^JOHN'])).to.equal(true);
     expect(name.test(['DOE^JOAHN'])).to.equal(false);
     expect(only('PatientName=DOE^JOHN').test(['Doe^John^^^'])).to.equal(true);
+    // With wildcards too: the pseudonym is written "LIMEN-…^", one family-name component.
+    expect(only('PatientName=LIMEN-AB?').test(['LIMEN-ABC^'])).to.equal(true);
+    expect(only('PatientName=LIMEN-AB?').test(['LIMEN-ABCD^'])).to.equal(false);
     expect(only('StudyDescription=*CHEST*').test(['CT CHEST W/O'])).to.equal(true);
   });
 
