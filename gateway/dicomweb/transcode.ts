@@ -56,21 +56,23 @@ export async function toExplicitLittleEndian(bytes: Uint8Array, codecs: FrameDec
   );
 }
 
-/** Whether frames of this layout can be decompressed here: one sample of 8 or 16 bits (what `decodeFrame` checks). */
+/** Why frames of this layout cannot be decompressed here (one sample of 8 or 16 bits can), or undefined. */
+export function undecodableLayout(layout: PixelLayout): string | undefined {
+  if (layout.samplesPerPixel !== 1) return `compressed pixel data with ${layout.samplesPerPixel} samples per pixel cannot be decompressed here (one sample only)`;
+  if (layout.bitsAllocated !== 8 && layout.bitsAllocated !== 16) return `compressed pixel data of ${layout.bitsAllocated} bits allocated cannot be decompressed here (8 or 16 only)`;
+  return undefined;
+}
+
 export function layoutDecodable(layout: PixelLayout): boolean {
-  return layout.samplesPerPixel === 1 && (layout.bitsAllocated === 8 || layout.bitsAllocated === 16);
+  return undecodableLayout(layout) === undefined;
 }
 
 /** One compressed frame as native little-endian pixel data. */
 export async function decodeFrame(frame: Uint8Array, layout: PixelLayout, transferSyntaxUID: string, codecs: FrameDecoders): Promise<Uint8Array> {
   const decoder = await codecs.forTransferSyntax(transferSyntaxUID);
   if (!decoder) throw new TranscodeError('not-decodable', `pixel data in transfer syntax ${transferSyntaxUID} cannot be decompressed here`);
-  if (layout.samplesPerPixel !== 1) {
-    throw new TranscodeError('not-decodable', `compressed pixel data with ${layout.samplesPerPixel} samples per pixel cannot be decompressed here (one sample only)`);
-  }
-  if (layout.bitsAllocated !== 8 && layout.bitsAllocated !== 16) {
-    throw new TranscodeError('not-decodable', `compressed pixel data of ${layout.bitsAllocated} bits allocated cannot be decompressed here (8 or 16 only)`);
-  }
+  const undecodable = undecodableLayout(layout);
+  if (undecodable) throw new TranscodeError('not-decodable', undecodable);
   let decoded: DecodedFrame;
   try {
     decoded = decoder.decode(frame, layout);

@@ -18,14 +18,18 @@ const OCTET = 'application/octet-stream';
 /** Instances as stored, or all as Explicit VR Little Endian. */
 export type InstanceRendition = 'stored' | 'explicit-le';
 
-/** Chooses how to send instances stored in `storedSyntaxes` (study, series or one instance). */
-export function chooseInstanceRendition(ranges: readonly AcceptRange[], storedSyntaxes: readonly string[]): InstanceRendition | null {
+/**
+ * Chooses how to send instances stored in `storedSyntaxes` (study, series or one instance);
+ * `decodable` says which can be sent as Explicit VR Little Endian (one instance's own layout can
+ * say no where its transfer syntax would say yes: then the next acceptable range is taken).
+ */
+export function chooseInstanceRendition(ranges: readonly AcceptRange[], storedSyntaxes: readonly string[], decodable: (ts: string) => boolean = canSendExplicitLittleEndian): InstanceRendition | null {
   for (const range of ranges) {
     const part = multipartPartType(range);
     if (part === null || !partTypeTakes(part, DICOM)) continue;
     const ts = range.transferSyntax;
     if (ts === undefined || ts === '*' || storedSyntaxes.every((s) => s === ts)) return 'stored';
-    if (ts === EXPLICIT_VR_LITTLE_ENDIAN && storedSyntaxes.every(canSendExplicitLittleEndian)) return 'explicit-le';
+    if (ts === EXPLICIT_VR_LITTLE_ENDIAN && storedSyntaxes.every(decodable)) return 'explicit-le';
   }
   return null;
 }

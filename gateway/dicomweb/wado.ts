@@ -16,10 +16,10 @@ import { DicomwebLog } from './read-messages.js';
 import type { DicomwebReadSource } from './read-source.js';
 import type { StudyIndex } from './study-index.js';
 import { matchesListing, type CachedInstance, type InstanceCache } from './instance-cache.js';
-import { decodeFrame, layoutDecodable, toExplicitLittleEndian, TranscodeError, type FrameDecoders } from './transcode.js';
+import { decodeFrame, layoutDecodable, toExplicitLittleEndian, TranscodeError, undecodableLayout, type FrameDecoders } from './transcode.js';
 import { bytesResponse, multipartChunks, multipartContentType, multipartStream, newBoundary, type Part } from './multipart-writer.js';
 import { chooseBulkRendition, chooseFrameRendition, chooseInstanceRendition } from './wado-negotiation.js';
-import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType } from './transfer-syntax.js';
+import { canSendExplicitLittleEndian, EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isEncapsulated } from './transfer-syntax.js';
 
 const DICOM = 'application/dicom';
 const OCTET = 'application/octet-stream';
@@ -96,6 +96,15 @@ function parsedEntry(blob: InstanceBlob): CachedInstance {
   return { blob, parsed: parse(blob) };
 }
 
+/** Why one instance's compressed frames cannot be decompressed here, or undefined. */
+function undecodable(blob: InstanceBlob): string | undefined {
+  try {
+    return undecodableLayout(pixelLayout(parse(blob).dataset));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function numberOfFrames(ds: dicom.Dataset): number {
   return Number(dicom.stringOf(dicom.find(ds, 0x00280008)) || '1');
 }
@@ -105,9 +114,11 @@ export async function retrieveInstances(ctx: WadoContext, t: Target, accept: rea
   const one = t.instance !== undefined ? await instanceBlob(ctx, t as Required<Target>) : undefined;
   const instances: InstanceInfo[] = one ? [one] : await instancesOf(ctx, t);
   const syntaxes = [...new Set(instances.map((i) => i.transferSyntaxUID))];
-  const rendition = chooseInstanceRendition(accept, syntaxes);
+  const whyNot = one && isEncapsulated(one.transferSyntaxUID) ? undecodable(one) : undefined;
+  const rendition = chooseInstanceRendition(accept, syntaxes, one ? (ts) => canSendExplicitLittleEndian(ts) && whyNot === undefined : undefined);
   if (!rendition) {
-    throw new HttpError(406, 'not-acceptable', `the instances are stored as ${syntaxes.join(', ')}; Limen sends them as stored or as ${EXPLICIT_VR_LITTLE_ENDIAN} (multipart/related; type="${DICOM}")`);
+    const as = whyNot ? `as stored (${whyNot})` : `as stored or as ${EXPLICIT_VR_LITTLE_ENDIAN}`;
+    throw new HttpError(406, 'not-acceptable', `the instances are stored as ${syntaxes.join(', ')}; Limen sends them ${as} (multipart/related; type="${DICOM}")`);
   }
   const boundary = newBoundary();
   const part = async (info: InstanceInfo): Promise<Part> => {

@@ -307,6 +307,9 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     expect(splitMultipart(...typeBytes(await get(rgbBulk, fallback))).map((p) => p.headers['content-type'].split(';')[0])).to.deep.equal(['image/dicom-rle', 'image/dicom-rle']);
     expect(splitMultipart(...typeBytes(await get(`${c.rgbRle.path}/frames/1`, fallback)))[0].headers['content-type'].split(';')[0]).to.equal('image/dicom-rle');
     expect((await get(rgbBulk, 'image/dicom-rle')).status).to.equal(406);
+    const asStored = await get(c.rgbRle.path, `multipart/related; type="application/dicom"; transfer-syntax=${EVRLE}, multipart/related; type="application/dicom"; transfer-syntax=*; q=0.5`);
+    expect(asStored.status).to.equal(200);
+    expect(splitMultipart(...typeBytes(asStored))[0].headers['content-type']).to.equal('application/dicom; transfer-syntax=1.2.840.10008.1.2.5');
     expect((await get(`${ct[3].path}/bulk/7FE0`)).status).to.equal(400);
     // A line break in the path is one more thing a bulk data path is not (it was a 405 that allowed GET).
     expect((await get(`${ct[3].path}/bulk/7FE00010%0A`)).status).to.equal(400);
