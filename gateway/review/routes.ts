@@ -81,14 +81,26 @@ export function reviewRoutes(deps: ReviewRoutesDeps): Hono<AppEnv> {
     return c.json({ review: reviewView(outcome.review), exports: outcome.exports });
   });
 
+  /**
+   * A requester sees a result only once a reviewer approved it: what is unreviewed or rejected
+   * never reaches the people who would print or plan with it. (Which requester ordered which study
+   * comes with requests; until then every requester sees every approved result.)
+   */
+  const releasedTo = async (c: { get(key: 'identity'): { role: Role } }, uid: string): Promise<void> => {
+    if (c.get('identity').role !== 'requester') return;
+    if ((await deps.storage.reviews.get(uid))?.status !== 'approved') throw new HttpError(404, 'not-found', 'no approved result for this study');
+  };
+
   app.get('/results/:uid', readers, async (c) => {
     const uid = uidParam(c.req.param('uid'));
+    await releasedTo(c, uid);
     const results = await deps.storage.results.list(uid);
     return c.json({ results: results.map((r) => ({ name: r.name, mediaType: r.mediaType, sha256: r.sha256, sizeBytes: r.sizeBytes, url: `/api/v1/results/${uid}/${r.name}` })) });
   });
 
   app.get('/results/:uid/:name', readers, async (c) => {
     const uid = uidParam(c.req.param('uid'));
+    await releasedTo(c, uid);
     const result = await deps.storage.results.get(uid, c.req.param('name'));
     if (!result) throw new HttpError(404, 'not-found', 'no such result for this study');
     await deps.storage.audit.append({ type: 'result.downloaded', actor: actorOf(c.get('identity')), studyInstanceUID: uid, detail: { name: result.info.name, sha256: result.info.sha256 } });

@@ -112,9 +112,16 @@ routes:
     expect(audit.filter((t) => t === 'processing.completed')).to.have.length(2);
   });
 
-  it('shows an export that ran out of attempts, and retries it when the PACS is back', async () => {
+  it('shows an export that ran out of attempts, and retries it when the PACS is back; a requester gets the models only once approved', async () => {
+    const requester = (await gw.storage.createToken({ role: 'requester', user: 'dr-order', ttlSeconds: 3600 })).token;
+    const results = (path = '') => fetch(`${gw.base}/api/v1/results/${study}${path}`, { headers: { authorization: `Bearer ${requester}` } });
+    expect((await results()).status, 'awaiting review').to.equal(404);
+    expect((await results('/model.glb')).status, 'awaiting review').to.equal(404);
+    expect((await fetch(`${gw.base}/api/v1/results/${study}`, { headers: { authorization: `Bearer ${reviewer}` } })).status, 'the reviewer sees it').to.equal(200);
     const decision = await api(reviewer, 'POST', `/reviews/${study}/decision`, { decision: 'approve' });
     expect(decision.status, JSON.stringify(decision.body)).to.equal(200);
+    expect((await results()).status, 'approved').to.equal(200);
+    expect((await results('/model.glb')).status, 'approved').to.equal(200);
     const dead = await until(async () => {
       const jobs = (await api(admin, 'GET', `/studies/${study}/jobs`)).body.jobs as Array<Record<string, any>>;
       return jobs.find((j) => j.type === 'export' && j.status === 'dead');
