@@ -49,12 +49,20 @@ export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 /** Bound on live sessions in memory; the oldest is dropped beyond it. */
 export const DEFAULT_MAX_SESSIONS = 10_000;
 
+/**
+ * Bound on one credential's live sessions (a person's browsers and tabs): beyond it, that
+ * credential's oldest goes. So one token signing in over and over ends only its own sessions,
+ * never everyone else's by filling the store.
+ */
+export const DEFAULT_MAX_SESSIONS_PER_IDENTITY = 16;
+
 /** base64url of 32 bytes: 43 characters. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface MemorySessionStoreOptions {
   ttlMs?: number;
   maxSessions?: number;
+  maxSessionsPerIdentity?: number;
   /** Clock, in milliseconds (tests move it). */
   now?: () => number;
 }
@@ -66,11 +74,13 @@ export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, Session>();
   readonly #ttlMs: number;
   readonly #maxSessions: number;
+  readonly #maxPerIdentity: number;
   readonly #now: () => number;
 
   constructor(options: MemorySessionStoreOptions = {}) {
     this.#ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
     this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.#maxPerIdentity = options.maxSessionsPerIdentity ?? DEFAULT_MAX_SESSIONS_PER_IDENTITY;
     this.#now = options.now ?? Date.now;
   }
 
@@ -82,6 +92,9 @@ export class MemorySessionStore implements SessionStore {
 
   async open(identity: Identity, options: OpenSessionOptions): Promise<OpenedSession> {
     this.#sweep();
+    // Oldest first: a Map iterates in insertion order.
+    const own = [...this.#sessions.values()].filter((x) => x.identity.id === identity.id);
+    for (const old of own.slice(0, Math.max(0, own.length - this.#maxPerIdentity + 1))) this.#sessions.delete(old.id);
     while (this.#sessions.size >= this.#maxSessions) {
       const oldest = this.#sessions.keys().next().value as string;
       this.#sessions.delete(oldest);

@@ -191,4 +191,15 @@ describe('gateway/viewer: sessions', () => {
     expect((await sessions.resolve(c.token))?.identity.role).to.equal('admin');
     expect(sessions.size).to.equal(2);
   });
+
+  it("one credential signing in over and over ends only its own oldest sessions, never another person's", async () => {
+    const sessions = new MemorySessionStore({ maxSessions: 50, maxSessionsPerIdentity: 3 });
+    const reviewer = await sessions.open(TOKENS['reviewer-token'], { method: 'api-token' });
+    const flood = [];
+    for (let i = 0; i < 200; i++) flood.push(await sessions.open(TOKENS['admin-token'], { method: 'api-token' }));
+    expect((await sessions.resolve(reviewer.token))?.identity.role).to.equal('reviewer');
+    expect(sessions.size).to.equal(4);
+    const live = await Promise.all(flood.map((f) => sessions.resolve(f.token)));
+    expect(live.map((s) => s !== null).lastIndexOf(false)).to.equal(196); // the last three live
+  });
 });
