@@ -1,7 +1,7 @@
 /**
  * `/viewer`: the prebuilt OHIF viewer, its generated configuration, and the Limen extension
  * module, all from the gateway's own origin. Every response is cross-origin isolated (COOP and
- * COEP, which the viewer needs for SharedArrayBuffer) and carries CORP. Files whose name holds a
+ * COEP, which the viewer needs for SharedArrayBuffer), carries CORP, and may be framed by its own origin only. Files whose name holds a
  * content hash are cached for a year; the rest revalidate with an ETag.
  */
 import { createHash } from 'node:crypto';
@@ -47,12 +47,18 @@ export interface ViewerRoutesOptions {
   logger?: Logger;
 }
 
-/** The isolation headers every viewer response carries. */
+/**
+ * The isolation headers every viewer response carries. No page of another origin may frame the
+ * viewer (another site of the hospital's domain included, which SameSite cookies do not tell
+ * apart): framed, a reviewer could be led to click Approve.
+ */
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
+  'content-security-policy': "frame-ancestors 'self'",
+  'x-frame-options': 'SAMEORIGIN',
 };
 
 export const viewerRouteDocs = (basePath = '/viewer'): readonly RouteDoc[] => [

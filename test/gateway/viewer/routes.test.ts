@@ -63,6 +63,9 @@ describe('gateway/viewer: serving the viewer under /viewer', () => {
     expect(res.headers.get('cross-origin-embedder-policy')).to.equal('require-corp');
     expect(res.headers.get('cross-origin-resource-policy')).to.equal('same-origin');
     expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    // Framed by its own origin only (clickjacking): the standard header and the older one.
+    expect(res.headers.get('content-security-policy')).to.equal("frame-ancestors 'self'");
+    expect(res.headers.get('x-frame-options')).to.equal('SAMEORIGIN');
   };
 
   it('serves index.html for /viewer, /viewer/ and app routes, with every root path under /viewer', async () => {
