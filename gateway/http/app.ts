@@ -50,6 +50,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     await next();
     // Set on the response as it finally is: handlers and error responses build their own.
     c.res.headers.set('x-request-id', c.get('requestId'));
+    // Data behind a token or a session cookie stays out of shared caches and, once the person
+    // signs out, out of the browser's disk cache; what a handler says of itself stands.
+    if (!c.res.headers.has('cache-control') && (c.req.path.startsWith('/api/') || c.req.path.startsWith('/dicomweb'))) c.res.headers.set('cache-control', 'private, no-store');
   });
   app.use(async (c, next) => {
     const start = process.hrtime.bigint();

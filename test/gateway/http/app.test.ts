@@ -88,6 +88,14 @@ describe('gateway/http app', () => {
     expect(h.logLines.some((l) => l.includes('"http.auth.rejected"') && !l.includes('admin-token'))).to.equal(true);
   });
 
+  it('keeps what is behind a token out of caches (private, no-store), errors included; the health probes are no such thing', async () => {
+    const app = createHttpApp(makeHarness().deps);
+    for (const [path, headers] of [['/api/v1/studies', admin], ['/api/v1/studies', {}], ['/dicomweb/studies', admin]] as const) {
+      expect((await app.request(path, { headers })).headers.get('cache-control'), path).to.equal('private, no-store');
+    }
+    expect((await app.request('/healthz')).headers.get('cache-control')).to.equal(null);
+  });
+
   it('answers a known path asked with another method 405 with an Allow header, an unknown path 404', async () => {
     const app = createHttpApp(makeHarness().deps);
     for (const [method, path, allow] of [
