@@ -13,7 +13,7 @@ import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../../config/index.js';
-import type { AppEnv, Role, TokenVerifier } from '../http/types.js';
+import type { AppEnv, Identity, Role, TokenVerifier } from '../http/types.js';
 import type { Logger } from '../log/index.js';
 import { acceptParameterFault, acceptedRanges, acceptValues, dicomwebQuery, unsupportedCharset } from './accept.js';
 import { QidoQueryError, parseQidoQuery } from './qido-query.js';
@@ -48,6 +48,11 @@ export interface DicomwebReadDeps {
   publicOrigin?: string;
   /** The cache of decrypted instances (metadata, frames, bulk data), or its bounds; see `instance-cache.ts`. */
   instanceCache?: InstanceCache | InstanceCacheOptions;
+  /**
+   * Told of the studies a series or instance search outside a study's path answered with: such a
+   * search reads what `/studies/{study}/metadata` does (a study's path is recorded by its route).
+   */
+  onStudiesRead?: (identity: Identity, studyInstanceUIDs: readonly string[]) => Promise<void>;
 }
 
 const ROLES = DICOMWEB_READ_ROLES;
@@ -158,6 +163,10 @@ export function dicomwebReadRoutes(deps: DicomwebReadDeps): Hono<AppEnv> {
     for (const text of warnings) headers.append('warning', `299 ${w.root} "${warnText(text)}"`);
     // No match at all (or none past `offset`) is 204 No Content (PS3.18 §8.3.4.4.1).
     if (result.matches.length === 0) return new Response(null, { status: 204, headers });
+    if (level !== 'study' && scope.studyInstanceUID === undefined && deps.onStudiesRead) {
+      const studies = new Set(result.matches.map((m) => m['0020000D']?.Value?.[0]).filter((u): u is string => typeof u === 'string'));
+      await deps.onStudiesRead(c.get('identity'), [...studies]);
+    }
     return modelResponse(rendition, result.matches, headers);
   };
 

@@ -6,7 +6,7 @@
 import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
 import { isStorageError, loadConfiguredMasterKey, openStorage, STUDY_STATUSES, UNCONFIRMED_GRACE_MS, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
-import { HttpService, actorOf, createHttpApp, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
+import { HttpLog, HttpService, actorOf, createHttpApp, type AuthRefusal, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
@@ -154,7 +154,10 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   // a session opened with a token ends with it (expired or revoked).
   const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
   const publicOrigin = config.http.publicUrl;
-  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles, ...(publicOrigin && { publicOrigin }) });
+  // A refused person is logged as a refused STOW sender is: probing for tokens or roles shows.
+  const httpLogger = logger.child({ service: 'http' });
+  const onAuthRejected = (r: AuthRefusal) => httpLogger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
+  const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles, onRejected: onAuthRejected, ...(publicOrigin && { publicOrigin }) });
   const app = createHttpApp({
     ingest,
     personAuth,
@@ -175,7 +178,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       const dimseOk = { ok: dimse.status === 'running' };
       return { ready: database.ok && dimseOk.ok, checks: { database, dimse: dimseOk } };
     },
-    logger: logger.child({ service: 'http' }),
+    logger: httpLogger,
     routeForToken: () => 'default',
     // Written before any of the request is stored: every instance's event names a request on record.
     onStowRequest: (r) => storage.audit.append({ type: 'stow.request', actor: actorOf({ id: r.tokenId, user: r.user }), detail: { ...r } }).then(() => undefined),
@@ -204,11 +207,22 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }), { onJobsQueued: () => processor.poke() });
   const gate = new ReviewGate(storage, config, () => exporter.poke());
   // Who read which study's images or results, once per person, study and hour; ahead of the routes.
-  const studyAccess = new StudyAccess({ append: (e) => storage.audit.append(e), logger: logger.child({ service: 'http' }) });
+  const studyAccess = new StudyAccess({ append: (e) => storage.audit.append(e), logger: httpLogger });
   for (const path of ['/dicomweb/studies/:study', '/dicomweb/studies/:study/*']) app.use(path, studyAccess.middleware('study', 'dicomweb'));
   for (const path of ['/api/v1/results/:uid', '/api/v1/results/:uid/*']) app.use(path, studyAccess.middleware('uid', 'results'));
   // Behind a TLS proxy the request reaches Limen over plain HTTP: the public URL says the cookie travels over HTTPS.
-  app.route('/api/v1', sessionRoutes({ tokens: tokenVerifier, sessions, secure: publicOrigin?.startsWith('https:') ? true : 'auto', ...(publicOrigin && { publicOrigin }) }));
+  app.route(
+    '/api/v1',
+    sessionRoutes({
+      tokens: tokenVerifier,
+      sessions,
+      secure: publicOrigin?.startsWith('https:') ? true : 'auto',
+      onAuthRejected,
+      // Who signed in to the viewer, and out, with which token: in the audit trail before the answer.
+      onSessionEvent: (e) => storage.audit.append({ type: e.type, actor: actorOf({ id: e.tokenId, user: e.user }), detail: { sessionId: e.sessionId, method: e.method, role: e.role, tokenId: e.tokenId } }).then(() => undefined),
+      ...(publicOrigin && { publicOrigin }),
+    }),
+  );
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));
   app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
@@ -219,6 +233,9 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       tokens: tokenVerifier,
       logger: logger.child({ service: 'dicomweb' }),
       auth: personAuth(DICOMWEB_READ_ROLES),
+      onStudiesRead: async (identity, studies) => {
+        for (const study of studies) await studyAccess.record(identity, study, 'dicomweb');
+      },
       ...(publicOrigin && { publicOrigin }),
     }),
   );

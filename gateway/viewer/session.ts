@@ -33,8 +33,8 @@ export interface SessionRoutesDeps extends SessionCookieOptions {
   /** Roles that may open a session; {@link PERSON_ROLES} by default. */
   roles?: readonly Role[];
   onAuthRejected?: (refusal: AuthRefusal) => void;
-  /** Told of each opened and closed session (for the audit trail). */
-  onSessionEvent?: (event: SessionEvent) => void;
+  /** Told of each opened and closed session (for the audit trail); the answer waits for it. */
+  onSessionEvent?: (event: SessionEvent) => void | Promise<void>;
 }
 
 export interface SessionEvent {
@@ -115,7 +115,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Hono<AppEnv> {
   app.post('/session', bearer, async (c) => {
     const identity = c.get('identity');
     const session = await startSession(c, deps.sessions, identity, 'api-token', deps);
-    deps.onSessionEvent?.({ type: 'session.opened', sessionId: session.id, method: session.method, role: identity.role, user: identity.user, tokenId: identity.id });
+    await deps.onSessionEvent?.({ type: 'session.opened', sessionId: session.id, method: session.method, role: identity.role, user: identity.user, tokenId: identity.id });
     c.header('cache-control', 'no-store');
     return c.json({ session: sessionView(session) }, 201);
   });
@@ -135,7 +135,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Hono<AppEnv> {
     if (token) await deps.sessions.close(token);
     deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isSecure(c, deps.secure) });
     if (session) {
-      deps.onSessionEvent?.({ type: 'session.closed', sessionId: session.id, method: session.method, role: session.identity.role, user: session.identity.user, tokenId: session.identity.id });
+      await deps.onSessionEvent?.({ type: 'session.closed', sessionId: session.id, method: session.method, role: session.identity.role, user: session.identity.user, tokenId: session.identity.id });
     }
     return c.body(null, 204);
   });

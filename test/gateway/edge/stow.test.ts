@@ -296,6 +296,27 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       }
       const events = await gw.storage.audit.list({ type: 'study.accessed', studyInstanceUID: uid });
       expect(events.map((e) => [e.actor, e.detail])).to.deep.equal([['test-admin', { role: 'admin', tokenId: events[0].detail.tokenId, via: 'dicomweb' }]]);
+      // A search for the study's instances outside its path reads as much as its metadata does.
+      const reviewer = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-search', ttlSeconds: 3600 })).token;
+      const search = await fetch(`${gw.base}/dicomweb/instances?StudyInstanceUID=${uid}&includefield=all`, { headers: bearer(reviewer) });
+      expect(search.status).to.equal(200);
+      const after = await gw.storage.audit.list({ type: 'study.accessed', studyInstanceUID: uid });
+      expect(after.map((e) => e.actor)).to.deep.equal(['test-admin', 'dr-search']);
+    });
+
+    it('records viewer sign-ins and sign-outs in the audit trail, and logs a refused person as a refused sender', async () => {
+      const reviewer = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-session', ttlSeconds: 3600 })).token;
+      const opened = await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: bearer(reviewer) });
+      expect(opened.status).to.equal(201);
+      const cookie = opened.headers.get('set-cookie')!.split(';')[0];
+      expect((await fetch(`${gw.base}/api/v1/session`, { method: 'DELETE', headers: { cookie, origin: gw.base } })).status).to.equal(204);
+      const events = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.type.startsWith('session.') && e.actor === 'dr-session');
+      expect(events.map((e) => [e.type, e.detail.role, e.detail.method])).to.deep.equal([
+        ['session.opened', 'reviewer', 'api-token'],
+        ['session.closed', 'reviewer', 'api-token'],
+      ]);
+      expect((await fetch(`${gw.base}/api/v1/reviews`, { headers: bearer('not-a-token') })).status).to.equal(401);
+      expect(gw.logs.some((l) => l.includes('"http.auth.rejected"') && l.includes('/api/v1/reviews'))).to.equal(true);
     });
 
     it('keeps no PHI at rest: the whole data dir, decrypted blobs and logs', async () => {
