@@ -104,36 +104,45 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     // A BINARY segmentation: one bit per pixel.
     instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: 1 },
   });
-  stillHeld();
-  const glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);
-  for (const stl of out.stls) await storage.results.put(study, stl.name, 'model/stl', stl.bytes);
-  await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
-  stillHeld();
-  await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
+  // A run that does not put its result up for review leaves no SEG of its own behind: the study
+  // would hold (and count) a segmentation nobody is asked to review.
+  let published: Awaited<ReturnType<typeof storage.publishReview>>;
+  let glb: Awaited<ReturnType<typeof storage.results.put>>;
+  try {
+    stillHeld();
+    glb = await storage.results.put(study, 'model.glb', 'model/gltf-binary', out.glb);
+    for (const stl of out.stls) await storage.results.put(study, stl.name, 'model/stl', stl.bytes);
+    await storage.results.put(study, 'report.json', 'application/json', Buffer.from(JSON.stringify(out.report, null, 2)));
+    stillHeld();
+    await storage.results.removeExcept(study, ['model.glb', 'report.json', ...out.stls.map((s) => s.name)]);
 
-  // One transaction with the superseded SEG's removal and the status change (storage/publish.ts).
-  const review = {
-    studyInstanceUID: study,
-    summary: {
-      model: out.report.model,
-      segments: out.report.segments.map((s) => ({ number: s.number, label: s.label, volumeMl: round(s.volumeMl), meshVolumeMl: round(s.meshVolumeMl), color: s.color })),
-      seg: { seriesInstanceUID: seg.seriesInstanceUID },
-      stl: out.stls.map((s) => ({ name: s.name, label: s.label, url: `/api/v1/results/${study}/${s.name}` })),
-    },
-    segSOPInstanceUID: seg.sopInstanceUID,
-    glbSha256: glb.sha256,
-  };
-  const published = await storage.publishReview(review, {
-    supersededSeries: supersededSegSeries,
-    sources: { instanceCount: infos.length, resultSeries: seg.seriesInstanceUID },
-    job: { id: ctx.job.id, workerId: deps.workerId },
-    audit: {
-      type: 'processing.completed',
-      actor: PROCESS_JOB,
+    // One transaction with the superseded SEG's removal and the status change (storage/publish.ts).
+    const review = {
       studyInstanceUID: study,
-      detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
-    },
-  });
+      summary: {
+        model: out.report.model,
+        segments: out.report.segments.map((s) => ({ number: s.number, label: s.label, volumeMl: round(s.volumeMl), meshVolumeMl: round(s.meshVolumeMl), color: s.color })),
+        seg: { seriesInstanceUID: seg.seriesInstanceUID },
+        stl: out.stls.map((s) => ({ name: s.name, label: s.label, url: `/api/v1/results/${study}/${s.name}` })),
+      },
+      segSOPInstanceUID: seg.sopInstanceUID,
+      glbSha256: glb.sha256,
+    };
+    published = await storage.publishReview(review, {
+      supersededSeries: supersededSegSeries,
+      sources: { instanceCount: infos.length, resultSeries: seg.seriesInstanceUID },
+      job: { id: ctx.job.id, workerId: deps.workerId },
+      audit: {
+        type: 'processing.completed',
+        actor: PROCESS_JOB,
+        studyInstanceUID: study,
+        detail: { model: out.report.model, segSOPInstanceUID: seg.sopInstanceUID, glbSha256: glb.sha256, segments: out.report.segments.map((s) => ({ label: s.label, volumeMl: round(s.meshVolumeMl) })), timings: out.report.timings },
+      },
+    });
+  } catch (err) {
+    await storage.removeSeries(study, seg.seriesInstanceUID).catch((e: unknown) => deps.log?.({ id: 'process.seg-left', msg: 'the failed run\'s SEG could not be removed', study, err: e }));
+    throw err;
+  }
   if (published === 'stale') {
     deps.log?.({ id: 'process.superseded', msg: 'instances arrived while the study was processed: not put up for review; it completes again and is processed whole', study });
     return { superseded: true };
