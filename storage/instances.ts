@@ -166,7 +166,14 @@ export class Instances {
     });
     if (found.known) {
       // Stored, but not by a store of this process that has ended: its blob may not be on disk yet.
-      if ((await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: true })) === 'discarded') return this.storeOnce(input);
+      const settled = await this.settleUnconfirmed(input.sopInstanceUID, { mayDiscard: true });
+      if (settled === 'discarded') return this.storeOnce(input);
+      // A blob deleted or broken behind Limen's back can never be served: the resend, the
+      // sender's own way to recover, stores the instance anew instead of being answered from it.
+      if (settled === 'confirmed' && (await this.blobState(input.sopInstanceUID)) === 'broken') {
+        await this.discard(input.sopInstanceUID, 'blob-lost');
+        return this.storeOnce(input);
+      }
       return this.resent(await this.duplicate(input, found.known), input);
     }
 
@@ -259,29 +266,35 @@ export class Instances {
    * row confirmed. A blob not whole is taken back when `mayDiscard`, else `blob-missing`.
    */
   private async repairOne(sop: string, options: { mayDiscard: boolean }): Promise<'kept' | 'gone' | 'discarded'> {
-    const row = await this.db.knex('instances').where({ sop_instance_uid: sop }).first('blob_path', 'study_instance_uid');
-    let whole = true;
-    let readable = row !== undefined;
-    if (row) {
-      try {
-        const key = await this.keys.get(this.db.knex, String(row.study_instance_uid));
-        await this.blobs.read(key.blobKey, String(row.blob_path), sop);
-      } catch (err) {
-        // An erased study (its key destroyed) is unreadable for good: nothing to check.
-        if (err instanceof StorageError && err.code === 'study-key-destroyed') readable = false;
-        else if (err instanceof StorageError && (err.code === 'blob-missing' || err.code === 'blob-corrupt')) whole = false;
-        else throw err;
-      }
-    }
-    if (!whole) {
+    const state = await this.blobState(sop);
+    if (state === 'broken') {
       if (!options.mayDiscard) throw new StorageError('blob-missing', 'the instance is being stored by another process; send it again later', { path: sop });
       await this.discard(sop, 'blob-not-on-disk');
       return 'discarded';
     }
-    if (readable) await this.blobs.flush(String(row!.blob_path));
-    // (An instance removed since needs no check either.)
+    if (state !== 'gone') await this.blobs.flush(state.blobPath);
+    // (An instance removed since, or of an erased study, needs no check either.)
     await sqlTransaction(this.db, (sql) => sql.run('DELETE FROM unconfirmed_instances WHERE sop_instance_uid = ?', [sop]));
-    return readable ? 'kept' : 'gone';
+    return state === 'gone' ? 'gone' : 'kept';
+  }
+
+  /**
+   * An instance's blob read back and authenticated: whole (with its path), `broken` (missing or
+   * not authentic), or `gone` (no row, or an erased study whose key is destroyed: unreadable for
+   * good, nothing to check).
+   */
+  private async blobState(sop: string): Promise<{ blobPath: string } | 'broken' | 'gone'> {
+    const row = await this.db.knex('instances').where({ sop_instance_uid: sop }).first('blob_path', 'study_instance_uid');
+    if (!row) return 'gone';
+    try {
+      const key = await this.keys.get(this.db.knex, String(row.study_instance_uid));
+      await this.blobs.read(key.blobKey, String(row.blob_path), sop);
+      return { blobPath: String(row.blob_path) };
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'study-key-destroyed') return 'gone';
+      if (err instanceof StorageError && (err.code === 'blob-missing' || err.code === 'blob-corrupt')) return 'broken';
+      throw err;
+    }
   }
 
   /** Removes the unconfirmed rows of blobs flushed since (when no store came to do it). */

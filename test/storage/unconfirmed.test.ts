@@ -160,6 +160,21 @@ describeEachDatabase('storage: instances committed before their blob was on disk
     expect((await r.audit.list({ type: 'instance.discarded', limit: 10 })).map((e) => e.detail.reason)).to.deep.equal(['blob-not-on-disk']);
   });
 
+  it('a resend of a stored instance whose blob was deleted or truncated behind Limen\'s back is stored anew, and counted once', async () => {
+    const s = await h.open();
+    const [gone, cut] = [instanceInput(), instanceInput()];
+    for (const i of [gone, cut]) await s.storeInstance(i);
+    rmSync(join(h.dataDir, BLOB_DIR, await blobPathOf(gone.sopInstanceUID)));
+    truncateSync(join(h.dataDir, BLOB_DIR, await blobPathOf(cut.sopInstanceUID)), 100);
+    for (const i of [gone, cut]) {
+      expect((await s.storeInstance({ ...i })).duplicate, 'stored anew').to.equal(false);
+      expect((await s.getInstanceBlob(i.sopInstanceUID))!.bytes.equals(Buffer.from(i.bytes))).to.equal(true);
+      expect((await s.storeInstance({ ...i })).duplicate, 'a resend now').to.equal(true);
+    }
+    expect((await s.getStudy(gone.studyInstanceUID))!.instanceCount).to.equal(gone.studyInstanceUID === cut.studyInstanceUID ? 2 : 1);
+    expect((await s.audit.list({ type: 'instance.discarded', limit: 10 })).map((e) => e.detail.reason)).to.deep.equal(['blob-lost', 'blob-lost']);
+  });
+
   it('a resend of an instance another process is still storing, its blob not yet whole, is asked to come back later', async () => {
     const s = await h.open();
     const input = instanceInput();
