@@ -3,6 +3,7 @@
  * wired to storage and the edge. Services start in order; if one cannot start, the process says
  * why and stops what it started. They stop together, under one deadline (`shutdown.ts`).
  */
+import { statfsSync } from 'node:fs';
 import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
 import { isStorageError, loadConfiguredMasterKey, openStorage, STUDY_STATUSES, UNCONFIRMED_GRACE_MS, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
@@ -93,7 +94,10 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     serve: true,
     databaseLog: (level, msg) => logger.log(level, { id: 'storage.database', msg }),
   }).catch((err: unknown) => {
-    throw isStorageError(err, 'data-dir-locked') ? new GatewayStartError(err.message) : err;
+    if (isStorageError(err, 'data-dir-locked')) throw new GatewayStartError(err.message);
+    // SQLite says "disk I/O error" of a disk with no space left: say which.
+    if (diskFull(config.dataDir)) throw new GatewayStartError(`the disk holding the data dir ${config.dataDir} is full: free space, then start again (${(err as Error).message})`);
+    throw err;
   });
   // Before anything is served: instances whose blob an unclean stop may have kept from the disk.
   const repair = async () => {
@@ -335,5 +339,14 @@ async function auditAssociation(storage: Storage, event: DimseScpEvent, logger: 
     await storage.audit.append({ type: `association.${event.type.replace('association-', '')}`, actor: event.callingAETitle, detail: { ...event } as Record<string, unknown> });
   } catch (err) {
     logger.error({ id: 'gateway.audit.failed', msg: 'association audit event not recorded', err });
+  }
+}
+
+/** Whether the file system holding `dir` has no space left for Limen's writes. */
+function diskFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
   }
 }
