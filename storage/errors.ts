@@ -30,6 +30,8 @@ export type StorageErrorCode =
   | 'not-found'
   /** Another process serves this data directory (embedded SQLite has one serving process). */
   | 'data-dir-locked'
+  /** The data directory's blobs belong to another database than the one configured. */
+  | 'data-dir-mismatch'
   /** A worker no longer holds the job whose result it would record (cut off and handed back). */
   | 'job-lost';
 

@@ -9,6 +9,7 @@ import { publishReview, type PublishEffects, type PublishOutcome } from './publi
 import { Reviews, type ReviewInput } from './reviews.js';
 import { AuditLog, type AuditEventInput } from './audit.js';
 import { BlobStore } from './blobs.js';
+import { bindDataDir } from './data-dir-binding.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { connectDatabase, migrateToLatest, type DatabaseLog, type Dialect } from './db/index.js';
 import { ensureDirDurable } from './fs-durable.js';
@@ -108,6 +109,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
     const keys = new StudyKeys(db, options.masterKey, now);
     await keys.verifyMasterKey();
     const blobs = new BlobStore(join(options.dataDir, BLOB_DIR));
+    await bindDataDir(db.knex, options.dataDir, blobs.root, db.sqliteFile ?? 'on PostgreSQL');
     await ensureDirDurable(blobs.root);
     const instances = new Instances(db, keys, blobs, now);
     const studies = new Studies(db, now);

@@ -11,7 +11,8 @@ const USAGE = `usage: limen start [--config <file>]
 Runs HTTP, DIMSE, the worker and the scheduler in one process until SIGTERM or SIGINT: a graceful
 stop (nothing new accepted, what is in flight finished for up to ${STOP_DEADLINE_MS / 1000} s, then cut off); a second
 signal stops at once. SIGHUP reloads the TLS certificates, keys and CRL. Exit status 0 after a clean
-stop, 1 when the start or the stop failed or a second signal cut the stop short. The configuration
+stop, 1 when the start or the stop failed or a second signal cut the stop short, 2 for a usage or
+configuration error (nothing was started: the configuration's errors are printed). The configuration
 comes from --config or LIMEN_CONFIG, with the LIMEN_* environment overrides; without either, the
 embedded defaults.
 `;

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { isStorageError, MAX_TOKEN_TTL_SECONDS, ROLES, type Role, type TokenInfo } from '../../storage/index.js';
 import type { Command } from './command.js';
 import { configOrReport } from './load-config.js';
-import { withStorage } from './with-storage.js';
+import { databaseExists, describeDatabase, withStorage } from './with-storage.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -22,7 +22,11 @@ export const TOKEN_USAGE =
   '  create   issues an API token and prints it once; only its hash is stored.\n' +
   `           --ttl: 30d (the default), 12h, 45m, 3600s or plain seconds; at most ${MAX_TTL_TEXT} (2 years)\n` +
   '  list     every token: id, role, user, created, expires, revoked (never the secret)\n' +
-  '  revoke   ends a token at once, and every browser session opened with it\n';
+  '  revoke   ends a token at once, and every browser session opened with it\n' +
+  '\n' +
+  'Every subcommand works on the gateway\'s data as limen start finds it: --config <file> (or\n' +
+  'LIMEN_CONFIG) and the LIMEN_* environment (LIMEN_DATA_DIR, LIMEN_DATABASE_URL). create makes the\n' +
+  'database when there is none yet (before a first start), and says so.\n';
 
 /** "90d", "12h", "30m", "3600s" or plain seconds (Infinity for more digits than a number holds). */
 export function parseDuration(text: string): number | undefined {
@@ -90,7 +94,10 @@ async function create(configFile: string | undefined, role: Role, user: string |
   if (!config) return 2;
   let token;
   try {
+    const fresh = !(await databaseExists(config));
     token = await withStorage(config, (storage) => storage.createToken({ role, user, ttlSeconds, issuedBy: 'cli' }), { command: 'token create' });
+    // A token in a database of its own is no use to a gateway serving another: say where it went.
+    if (fresh) process.stderr.write(`limen token create: there was no Limen database at ${describeDatabase(config)}: created one (as a first limen start would, on that data dir); a gateway serving other data will not know this token: --config or LIMEN_DATA_DIR name the gateway's\n`);
   } catch (err) {
     // The checks above mirror storage's; should they ever differ, say which input, not a stack.
     if (isStorageError(err, 'invalid-input')) return usageError(`${err.path ? `--${err.path}: ` : ''}${err.message}`);

@@ -55,7 +55,7 @@ export async function withStorage<T>(config: LimenConfig, fn: (storage: Storage)
 const databaseUrl = (config: LimenConfig): string => config.database.url;
 
 /** Where the database is, for messages: the SQLite file, or the PostgreSQL URL without its password. */
-function describeDatabase(config: LimenConfig): string {
+export function describeDatabase(config: LimenConfig): string {
   if (config.database.kind === 'sqlite') return config.database.filename;
   const url = config.database.url;
   try {
@@ -68,7 +68,7 @@ function describeDatabase(config: LimenConfig): string {
 }
 
 /** Whether Limen has set up its database there, checked without creating anything. */
-async function databaseExists(config: LimenConfig): Promise<boolean> {
+export async function databaseExists(config: LimenConfig): Promise<boolean> {
   if (config.database.kind === 'sqlite') return config.database.filename !== ':memory:' && existsSync(config.database.filename);
   const db = connectDatabase({ dataDir: config.dataDir, databaseUrl: config.database.url });
   try {

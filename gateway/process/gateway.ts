@@ -94,7 +94,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     serve: true,
     databaseLog: (level, msg) => logger.log(level, { id: 'storage.database', msg }),
   }).catch((err: unknown) => {
-    if (isStorageError(err, 'data-dir-locked')) throw new GatewayStartError(err.message);
+    if (isStorageError(err, 'data-dir-locked') || isStorageError(err, 'data-dir-mismatch')) throw new GatewayStartError(err.message);
     // SQLite says "disk I/O error" of a disk with no space left: say which.
     if (diskFull(config.dataDir)) throw new GatewayStartError(`the disk holding the data dir ${config.dataDir} is full: free space, then start again (${(err as Error).message})`);
     throw err;

@@ -64,8 +64,11 @@ describe('limen token', function () {
   it('accepts the maximum, 730d, and states it in the help', async () => {
     const r = await limen(['create', '--role', 'auditor', '--ttl', '730d']);
     expect(r.code, r.stderr).to.equal(0);
+    // The first token made the database: said, since a gateway serving other data would not know it.
+    expect(r.stderr).to.include(`there was no Limen database at ${join(work, 'var', SQLITE_FILE)}: created one`);
     const [token] = await listed();
     expect(Date.parse(token.expiresAt) - Date.parse(token.createdAt)).to.equal(730 * 86_400_000);
+    expect((await limen(['create', '--role', 'auditor'])).stderr).to.not.include('there was no Limen database');
     const help = await limen(['--help']);
     expect(help.code).to.equal(0);
     expect(help.stdout).to.include('at most 730d (2 years)').and.include('limen token list [--json]').and.include('limen token revoke <id>');
