@@ -3,7 +3,7 @@
  * tokens and audit log over one data dir. Nothing here is global: two storages in one
  * process (tests) are independent.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Results } from './results.js';
 import { publishReview, type PublishEffects, type PublishOutcome } from './publish.js';
 import { Reviews, type ReviewInput } from './reviews.js';
@@ -36,8 +36,9 @@ export interface OpenStorageOptions {
   /** Where the database driver's own messages go (pool and connection trouble); JSON on stderr by default. */
   databaseLog?: DatabaseLog;
   /**
-   * For the serving process (`limen start`): on embedded SQLite, take the data directory's lock
-   * (`data-dir-locked` when another process serves it), held until `close`.
+   * For the serving process (`limen start`): on embedded SQLite, take the data directory's lock,
+   * and that of the database file's directory when it lies elsewhere (`data-dir-locked` when
+   * another process serves either), held until `close`.
    */
   serve?: boolean;
 }
@@ -95,10 +96,16 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   const now = options.now ?? (() => new Date());
   await ensureDirDurable(options.dataDir);
   const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, log: options.databaseLog });
-  let lock: DataDirLock | undefined;
+  const locks: DataDirLock[] = [];
   try {
-    if (options.serve && db.dialect === 'sqlite') lock = lockDataDir(options.dataDir);
+    if (options.serve && db.dialect === 'sqlite') {
+      locks.push(lockDataDir(options.dataDir));
+      // A database file named outside the data dir is one process's too: two data dirs must not share it.
+      const databaseDir = db.sqliteFile && db.sqliteFile !== ':memory:' ? dirname(resolve(db.sqliteFile)) : undefined;
+      if (databaseDir && databaseDir !== resolve(options.dataDir)) locks.push(lockDataDir(databaseDir));
+    }
   } catch (err) {
+    for (const l of locks) l.release();
     await db.knex.destroy();
     throw err;
   }
@@ -148,12 +155,12 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
         await instances.confirmFlushed().catch(() => undefined);
         await blobs.close();
         await db.knex.destroy();
-        lock?.release();
+        for (const l of locks) l.release();
       },
     };
   } catch (err) {
     await db.knex.destroy();
-    lock?.release();
+    for (const l of locks) l.release();
     throw err;
   }
 }

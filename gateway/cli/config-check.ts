@@ -5,6 +5,7 @@
 import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
 import { compileRoutes } from '../ingest/index.js';
 import { certificateInFile, destinationCertificates, renewalWarnings } from '../services/certificate-watch.js';
+import { loadConfiguredMasterKey } from '../../storage/index.js';
 import { parseArgs } from 'node:util';
 import { surplusArguments, type Command } from './command.js';
 
@@ -54,6 +55,11 @@ export const configCommand: Command = {
     // The files may live only where Limen runs: said here, refused by \`limen start\`.
     for (const { message, fails } of await pemFileProblems(r.config)) {
       process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
+    }
+    // A key file that cannot serve stops every start; said here, where the file is named.
+    if (r.config.masterKey.source === 'file') {
+      const problem = await loadConfiguredMasterKey(r.config.masterKey).then(() => undefined, (err: Error) => err.message);
+      if (problem) process.stderr.write(`warning: masterKey.file: ${problem} (limen start refuses this)\n`);
     }
     const { dimse, http } = r.config;
     // The certificates due for renewal: what `limen start` logs.

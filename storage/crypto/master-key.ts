@@ -131,5 +131,5 @@ export function parseMasterKey(bytes: Uint8Array, origin: string): Buffer {
   if (bytes.length === KEY_BYTES) return Buffer.from(bytes);
   const decoded = decodeMasterKey(Buffer.from(bytes).toString('utf8'));
   if (decoded) return Buffer.from(decoded);
-  throw new StorageError('master-key-invalid', `the master key must be ${KEY_BYTES} bytes: 64 hex digits, base64, or raw bytes`, { path: origin });
+  throw new StorageError('master-key-invalid', `the master key in ${origin} must be ${KEY_BYTES} bytes: 64 hex digits, base64, or the ${KEY_BYTES} bytes themselves`, { path: origin });
 }

@@ -60,6 +60,22 @@ describe('storage: a data dir belongs to its database', () => {
     expect(blobs()).to.equal(1);
   });
 
+  it('serves a database file named outside the data dir from one data dir at a time', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'limen-binding-db-'));
+    const second = mkdtempSync(join(tmpdir(), 'limen-binding-'));
+    const databaseUrl = `sqlite:${join(elsewhere, 'limen.sqlite')}`;
+    try {
+      const first = await openStorage({ dataDir, databaseUrl, masterKey, serve: true });
+      try {
+        expect(await rejection(openStorage({ dataDir: second, databaseUrl, masterKey, serve: true }))).to.include({ code: 'data-dir-locked' });
+      } finally {
+        await first.close();
+      }
+    } finally {
+      for (const d of [elsewhere, second]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('lets a new database have a data dir that holds no blob', async () => {
     await (await open()).close();
     await (await open('fresh.sqlite')).close();
