@@ -7,7 +7,7 @@
  * are left as they are.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { StorageError } from './errors.js';
@@ -19,8 +19,8 @@ const STORE_ID_SETTING = 'store_id';
 
 export async function bindDataDir(knex: Knex, dataDir: string, blobRoot: string, database: string): Promise<void> {
   const file = join(dataDir, STORE_ID_FILE);
-  const fileId = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-  const dbId = ((await knex('settings').where({ key: STORE_ID_SETTING }).first('value')) as { value?: string } | undefined)?.value;
+  const fileId = (existsSync(file) && readFileSync(file, 'utf8').trim()) || undefined;
+  const dbId = await storedId(knex);
   // One side without its id: a first open of the two together (or one cut short by a crash), or
   // a new database on a data dir that has blobs. Only the database's knowing them tells.
   const mismatch = fileId !== undefined && dbId !== undefined ? fileId !== dbId : fileId !== dbId && !(await knowsBlobs(knex, blobRoot));
@@ -32,12 +32,18 @@ export async function bindDataDir(knex: Knex, dataDir: string, blobRoot: string,
       { path: dataDir },
     );
   }
-  const id = dbId ?? fileId ?? randomUUID();
-  if (dbId === undefined) await knex('settings').insert({ key: STORE_ID_SETTING, value: id }).onConflict('key').ignore();
+  if (dbId === undefined) await knex('settings').insert({ key: STORE_ID_SETTING, value: fileId ?? randomUUID() }).onConflict('key').ignore();
   if (fileId === undefined) {
-    writeFileSync(file, `${id}\n`, { mode: 0o600 });
+    // The id the database kept: processes starting together on PostgreSQL all write that one.
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${await storedId(knex)}\n`, { mode: 0o600 });
+    renameSync(temp, file);
     await fsyncDir(dataDir);
   }
+}
+
+async function storedId(knex: Knex): Promise<string | undefined> {
+  return ((await knex('settings').where({ key: STORE_ID_SETTING }).first('value')) as { value?: string } | undefined)?.value;
 }
 
 /** Blobs looked up to tell whether the database knows the data dir's. */
