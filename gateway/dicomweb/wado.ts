@@ -114,10 +114,17 @@ export async function retrieveInstances(ctx: WadoContext, t: Target, accept: rea
   const one = t.instance !== undefined ? await instanceBlob(ctx, t as Required<Target>) : undefined;
   const instances: InstanceInfo[] = one ? [one] : await instancesOf(ctx, t);
   const syntaxes = [...new Set(instances.map((i) => i.transferSyntaxUID))];
-  const whyNot = one && isEncapsulated(one.transferSyntaxUID) ? undecodable(one) : undefined;
-  const rendition = chooseInstanceRendition(accept, syntaxes, one ? (ts) => canSendExplicitLittleEndian(ts) && whyNot === undefined : undefined);
+  // One instance's own layout is read only when a range asks for it decompressed.
+  let looked = false;
+  let whyNot: string | undefined;
+  const undecodableOne = (): string | undefined => {
+    if (!looked && one && isEncapsulated(one.transferSyntaxUID)) whyNot = undecodable(one);
+    looked = true;
+    return whyNot;
+  };
+  const rendition = chooseInstanceRendition(accept, syntaxes, one ? (ts) => canSendExplicitLittleEndian(ts) && undecodableOne() === undefined : undefined);
   if (!rendition) {
-    const as = whyNot ? `as stored (${whyNot})` : `as stored or as ${EXPLICIT_VR_LITTLE_ENDIAN}`;
+    const as = undecodableOne() ? `as stored (${whyNot})` : `as stored or as ${EXPLICIT_VR_LITTLE_ENDIAN}`;
     throw new HttpError(406, 'not-acceptable', `the instances are stored as ${syntaxes.join(', ')}; Limen sends them ${as} (multipart/related; type="${DICOM}")`);
   }
   const boundary = newBoundary();

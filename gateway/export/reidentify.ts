@@ -4,7 +4,7 @@
  * outgoing bytes go out, and nothing is written anywhere. The bytes live only while they are sent.
  */
 import { dicom, fromBase64, type LinkageRecord } from '../../anonymizer/index.js';
-import { approvedDescription, DEIDENTIFICATION_MARKS, dicomDateTime, remapDataset } from '../../pipeline/seg/index.js';
+import { approvedDescription, DEIDENTIFICATION_MARKS, dicomDateTime, remapDataset, timezoneOffset } from '../../pipeline/seg/index.js';
 
 const { T, find, readPart10, stringOf, textElement, writePart10 } = dicom;
 type Element = dicom.Element;
@@ -83,8 +83,7 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   // The delivered SEG is identified: the marks of de-identification it copied from its source go.
   const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat(), ...DEIDENTIFICATION_MARKS]);
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
-  const offset = stringOf(find(mapped.dataset, TIMEZONE_OFFSET_FROM_UTC))?.trim();
-  const created = dicomDateTime(createdAt, offset && /^[+-](0\d|1[0-4])[0-5]\d$/.test(offset) ? offset : null);
+  const created = dicomDateTime(createdAt, timezoneOffset(mapped.dataset));
   for (const [dateTag, timeTag] of CREATION) out.push(textElement(dateTag, 'DA', created.date), textElement(timeTag, 'TM', created.time));
   // Only approved results leave: the PACS's copy says so, not "requires review".
   const description = stringOf(find(mapped.dataset, T.SeriesDescription));
@@ -135,7 +134,6 @@ function patientIdentity(r: LinkageRecord): string {
 
 const DIMENSION_ORGANIZATION_UID = 0x00209164;
 const utf8 = new TextEncoder();
-const TIMEZONE_OFFSET_FROM_UTC = 0x00080201;
 
 /** The first element with this tag at any depth (the dimension organization sits in a sequence). */
 function findDeep(ds: Element[], t: number): Element | undefined {

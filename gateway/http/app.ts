@@ -11,11 +11,10 @@ import { stowRouteDocs, stowRoutes } from '../dicomweb/index.js';
 import { qualityOf } from '../dicomweb/accept.js';
 import { capabilitiesWadl, WADL } from '../dicomweb/capabilities.js';
 import { dicomwebReadRouteDocs } from '../dicomweb/read-routes.js';
-import type { AuthRefusal } from './auth.js';
 import { allowedMethods } from './allowed-methods.js';
 import { errorResponse, HttpError, type ErrorStatus } from './errors.js';
 import { healthRouteDocs, healthRoutes } from './health.js';
-import { HttpLog } from './messages.js';
+import { HttpLog, logAuthRefusals } from './messages.js';
 import type { RouteDoc } from './route-doc.js';
 import { studiesRouteDocs, studiesRoutes } from './studies.js';
 import { StowAdmission } from '../dicomweb/stow-admission.js';
@@ -65,7 +64,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     duration.observe(Number(process.hrtime.bigint() - start) / 1e9, { method, route });
   });
 
-  const onAuthRejected = (r: AuthRefusal) => logger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
+  const onAuthRejected = logAuthRefusals(logger);
 
   app.route('/', healthRoutes({ metrics: deps.metrics, readiness: deps.readiness, logger }));
   app.route('/api/v1', studiesRoutes({ studies: deps.studies, tokens: deps.tokens, onAuthRejected, ...(deps.personAuth && { auth: deps.personAuth }) }));

@@ -7,7 +7,7 @@ export { HttpError, errorResponse } from './errors.js';
 export { jsonObjectBody } from './json-body.js';
 export type { ErrorBody, ErrorStatus } from './errors.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './studies.js';
-export { HttpLog } from './messages.js';
+export { HttpLog, logAuthRefusals } from './messages.js';
 export type { RouteDoc } from './route-doc.js';
 export { DEFAULT_MAX_INSTANCE_BYTES } from './types.js';
 export type {

@@ -2,7 +2,8 @@
  * The HTTP service's log messages, with stable IDs operators can alert on. Fields are
  * pseudonymous: no request paths (a STOW URL holds an original Study Instance UID), no tokens.
  */
-import type { LogRecord } from '../log/index.js';
+import type { Logger, LogRecord } from '../log/index.js';
+import type { AuthRefusal } from './auth.js';
 
 export const HttpLog = {
   listening: (host: string, port: number, scheme: 'http' | 'https'): LogRecord => ({ id: 'http.listening', msg: 'HTTP service listening', host, port, scheme }),
@@ -40,3 +41,8 @@ export const HttpLog = {
   readinessCheckFailed: (check: string, detail: string | undefined): LogRecord => ({ id: 'http.readiness.check-failed', msg: `not ready: ${check} unavailable`, check, detail }),
   readinessCheckRecovered: (check: string): LogRecord => ({ id: 'http.readiness.check-recovered', msg: `${check} available again`, check }),
 } as const;
+
+/** Logs each refused token or role (`http.auth.rejected`), never the token: probing shows. */
+export function logAuthRefusals(logger: Logger): (refusal: AuthRefusal) => void {
+  return (r) => logger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
+}

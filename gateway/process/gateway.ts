@@ -7,7 +7,7 @@ import { statfsSync } from 'node:fs';
 import { configWarnings, PemFileError, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem, type LimenConfig } from '../../config/index.js';
 import { isStorageError, loadConfiguredMasterKey, openStorage, STUDY_STATUSES, UNCONFIRMED_GRACE_MS, type Storage, type StudyStatus, type StudySummary } from '../../storage/index.js';
 import { DimseScpService, type DimseScpEvent } from '../dimse/index.js';
-import { HttpLog, HttpService, actorOf, createHttpApp, type AuthRefusal, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
+import { HttpService, actorOf, createHttpApp, logAuthRefusals, type Role, type StudySummary as HttpStudySummary, type TokenVerifier } from '../http/index.js';
 import { createDestinations } from '../export/destinations.js';
 import { createExportWorker } from '../export/exporter.js';
 import { createProcessWorker } from '../../pipeline/process/process-worker.js';
@@ -158,9 +158,9 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   // a session opened with a token ends with it (expired or revoked).
   const sessions = new TokenBoundSessionStore(new MemorySessionStore(), storage.tokens);
   const publicOrigin = config.http.publicUrl;
-  // A refused person is logged as a refused STOW sender is: probing for tokens or roles shows.
+  // A refused person is logged as a refused STOW sender is.
   const httpLogger = logger.child({ service: 'http' });
-  const onAuthRejected = (r: AuthRefusal) => httpLogger.info(HttpLog.authRejected(r.requestId, r.route, r.status, r.reason));
+  const onAuthRejected = logAuthRefusals(httpLogger);
   const personAuth = (roles: readonly Role[]) => sessionOrBearerAuth({ tokens: tokenVerifier, sessions, roles, onRejected: onAuthRejected, ...(publicOrigin && { publicOrigin }) });
   const app = createHttpApp({
     ingest,

@@ -8,7 +8,7 @@ export type {
   AlgorithmIdentification, CodedConcept, Equipment, PatientStudyValues, SegmentDescription, SegmentationInput,
   SegmentationSource, WrittenSegment, WrittenSegmentation,
 } from './types.js';
-export { DEIDENTIFICATION_MARKS, dicomDateTime, writeSegmentation } from './write.js';
+export { DEIDENTIFICATION_MARKS, dicomDateTime, timezoneOffset, writeSegmentation } from './write.js';
 export { readSegmentation, frameMask, segmentMasks, type Segmentation, type SegmentInfo, type SegmentationFrame, type ReferencedSeries } from './read.js';
 export { remapReferences, remapDataset, type RemapResult } from './remap.js';
 export { srgbToDicomLab, dicomLabToSrgb } from './cielab.js';

@@ -301,7 +301,7 @@ function perFrameFunctionalGroups(input: SegmentationInput, frames: Frame[], enc
  * none when it does not (its times are local), so the SEG's own are then written in local time too;
  * UTC for values given without a source data set.
  */
-function timezoneOffset(given: SegmentationInput['patientStudy']): string | null {
+export function timezoneOffset(given: SegmentationInput['patientStudy']): string | null {
   if (!Array.isArray(given)) return '+0000';
   const declared = dicom.stringOf(dicom.find(given, TAG.TimezoneOffsetFromUTC))?.trim();
   return declared && /^[+-](0\d|1[0-4])[0-5]\d$/.test(declared) ? declared : null;
