@@ -95,12 +95,22 @@ export class DicomwebDestination implements Destination {
       ...(await this.authorization()),
     };
     const url = `${this.config.url.replace(/\/+$/, '')}/studies`;
-    const response = await fetch(url, { method: 'POST', headers, body, duplex: 'half', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
+    // A redirect is not followed: fetch would repeat the request as a GET (with the credentials),
+    // and the page it lands on would answer 200 for an instance nobody stored.
+    const response = await fetch(url, { method: 'POST', headers, body, duplex: 'half', redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
     const text = await response.text();
-    // 202 is "some failed, or stored with warnings" (PS3.18 10.5.3): with one instance sent, it was
-    // stored when the response references it and does not list it as failed.
-    if (response.status !== 200 && !(response.status === 202 && storedWithWarnings(text, instance.sopInstanceUID))) {
+    if (response.status >= 300 && response.status < 400) {
+      throw new Error(`${this.name}: STOW-RS answered ${response.status}, a redirect, which is not followed: set the destination's url to the DICOMweb service itself`);
+    }
+    // 200 is "all stored", 202 "some failed, or stored with warnings" (PS3.18 10.5.3). Either way,
+    // with one instance sent, it was stored only when the Store Instances Response references it
+    // and does not list it as failed: a 200 from something that is not a STOW-RS service is not a delivery.
+    if (response.status !== 200 && response.status !== 202) {
       throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text, response.headers.get('content-type'))}`);
+    }
+    if (!referencedAsStored(text, instance.sopInstanceUID)) {
+      const failed = failureReason(text, response.headers.get('content-type'));
+      throw new Error(`${this.name}: STOW-RS answered ${response.status}${failed || ' with no body'}${failed.includes('FailureReason') ? '' : ', not a Store Instances Response that references the instance'}`);
     }
   }
 
@@ -116,7 +126,7 @@ export class DicomwebDestination implements Destination {
 type StoreResponseJson = Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
 
 /** True when a Store Instances Response references the instance in ReferencedSOPSequence and not in FailedSOPSequence. */
-function storedWithWarnings(body: string, sopInstanceUID: string): boolean {
+function referencedAsStored(body: string, sopInstanceUID: string): boolean {
   let json: StoreResponseJson;
   try {
     json = JSON.parse(body) as StoreResponseJson;
