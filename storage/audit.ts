@@ -41,7 +41,7 @@ export interface AuditEvent {
 
 export type AuditVerifyResult =
   | { ok: true; count: number; headHash: string }
-  | { ok: false; brokenAtId: number; reason: string };
+  | { ok: false; brokenAtSeq: number; reason: string };
 
 export interface AuditListOptions {
   /** Only events with id greater than this (paging). */
@@ -94,16 +94,33 @@ export class AuditLog {
       if (rows.length === 0) break;
       for (const row of rows) {
         const event = toEvent(row);
-        if (event.prevHash !== prevHash) return { ok: false, brokenAtId: event.id, reason: `event seq ${event.seq} does not link to the event before it (an event was removed, inserted or altered)` };
-        if (event.seq !== expectedSeq) return { ok: false, brokenAtId: event.id, reason: `expected seq ${expectedSeq}, found ${event.seq}` };
+        if (event.prevHash !== prevHash) return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} does not link to the event before it (an event was removed, inserted or altered)` };
+        if (event.seq !== expectedSeq) return { ok: false, brokenAtSeq: event.seq, reason: `expected seq ${expectedSeq}, found ${event.seq}: the events between were removed` };
         const recomputed = eventHash({ ...event, at: event.at.getTime() });
-        if (recomputed !== event.hash) return { ok: false, brokenAtId: event.id, reason: `event seq ${event.seq} was altered (its hash does not match its content)` };
+        if (recomputed !== event.hash) return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} was altered (its hash does not match its content)` };
         prevHash = event.hash;
         expectedSeq += 1;
         count += 1;
       }
     }
+    // The walk read seq 1 onwards; a row below it (written past the database's own refusal) is
+    // outside the chain, and would be listed first.
+    const outside = await this.db.knex('audit_events').where('seq', '<', 1).orderBy('seq').first();
+    if (outside) {
+      const event = toEvent(outside);
+      return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} (${event.type}) lies outside the chain, which runs from seq 1: it was inserted` };
+    }
+    if (count === 0 && (await this.holdsAuditedRows())) {
+      return { ok: false, brokenAtSeq: 1, reason: 'the chain is empty, yet the database holds studies or API tokens, whose every creation was audited: the events were removed' };
+    }
     return { ok: true, count, headHash: prevHash };
+  }
+
+  private async holdsAuditedRows(): Promise<boolean> {
+    for (const table of ['studies', 'api_tokens']) {
+      if (await this.db.knex(table).first(this.db.knex.raw('1 AS one'))) return true;
+    }
+    return false;
   }
 }
 

@@ -11,7 +11,8 @@ import { withStorage } from './with-storage.js';
 const USAGE = `usage: limen audit verify [--expect-head <seq>:<hash>] [--config <file>]
 
 Walks the audit trail's hash chain. Intact (exit 0): prints the number of events and the chain's
-head as <seq>:<hash>; keep the head outside Limen. Broken (exit 1): names the first event that is
+head as <seq>:<hash>; keep the head outside Limen (the log's gateway.started and gateway.stopped
+lines carry it as auditHead). Broken (exit 1): names the first event that is
 not as it was written. The chain alone cannot show that its newest events were removed:
 --expect-head with a head printed earlier fails (exit 1) unless that event is still in the
 chain with that hash. Exit 2: usage, configuration, or no database to verify.
@@ -45,27 +46,22 @@ export const auditCommand: Command = {
       async (storage) => {
         const result = await storage.audit.verify();
         if (!result.ok) {
-          process.stdout.write(`audit trail BROKEN at event ${result.brokenAtId}: ${result.reason}\n`);
+          process.stdout.write(`audit trail BROKEN at event seq ${result.brokenAtSeq}: ${result.reason}\n`);
           return 1;
         }
         // Intact, the chain is seq 1..count, each linked to the one before.
-        process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified\n`);
-        process.stdout.write(result.count ? `head ${result.count}:${result.headHash}\n` : 'head: none (no events yet)\n');
-        if (!expected) return 0;
-        if (expected.seq > result.count) {
-          process.stdout.write(
-            `audit trail BROKEN: the expected head ${expected.seq}:${expected.hash} is no longer in the chain, which ends at seq ${result.count}: events were removed from its end\n`,
-          );
-          return 1;
+        const head = result.count ? `head ${result.count}:${result.headHash}\n` : 'head: none (no events yet)\n';
+        if (expected) {
+          const broken = await expectedHeadProblem(storage.audit, expected, result);
+          if (broken) {
+            process.stdout.write(`audit trail BROKEN: ${broken}\n${head}`);
+            return 1;
+          }
         }
-        const hash = expected.seq === result.count ? result.headHash : await hashAt(storage.audit, expected.seq);
-        if (hash !== expected.hash) {
-          process.stdout.write(
-            `audit trail BROKEN: event seq ${expected.seq} ${hash === undefined ? 'was not found' : `has hash ${hash}`}, not the expected ${expected.hash}: the chain was rewritten from there on\n`,
-          );
-          return 1;
+        process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified\n${head}`);
+        if (expected) {
+          process.stdout.write(`the expected head ${expected.seq}:${expected.hash} is in the chain${expected.seq < result.count ? `, ${result.count - expected.seq} events after it` : ''}\n`);
         }
-        process.stdout.write(`the expected head ${expected.seq}:${expected.hash} is in the chain${expected.seq < result.count ? `, ${result.count - expected.seq} events after it` : ''}\n`);
         return 0;
       },
       { command: 'audit verify', create: false },
@@ -78,6 +74,16 @@ function parseHead(text: string): { seq: number; hash: string } | null {
   const m = /^(\d{1,15}):([0-9a-fA-F]{64})$/.exec(text.trim());
   if (!m || Number(m[1]) < 1) return null;
   return { seq: Number(m[1]), hash: m[2].toLowerCase() };
+}
+
+/** Why a head kept earlier is no longer in the verified chain, or undefined when it is. */
+async function expectedHeadProblem(audit: AuditLog, expected: { seq: number; hash: string }, chain: { count: number; headHash: string }): Promise<string | undefined> {
+  if (expected.seq > chain.count) {
+    return `the expected head ${expected.seq}:${expected.hash} is no longer in the chain, which ends at seq ${chain.count}: events were removed from its end`;
+  }
+  const hash = expected.seq === chain.count ? chain.headHash : await hashAt(audit, expected.seq);
+  if (hash === expected.hash) return undefined;
+  return `event seq ${expected.seq} ${hash === undefined ? 'was not found' : `has hash ${hash}`}, not the expected ${expected.hash}: the chain was rewritten at or before that event`;
 }
 
 /** The hash of the event with this seq, read in pages (the event whose id is its seq first). */

@@ -265,7 +265,13 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     throw new GatewayStartError(`the ${services[started.length].name} service could not start: ${(err as Error).message}`);
   }
   for (const w of configWarnings(config)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
-  logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect });
+  // The audit trail's head, in the log at every start and stop: kept outside the database, it is
+  // what `limen audit verify --expect-head` checks a trail against whose newest events were removed.
+  const auditHead = async (): Promise<string | null> => {
+    const head = await storage.audit.head().catch(() => undefined);
+    return head === undefined ? null : head ? `${head.seq}:${head.hash}` : 'none';
+  };
+  logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect, auditHead: await auditHead() });
 
   let stopping: Promise<StopOutcome> | undefined;
   const cutOff = new AbortController();
@@ -282,8 +288,13 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       };
       if (cutOff.signal.aborted) released();
       else cutOff.signal.addEventListener('abort', released, { once: true });
-      const outcome = await stopServices([http, dimse, exporter, processor, completion, certificates], { deadlineMs, cutOff, logger, close: () => storage.close() });
-      logger.log(outcome.ok ? 'info' : 'error', { id: 'gateway.stopped', msg: outcome.ok ? 'Limen stopped' : 'Limen stopped, not cleanly', cutOff: outcome.cutOff, failed: outcome.failures.map((f) => f.name) });
+      let lastHead: string | null = null;
+      const close = async () => {
+        lastHead = await auditHead();
+        await storage.close();
+      };
+      const outcome = await stopServices([http, dimse, exporter, processor, completion, certificates], { deadlineMs, cutOff, logger, close });
+      logger.log(outcome.ok ? 'info' : 'error', { id: 'gateway.stopped', msg: outcome.ok ? 'Limen stopped' : 'Limen stopped, not cleanly', cutOff: outcome.cutOff, failed: outcome.failures.map((f) => f.name), auditHead: lastHead });
       return outcome;
     })());
   return {

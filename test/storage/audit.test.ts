@@ -41,11 +41,36 @@ describeEachDatabase('storage: audit trail', (h) => {
     expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
-  it('refuses updates and deletes at the database', async () => {
+  it('refuses updates, deletes, emptying the table and rows outside the chain at the database', async () => {
     const s = await h.open();
-    await s.audit.append({ type: 'x' });
+    const event = await s.audit.append({ type: 'x' });
     expect((await rejection(h.sql("UPDATE audit_events SET type = 'y'"))).message).to.match(/append-only/);
     expect((await rejection(h.sql('DELETE FROM audit_events'))).message).to.match(/append-only/);
+    if (h.dialect === 'postgres') expect((await rejection(h.sql('TRUNCATE audit_events'))).message).to.match(/append-only/);
+    const outside = `INSERT INTO audit_events (seq, at, type, detail, prev_hash, hash) VALUES (0, 0, 'review.approved', '{}', '${GENESIS_HASH}', '${event.hash}')`;
+    expect((await rejection(h.sql(outside))).message).to.match(/seq/);
+    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 1 });
+  });
+
+  it('detects a row written outside the chain (seq below 1), and an emptied chain beside audited rows', async () => {
+    const s = await h.open();
+    for (let i = 0; i < 3; i++) await s.audit.append({ type: 'instance.stored', detail: { i } });
+    // Past the database's refusals, as someone with direct access could write it.
+    if (h.dialect === 'postgres') await h.sql('ALTER TABLE audit_events DROP CONSTRAINT audit_events_seq_from_one');
+    else await h.sql('DROP TRIGGER audit_events_seq_from_one');
+    const forged = eventHash({ seq: 0, at: 0, type: 'review.approved', actor: 'dr-mallory', studyInstanceUID: null, detail: {}, prevHash: GENESIS_HASH });
+    await h.sql(`INSERT INTO audit_events (seq, at, type, actor, detail, prev_hash, hash) VALUES (0, 0, 'review.approved', 'dr-mallory', '{}', '${GENESIS_HASH}', '${forged}')`);
+    const result = await s.audit.verify();
+    expect(result).to.deep.include({ ok: false, brokenAtSeq: 0 });
+    expect((result as { reason: string }).reason).to.equal('event seq 0 (review.approved) lies outside the chain, which runs from seq 1: it was inserted');
+
+    // Every event gone, the token whose creation was audited still there.
+    await s.tokens.create({ role: 'admin', issuedBy: 'test', ttlSeconds: 60 });
+    await dropAppendOnlyGuard(h);
+    await h.sql('DELETE FROM audit_events');
+    const emptied = await s.audit.verify();
+    expect(emptied).to.deep.include({ ok: false, brokenAtSeq: 1 });
+    expect((emptied as { reason: string }).reason).to.match(/^the chain is empty, yet the database holds studies or API tokens/);
   });
 
   it('detects an edited event', async () => {
@@ -55,7 +80,7 @@ describeEachDatabase('storage: audit trail', (h) => {
     await dropAppendOnlyGuard(h);
     await h.sql(`UPDATE audit_events SET detail = '{"i":99}' WHERE id = ${events[2].id}`);
     const result = await s.audit.verify();
-    expect(result).to.deep.include({ ok: false, brokenAtId: events[2].id });
+    expect(result).to.deep.include({ ok: false, brokenAtSeq: events[2].seq });
     expect((result as { reason: string }).reason).to.match(/altered/);
   });
 
@@ -68,7 +93,7 @@ describeEachDatabase('storage: audit trail', (h) => {
     const hash = eventHash({ ...forged, at: forged.at.getTime() });
     await h.sql(`UPDATE audit_events SET type = 'forged', hash = '${hash}' WHERE id = ${events[1].id}`);
     const result = await s.audit.verify();
-    expect(result).to.deep.include({ ok: false, brokenAtId: events[2].id });
+    expect(result).to.deep.include({ ok: false, brokenAtSeq: events[2].seq });
     expect((result as { reason: string }).reason).to.match(/does not link/);
   });
 
@@ -79,9 +104,9 @@ describeEachDatabase('storage: audit trail', (h) => {
     await dropAppendOnlyGuard(h);
     await h.sql(`DELETE FROM audit_events WHERE id = ${events[2].id}`);
     const result = await s.audit.verify();
-    expect(result).to.deep.include({ ok: false, brokenAtId: events[3].id });
+    expect(result).to.deep.include({ ok: false, brokenAtSeq: events[3].seq });
     await h.sql(`DELETE FROM audit_events WHERE id = ${events[0].id}`);
-    expect(await s.audit.verify()).to.deep.include({ ok: false, brokenAtId: events[1].id });
+    expect(await s.audit.verify()).to.deep.include({ ok: false, brokenAtSeq: events[1].seq });
   });
 
   it('refuses an event that is not well formed', async () => {

@@ -115,6 +115,7 @@ describe('limen audit verify and one-shot commands on a data dir', function () {
     const truncated = await verify('--expect-head', head3);
     expect(truncated.code).to.equal(1);
     expect(truncated.stdout).to.match(new RegExp(`BROKEN: the expected head ${head3} is no longer in the chain, which ends at seq 2`));
+    expect(truncated.stdout, 'not called intact as well').to.not.include('intact');
 
     const otherHash = `2:${'0'.repeat(64)}`;
     const rewritten = await verify('--expect-head', otherHash);
