@@ -182,19 +182,35 @@ export class JobQueue {
    * Records a failure. A retryable failure with attempts left is queued again after the
    * backoff; otherwise the job is dead and keeps `error` (which must be PHI-free).
    */
-  async fail(id: number, workerId: string, error: string, options: { retryable?: boolean; /** Overrides the exponential backoff (a configured retry schedule). */ delaySeconds?: number } = {}): Promise<FailOutcome> {
+  async fail(
+    id: number,
+    workerId: string,
+    error: string,
+    options: {
+      retryable?: boolean;
+      /** Overrides the exponential backoff (a configured retry schedule). */
+      delaySeconds?: number;
+      /** An audit event of the failure, committed with it. */
+      audit?: (outcome: 'queued' | 'dead') => AuditEventInput;
+    } = {},
+  ): Promise<FailOutcome> {
     return writeTransaction(this.db, async (trx) => {
       const row = await trx('jobs').where({ id, worker_id: workerId, status: 'running' }).first('attempts', 'max_attempts');
       if (!row) return { status: 'not-owner' } as const;
       const t = this.now().getTime();
       const attempts = num(row.attempts);
+      const record = async (outcome: 'queued' | 'dead') => {
+        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), options.audit(outcome));
+      };
       if ((options.retryable ?? true) && attempts < num(row.max_attempts)) {
         const delay = options.delaySeconds ?? Math.min(this.backoffBase * 2 ** (attempts - 1), this.backoffMax);
         const nextRunAt = t + Math.round(delay * 1000);
         await trx('jobs').where({ id }).update({ status: 'queued', run_at: nextRunAt, last_error: error, lease_expires_at: null, worker_id: null, updated_at: t });
+        await record('queued');
         return { status: 'queued', nextRunAt: new Date(nextRunAt), attempts } as const;
       }
       await trx('jobs').where({ id }).update({ status: 'dead', last_error: error, lease_expires_at: null, updated_at: t, finished_at: t });
+      await record('dead');
       return { status: 'dead', attempts } as const;
     });
   }

@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { readDestinationTlsPem, type DestinationConfig, type DicomwebDestinationConfig, type DimseDestinationConfig } from '../../config/index.js';
 import { readPart10Meta } from '../dicomweb/part10.js';
 import { storeInstances } from '../dimse/index.js';
+import { describeRejection, isPermanentRejection } from '../dimse/reject-reasons.js';
+import { PermanentJobError } from '../../pipeline/worker/job-worker.js';
 
 /** One outgoing instance: a Part 10 file in Explicit VR Little Endian. */
 export interface OutgoingInstance {
@@ -20,7 +22,12 @@ export interface Destination {
   /** How the re-identified SEG travels: in the clear or encrypted. Recorded with every export. */
   readonly transport: 'tcp' | 'tls' | 'http' | 'https';
   /** Resolves when the destination confirmed it stored the instance; throws with the reason otherwise. */
-  send(instance: OutgoingInstance): Promise<void>;
+  send(instance: OutgoingInstance): Promise<SendReceipt>;
+}
+
+/** What a destination said besides "stored": a warning (a PACS that coerced elements of the SEG), PHI-free. */
+export interface SendReceipt {
+  warning?: string;
 }
 
 /** A DIMSE C-STORE SCU to an AE title, host and port; the SEG Storage context is negotiated. */
@@ -36,7 +43,7 @@ export class DimseDestination implements Destination {
     this.transport = config.tls ? 'tls' : 'tcp';
   }
 
-  async send(instance: OutgoingInstance): Promise<void> {
+  async send(instance: OutgoingInstance): Promise<SendReceipt> {
     // C-STORE carries the data set without preamble and file meta: the bytes after the meta group,
     // as they are (no parse and rewrite of a 20 MB SEG).
     const meta = readPart10Meta(instance.bytes);
@@ -52,17 +59,35 @@ export class DimseDestination implements Destination {
       instances: [{ sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: meta.value.transferSyntaxUID, bytes: instance.bytes.subarray(meta.value.datasetOffset) }],
     });
     if (outcome.association !== 'released') {
-      throw new Error(`${this.name}: association ${outcome.association}${outcome.error ? `: ${outcome.error}` : ''}${outcome.rejection ? `: ${JSON.stringify(outcome.rejection)}` : ''}`);
+      const rejected = outcome.rejection && describeRejection(outcome.rejection);
+      const message = `${this.name}: association ${outcome.association}${outcome.error ? `: ${outcome.error}` : ''}${rejected ? `: ${rejected}` : ''}`;
+      // Sent again, a permanent rejection (an AE title the PACS does not know) is refused again:
+      // the job ends at once, for an admin to correct the destination and retry it.
+      throw outcome.rejection && isPermanentRejection(outcome.rejection) ? new PermanentJobError(message) : new Error(message);
     }
-    const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string } | undefined;
-    // Success, or a warning (0xBxxx: coerced, elements discarded, PS3.4 B.2.3): either way stored.
-    if (!result || result.status === undefined || (result.status !== 0 && (result.status & 0xf000) !== 0xb000)) {
-      // The PACS's ErrorComment is not kept: it answers about a re-identified instance and may
-      // quote the patient, and this message reaches the log, the job row and the audit trail.
-      const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
-      throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? `0x${result.status.toString(16).padStart(4, '0')}` : 'none'}${comment}${result?.error ? `: ${result.error}` : ''}`);
+    const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string; reason?: string } | undefined;
+    if (result?.status !== undefined && isStored(result.status)) {
+      return result.status === 0 ? {} : { warning: `C-STORE status ${hex4(result.status)}` };
     }
+    // The PACS's ErrorComment is not kept: it answers about a re-identified instance and may
+    // quote the patient, and this message reaches the log, the job row and the audit trail.
+    const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
+    const why = result?.error ?? (result?.reason === 'no-presentation-context' ? `no presentation context for ${instance.sopClassUID} was accepted in a transfer syntax Limen can send` : result?.reason);
+    throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? hex4(result.status) : 'none'}${comment}${why ? `: ${why}` : ''}`);
   }
+}
+
+/**
+ * A C-STORE status that means stored: Success, or a Warning (PS3.7 Annex C: 0001, Bxxx, 0107 and
+ * 0116; PS3.4 B.2.3: B000 coercion of data elements, B007 data set does not match SOP class, B006
+ * elements discarded). Every other status is a failure.
+ */
+function isStored(status: number): boolean {
+  return status === 0x0000 || status === 0x0001 || status === 0x0107 || status === 0x0116 || (status & 0xf000) === 0xb000;
+}
+
+function hex4(status: number): string {
+  return `0x${status.toString(16).padStart(4, '0')}`;
 }
 
 /** STOW-RS with fetch and a multipart/related body, with bearer or basic auth read from files. */
@@ -77,7 +102,7 @@ export class DicomwebDestination implements Destination {
     this.transport = new URL(config.url).protocol === 'https:' ? 'https' : 'http';
   }
 
-  async send(instance: OutgoingInstance): Promise<void> {
+  async send(instance: OutgoingInstance): Promise<SendReceipt> {
     const boundary = `limen-${randomBytes(12).toString('hex')}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -108,10 +133,12 @@ export class DicomwebDestination implements Destination {
     if (response.status !== 200 && response.status !== 202) {
       throw new Error(`${this.name}: STOW-RS answered ${response.status}${failureReason(text, response.headers.get('content-type'))}`);
     }
-    if (!referencedAsStored(text, instance.sopInstanceUID)) {
+    const stored = referencedAsStored(text, instance.sopInstanceUID);
+    if (!stored) {
       const failed = failureReason(text, response.headers.get('content-type'));
       throw new Error(`${this.name}: STOW-RS answered ${response.status}${failed || ' with no body'}${failed.includes('FailureReason') ? '' : ', not a Store Instances Response that references the instance'}`);
     }
+    return stored.warningReason === undefined ? {} : { warning: `STOW-RS WarningReason ${hex4(stored.warningReason)}` };
   }
 
   private async authorization(): Promise<Record<string, string>> {
@@ -125,16 +152,22 @@ export class DicomwebDestination implements Destination {
 
 type StoreResponseJson = Record<string, { Value?: Array<Record<string, { Value?: unknown[] }>> }>;
 
-/** True when a Store Instances Response references the instance in ReferencedSOPSequence and not in FailedSOPSequence. */
-function referencedAsStored(body: string, sopInstanceUID: string): boolean {
+/**
+ * The instance's item when a Store Instances Response references it in ReferencedSOPSequence and
+ * not in FailedSOPSequence, with its WarningReason (0008,1196) if any; undefined otherwise.
+ */
+function referencedAsStored(body: string, sopInstanceUID: string): { warningReason?: number } | undefined {
   let json: StoreResponseJson;
   try {
     json = JSON.parse(body) as StoreResponseJson;
   } catch {
-    return false;
+    return undefined;
   }
-  const names = (tag: string) => (json[tag]?.Value ?? []).some((item) => item['00081155']?.Value?.[0] === sopInstanceUID);
-  return names('00081199') && !names('00081198');
+  const item = (tag: string) => (json[tag]?.Value ?? []).find((i) => i['00081155']?.Value?.[0] === sopInstanceUID);
+  const referenced = item('00081199');
+  if (!referenced || item('00081198')) return undefined;
+  const warning = Number(referenced['00081196']?.Value?.[0]);
+  return Number.isInteger(warning) ? { warningReason: warning } : {};
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Storage } from '../../storage/index.js';
 import { JobWorker, PermanentJobError, type JobContext } from '../../pipeline/worker/job-worker.js';
 import type { Logger } from '../log/index.js';
 import { EXPORT_JOB } from '../review/gate.js';
-import type { Destination } from './destinations.js';
+import type { Destination, SendReceipt } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
 
 export interface ExporterDeps {
@@ -72,20 +72,28 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   // reached the PACS, still shows in the trail (an `export.sending` without its `exported`).
   const attempt = { destination: destination.name, transport: destination.transport, segSOPInstanceUID: review.segSOPInstanceUID, attempt: ctx.job.attempts };
   await storage.audit.append({ type: 'export.sending', actor: 'exporter', studyInstanceUID: study, detail: attempt });
+  // From here a failure is in the trail too, committed with it: an `export.sending` followed by
+  // `export.failed` was not delivered (or not confirmed), one without either was cut short by a crash.
+  ctx.recordOnFailure(({ outcome, error }) => ({ type: 'export.failed', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, outcome, error } }));
   t = performance.now();
+  let receipt: SendReceipt;
   try {
-    await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
+    receipt = await destination.send({ bytes: outgoing.bytes, sopClassUID: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUID: outgoing.sopInstanceUID });
   } finally {
     outgoing.bytes.fill(0); // the identified copy lives only while it is sent
   }
   lap('send');
 
-  const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, glbSha256: review.glbSha256 } };
+  // A warning (the PACS coerced elements of the re-identified SEG) is kept where an admin and the
+  // privacy officer see it.
+  const warning = receipt.warning === undefined ? {} : { warning: receipt.warning };
+  const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, glbSha256: review.glbSha256, ...warning } };
   const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
   // The last destination's event commits with the study's move to delivered, any other's with its job's completion.
   if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved', audit });
   else ctx.recordOnCompletion(audit);
   lap('record');
-  deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
-  return { destination: destination.name, ms };
+  if (receipt.warning) deps.logger.warn({ id: 'export.sent-with-warning', msg: `approved SEG delivered, with a warning: ${receipt.warning}`, study, destination: destination.name, ms });
+  else deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
+  return { destination: destination.name, ms, ...warning };
 }

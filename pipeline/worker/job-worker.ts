@@ -12,8 +12,16 @@ export interface JobContext {
   progress(stage: string, percent?: number): Promise<void>;
   /** An audit event of what the job did, committed with the job's completion (not if it fails). */
   recordOnCompletion(event: AuditEventInput): void;
+  /** An audit event of this attempt's failure, committed with it: whether it is tried again, and why. */
+  recordOnFailure(event: (failure: JobFailure) => AuditEventInput): void;
   /** Aborted when the worker is stopped before the job ends: let go (a worker thread is terminated). */
   signal: AbortSignal;
+}
+
+/** How an attempt ended when it failed: `queued` to be tried again, or `dead`; `error` is the job row's PHI-free message. */
+export interface JobFailure {
+  outcome: 'queued' | 'dead';
+  error: string;
 }
 
 /** A handler's failure that must not be retried (bad input: the same job would fail again). */
@@ -148,11 +156,13 @@ export class JobWorker {
     // Abandoned by stop(): released already, so neither its result nor its failure is recorded.
     const abandoned = () => this.working !== working;
     let audit: AuditEventInput | undefined;
+    let failureAudit: ((failure: JobFailure) => AuditEventInput) | undefined;
     try {
       const result = await this.handler({
         job,
         progress: async (stage, percent) => void (await this.jobs.progress(job.id, workerId, { stage, percent })),
         recordOnCompletion: (event) => void (audit = event),
+        recordOnFailure: (event) => void (failureAudit = event),
         signal: working.abort.signal,
       });
       if (abandoned()) return true;
@@ -160,11 +170,13 @@ export class JobWorker {
       this.options.onDone?.(job, result);
     } catch (err) {
       if (abandoned()) return true;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
       const delays = this.options.retryDelaysSeconds;
-      const outcome = await this.jobs.fail(job.id, workerId, message.slice(0, 2000), {
+      const recorded = failureAudit;
+      const outcome = await this.jobs.fail(job.id, workerId, message, {
         retryable: !(err instanceof PermanentJobError),
         delaySeconds: delays?.length ? delays[Math.min(job.attempts - 1, delays.length - 1)] : undefined,
+        ...(recorded && { audit: (o: JobFailure['outcome']) => recorded({ outcome: o, error: message }) }),
       });
       this.options.onError?.(job, err, outcome.status);
     } finally {

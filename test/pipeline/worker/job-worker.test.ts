@@ -73,6 +73,25 @@ describe('pipeline/worker JobWorker', () => {
     expect((await storage.audit.list({ type: 'exported' })).map((e) => e.detail)).to.deep.equal([{ job: ok.id }]);
   });
 
+  it('commits the failure event a handler records with each failed attempt, saying whether it is tried again', async () => {
+    const w = await start(
+      async (ctx) => {
+        if (ctx.job.attempts > 1) ctx.recordOnFailure(({ outcome, error }) => ({ type: 'export.failed', actor: 'exporter', detail: { attempt: ctx.job.attempts, outcome, error } }));
+        throw new Error(`attempt ${ctx.job.attempts} refused`);
+      },
+      { retryDelaysSeconds: [0.05], idleMs: 20 },
+    );
+    const job = await storage.jobs.enqueue('work', null, {}, { maxAttempts: 3 });
+    w.poke();
+    await until(async () => ((await storage.jobs.get(job.id))?.status === 'dead' ? true : undefined), 10_000, 'the job dead');
+    // The first attempt failed before it recorded anything: nothing of it in the trail.
+    expect((await storage.audit.list({ type: 'export.failed' })).map((e) => e.detail)).to.deep.equal([
+      { attempt: 2, outcome: 'queued', error: 'attempt 2 refused' },
+      { attempt: 3, outcome: 'dead', error: 'attempt 3 refused' },
+    ]);
+    expect(await storage.audit.verify()).to.deep.include({ ok: true });
+  });
+
   it('retries on the configured schedule, then keeps the error of a dead job; a permanent error is not retried', async () => {
     const errors: string[] = [];
     const w = await start(
