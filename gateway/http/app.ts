@@ -52,6 +52,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     // Data behind a token or a session cookie stays out of shared caches and, once the person
     // signs out, out of the browser's disk cache; what a handler says of itself stands.
     if (!c.res.headers.has('cache-control') && (c.req.path.startsWith('/api/') || c.req.path.startsWith('/dicomweb'))) c.res.headers.set('cache-control', 'private, no-store');
+    // A JSON answer quoting a request's text is never read as a page or a script, and no URL
+    // (a study's pseudonymous UID in a path) leaves in a Referer.
+    c.res.headers.set('x-content-type-options', 'nosniff');
+    if (!c.res.headers.has('referrer-policy')) c.res.headers.set('referrer-policy', 'no-referrer');
   });
   app.use(async (c, next) => {
     const start = process.hrtime.bigint();

@@ -5,6 +5,8 @@
  * headers do not get in the way.
  */
 
+import { createHash } from 'node:crypto';
+
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
@@ -22,22 +24,20 @@ export function safeNext(next: string | undefined, basePath: string): string {
   return rest === '' || rest.startsWith('/') || rest.startsWith('?') ? next : basePath + '/';
 }
 
-/** The sign-in page: posts the token to `/session` as a bearer header, then goes to `next`. */
-export function signInPage(options: { apiRoot: string; next: string }): string {
+/** A page and the Content-Security-Policy that lets exactly its own inline script and style run. */
+export interface Page {
+  html: string;
+  contentSecurityPolicy: string;
+}
+
+/**
+ * The sign-in page: posts the token to `/session` as a bearer header, then goes to `next`. The
+ * page that handles a token runs nothing but its own script: a policy naming its script's and
+ * style's hashes, no other source, and no form that could post elsewhere.
+ */
+export function signInPage(options: { apiRoot: string; next: string }): Page {
   const config = JSON.stringify({ sessionUrl: `${options.apiRoot}/session`, next: options.next }).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
-<title>Sign in · Limen viewer</title><style>${STYLE}</style></head>
-<body><main>
-<h1>Sign in to review</h1>
-<p>Paste your reviewer API token (<code>limen token create --role reviewer</code>). It is exchanged once for a session; the page does not keep it.</p>
-<form id="sign-in"><label for="token">API token</label>
-<input id="token" name="token" type="password" autocomplete="off" required>
-<button type="submit">Sign in</button>
-<div id="error" role="alert"></div></form>
-</main>
-<script>
-(function (config) {
+  const script = `(function (config) {
   var form = document.getElementById('sign-in');
   var error = document.getElementById('error');
   form.addEventListener('submit', function (event) {
@@ -55,9 +55,36 @@ export function signInPage(options: { apiRoot: string; next: string }): string {
       }, function () { error.textContent = 'the gateway cannot be reached'; });
   });
 })(${config});
-</script>
+`;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
+<title>Sign in · Limen viewer</title><style>${STYLE}</style></head>
+<body><main>
+<h1>Sign in to review</h1>
+<p>Paste your reviewer API token (<code>limen token create --role reviewer</code>). It is exchanged once for a session; the page does not keep it.</p>
+<form id="sign-in"><label for="token">API token</label>
+<input id="token" name="token" type="password" autocomplete="off" required>
+<button type="submit">Sign in</button>
+<div id="error" role="alert"></div></form>
+</main>
+<script>${script}</script>
 </body></html>
 `;
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src '${sha256(script)}'`,
+    `style-src '${sha256(STYLE)}'`,
+    "img-src data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+  return { html, contentSecurityPolicy };
+}
+
+function sha256(text: string): string {
+  return `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 }
 
 /** 503 page when `viewer-dist/` is missing. */

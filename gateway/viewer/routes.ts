@@ -171,7 +171,11 @@ export function viewerRoutes(options: ViewerRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     await next();
-    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) c.res.headers.set(k, v);
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) {
+      // A page of the gateway's own states a whole policy (which includes frame-ancestors).
+      if (k === 'content-security-policy' && c.res.headers.has(k)) continue;
+      c.res.headers.set(k, v);
+    }
   });
   app.use(compress());
 
@@ -192,9 +196,10 @@ export function viewerRoutes(options: ViewerRoutesOptions): Hono<AppEnv> {
     return c.body(new Uint8Array(body), 200, headers);
   });
 
-  app.get(SIGN_IN_PATH, (c) =>
-    c.html(signInPage({ apiRoot, next: safeNext(c.req.query('next'), basePath) }), 200, { 'cache-control': 'no-store' }),
-  );
+  app.get(SIGN_IN_PATH, (c) => {
+    const page = signInPage({ apiRoot, next: safeNext(c.req.query('next'), basePath) });
+    return c.html(page.html, 200, { 'cache-control': 'no-store', 'content-security-policy': page.contentSecurityPolicy });
+  });
 
   const serve = async (c: Context<AppEnv>): Promise<Response> => {
     if (!viewerInstalled()) return c.html(viewerMissingPage(viewerDir), 503, { 'cache-control': 'no-store', 'retry-after': '3600' });

@@ -17,9 +17,6 @@ export const SESSION_COOKIE = 'limen_session';
 /** Roles of people, who may hold a browser session; machines (`modality`) may not. */
 export const PERSON_ROLES: readonly Role[] = ['reviewer', 'admin', 'requester', 'auditor'];
 
-/** Methods that change state: with cookie authentication they must come from the same origin. */
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 export interface SessionCookieOptions {
   /** `Secure` attribute: `auto` (the default) sets it when the request came over HTTPS. */
   secure?: boolean | 'auto';
@@ -94,7 +91,8 @@ export async function startSession(
     httpOnly: true,
     sameSite: 'Strict',
     secure: isSecure(c, options.secure),
-    expires: session.expiresAt,
+    // A session cookie: closing the browser ends it (a shared reading-room workstation); the
+    // server ends it at the latest at `expiresAt`.
   });
   return session;
 }
@@ -155,8 +153,8 @@ export interface SessionOrBearerAuthOptions {
 
 /**
  * Authenticates with the `Authorization: Bearer` header when there is one (exactly as
- * `bearerAuth`), otherwise with the session cookie. A cookie-authenticated request that changes
- * state must come from the same origin (`Origin`, `Sec-Fetch-Site`), on top of SameSite=Strict.
+ * `bearerAuth`), otherwise with the session cookie. A cookie-authenticated request must
+ * come from the same origin (`Sec-Fetch-Site`, else `Origin`), on top of SameSite=Strict.
  */
 export function sessionOrBearerAuth(options: SessionOrBearerAuthOptions) {
   const bearer = bearerAuth({ tokens: options.tokens, roles: options.roles, onRejected: options.onRejected });
@@ -174,7 +172,7 @@ export function sessionOrBearerAuth(options: SessionOrBearerAuthOptions) {
     if (!options.roles.includes(identity.role)) {
       refuse(c, options, 403, 'forbidden', `role "${identity.role}" may not do this; allowed: ${options.roles.join(', ')}`, 'insufficient_scope');
     }
-    if (UNSAFE_METHODS.has(c.req.method)) refuseCrossSite(c, options);
+    refuseCrossSite(c, options);
     c.set('identity', identity);
     await next();
   });
@@ -193,7 +191,13 @@ function refuse(
   throw new HttpError(status, code, message, { headers });
 }
 
-/** 403 unless the request comes from this origin (checked when the browser says where from). */
+/**
+ * 403 unless the request comes from this origin, when the browser says where from. Any method:
+ * a GET has effects too (opening a review puts it in review, a read is audited), and a page of
+ * another port of the same host is same-site, so SameSite=Strict sends it the cookie. Only the
+ * viewer's own pages call the API with the cookie. Without Sec-Fetch-Site (older browsers), the
+ * Origin header is checked, which a browser sends with the methods that change state.
+ */
 function refuseCrossSite(c: Context<AppEnv>, options: Pick<SessionOrBearerAuthOptions, 'onRejected' | 'publicOrigin'> = {}): void {
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined) {

@@ -96,6 +96,15 @@ describe('gateway/http app', () => {
     expect((await app.request('/healthz')).headers.get('cache-control')).to.equal(null);
   });
 
+  it('never lets an answer be sniffed into a page, nor a URL leave in a Referer, errors included', async () => {
+    const app = createHttpApp(makeHarness().deps);
+    for (const [path, headers] of [['/api/v1/studies', admin], ['/api/v1/studies', {}], ['/dicomweb/studies', admin], ['/nowhere', {}], ['/healthz', {}]] as const) {
+      const res = await app.request(path, { headers });
+      expect(res.headers.get('x-content-type-options'), path).to.equal('nosniff');
+      expect(res.headers.get('referrer-policy'), path).to.equal('no-referrer');
+    }
+  });
+
   it('answers a known path asked with another method 405 with an Allow header, an unknown path 404', async () => {
     const app = createHttpApp(makeHarness().deps);
     for (const [method, path, allow] of [

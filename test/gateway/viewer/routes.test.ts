@@ -6,6 +6,7 @@
  * is missing. One case runs on the real prebuilt viewer when it is installed.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +171,12 @@ describe('gateway/viewer: serving the viewer under /viewer', () => {
     expect(signIn.status).to.equal(200);
     const page = await signIn.text();
     expect(page).to.include('"sessionUrl":"/api/v1/session"').and.include('"next":"/viewer/viewer?StudyInstanceUIDs=1.2.3"');
+    // The page that handles a token runs its own script and style only, named by their hashes.
+    const csp = signIn.headers.get('content-security-policy') ?? '';
+    const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    const inline = (tag: string) => new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(page)?.[1] ?? '';
+    expect(csp.split('; ')).to.include.members(["default-src 'none'", `script-src ${hashOf(inline('script'))}`, `style-src ${hashOf(inline('style'))}`, "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'self'"]);
+    expect(csp).to.not.include('unsafe-inline');
     expect(await (await app.request('/viewer/sign-in?next=https%3A%2F%2Fevil.example%2F')).text(), 'no open redirect').to.include('"next":"/viewer/"');
     const { token } = await sessions.open({ role: 'reviewer', user: 'dr-x', id: 't1' }, { method: 'api-token' });
     const inside = await app.request('/viewer/viewer?StudyInstanceUIDs=1.2.3', { headers: { cookie: `limen_session=${token}` } });
