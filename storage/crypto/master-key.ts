@@ -55,11 +55,8 @@ export async function loadConfiguredMasterKey(config: MasterKeyConfig, onGenerat
   switch (config.source) {
     case 'env':
       return { key: parseMasterKey(config.key.bytes(), config.variable), source: 'env' };
-    case 'file': {
-      const key = await readKeyFile(config.file);
-      const mode = (await stat(config.file)).mode & 0o777;
-      return { key, source: 'file', path: config.file, ...(mode & 0o077 && { exposedMode: mode }) };
-    }
+    case 'file':
+      return { key: await readKeyFile(config.file), source: 'file', path: config.file, ...(await exposure(config.file)) };
     case 'generated':
       return generateOrRead(config.file, onGenerated);
   }
@@ -69,7 +66,7 @@ async function generateOrRead(path: string, onGenerated?: (path: string) => void
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (await stat(path).then(() => true, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)))) {
-    return { key: await readKeyFile(path), source: 'data-dir', path };
+    return { key: await readKeyFile(path), source: 'data-dir', path, ...(await exposure(path)) };
   }
   const fresh = randomBytes(KEY_BYTES);
   // Written whole and flushed under a temporary name, then linked into place: the key file is
@@ -90,6 +87,12 @@ async function generateOrRead(path: string, onGenerated?: (path: string) => void
   await fsyncDir(dir);
   onGenerated?.(path);
   return { key: fresh, source: 'generated', path };
+}
+
+/** The key file's mode when others than its owner may read or write it. */
+async function exposure(path: string): Promise<{ exposedMode?: number }> {
+  const mode = (await stat(path)).mode & 0o777;
+  return mode & 0o077 ? { exposedMode: mode } : {};
 }
 
 /** What `link` fails with where a filesystem has no hard links. */

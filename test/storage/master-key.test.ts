@@ -104,4 +104,13 @@ describe('storage: master key', () => {
     chmodSync(file, 0o644);
     expect((await loadConfiguredMasterKey({ source: 'file', file })).exposedMode).to.equal(0o644);
   });
+
+  it('says so of the development key kept in the data dir too (beside the database it unlocks)', async () => {
+    const file = join(dir, 'var', 'master.key');
+    const generated = await loadConfiguredMasterKey({ source: 'generated', file });
+    expect(generated).to.deep.include({ source: 'generated' }).and.not.have.property('exposedMode');
+    expect((await loadConfiguredMasterKey({ source: 'generated', file })).exposedMode).to.equal(undefined);
+    chmodSync(file, 0o644);
+    expect(await loadConfiguredMasterKey({ source: 'generated', file })).to.deep.include({ source: 'data-dir', exposedMode: 0o644 });
+  });
 });
