@@ -34,6 +34,9 @@ export const LINKED_ATTRIBUTES: ReadonlyArray<readonly [number, string]> = [
   [0x00080030, 'StudyTime'],
   [0x00080090, 'ReferringPhysicianName'],
   [0x00081030, 'StudyDescription'],
+  // The offset from UTC the study's dates and times are at (PS3.3 C.12.1): a result put back on
+  // the study is dated at the same offset, so a PACS reads its times and the study's alike.
+  [0x00080201, 'TimezoneOffsetFromUTC'],
 ];
 
 /** Base64 without Node's Buffer, so the browser builds the same record. */

@@ -81,10 +81,14 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
   const transcode = segCharset === 'ISO_IR 192' && sourceCharset && sourceCharset !== segCharset ? dicom.textDecoding(sourceCharset.split('\\')) : undefined;
   const charset = transcode ? segCharset : sourceCharset || segCharset;
   // The delivered SEG is identified: the marks of de-identification it copied from its source go.
-  const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat(), ...DEIDENTIFICATION_MARKS]);
+  const restoredTags = new Set([...RESTORED.map(([t]) => t), ...CREATION.flat(), ...DEIDENTIFICATION_MARKS, TIMEZONE_OFFSET]);
   const out: Element[] = mapped.dataset.filter((e) => !restoredTags.has(e.tag) && e.tag !== T.SpecificCharacterSet && e.tag !== T.SeriesDescription);
-  const created = dicomDateTime(createdAt, timezoneOffset(mapped.dataset));
+  // The source's offset from UTC, which the profile may have removed: the restored Study Date and
+  // Time are at it, and the SEG's own are written at it too, saying so. Without one, local time.
+  const offset = timezoneOffset(originalOffset(patient)) ?? timezoneOffset(mapped.dataset);
+  const created = dicomDateTime(createdAt, offset);
   for (const [dateTag, timeTag] of CREATION) out.push(textElement(dateTag, 'DA', created.date), textElement(timeTag, 'TM', created.time));
+  if (offset !== null) out.push(textElement(TIMEZONE_OFFSET, 'SH', offset));
   // Only approved results leave: the PACS's copy says so, not "requires review".
   const description = stringOf(find(mapped.dataset, T.SeriesDescription));
   if (description !== undefined) out.push(textElement(T.SeriesDescription, 'LO', approvedDescription(description)));
@@ -117,6 +121,15 @@ export function reidentifySegmentation(seg: Uint8Array, records: readonly Linkag
     studyInstanceUID: stringOf(find(out, T.StudyInstanceUID))!,
     unmapped: mapped.unmapped,
   };
+}
+
+/** Timezone Offset From UTC (0008,0201). */
+const TIMEZONE_OFFSET = 0x00080201;
+
+/** The source's Timezone Offset From UTC, kept in the linkage record, as a data set to read it from (empty without one). */
+function originalOffset(patient: LinkageRecord['patient']): Element[] {
+  const v = patient.TimezoneOffsetFromUTC;
+  return v ? [textElement(TIMEZONE_OFFSET, 'SH', new TextDecoder('latin1').decode(fromBase64(v.base64)).trim())] : [];
 }
 
 /** The SEG's own dates: when it was made (Instance Creation, Series, Content). */
