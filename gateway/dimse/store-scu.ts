@@ -7,16 +7,21 @@
  * set's, transcode it. Two things prevent that here:
  * - each data set is an `OutgoingDataSet` whose serialization is its own bytes;
  * - each (SOP Class, transfer syntax) pair is proposed in a presentation context of its
- *   own, and an instance whose exact pair was not accepted is not sent at all (reported as
- *   `no-presentation-context`) rather than handed to the library's transcoder.
+ *   own, and an instance whose exact pair was not accepted is not handed to the library's
+ *   transcoder.
+ * One conversion is Limen's own: an Explicit VR Little Endian data set whose SOP Class the peer
+ * accepted only in Implicit VR Little Endian (which every DICOM implementation supports, PS3.5
+ * §10.1) is re-encoded in it (implicit-vr.ts: headers change, values do not). Anything else
+ * without an accepted context is not sent (reported as `no-presentation-context`, with why).
  */
 import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { Client, CStoreRequest, Dataset, PresentationContext, silenceDimseLog, type Association, type CStoreResponse } from './dcmjs-dimse.js';
 import { DimseError, aeTitleIssue, type DimseIssue } from './errors.js';
+import { toImplicitVRLittleEndian } from './implicit-vr.js';
 import { PresentationContextResult } from './negotiation.js';
 import { TLS_PROFILE } from '../tls/index.js';
-import { TransferSyntax } from './uids.js';
+import { TransferSyntax, sopClassLabel, transferSyntaxLabel } from './uids.js';
 
 /** One instance to send. */
 export interface OutgoingInstance {
@@ -55,8 +60,14 @@ export type InstanceResult =
   | {
       sopInstanceUID: string;
       sent: false;
-      /** No presentation context for its SOP Class in its own transfer syntax was accepted. */
+      /**
+       * `no-presentation-context`: no presentation context for its SOP Class was accepted in its
+       * own transfer syntax, nor in Implicit VR Little Endian for an Explicit VR Little Endian
+       * data set (which is converted).
+       */
       reason: 'no-presentation-context' | 'association-not-established' | 'association-ended';
+      /** Why it was not sent, in words (no values of the data set). */
+      error: string;
     };
 
 export interface StoreInstancesOutcome {
@@ -118,7 +129,9 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
   });
   // dcmjs-dimse proposes each SOP Class with implicit and explicit VR little endian in one
   // context, and a compressed syntax in a context of its own. An uncompressed data set also
-  // gets a context with its syntax alone, so the peer cannot pick the other one.
+  // gets a context with its syntax alone, which a peer that takes it accepts: that data set then
+  // travels as it is. A peer that accepts Implicit VR Little Endian only still finds it in the
+  // shared context, and an Explicit VR data set is re-encoded for it (`prepare`).
   for (const [sopClassUID, transferSyntaxUID] of uncompressedPairs(request.instances)) {
     client.addAdditionalPresentationContext(new PresentationContext(0, sopClassUID, transferSyntaxUID), true);
   }
@@ -134,8 +147,9 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
       client.clearRequests();
       requests.forEach((storeRequest, index) => {
         const instance = request.instances[index];
-        if (hasExactContext(accepted, instance.sopClassUID, instance.transferSyntaxUID)) client.addRequest(storeRequest);
-        else results[index] = { sopInstanceUID: instance.sopInstanceUID, sent: false, reason: 'no-presentation-context' };
+        const refusal = prepare(accepted, instance, storeRequest);
+        if (refusal === undefined) client.addRequest(storeRequest);
+        else results[index] = { sopInstanceUID: instance.sopInstanceUID, sent: false, reason: 'no-presentation-context', error: refusal };
       });
     });
     client.on('associationReleased', () => {
@@ -151,7 +165,7 @@ export function storeInstances(request: StoreInstancesRequest): Promise<StoreIns
       const reason = established ? 'association-ended' : 'association-not-established';
       const outcome: StoreInstancesOutcome = {
         association: rejection ? 'rejected' : released && error === undefined ? 'released' : 'failed',
-        results: results.map((r, i) => r ?? { sopInstanceUID: request.instances[i].sopInstanceUID, sent: false, reason }),
+        results: results.map((r, i) => r ?? { sopInstanceUID: request.instances[i].sopInstanceUID, sent: false, reason, error: NOT_SENT[reason] }),
       };
       if (rejection) outcome.rejection = rejection;
       else if (outcome.association === 'failed') outcome.error = error ?? 'connection closed before the association was released';
@@ -195,6 +209,48 @@ function uncompressedPairs(instances: readonly OutgoingInstance[]): Array<[strin
     }
   }
   return [...pairs.values()];
+}
+
+const NOT_SENT = {
+  'association-not-established': 'not sent: the association was not established',
+  'association-ended': 'not sent, or not answered: the association ended before its C-STORE response',
+} as const;
+
+/**
+ * Readies a request for the accepted association: unchanged when its SOP Class was accepted in
+ * the data set's own transfer syntax; re-encoded when the data set is Explicit VR Little Endian
+ * and the SOP Class was accepted in Implicit VR Little Endian only. Otherwise says why it cannot
+ * be sent.
+ */
+function prepare(association: Association, instance: OutgoingInstance, storeRequest: CStoreRequest): string | undefined {
+  const { sopClassUID, transferSyntaxUID } = instance;
+  if (hasExactContext(association, sopClassUID, transferSyntaxUID)) return undefined;
+  const accepted = acceptedTransferSyntaxes(association, sopClassUID);
+  const noContext = `no presentation context accepted for ${sopClassLabel(sopClassUID)} in a transfer syntax Limen can send`;
+  const peer = accepted.length === 0 ? 'the peer accepted none of the presentation contexts proposed for it' : `the peer accepted it only in ${accepted.map(transferSyntaxLabel).join(', ')}`;
+  if (transferSyntaxUID === TransferSyntax.ExplicitVRLittleEndian && accepted.includes(TransferSyntax.ImplicitVRLittleEndian)) {
+    let implicit: Uint8Array;
+    try {
+      implicit = toImplicitVRLittleEndian(instance.bytes, transferSyntaxUID);
+    } catch (err) {
+      return `${noContext}: ${peer}, and the Explicit VR Little Endian data set cannot be converted to it: ${(err as Error).message}`;
+    }
+    const bytes = Buffer.from(implicit.buffer, implicit.byteOffset, implicit.byteLength);
+    // The command set is unchanged (same SOP Class and Instance); the library now finds the
+    // Implicit VR context as the exact one and sends these bytes as they are.
+    storeRequest.setDataset(new OutgoingDataSet(bytes, TransferSyntax.ImplicitVRLittleEndian, sopClassUID, instance.sopInstanceUID));
+    return undefined;
+  }
+  return `${noContext}: the data set is in ${transferSyntaxLabel(transferSyntaxUID)}, ${peer}`;
+}
+
+function acceptedTransferSyntaxes(association: Association, sopClassUID: string): string[] {
+  const accepted = new Set<string>();
+  for (const { context } of association.getPresentationContexts()) {
+    const ts = context.getAcceptedTransferSyntaxUid();
+    if (context.getAbstractSyntaxUid() === sopClassUID && context.getResult() === PresentationContextResult.Acceptance && ts) accepted.add(ts);
+  }
+  return [...accepted];
 }
 
 function hasExactContext(association: Association, sopClassUID: string, transferSyntaxUID: string): boolean {

@@ -2,6 +2,7 @@
  * The UIDs the DIMSE service negotiates with (PS3.6 Annex A). Transfer syntaxes are
  * accepted as they are: Limen never transcodes what a modality sends.
  */
+import { dicom } from '../../anonymizer/index.js';
 
 /** Transfer syntax UIDs by name. */
 export const TransferSyntax = {
@@ -56,3 +57,24 @@ export const StorageSopClass = {
   SecondaryCaptureImage: '1.2.840.10008.5.1.4.1.1.7',
   Segmentation: '1.2.840.10008.5.1.4.1.1.66.4',
 } as const;
+
+/** PS3.6 names of the storage SOP Classes above, for messages. */
+const STORAGE_SOP_CLASS_NAMES: Readonly<Record<string, string>> = {
+  [StorageSopClass.CTImage]: 'CT Image Storage',
+  [StorageSopClass.EnhancedCTImage]: 'Enhanced CT Image Storage',
+  [StorageSopClass.LegacyConvertedEnhancedCTImage]: 'Legacy Converted Enhanced CT Image Storage',
+  [StorageSopClass.MRImage]: 'MR Image Storage',
+  [StorageSopClass.SecondaryCaptureImage]: 'Secondary Capture Image Storage',
+  [StorageSopClass.Segmentation]: 'Segmentation Storage',
+};
+
+/** A SOP Class for messages: its name and UID when the name is known, else the UID. */
+export function sopClassLabel(uid: string): string {
+  const name = STORAGE_SOP_CLASS_NAMES[uid];
+  return name ? `${name} (${uid})` : uid;
+}
+
+/** A transfer syntax for messages: its name when known, else its UID. */
+export function transferSyntaxLabel(uid: string): string {
+  return dicom.transferSyntax(uid)?.name ?? uid;
+}

@@ -65,15 +65,14 @@ export class DimseDestination implements Destination {
       // the job ends at once, for an admin to correct the destination and retry it.
       throw outcome.rejection && isPermanentRejection(outcome.rejection) ? new PermanentJobError(message) : new Error(message);
     }
-    const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string; reason?: string } | undefined;
+    const result = outcome.results[0] as { status?: number; errorComment?: string; error?: string } | undefined;
     if (result?.status !== undefined && isStored(result.status)) {
       return result.status === 0 ? {} : { warning: `C-STORE status ${hex4(result.status)}` };
     }
     // The PACS's ErrorComment is not kept: it answers about a re-identified instance and may
     // quote the patient, and this message reaches the log, the job row and the audit trail.
     const comment = result?.errorComment ? ` (its ErrorComment withheld: ${result.errorComment.length} characters)` : '';
-    const why = result?.error ?? (result?.reason === 'no-presentation-context' ? `no presentation context for ${instance.sopClassUID} was accepted in a transfer syntax Limen can send` : result?.reason);
-    throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? hex4(result.status) : 'none'}${comment}${why ? `: ${why}` : ''}`);
+    throw new Error(`${this.name}: C-STORE status ${result?.status !== undefined ? hex4(result.status) : 'none'}${comment}${result?.error ? `: ${result.error}` : ''}`);
   }
 }
 

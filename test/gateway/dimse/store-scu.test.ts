@@ -1,21 +1,29 @@
 /**
  * The C-STORE SCU: against Limen's own SCP (recording what arrives) and against DCMTK's
- * storescp in bit-preserving mode, an independent receiver.
+ * storescp in bit-preserving mode, an independent receiver, also one that accepts Implicit VR
+ * Little Endian only.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { DimseScpService, StorageSopClass, storeInstances, TransferSyntax, type OutgoingInstance } from '../../../gateway/dimse/index.js';
+import { toImplicitVRLittleEndian } from '../../../gateway/dimse/implicit-vr.js';
 import { silentLogger } from '../../../gateway/log/index.js';
-import { requirePeers } from '../../support/peers.js';
+import { writeSegmentation } from '../../../pipeline/seg/index.js';
+import { loadCtGrid, segInput, syntheticLabels } from '../../pipeline/seg/helpers.js';
+import { requireLoopbackNamespace } from '../../support/netns.js';
+import { requirePeers, runPeer } from '../../support/peers.js';
 import { createTestPki } from '../../support/tls-certificates.js';
 import { readPart10, RecordingIngest, runTool } from './helpers.js';
+import { comparePart10WithPydicom } from './pydicom-compare.js';
 
 const CT_DIR = 'test/fixtures/ct-fakephi/dicom';
 const CORPUS = 'test/fixtures/pydicom-corpus/test_files';
+/** A SEG in Explicit VR Little Endian. */
+const SEG = 'test/fixtures/seg-references/dcmqi/segmentations/liver.dcm';
 /** Uncompressed, compressed and big-endian data sets, each sent in its own syntax. */
 const FILES = [
   join(CT_DIR, 'CT000001.dcm'),
@@ -35,7 +43,7 @@ function instance(path: string): OutgoingInstance {
 async function startScp(acceptedTransferSyntaxes?: string[]) {
   const ingest = new RecordingIngest();
   const scp = new DimseScpService(
-    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.MRImage], acceptedTransferSyntaxes },
+    { host: '127.0.0.1', port: 0, aeTitle: 'LIMEN', acceptedSopClasses: [StorageSopClass.CTImage, StorageSopClass.MRImage, StorageSopClass.Segmentation], acceptedTransferSyntaxes },
     { ingest, associate: () => ({ accept: true, route: 'r' }), logger: silentLogger },
   );
   await scp.start();
@@ -70,10 +78,63 @@ describe('gateway/dimse storeInstances', function () {
       const implicit = instance(join(CORPUS, 'MR_small_implicit.dcm'));
       const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances: [implicit, explicit] });
       expect(outcome.association).to.equal('released');
-      expect(outcome.results[0]).to.deep.equal({ sopInstanceUID: implicit.sopInstanceUID, sent: false, reason: 'no-presentation-context' });
+      expect(outcome.results[0]).to.deep.equal({
+        sopInstanceUID: implicit.sopInstanceUID,
+        sent: false,
+        reason: 'no-presentation-context',
+        error: `no presentation context accepted for MR Image Storage (${StorageSopClass.MRImage}) in a transfer syntax Limen can send: the data set is in Implicit VR Little Endian, the peer accepted it only in Explicit VR Little Endian`,
+      });
       expect(outcome.results[1]).to.include({ sent: true, status: 0 });
       expect(ingest.received).to.have.length(1);
       expect(ingest.received[0].announcedSOPInstanceUID).to.equal(explicit.sopInstanceUID);
+    } finally {
+      await scp.stop();
+    }
+  });
+
+  it('sends an Explicit VR Little Endian data set re-encoded in Implicit VR Little Endian to a peer that accepts only that', async () => {
+    // PS3.5 10.1: every implementation supports Implicit VR Little Endian; a PACS may accept nothing else.
+    const { scp, ingest, port } = await startScp([TransferSyntax.ImplicitVRLittleEndian]);
+    try {
+      const ct = instance(join(CT_DIR, 'CT000003.dcm'));
+      const seg = instance(SEG);
+      const rle = instance(join(CORPUS, 'MR_small_RLE.dcm'));
+      const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances: [ct, seg, rle] });
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results[0]).to.include({ sent: true, status: 0 });
+      expect(outcome.results[1]).to.include({ sent: true, status: 0 });
+      // Compressed pixel data would need decompressing: not sent, and the reason says so.
+      expect(outcome.results[2]).to.deep.equal({
+        sopInstanceUID: rle.sopInstanceUID,
+        sent: false,
+        reason: 'no-presentation-context',
+        error: `no presentation context accepted for MR Image Storage (${StorageSopClass.MRImage}) in a transfer syntax Limen can send: the data set is in RLE Lossless, the peer accepted it only in Implicit VR Little Endian`,
+      });
+      expect(ingest.received).to.have.length(2);
+      ingest.received.forEach((got, i) => {
+        const sent = [ct, seg][i];
+        expect(got.announcedSOPInstanceUID).to.equal(sent.sopInstanceUID);
+        expect(got.transferSyntaxUID).to.equal(TransferSyntax.ImplicitVRLittleEndian);
+        expect(Buffer.compare(got.bytes, Buffer.from(toImplicitVRLittleEndian(sent.bytes, sent.transferSyntaxUID)))).to.equal(0);
+      });
+    } finally {
+      await scp.stop();
+    }
+  });
+
+  it('says which SOP Class had no acceptable presentation context', async () => {
+    const { scp, ingest, port } = await startScp([TransferSyntax.JPEGBaseline8Bit]);
+    try {
+      const seg = instance(SEG);
+      const outcome = await storeInstances({ host: '127.0.0.1', port, callingAETitle: 'EXPORTER', calledAETitle: 'LIMEN', instances: [seg] });
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results[0]).to.deep.equal({
+        sopInstanceUID: seg.sopInstanceUID,
+        sent: false,
+        reason: 'no-presentation-context',
+        error: `no presentation context accepted for Segmentation Storage (${StorageSopClass.Segmentation}) in a transfer syntax Limen can send: the data set is in Explicit VR Little Endian, the peer accepted none of the presentation contexts proposed for it`,
+      });
+      expect(ingest.received).to.have.length(0);
     } finally {
       await scp.stop();
     }
@@ -173,6 +234,46 @@ describe('gateway/dimse storeInstances', function () {
         expect(got, file).to.not.equal(undefined);
         expect(got!.transferSyntaxUID, file).to.equal(sent.transferSyntaxUID);
         expect(Buffer.compare(got!.dataSet, sent.dataSet), `${file}: storescp received other bytes`).to.equal(0);
+      }
+    });
+
+    it('is received by storescp +xi (Implicit VR Little Endian only) with the same elements and values, valid to dciodvfy', async function () {
+      this.timeout(60_000);
+      requirePeers(this, 'python3-pydicom', 'dicom3tools');
+      requireLoopbackNamespace(this);
+      // What Limen exports (its own SEG writer), and a SEG with private elements (0013,xxxx).
+      const written = writeSegmentation(segInput(syntheticLabels(loadCtGrid().geometry)));
+      const limenSeg = join(dir, 'limen-seg.dcm');
+      writeFileSync(limenSeg, written.bytes);
+      const segs = [limenSeg, 'test/fixtures/seg-references/dcmqi/sr-example/seg.dcm'];
+      for (const file of segs) expect(readPart10(file).transferSyntaxUID).to.equal(TransferSyntax.ExplicitVRLittleEndian);
+      const out = join(dir, 'storescp-implicit');
+      const script = [
+        'set -e',
+        'ip link set lo up',
+        `mkdir -p ${out}`,
+        // +xi: accept Implicit VR Little Endian only; +B: write the data set as received.
+        `storescp +xi +B -aet STORESCP -od ${out} 26011 & pid=$!`,
+        'for i in $(seq 1 100); do echoscu -aec STORESCP 127.0.0.1 26011 2>/dev/null && break; sleep 0.05; done',
+        `node --import tsx test/gateway/dimse/scu-send.ts 26011 STORESCP ${segs.join(' ')}`,
+        'kill $pid',
+      ].join('\n');
+      const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
+      expect(r.status, r.output).to.equal(0);
+      const outcome = JSON.parse(r.stdout) as Awaited<ReturnType<typeof storeInstances>>;
+      expect(outcome.association).to.equal('released');
+      expect(outcome.results.every((x) => x.sent && x.status === 0), JSON.stringify(outcome.results)).to.equal(true);
+      const captured = new Map(readdirSync(out).map((name) => [readPart10(join(out, name)).sopInstanceUID, join(out, name)] as const));
+      expect(captured.size).to.equal(segs.length);
+      const dciodvfyErrors = (path: string) => runPeer('dciodvfy', [path]).stderr.split('\n').filter((l) => l.startsWith('Error'));
+      for (const file of segs) {
+        const got = captured.get(readPart10(file).sopInstanceUID);
+        expect(got, file).to.not.equal(undefined);
+        expect(readPart10(got!).transferSyntaxUID, file).to.equal(TransferSyntax.ImplicitVRLittleEndian);
+        expect(dciodvfyErrors(got!), file).to.deep.equal([]);
+        const comparison = comparePart10WithPydicom(file, got!);
+        expect(comparison.differences, file).to.deep.equal([]);
+        expect(comparison.counts.elements, file).to.be.greaterThan(50);
       }
     });
 
