@@ -81,7 +81,14 @@ export class EdgeIngest implements InstanceIngest {
           type: 'instance.stored',
           actor: actorOf(instance),
           studyInstanceUID: result.studyInstanceUID,
-          detail: { sopInstanceUID: result.sopInstanceUID, route: route.name, ...arrival(instance), duplicate: outcome.duplicate, ...(outcome.reopenedFrom && { reopenedFrom: outcome.reopenedFrom }) },
+          detail: {
+            sopInstanceUID: result.sopInstanceUID,
+            route: route.name,
+            ...arrival(instance),
+            duplicate: outcome.duplicate,
+            ...(outcome.reopenedFrom && { reopenedFrom: outcome.reopenedFrom }),
+            ...(missesResult(outcome) && { afterResult: outcome.studyStatus }),
+          },
         }),
       });
     } catch (err) {
@@ -92,6 +99,14 @@ export class EdgeIngest implements InstanceIngest {
       }
       this.deps.logger.error({ id: 'edge.instance.store-failed', msg: 'instance could not be made durable', err, study: result.studyInstanceUID });
       return { ok: false, code: 'out-of-resources', reason: 'the instance could not be stored; retry later', ...announced };
+    }
+    if (missesResult(stored)) {
+      this.deps.logger.warn({
+        id: 'edge.instance.after-result',
+        msg: `instance stored in a study whose result is ${stored.studyStatus === 'processing' ? 'being made' : stored.studyStatus}: that result does not include it`,
+        study: result.studyInstanceUID,
+        status: stored.studyStatus,
+      });
     }
     return { ok: true, sopClassUID: result.sopClassUID, sopInstanceUID: result.sopInstanceUID, studyInstanceUID: result.studyInstanceUID, duplicate: stored.duplicate };
   }
@@ -104,6 +119,15 @@ export class EdgeIngest implements InstanceIngest {
       this.deps.logger.error({ id: 'edge.audit.failed', msg: 'audit event not recorded', type: event.type, err });
     }
   }
+}
+
+/**
+ * A new instance of a study whose result is being made, approved or delivered: it does not reopen
+ * the study (what was reviewed or sent stays what it was), so the result lacks it. Said in the
+ * trail and the log, where a late slice would otherwise go unnoticed beside a delivered SEG.
+ */
+function missesResult(outcome: { duplicate: boolean; studyStatus: string }): boolean {
+  return !outcome.duplicate && (outcome.studyStatus === 'processing' || outcome.studyStatus === 'approved' || outcome.studyStatus === 'delivered');
 }
 
 /**
