@@ -47,9 +47,15 @@ export interface Review {
 
 export type Decision = 'approve' | 'reject';
 
+/**
+ * A decision as sent. `segSOPInstanceUID` and `glbSha256` pin what the reviewer was shown: the
+ * server refuses (409 `stale`) a decision about a result that was replaced meanwhile.
+ */
 export interface DecisionBody {
   decision: Decision;
   comment: string;
+  segSOPInstanceUID: string;
+  glbSha256: string;
 }
 
 /** Who the session belongs to (`GET /api/v1/session`). */
@@ -60,7 +66,13 @@ export interface SessionInfo {
   expiresAt: string;
 }
 
-/** An API answer other than success, as data: HTTP status, the server's `code` and message. */
+/** The `code` of an {@link ApiError} for a request that got no answer (network down, gateway stopped). */
+export const UNREACHABLE = 'unreachable';
+
+/**
+ * An API answer other than success, as data: HTTP status, the server's `code` and message. A
+ * request that got no answer at all is one too: status 0, code {@link UNREACHABLE}.
+ */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
@@ -68,8 +80,9 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly body?: unknown,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -77,8 +90,13 @@ export interface LimenApi {
   session(): Promise<SessionInfo>;
   listReviews(status: QueueStatus): Promise<Review[]>;
   getReview(studyInstanceUID: string): Promise<Review>;
-  /** 409 (`ApiError`) when the review was already decided. */
+  /**
+   * 409 (`ApiError`) when the review was already decided (`already-decided`) or its result was
+   * replaced since it was shown (`stale`); the error body then holds the review as it is now.
+   */
   decide(studyInstanceUID: string, body: DecisionBody): Promise<Review>;
+  /** Ends the session (`DELETE /session`); the server clears the cookie. */
+  signOut(): Promise<void>;
   /** The GLB's bytes. */
   fetchGlb(url: string): Promise<ArrayBuffer>;
   /** The default GLB location of a study's result. */
@@ -89,18 +107,31 @@ export interface ApiOptions {
   /** `/api/v1` */
   apiRoot: string;
   fetch?: typeof fetch;
+  /** Told of every 401 answer (the session expired or its token was revoked). */
+  onUnauthorized?: (error: ApiError) => void;
 }
 
 export function createApi(options: ApiOptions): LimenApi {
   const root = options.apiRoot.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const request = async (path: string, init: RequestInit = {}): Promise<Response> => {
-    const res = await doFetch(path, {
-      credentials: 'same-origin',
-      ...init,
-      headers: { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
-    });
-    if (!res.ok) throw await apiError(res);
+    let res: Response;
+    try {
+      res = await doFetch(path, {
+        credentials: 'same-origin',
+        ...init,
+        headers: { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
+      });
+    } catch (err) {
+      // fetch rejects with a TypeError ("Failed to fetch") when no answer came; an abort stays as it is.
+      if (err instanceof TypeError) throw new ApiError(0, UNREACHABLE, 'the gateway cannot be reached', undefined, { cause: err });
+      throw err;
+    }
+    if (!res.ok) {
+      const error = await apiError(res);
+      if (error.status === 401) options.onUnauthorized?.(error);
+      throw error;
+    }
     return res;
   };
   const json = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await request(path, init)).json()) as T;
@@ -118,6 +149,9 @@ export function createApi(options: ApiOptions): LimenApi {
           body: JSON.stringify(body),
         }),
       ),
+    signOut: async () => {
+      await request(`${root}/session`, { method: 'DELETE' });
+    },
     fetchGlb: async (url) => (await request(url, { headers: { accept: 'model/gltf-binary' } })).arrayBuffer(),
     glbUrl: (studyInstanceUID) => `${root}/results/${uid(studyInstanceUID)}/model.glb`,
   };
@@ -126,6 +160,13 @@ export function createApi(options: ApiOptions): LimenApi {
 /** `GET /reviews/{uid}` may answer the review itself or `{ review }`; both are read. */
 function unwrapReview(body: Review | { review: Review }): Review {
   return 'review' in body && body.review ? body.review : (body as Review);
+}
+
+/** The review as it is now, when a refusal carries it (`{ error: { review } }`, as a 409 does). */
+export function reviewOfError(error: unknown): Review | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const review = (error.body as { error?: { review?: unknown } } | undefined)?.error?.review;
+  return review && typeof review === 'object' && typeof (review as Review).studyInstanceUID === 'string' ? (review as Review) : undefined;
 }
 
 /** Reads Limen's error body (`{ error: { code, message } }`) leniently. */

@@ -3,6 +3,7 @@
  * React is not the viewer's), the settings, the API client, and the review of the study on screen.
  */
 import { createApi, type LimenApi, type Review } from './api.js';
+import { createDraftStore, sessionStorageOrNothing, type DraftStore } from './drafts.js';
 import type { OverlayCommands, OverlayServices } from './seg-overlay.js';
 import { readSettings, type LimenSettings } from './settings.js';
 import { createStore, type Store } from './store.js';
@@ -23,19 +24,31 @@ export interface CurrentReview {
   error: string | null;
 }
 
+/** Whether the API said the session is gone (a 401 from any call). */
+export interface AuthState {
+  signedOut: boolean;
+}
+
 export interface LimenContext extends OhifManagers {
   settings: LimenSettings;
   api: LimenApi;
   current: Store<CurrentReview>;
+  /** Set by any 401 answer: the panels then show the signed-out state. */
+  auth: Store<AuthState>;
+  /** The reviewer's unsent comments. */
+  drafts: DraftStore;
 }
 
 export function createContext(managers: OhifManagers, fetchImpl?: typeof fetch): LimenContext {
   const settings = readSettings(managers.extensionManager.appConfig);
+  const auth = createStore<AuthState>({ signedOut: false });
   return {
     ...managers,
     settings,
-    api: createApi({ apiRoot: settings.apiRoot, fetch: fetchImpl }),
+    api: createApi({ apiRoot: settings.apiRoot, fetch: fetchImpl, onUnauthorized: () => auth.set({ signedOut: true }) }),
     current: createStore<CurrentReview>({ studyInstanceUID: null, review: undefined, error: null }),
+    auth,
+    drafts: createDraftStore(sessionStorageOrNothing()),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { ApiError } from './api.js';
 import { currentStudyUID, type LimenContext } from './context.js';
+import { errorMessage } from './review-logic.js';
 import { overlaySeg, type OverlayOutcome } from './seg-overlay.js';
 
 /** Loads the review of the study on screen into `ctx.current`; `null` review when it has none. */
@@ -18,7 +19,7 @@ export async function loadCurrentReview(ctx: LimenContext): Promise<void> {
   } catch (err) {
     if (ctx.current.get().studyInstanceUID !== studyInstanceUID) return;
     if (err instanceof ApiError && err.status === 404) ctx.current.set({ review: null });
-    else ctx.current.set({ review: null, error: (err as Error).message });
+    else ctx.current.set({ review: null, error: `The AI result could not be loaded: ${errorMessage(err)}` });
   }
 }
 
@@ -33,4 +34,18 @@ export async function enterStudy(ctx: LimenContext, onOverlay?: (o: OverlayOutco
   const outcome = await overlaySeg(ctx.servicesManager.services, ctx.commandsManager, review.seg, { signal });
   onOverlay?.(outcome);
   return outcome;
+}
+
+/**
+ * Whether the viewer has loaded this very SEG instance (a SEG stored after the study was opened,
+ * as a reprocessing makes, is not among its display sets until the page is loaded again).
+ */
+export function segLoadedInViewer(ctx: Pick<LimenContext, 'servicesManager'>, seg: { seriesInstanceUID: string; sopInstanceUID: string }): boolean {
+  const sets = ctx.servicesManager.services.displaySetService?.getActiveDisplaySets?.() ?? [];
+  return sets.some(
+    (ds) =>
+      ds.Modality === 'SEG' &&
+      ds.SeriesInstanceUID === seg.seriesInstanceUID &&
+      (ds.SOPInstanceUID === seg.sopInstanceUID || (ds.instances ?? []).some((i) => i.SOPInstanceUID === seg.sopInstanceUID)),
+  );
 }

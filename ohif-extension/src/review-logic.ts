@@ -2,7 +2,7 @@
  * The review panel's logic as plain functions: grouping the queue, checking a decision before it
  * is sent, formatting, and where to navigate. No viewer, no DOM.
  */
-import type { Decision, QueueStatus, Review, ReviewStatus } from './api.js';
+import { ApiError, reviewOfError, UNREACHABLE, type Decision, type DecisionBody, type QueueStatus, type Review, type ReviewStatus } from './api.js';
 
 /** The statement shown wherever an AI result is shown. */
 export const AI_NOTICE = 'AI-generated result — requires approval by a radiologist before it is used';
@@ -34,14 +34,69 @@ export function groupQueue(reviews: readonly Review[]): Queue {
   return queue;
 }
 
-export type DecisionCheck = { ok: true; body: { decision: Decision; comment: string } } | { ok: false; code: 'comment-required' | 'already-decided'; message: string };
+export type DecisionCheck =
+  | { ok: true; body: DecisionBody }
+  | { ok: false; code: 'comment-required' | 'already-decided' | 'unpinned'; message: string };
 
-/** Checks a decision before sending it: a rejection needs a comment; a decided review takes no other. */
-export function checkDecision(review: Pick<Review, 'status'>, decision: Decision, comment: string): DecisionCheck {
+/**
+ * Checks a decision before sending it: a rejection needs a comment; a decided review takes no other.
+ * The body pins the SEG and the GLB of the review shown, so the server refuses it (409 `stale`) if
+ * the study was reprocessed meanwhile; a review that names neither cannot be decided from here.
+ */
+export function checkDecision(review: Pick<Review, 'status' | 'seg' | 'glb'>, decision: Decision, comment: string): DecisionCheck {
   if (queueOf(review.status) === 'decided') return { ok: false, code: 'already-decided', message: `this result was already ${review.status}` };
   const trimmed = comment.trim();
   if (decision === 'reject' && trimmed === '') return { ok: false, code: 'comment-required', message: 'a rejection needs a comment saying why' };
-  return { ok: true, body: { decision, comment: trimmed } };
+  const segSOPInstanceUID = review.seg?.sopInstanceUID;
+  const glbSha256 = review.glb?.sha256;
+  if (!segSOPInstanceUID || !glbSha256) {
+    return { ok: false, code: 'unpinned', message: 'this result does not say which SEG and 3D model it is, so no decision can be tied to them: reload the study' };
+  }
+  return { ok: true, body: { decision, comment: trimmed, segSOPInstanceUID, glbSha256 } };
+}
+
+/** What went wrong with a request, in words a reviewer can act on. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.code === UNREACHABLE) return 'the gateway cannot be reached';
+    if (error.status === 401) return 'your session has ended (expired or signed out): sign in again';
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Why a decision was not recorded, and what the review is now when the server said. */
+export type DecisionFailure =
+  | { kind: 'stale'; message: string; review?: Review }
+  | { kind: 'already-decided'; message: string; review?: Review }
+  | { kind: 'signed-out'; message: string }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'refused'; message: string };
+
+export const STALE_MESSAGE = 'The result changed since you opened it (reprocessed): look at the new result before deciding. Your decision was not recorded.';
+
+/** Reads a failed decision: each kind has its own message and next step. */
+export function decisionFailure(error: unknown): DecisionFailure {
+  if (error instanceof ApiError) {
+    if (error.code === UNREACHABLE) return { kind: 'unreachable', message: 'The gateway cannot be reached: your decision was not recorded.' };
+    if (error.status === 401) return { kind: 'signed-out', message: 'Your session has ended: your decision was not recorded. Sign in again.' };
+    if (error.status === 409 && error.code === 'stale') return { kind: 'stale', message: STALE_MESSAGE, review: reviewOfError(error) };
+    if (error.status === 409) return { kind: 'already-decided', message: 'Someone decided this result already: your decision was not recorded.', review: reviewOfError(error) };
+    return { kind: 'refused', message: `Your decision was not recorded: ${error.message}` };
+  }
+  return { kind: 'refused', message: `Your decision was not recorded: ${errorMessage(error)}` };
+}
+
+const DECISION_WORDS: Record<Decision, string> = { approve: 'approval', reject: 'rejection' };
+
+/**
+ * The notice after another reviewer decided first: that this reviewer's decision was NOT recorded,
+ * and who decided what, when (as far as the review now says).
+ */
+export function alreadyDecidedNotice(mine: Decision, now: Pick<Review, 'status' | 'decidedBy' | 'decidedAt'> | undefined, formatTime: (iso: string) => string = (iso) => new Date(iso).toLocaleString()): string {
+  const who = now?.decidedBy ?? 'another reviewer';
+  const what = now && queueOf(now.status) === 'decided' ? now.status : 'decided';
+  const when = now?.decidedAt ? ` on ${formatTime(now.decidedAt)}` : '';
+  return `Your ${DECISION_WORDS[mine]} was NOT recorded: ${who} had already ${what} this result${when}.`;
 }
 
 /** `12.3 mL`, `1,234 mL`, `0.42 mL`: three significant digits below 100, whole millilitres above. */

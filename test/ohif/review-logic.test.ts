@@ -6,12 +6,15 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { ApiError, createApi, type Review } from '../../ohif-extension/src/api.js';
+import { ApiError, createApi, reviewOfError, type Review } from '../../ohif-extension/src/api.js';
 import { checkGlbIntegrity, sha256Hex } from '../../ohif-extension/src/integrity.js';
 import {
   AI_NOTICE,
+  alreadyDecidedNotice,
   checkDecision,
   cssColor,
+  decisionFailure,
+  errorMessage,
   formatVolume,
   groupQueue,
   safeLink,
@@ -52,10 +55,45 @@ describe('ohif-extension: review logic', () => {
   });
 
   it('a rejection needs a comment; a decided review takes no decision; comments are trimmed', () => {
-    expect(checkDecision({ status: 'pending' }, 'reject', '   ')).to.deep.include({ ok: false, code: 'comment-required' });
-    expect(checkDecision({ status: 'in_review' }, 'reject', ' wrong kidney ')).to.deep.equal({ ok: true, body: { decision: 'reject', comment: 'wrong kidney' } });
-    expect(checkDecision({ status: 'pending' }, 'approve', '')).to.deep.equal({ ok: true, body: { decision: 'approve', comment: '' } });
-    expect(checkDecision({ status: 'approved' }, 'reject', 'late')).to.deep.include({ ok: false, code: 'already-decided' });
+    const pins = { segSOPInstanceUID: '2.25.1.1.1', glbSha256: '0'.repeat(64) };
+    expect(checkDecision(review('2.25.1', 'pending', '2025-03-01T00:00:00Z'), 'reject', '   ')).to.deep.include({ ok: false, code: 'comment-required' });
+    expect(checkDecision(review('2.25.1', 'in_review', '2025-03-01T00:00:00Z'), 'reject', ' wrong kidney ')).to.deep.equal({
+      ok: true,
+      body: { decision: 'reject', comment: 'wrong kidney', ...pins },
+    });
+    expect(checkDecision(review('2.25.1', 'pending', '2025-03-01T00:00:00Z'), 'approve', '')).to.deep.equal({ ok: true, body: { decision: 'approve', comment: '', ...pins } });
+    expect(checkDecision(review('2.25.1', 'approved', '2025-03-01T00:00:00Z'), 'reject', 'late')).to.deep.include({ ok: false, code: 'already-decided' });
+  });
+
+  it('approve pins the SEG and the GLB the reviewer saw (a reprocessed study is not approved unseen)', () => {
+    const shown = { ...review('2.25.7', 'pending', '2025-03-01T00:00:00Z'), seg: { seriesInstanceUID: '2.25.7.5', sopInstanceUID: '2.25.7.5.1' }, glb: { url: '/g', sha256: 'ab'.repeat(32) } };
+    const check = checkDecision(shown, 'approve', ' looks right ');
+    expect(check).to.deep.equal({ ok: true, body: { decision: 'approve', comment: 'looks right', segSOPInstanceUID: '2.25.7.5.1', glbSha256: 'ab'.repeat(32) } });
+    // A review that does not name what it shows cannot be decided: the decision would pin nothing.
+    expect(checkDecision({ ...shown, seg: { seriesInstanceUID: '2.25.7.5', sopInstanceUID: '' } }, 'approve', '')).to.deep.include({ ok: false, code: 'unpinned' });
+    expect(checkDecision({ ...shown, glb: { url: '/g', sha256: '' } }, 'approve', '')).to.deep.include({ ok: false, code: 'unpinned' });
+  });
+
+  it('tells a stale result, an earlier decision, a lost session and an unreachable gateway apart', () => {
+    const now = { ...review('2.25.7', 'approved', '2025-03-01T00:00:00Z', '2025-03-02T10:00:00.000Z'), decidedBy: 'dr-curie' };
+    const stale = decisionFailure(new ApiError(409, 'stale', 'the result was replaced', { error: { code: 'stale', message: 'x', review: { ...now, status: 'pending' } } }));
+    expect(stale.kind).to.equal('stale');
+    expect(stale.message).to.include('The result changed since you opened it (reprocessed): look at the new result before deciding');
+    expect((stale as { review?: Review }).review?.studyInstanceUID).to.equal('2.25.7');
+    const taken = decisionFailure(new ApiError(409, 'already-decided', 'already approved', { error: { code: 'already-decided', message: 'x', review: now } }));
+    expect(taken).to.deep.include({ kind: 'already-decided', review: now });
+    expect(decisionFailure(new ApiError(401, 'session-expired', 'the session is unknown or expired')).kind).to.equal('signed-out');
+    const down = decisionFailure(new ApiError(0, 'unreachable', 'the gateway cannot be reached'));
+    expect(down).to.deep.equal({ kind: 'unreachable', message: 'The gateway cannot be reached: your decision was not recorded.' });
+    expect(decisionFailure(new ApiError(400, 'comment-required', 'a rejection needs a comment'))).to.deep.equal({ kind: 'refused', message: 'Your decision was not recorded: a rejection needs a comment' });
+    expect(errorMessage(new ApiError(0, 'unreachable', 'x'))).to.equal('the gateway cannot be reached');
+    expect(errorMessage(new ApiError(401, 'no-session', 'x'))).to.match(/session has ended/);
+  });
+
+  it('after another reviewer decided first, says the own decision was NOT recorded, and who decided what when', () => {
+    const now = { status: 'rejected' as const, decidedBy: 'dr-curie', decidedAt: '2025-03-02T10:00:00.000Z' };
+    expect(alreadyDecidedNotice('approve', now, (iso) => iso.slice(0, 10))).to.equal('Your approval was NOT recorded: dr-curie had already rejected this result on 2025-03-02.');
+    expect(alreadyDecidedNotice('reject', undefined)).to.equal('Your rejection was NOT recorded: another reviewer had already decided this result.');
   });
 
   it('formats volumes and colours', () => {
@@ -123,12 +161,13 @@ describe('ohif-extension: the review API client', () => {
     expect(await api.listReviews('pending')).to.deep.equal([stored]);
     expect(await api.listReviews('decided')).to.deep.equal([]);
     expect(await api.getReview('2.25.9')).to.deep.equal(stored);
-    const decided = await api.decide('2.25.9', { decision: 'approve', comment: 'ok' });
+    const pins = { segSOPInstanceUID: stored.seg.sopInstanceUID, glbSha256: stored.glb.sha256 };
+    const decided = await api.decide('2.25.9', { decision: 'approve', comment: 'ok', ...pins });
     expect(decided.status).to.equal('approved');
-    expect(seen[0]).to.deep.equal({ method: 'POST', url: 'http://limen.test/api/v1/reviews/2.25.9/decision', body: { decision: 'approve', comment: 'ok' } });
+    expect(seen[0]).to.deep.equal({ method: 'POST', url: 'http://limen.test/api/v1/reviews/2.25.9/decision', body: { decision: 'approve', comment: 'ok', ...pins } });
     let error: unknown;
     try {
-      await api.decide('2.25.9', { decision: 'reject', comment: 'no' });
+      await api.decide('2.25.9', { decision: 'reject', comment: 'no', ...pins });
     } catch (e) {
       error = e;
     }
@@ -145,5 +184,55 @@ describe('ohif-extension: the review API client', () => {
       error = e;
     }
     expect(error).to.include({ status: 404, code: 'not-found' });
+  });
+
+  it('a 409 carries the review as it is now (who decided, or the new result)', async () => {
+    const now = { ...stored, status: 'approved' as const, decidedBy: 'dr-curie' };
+    const racing = createApi({
+      apiRoot: '/api/v1',
+      fetch: async () => new Response(JSON.stringify({ error: { review: now, code: 'already-decided', message: 'already approved' } }), { status: 409 }),
+    });
+    const err = await racing.decide('2.25.9', { decision: 'approve', comment: '', segSOPInstanceUID: 'a', glbSha256: 'b' }).catch((e: unknown) => e);
+    expect(reviewOfError(err)).to.deep.equal(now);
+  });
+
+  it('a network failure is an ApiError "unreachable", not "Failed to fetch"', async () => {
+    const down = createApi({ apiRoot: '/api/v1', fetch: () => Promise.reject(new TypeError('Failed to fetch')) });
+    const err = await down.decide('2.25.9', { decision: 'approve', comment: '', segSOPInstanceUID: 'a', glbSha256: 'b' }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ApiError);
+    expect(err).to.include({ status: 0, code: 'unreachable', message: 'the gateway cannot be reached' });
+    const glbErr = await down.fetchGlb('/api/v1/results/2.25.9/model.glb').catch((e: unknown) => e);
+    expect(errorMessage(glbErr)).to.equal('the gateway cannot be reached');
+    // An abort is not a network failure.
+    const aborted = createApi({ apiRoot: '/api/v1', fetch: () => Promise.reject(new DOMException('aborted', 'AbortError')) });
+    expect(await aborted.session().catch((e: unknown) => (e as Error).name)).to.equal('AbortError');
+  });
+
+  it('any 401 is reported, so the panel can switch to signed out (session expired or token revoked)', async () => {
+    const heard: ApiError[] = [];
+    const expired = createApi({
+      apiRoot: '/api/v1',
+      fetch: async () => new Response(JSON.stringify({ error: { code: 'session-expired', message: 'sign in again' } }), { status: 401 }),
+      onUnauthorized: (e) => heard.push(e),
+    });
+    await expired.listReviews('pending').catch(() => undefined);
+    await expired.decide('2.25.9', { decision: 'approve', comment: '', segSOPInstanceUID: 'a', glbSha256: 'b' }).catch(() => undefined);
+    expect(heard.map((e) => [e.status, e.code])).to.deep.equal([
+      [401, 'session-expired'],
+      [401, 'session-expired'],
+    ]);
+  });
+
+  it('signs out with DELETE /api/v1/session', async () => {
+    const calls: { method?: string; url: string }[] = [];
+    const client = createApi({
+      apiRoot: '/api/v1',
+      fetch: async (input, init) => {
+        calls.push({ method: init?.method, url: String(input) });
+        return new Response(null, { status: 204 });
+      },
+    });
+    await client.signOut();
+    expect(calls).to.deep.equal([{ method: 'DELETE', url: '/api/v1/session' }]);
   });
 });

@@ -22,6 +22,12 @@ import { canvasPixels } from '../support/canvas-pixels.js';
 const VIEWER_DIR = join(PROJECT_ROOT, 'viewer-dist');
 const STUDY = '2.25.31415926535897932384626433832795';
 const OTHER = '2.25.27182818284590452353602874713526';
+/** Reprocessed while its page is open. */
+const REPROCESSED = '2.25.16180339887498948482045868343656';
+/** Decided by another reviewer while its page is open. */
+const RACED = '2.25.14142135623730950488016887242096';
+/** Decided while the gateway is unreachable, then while the session has expired. */
+const UNLUCKY = '2.25.17320508075688772935274463415058';
 /** The 3D panel's background (model-viewer.ts MODEL_BACKGROUND). */
 const BACKGROUND: [number, number, number] = [0x0b, 0x10, 0x30];
 const SCREENSHOTS = process.env.LIMEN_SCREENSHOT_DIR;
@@ -37,6 +43,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
   let context: BrowserContext | undefined;
   let page: Page;
   let work: string | undefined;
+  let glb: Uint8Array;
   const consoleErrors: string[] = [];
   const failed: string[] = [];
 
@@ -51,8 +58,9 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     work = mkdtempSync(join(tmpdir(), 'limen-viewer-'));
     const bundle = join(work, 'limen-extension.js');
     await buildExtension({ outFile: bundle });
-    const glb = await makeTestGlb();
+    glb = await makeTestGlb();
     server = await startViewerServer({
+      port: Number(process.env.LIMEN_VIEWER_TEST_PORT) || 0,
       viewerDir: VIEWER_DIR,
       extensionBundle: bundle,
       glb,
@@ -194,11 +202,134 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'viewer-review-panel.png') });
     await page.click(`${panel} button:has-text("Approve")`);
     await page.waitForSelector(`${panel} [data-limen-status="approved"]`);
+    const shown = server!.reviews.get(STUDY)!;
     expect(server!.decisions).to.deep.equal([
-      { studyInstanceUID: STUDY, body: { decision: 'approve', comment: 'Liver boundary checked on all slices' }, user: 'dr-lovelace' },
+      {
+        studyInstanceUID: STUDY,
+        body: { decision: 'approve', comment: 'Liver boundary checked on all slices', segSOPInstanceUID: shown.seg.sopInstanceUID, glbSha256: shown.glb.sha256 },
+        user: 'dr-lovelace',
+      },
     ]);
     await page.waitForSelector(`${panel} [data-limen-queue="Decided"] >> text=Decided (2)`);
     expect(await page.$(`${panel} [data-limen-decision]`), 'no decision form once decided').to.equal(null);
     expect(consoleErrors, 'console errors').to.deep.equal([]);
+  });
+
+  /** Puts a study "on screen" for the review panel mounted above, as a viewer route's URL would. */
+  const showStudy = async (uid: string) => {
+    await page.evaluate((u) => {
+      history.replaceState(history.state, '', `/viewer/?StudyInstanceUIDs=${u}`);
+      const w = window as unknown as { commandsManager: { runCommand(name: string, options?: object, context?: string): unknown } };
+      void w.commandsManager.runCommand('limenOverlaySeg', {}, 'VIEWER');
+    }, uid);
+    await page.waitForSelector(`#limen-test-review [data-limen-current="${uid}"]`, { timeout: 20_000 });
+  };
+  const panel = '#limen-test-review';
+
+  it('a study reprocessed while open is not approved unseen: the decision pins SEG and GLB, 409 stale shows the new result', async () => {
+    server!.reviews.set(REPROCESSED, testReview(REPROCESSED, glb));
+    await showStudy(REPROCESSED);
+    const seen = structuredClone(server!.reviews.get(REPROCESSED)!);
+    await page.fill(`${panel} textarea`, 'Checked the liver');
+    // An admin reprocesses the study: a new SEG and model, other volumes.
+    Object.assign(server!.reviews.get(REPROCESSED)!, {
+      seg: { seriesInstanceUID: `${REPROCESSED}.10`, sopInstanceUID: `${REPROCESSED}.10.1` },
+      glb: { url: `/api/v1/results/${REPROCESSED}/model.glb`, sha256: 'f'.repeat(64) },
+      segments: [{ number: 1, label: 'Liver', volumeMl: 1611.2, color: [222, 120, 89] }],
+    });
+    await page.click(`${panel} button:has-text("Approve")`);
+    await page.waitForSelector(`${panel} [role=alert][data-limen-decision-notice="stale"]`);
+    expect(server!.decisions.at(-1)!.body).to.deep.include({ decision: 'approve', segSOPInstanceUID: seen.seg.sopInstanceUID, glbSha256: seen.glb.sha256 });
+    expect(server!.reviews.get(REPROCESSED)!.status, 'not approved').to.equal('pending');
+    const notice = (await page.textContent(`${panel} [data-limen-decision-notice]`)) ?? '';
+    expect(notice).to.include('The result changed since you opened it (reprocessed): look at the new result before deciding');
+    // The new result is what the panel shows now; the comment is still there.
+    await page.waitForSelector(`${panel} [data-limen-segments] >> text=1,611 mL`);
+    expect(await page.textContent(`${panel} [data-limen-segments]`)).to.not.include('1,523 mL');
+    expect(await page.inputValue(`${panel} [data-limen-decision] textarea`)).to.equal('Checked the liver');
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'viewer-review-stale.png') });
+
+    await page.click(`${panel} button:has-text("Approve")`);
+    await page.waitForSelector(`${panel} [data-limen-status="approved"]`);
+    expect(server!.decisions.at(-1)!.body).to.deep.equal({ decision: 'approve', comment: 'Checked the liver', segSOPInstanceUID: `${REPROCESSED}.10.1`, glbSha256: 'f'.repeat(64) });
+    expect(await page.$(`${panel} [data-limen-decision-notice]`), 'the stale notice goes once decided').to.equal(null);
+  });
+
+  it('after another reviewer decided first, says the decision was NOT recorded, by whom, and keeps the comment', async () => {
+    server!.reviews.set(RACED, testReview(RACED, glb));
+    await showStudy(RACED);
+    await page.fill(`${panel} textarea`, 'Spleen slightly overestimated');
+    Object.assign(server!.reviews.get(RACED)!, { status: 'rejected', decidedBy: 'dr-curie', decidedAt: '2025-03-02T10:00:00.000Z', comment: 'wrong kidney' });
+    await page.click(`${panel} button:has-text("Approve")`);
+    const notice = `${panel} [role=alert][data-limen-decision-notice="already-decided"]`;
+    await page.waitForSelector(notice);
+    const text = (await page.textContent(notice)) ?? '';
+    expect(text).to.include('Your approval was NOT recorded: dr-curie had already rejected this result on');
+    expect(text).to.include('wrong kidney');
+    expect(await page.inputValue(`${notice} [data-limen-unrecorded-comment]`)).to.equal('Spleen slightly overestimated');
+    expect(await page.$(`${panel} [data-limen-decision]`), 'the form is gone, the notice stays').to.equal(null);
+    await page.waitForSelector(`${panel} [data-limen-status="rejected"]`);
+  });
+
+  it('says the gateway cannot be reached (not "Failed to fetch"), in the review and the 3D panel', async () => {
+    server!.reviews.set(UNLUCKY, testReview(UNLUCKY, glb));
+    await showStudy(UNLUCKY);
+    await page.fill(`${panel} textarea`, 'Kept across sign-in');
+    await page.route('**/api/v1/**', (route) => route.abort('internetdisconnected'));
+    try {
+      await page.click(`${panel} button:has-text("Approve")`);
+      await page.waitForSelector(`${panel} [data-limen-decision] [role=alert]`);
+      expect(await page.textContent(`${panel} [data-limen-decision] [role=alert]`)).to.equal('The gateway cannot be reached: your decision was not recorded.');
+
+      await page.evaluate((uid) => {
+        const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
+        const el = document.createElement('div');
+        el.id = 'limen-test-3d-down';
+        Object.assign(el.style, { position: 'fixed', left: '400px', top: '10px', width: '360px', height: '500px', zIndex: '1000', background: '#000' });
+        document.body.appendChild(el);
+        em.getModuleEntry('limen.panelModule.model3d').component.mount(el, { studyInstanceUID: uid });
+      }, OTHER);
+      await page.waitForSelector('#limen-test-3d-down >> text=The model could not be shown');
+      expect(await page.textContent('#limen-test-3d-down')).to.include('The model could not be shown: the gateway cannot be reached').and.not.include('Failed to fetch');
+    } finally {
+      await page.unroute('**/api/v1/**');
+      await page.evaluate(() => document.getElementById('limen-test-3d-down')?.remove());
+    }
+    expect(server!.reviews.get(UNLUCKY)!.status).to.equal('pending');
+  });
+
+  it('on 401 (session expired) shows the signed-out state with the sign-in link, and the comment survives the sign-in', async () => {
+    await context!.clearCookies();
+    await page.click(`${panel} button:has-text("Approve")`);
+    await page.waitForSelector(`${panel} [data-limen-signed-out]`);
+    expect(await page.textContent(`${panel} [data-limen-signed-out]`)).to.include('Your session has ended');
+    expect(await page.inputValue(`${panel} [data-limen-kept-comment]`)).to.equal('Kept across sign-in');
+    expect(await page.$(`${panel} [data-limen-decision]`), 'no decision form while signed out').to.equal(null);
+    const href = (await page.getAttribute(`${panel} [data-limen-signed-out] a`, 'href'))!;
+    expect(href).to.equal(`/viewer/sign-in?next=${encodeURIComponent(`/viewer/?StudyInstanceUIDs=${UNLUCKY}`)}`);
+
+    await page.goto(server!.url + href);
+    await page.fill('#token', 'reviewer-token');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => u.pathname === '/viewer/');
+    await page.waitForSelector('text=Study List', { timeout: 60_000 });
+    await page.evaluate(() => {
+      const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
+      const el = document.createElement('div');
+      el.id = 'limen-test-review';
+      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
+      document.body.appendChild(el);
+      em.getModuleEntry('limen.panelModule.review').component.mount(el, {});
+    });
+    await showStudy(UNLUCKY);
+    expect(await page.inputValue(`${panel} [data-limen-decision] textarea`)).to.equal('Kept across sign-in');
+  });
+
+  it('signs out: DELETE /api/v1/session, then the sign-in page; no comment is left behind', async () => {
+    await page.click(`${panel} [data-limen-sign-out]`);
+    await page.waitForURL((u) => u.pathname === '/viewer/sign-in');
+    expect(server!.requests.filter((r) => r.method === 'DELETE' && r.path === '/api/v1/session').map((r) => r.status)).to.deep.equal([204]);
+    expect((await context!.cookies(server!.url)).find((c) => c.name === 'limen_session'), 'session cookie').to.equal(undefined);
+    expect(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('limen.')))).to.deep.equal([]);
   });
 });

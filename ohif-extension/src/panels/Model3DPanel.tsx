@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Review } from '../api.js';
+import { ApiError, type Review } from '../api.js';
 import type { LimenContext } from '../context.js';
 import type { SceneSegment } from '../glb-segments.js';
 import { checkGlbIntegrity, type IntegrityCheck } from '../integrity.js';
 import { ModelViewer } from '../model-viewer.js';
-import { formatVolume } from '../review-logic.js';
+import { errorMessage, formatVolume } from '../review-logic.js';
 import { AiNotice } from './Notice.js';
 import { s } from './styles.js';
 import { useStore } from './use-store.js';
@@ -40,19 +40,27 @@ export function Model3DPanel({ ctx, studyInstanceUID }: Model3DPanelProps) {
   const shared = current.review && current.review.studyInstanceUID === uid ? current.review : undefined;
   // Given a study other than the one on screen, the panel looks its review up itself.
   const [own, setOwn] = useState<Review | null | undefined>(undefined);
+  const [ownError, setOwnError] = useState<string | null>(null);
   useEffect(() => {
     setOwn(undefined);
+    setOwnError(null);
     if (!uid || shared || studyInstanceUID === undefined) return;
     let live = true;
     ctx.api.getReview(uid).then(
       (r) => live && setOwn(r),
-      () => live && setOwn(null),
+      (err) => {
+        if (!live) return;
+        setOwn(null);
+        // A study without a result answers 404; anything else is said as it is.
+        if (!(err instanceof ApiError && err.status === 404)) setOwnError(errorMessage(err));
+      },
     );
     return () => {
       live = false;
     };
   }, [ctx, uid, shared, studyInstanceUID]);
   const review = shared ?? (studyInstanceUID !== undefined ? own : current.review);
+  const lookupError = studyInstanceUID !== undefined ? ownError && `The model could not be shown: ${ownError}` : current.error;
   const url = review?.glb.url || (uid ? ctx.api.glbUrl(uid) : null);
   const expectedSha256 = review?.glb.sha256;
   // Wait for the review lookup, so the model is checked against the SHA-256 being approved.
@@ -81,7 +89,7 @@ export function Model3DPanel({ ctx, studyInstanceUID }: Model3DPanelProps) {
         setSegments(loaded.map(toView));
         setLoad({ state: 'shown', integrity });
       } catch (err) {
-        if (live) setLoad({ state: 'error', message: (err as Error).message });
+        if (live) setLoad({ state: 'error', message: errorMessage(err) });
       }
     })();
     return () => {
@@ -99,7 +107,8 @@ export function Model3DPanel({ ctx, studyInstanceUID }: Model3DPanelProps) {
     <div style={s.panel} data-limen-model3d-panel="" data-limen-load={load.state}>
       <AiNotice />
       {!uid && <div style={s.muted}>Open a study to see its 3D model.</div>}
-      {uid && review === null && <div style={s.muted}>This study has no AI result, so no 3D model.</div>}
+      {uid && review === null && !lookupError && <div style={s.muted}>This study has no AI result, so no 3D model.</div>}
+      {uid && review === null && lookupError && <div style={s.error}>{lookupError}</div>}
       <div ref={container} style={{ position: 'relative', height: 280, minHeight: 200, borderRadius: 4, overflow: 'hidden' }} />
       <div style={{ display: 'flex', justifyContent: 'space-between' }}>
         <span style={s.muted}>Drag to orbit, wheel to zoom.</span>

@@ -1,7 +1,23 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, QUEUE_STATUSES, type Decision, type Review, type SessionInfo } from '../api.js';
+import { ApiError, QUEUE_STATUSES, type Decision, type DecisionBody, type Review, type SessionInfo } from '../api.js';
 import type { LimenContext } from '../context.js';
-import { checkDecision, cssColor, formatVolume, groupQueue, safeLink, shortUID, statusLabel, studyUrl, type Queue } from '../review-logic.js';
+import { segLoadedInViewer } from '../current-review.js';
+import {
+  alreadyDecidedNotice,
+  checkDecision,
+  cssColor,
+  decisionFailure,
+  errorMessage,
+  formatVolume,
+  groupQueue,
+  safeLink,
+  shortUID,
+  STALE_MESSAGE,
+  statusLabel,
+  studyUrl,
+  type DecisionFailure,
+  type Queue,
+} from '../review-logic.js';
 import { AiNotice } from './Notice.js';
 import { palette, s } from './styles.js';
 import { useStore } from './use-store.js';
@@ -12,14 +28,30 @@ export interface ReviewPanelProps {
 
 type SessionState = { state: 'checking' } | { state: 'signed-in'; session: SessionInfo } | { state: 'signed-out' } | { state: 'error'; message: string };
 
+/** What the panel says after a decision the server refused, outside the form (which may be gone). */
+type DecisionNotice =
+  | { studyInstanceUID: string; kind: 'stale'; reloadNeeded: boolean }
+  | { studyInstanceUID: string; kind: 'already-decided'; text: string; theirComment?: string; myComment: string };
+
 const QUEUE_TITLES: Record<keyof Queue, string> = { pending: 'Pending', in_review: 'In review', decided: 'Decided' };
+
+/** The sign-in page, coming back here afterwards. */
+function signInHref(signInUrl: string): string {
+  const next = typeof location === 'undefined' ? '' : `?next=${encodeURIComponent(location.pathname + location.search)}`;
+  return signInUrl + next;
+}
 
 /** The reviewer's queue, and the result of the study on screen with its decision. */
 export function ReviewPanel({ ctx }: ReviewPanelProps) {
   const current = useStore(ctx.current);
-  const [session, setSession] = useState<SessionState>({ state: 'checking' });
+  const auth = useStore(ctx.auth);
+  const [checked, setSession] = useState<SessionState>({ state: 'checking' });
   const [queue, setQueue] = useState<Queue | null>(null);
   const [queueError, setQueueError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<DecisionNotice | null>(null);
+  const [signOutError, setSignOutError] = useState<string | null>(null);
+  // Any 401 (expired session, revoked token) ends the session for the whole panel.
+  const session: SessionState = auth.signedOut ? { state: 'signed-out' } : checked;
 
   const refreshQueue = useCallback(async () => {
     try {
@@ -27,7 +59,7 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
       setQueue(groupQueue(lists.flat()));
       setQueueError(null);
     } catch (err) {
-      setQueueError((err as Error).message);
+      setQueueError(`The queue could not be loaded: ${errorMessage(err)}`);
     }
   }, [ctx]);
 
@@ -42,7 +74,7 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
       (err) => {
         if (!live) return;
         if (err instanceof ApiError && err.status === 401) setSession({ state: 'signed-out' });
-        else setSession({ state: 'error', message: (err as Error).message });
+        else setSession({ state: 'error', message: errorMessage(err) });
       },
     );
     return () => {
@@ -51,21 +83,69 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
   }, [ctx, refreshQueue]);
 
   const onDecided = (review: Review) => {
-    ctx.current.set({ review });
+    setNotice(null);
+    if (ctx.current.get().studyInstanceUID === review.studyInstanceUID) ctx.current.set({ review });
     void refreshQueue();
   };
 
+  /** A decision refused as stale or already decided: show the result as it is now, and say so. */
+  const onRefused = async (studyInstanceUID: string, failure: Extract<DecisionFailure, { kind: 'stale' | 'already-decided' }>, sent: DecisionBody) => {
+    let latest = failure.review;
+    try {
+      latest = await ctx.api.getReview(studyInstanceUID);
+    } catch {
+      // The review the refusal carried (if any) stands in; the notice below holds either way.
+    }
+    if (latest && ctx.current.get().studyInstanceUID === studyInstanceUID) ctx.current.set({ review: latest });
+    void refreshQueue();
+    if (failure.kind === 'already-decided') {
+      ctx.drafts.clear(studyInstanceUID);
+      setNotice({ studyInstanceUID, kind: 'already-decided', text: alreadyDecidedNotice(sent.decision, latest), theirComment: latest?.comment, myComment: sent.comment });
+    } else {
+      setNotice({ studyInstanceUID, kind: 'stale', reloadNeeded: latest ? !segLoadedInViewer(ctx, latest.seg) : true });
+    }
+  };
+
+  const signOut = async () => {
+    setSignOutError(null);
+    try {
+      await ctx.api.signOut();
+    } catch (err) {
+      setSignOutError(`Not signed out: ${errorMessage(err)}`);
+      return;
+    }
+    ctx.drafts.clearAll();
+    if (ctx.settings.signInUrl) window.location.assign(signInHref(ctx.settings.signInUrl));
+    else ctx.auth.set({ signedOut: true });
+  };
+
+  const shownNotice = notice && notice.studyInstanceUID === current.studyInstanceUID ? notice : null;
   return (
     <div style={s.panel} data-limen-review-panel="">
       <AiNotice />
-      {session.state === 'signed-out' && <SignInPrompt signInUrl={ctx.settings.signInUrl} />}
-      {session.state === 'error' && <div style={s.error}>The review service cannot be reached: {session.message}</div>}
+      {session.state === 'signed-out' && (
+        <SignInPrompt signInUrl={ctx.settings.signInUrl} ended={auth.signedOut} keptComment={current.studyInstanceUID ? ctx.drafts.get(current.studyInstanceUID) : ''} />
+      )}
+      {session.state === 'error' && <div style={s.error}>The session could not be checked: {session.message}</div>}
       {session.state === 'signed-in' && (
-        <div style={s.muted}>
-          Signed in as {session.session.user ?? 'a reviewer'} ({session.session.role})
+        <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: 8 }}>
+          <span style={s.muted} data-limen-signed-in="">
+            Signed in as {session.session.user ?? 'a reviewer'} ({session.session.role})
+          </span>
+          <button type="button" style={{ ...s.queueItem, width: 'auto', color: palette.accent }} onClick={() => void signOut()} data-limen-sign-out="">
+            Sign out
+          </button>
         </div>
       )}
-      {current.studyInstanceUID && <CurrentStudy ctx={ctx} review={current.review} error={current.error} onDecided={onDecided} />}
+      {signOutError && (
+        <div role="alert" style={s.error}>
+          {signOutError}
+        </div>
+      )}
+      {session.state !== 'signed-out' && current.studyInstanceUID && (
+        <CurrentStudy ctx={ctx} review={current.review} error={current.error} onDecided={onDecided} onRefused={onRefused} />
+      )}
+      {session.state !== 'signed-out' && shownNotice && <DecisionNoticeView notice={shownNotice} onDismiss={() => setNotice(null)} />}
       {session.state === 'signed-in' && (
         <section>
           <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
@@ -85,18 +165,61 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
   );
 }
 
-function SignInPrompt({ signInUrl }: { signInUrl?: string }) {
-  const next = typeof location === 'undefined' ? '' : `?next=${encodeURIComponent(location.pathname + location.search)}`;
+function SignInPrompt({ signInUrl, ended, keptComment }: { signInUrl?: string; ended: boolean; keptComment: string }) {
   return (
-    <div>
-      Not signed in.{' '}
+    <div data-limen-signed-out="">
+      {ended ? 'Your session has ended (it expired or was signed out). Nothing more was recorded. ' : 'Not signed in. '}
       {signInUrl ? (
-        <a style={s.link} href={signInUrl + next}>
+        <a style={s.link} href={signInHref(signInUrl)}>
           Sign in
         </a>
       ) : (
         'Open a session with your reviewer token.'
       )}
+      {keptComment && (
+        <div style={{ marginTop: 8 }}>
+          <label htmlFor="limen-kept-comment" style={s.muted}>
+            Your comment is kept in this tab and comes back after you sign in:
+          </label>
+          <textarea id="limen-kept-comment" style={s.textarea} value={keptComment} readOnly data-limen-kept-comment="" />
+        </div>
+      )}
+    </div>
+  );
+}
+
+function DecisionNoticeView({ notice, onDismiss }: { notice: DecisionNotice; onDismiss: () => void }) {
+  return (
+    <div role="alert" style={{ ...s.error, border: `1px solid ${palette.danger}`, borderRadius: 4, padding: '6px 8px' }} data-limen-decision-notice={notice.kind}>
+      {notice.kind === 'stale' ? (
+        <>
+          <div>{STALE_MESSAGE}</div>
+          {notice.reloadNeeded && (
+            <div style={{ marginTop: 6 }}>
+              The image viewer still shows the segmentation you opened; reload the page to see the new one (your comment is kept).{' '}
+              <button type="button" style={{ ...s.queueItem, width: 'auto', color: palette.accent, display: 'inline' }} onClick={() => window.location.reload()}>
+                Reload
+              </button>
+            </div>
+          )}
+        </>
+      ) : (
+        <>
+          <div>{notice.text}</div>
+          {notice.theirComment && <div style={s.muted}>Their comment: “{notice.theirComment}”</div>}
+          {notice.myComment && (
+            <div style={{ marginTop: 6 }}>
+              <label htmlFor="limen-unrecorded-comment" style={s.muted}>
+                Your comment (not recorded), to copy:
+              </label>
+              <textarea id="limen-unrecorded-comment" style={s.textarea} value={notice.myComment} readOnly data-limen-unrecorded-comment="" />
+            </div>
+          )}
+        </>
+      )}
+      <button type="button" style={{ ...s.queueItem, width: 'auto', color: palette.accent, marginTop: 4 }} onClick={onDismiss}>
+        Dismiss
+      </button>
     </div>
   );
 }
@@ -128,7 +251,21 @@ function QueueSection({ title, reviews, ctx, currentUID }: { title: string; revi
   );
 }
 
-function CurrentStudy({ ctx, review, error, onDecided }: { ctx: LimenContext; review: Review | null | undefined; error: string | null; onDecided: (r: Review) => void }) {
+type RefusedHandler = (studyInstanceUID: string, failure: Extract<DecisionFailure, { kind: 'stale' | 'already-decided' }>, sent: DecisionBody) => Promise<void>;
+
+function CurrentStudy({
+  ctx,
+  review,
+  error,
+  onDecided,
+  onRefused,
+}: {
+  ctx: LimenContext;
+  review: Review | null | undefined;
+  error: string | null;
+  onDecided: (r: Review) => void;
+  onRefused: RefusedHandler;
+}) {
   if (review === undefined) return <div style={s.muted}>Loading the AI result…</div>;
   if (review === null) return <div style={error ? s.error : s.muted}>{error ?? 'This study has no AI result to review.'}</div>;
   const card = safeLink(review.model.cardUrl, typeof location === 'undefined' ? 'http://localhost' : location.origin);
@@ -166,19 +303,27 @@ function CurrentStudy({ ctx, review, error, onDecided }: { ctx: LimenContext; re
           </li>
         ))}
       </ul>
-      <DecisionForm ctx={ctx} review={review} onDecided={onDecided} />
+      <DecisionForm key={review.studyInstanceUID} ctx={ctx} review={review} onDecided={onDecided} onRefused={onRefused} />
     </section>
   );
 }
 
-function DecisionForm({ ctx, review, onDecided }: { ctx: LimenContext; review: Review; onDecided: (r: Review) => void }) {
-  const [comment, setComment] = useState('');
+function DecisionForm({ ctx, review, onDecided, onRefused }: { ctx: LimenContext; review: Review; onDecided: (r: Review) => void; onRefused: RefusedHandler }) {
+  const uid = review.studyInstanceUID;
+  // The draft outlives the form: a sign-in after an expired session, a page reload.
+  const [comment, setCommentState] = useState(() => ctx.drafts.get(uid));
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const decided = review.status === 'approved' || review.status === 'rejected';
   if (decided) return null;
 
+  const setComment = (text: string) => {
+    setCommentState(text);
+    ctx.drafts.set(uid, text);
+  };
+
   const send = async (decision: Decision) => {
+    // Pins the SEG and GLB of the review on screen: what the reviewer saw is what is decided.
     const check = checkDecision(review, decision, comment);
     if (!check.ok) {
       setMessage(check.message);
@@ -187,17 +332,13 @@ function DecisionForm({ ctx, review, onDecided }: { ctx: LimenContext; review: R
     setBusy(true);
     setMessage(null);
     try {
-      onDecided(await ctx.api.decide(review.studyInstanceUID, check.body));
-      setComment('');
+      const decidedReview = await ctx.api.decide(uid, check.body);
+      ctx.drafts.clear(uid);
+      onDecided(decidedReview);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) {
-        setMessage('Someone decided this result already; showing their decision.');
-        try {
-          onDecided(await ctx.api.getReview(review.studyInstanceUID));
-        } catch {
-          // The message above still holds; the queue refresh shows the state.
-        }
-      } else setMessage((err as Error).message);
+      const failure = decisionFailure(err);
+      if (failure.kind === 'stale' || failure.kind === 'already-decided') await onRefused(uid, failure, check.body);
+      else setMessage(failure.message);
     } finally {
       setBusy(false);
     }

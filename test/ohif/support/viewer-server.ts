@@ -30,6 +30,8 @@ export interface ViewerServerOptions {
   extensionBundle: string;
   glb: Uint8Array;
   reviews: Review[];
+  /** 0 (the default) for any free port. */
+  port?: number;
 }
 
 export function testReview(studyInstanceUID: string, glb: Uint8Array, overrides: Partial<Review> = {}): Review {
@@ -81,9 +83,14 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   app.post('/api/v1/reviews/:uid/decision', reviewer, async (c) => {
     const r = reviews.get(c.req.param('uid'));
     if (!r) throw new HttpError(404, 'not-found', 'no review for this study');
-    const body = (await c.req.json()) as { decision?: string; comment?: string };
+    const body = (await c.req.json()) as { decision?: string; comment?: string; segSOPInstanceUID?: string; glbSha256?: string };
     decisions.push({ studyInstanceUID: r.studyInstanceUID, body, user: c.get('identity').user });
-    if (r.status === 'approved' || r.status === 'rejected') throw new HttpError(409, 'already-decided', `already ${r.status}`);
+    // As gateway/review/routes.ts: the refusal carries the review as it is now.
+    const now = { details: { review: structuredClone(r) } };
+    if (r.status === 'approved' || r.status === 'rejected') throw new HttpError(409, 'already-decided', `already ${r.status}`, now);
+    if ((body.segSOPInstanceUID && body.segSOPInstanceUID !== r.seg.sopInstanceUID) || (body.glbSha256 && body.glbSha256 !== r.glb.sha256)) {
+      throw new HttpError(409, 'stale', 'the result was replaced since it was shown; reload and review again', now);
+    }
     if (body.decision !== 'approve' && body.decision !== 'reject') throw new HttpError(400, 'invalid-decision', 'decision must be approve or reject');
     if (body.decision === 'reject' && !body.comment?.trim()) throw new HttpError(400, 'comment-required', 'a rejection needs a comment');
     Object.assign(r, {
@@ -101,7 +108,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   app.onError((err) => (err instanceof HttpError ? err.getResponse() : errorResponse(500, 'internal-error', (err as Error).message)));
 
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
