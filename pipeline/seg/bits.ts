@@ -3,6 +3,8 @@
  * bit (i mod 8) of byte ⌊i/8⌋, least significant bit first, and frames follow each other with no
  * padding between them. When Rows × Columns is not a multiple of 8 (101 × 122 = 12322 bits), a
  * frame therefore starts in the middle of a byte; only the end of the whole stream is padded.
+ * Such frames are what several decoders get wrong (see `framesAreByteAligned`), so the writer then
+ * uses one byte per pixel instead (`byteFrames`).
  */
 
 /** One frame to pack: the voxels of slice `z` equal to `labelId`. */
@@ -70,6 +72,47 @@ export function unpackFrame(packed: Uint8Array, frameIndex: number, plane: numbe
         target[offset + b - start] = value;
         set++;
       }
+    }
+  }
+  return set;
+}
+
+/**
+ * Whether every frame of a 1-bit stream starts on a byte boundary: Rows × Columns a multiple of 8
+ * (512 × 512 is). Otherwise frames start mid-byte, which is standard, but which OHIF 3.13 decodes
+ * wrong (dcmjs' AsyncDicomReader.readUncompressedBitFrame, used when OHIF fetches the SEG as one
+ * Part 10 instance, realigns such frames taking bits most significant first), as do Weasis and
+ * older pydicom.
+ */
+export const framesAreByteAligned = (pixelsPerFrame: number): boolean => pixelsPerFrame % 8 === 0;
+
+/**
+ * The same frames with one byte per pixel (a FRACTIONAL SEG's 8-bit pixels): `value` where the
+ * voxel belongs to the frame's mask, 0 elsewhere; frames one after the other.
+ */
+export function byteFrames(labels: Uint8Array, plane: number, frames: readonly PackedFrame[], value = 255): Uint8Array {
+  const out = new Uint8Array(frames.length * plane);
+  frames.forEach(({ labelId, z, members }, k) => {
+    const m = members ?? only(labelId);
+    const base = z * plane;
+    const at = k * plane;
+    for (let i = 0; i < plane; i++) if (m[labels[base + i]]) out[at + i] = value;
+  });
+  return out;
+}
+
+/**
+ * Frame `frameIndex` (0-based) of 8-bit fractional frames into `target` from `offset`: a pixel whose
+ * fraction is at least half of `maximum` (≥ 1) writes `value` (others leave the target as it is).
+ * Returns the number of such pixels.
+ */
+export function thresholdFrame(bytes: Uint8Array, frameIndex: number, plane: number, maximum: number, target: Uint8Array, offset: number, value = 1): number {
+  const start = frameIndex * plane;
+  let set = 0;
+  for (let i = 0; i < plane; i++) {
+    if (bytes[start + i] * 2 >= maximum) {
+      target[offset + i] = value;
+      set++;
     }
   }
   return set;

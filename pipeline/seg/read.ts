@@ -1,12 +1,14 @@
 /**
- * Reads a BINARY Segmentation (ours or another writer's, any transfer syntax the DICOM reader
- * knows) into its segments, its frames (segment, position, source image) and the packed bit
- * stream, then unpacks frames onto a volume grid by their positions. Read leniently: attributes a
- * writer put in the shared functional groups are found there too.
+ * Reads a BINARY or FRACTIONAL Segmentation (ours or another writer's, any native transfer syntax
+ * the DICOM reader knows) into its segments, its frames (segment, position, source image) and its
+ * masks as one packed bit stream, then unpacks frames onto a volume grid by their positions. A
+ * FRACTIONAL pixel is in the mask when its fraction is at least half (Limen writes only 0 and the
+ * maximum, so its masks come back exactly). Read leniently: attributes a writer put in the shared
+ * functional groups are found there too.
  */
 import { dicom } from '../../anonymizer/index.js';
 import type { VolumeGeometry } from '../volume/types.js';
-import { packedLength, unpackFrame } from './bits.js';
+import { packedLength, packFrames, thresholdFrame, unpackFrame } from './bits.js';
 import { SegError } from './errors.js';
 import { SEGMENTATION_STORAGE, TAG } from './tags.js';
 import { decodeText } from './text.js';
@@ -45,7 +47,7 @@ export interface ReferencedSeries {
   instances: { sopClassUID: string; sopInstanceUID: string }[];
 }
 
-/** A parsed BINARY Segmentation. */
+/** A parsed BINARY or FRACTIONAL Segmentation. */
 export interface Segmentation {
   sopInstanceUID: string;
   seriesInstanceUID: string;
@@ -62,7 +64,13 @@ export interface Segmentation {
   segments: SegmentInfo[];
   frames: SegmentationFrame[];
   referencedSeries: ReferencedSeries[];
-  /** The frames' bits, one stream, frames back to back (see bits.ts). */
+  segmentationType: 'BINARY' | 'FRACTIONAL';
+  /** FRACTIONAL only: what a fully occupied (or certain) pixel holds, and what the fraction means. */
+  fractional?: { maximumFractionalValue: number; fractionalType: string };
+  /**
+   * The frames' masks as bits, one stream, frames back to back (see bits.ts): a BINARY SEG's
+   * PixelData as stored; a FRACTIONAL SEG's pixels at least half the maximum, packed the same way.
+   */
   pixelData: Uint8Array;
 }
 
@@ -81,8 +89,18 @@ export function readSegmentation(bytes: Uint8Array): Segmentation {
   if (sopClass === LABELMAP_SEGMENTATION_STORAGE) throw new SegError('unsupported-segmentation', 'LABELMAP segmentations are not read here');
   if (sopClass !== SEGMENTATION_STORAGE) throw new SegError('not-a-segmentation', `SOP Class ${sopClass ?? '(none)'} is not Segmentation Storage`);
   const type = str(ds, TAG.SegmentationType);
-  if (type !== 'BINARY') throw new SegError('unsupported-segmentation', `SegmentationType ${type ?? '(none)'}: only BINARY is read`);
-  if (dicom.uint16Of(dicom.find(ds, TAG.BitsAllocated)) !== 1) throw new SegError('not-a-segmentation', 'a BINARY segmentation must have BitsAllocated 1');
+  if (type !== 'BINARY' && type !== 'FRACTIONAL') throw new SegError('unsupported-segmentation', `SegmentationType ${type ?? '(none)'}: only BINARY and FRACTIONAL are read`);
+  const bitsAllocated = dicom.uint16Of(dicom.find(ds, TAG.BitsAllocated));
+  if (type === 'BINARY' && bitsAllocated !== 1) throw new SegError('not-a-segmentation', 'a BINARY segmentation must have BitsAllocated 1');
+  if (type === 'FRACTIONAL' && bitsAllocated !== 8) throw new SegError('not-a-segmentation', 'a FRACTIONAL segmentation must have BitsAllocated 8');
+  let fractional: Segmentation['fractional'];
+  if (type === 'FRACTIONAL') {
+    const maximumFractionalValue = dicom.uint16Of(dicom.find(ds, TAG.MaximumFractionalValue));
+    if (maximumFractionalValue === undefined || maximumFractionalValue < 1 || maximumFractionalValue > 255) {
+      throw new SegError('not-a-segmentation', 'a FRACTIONAL segmentation needs a MaximumFractionalValue from 1 to 255');
+    }
+    fractional = { maximumFractionalValue, fractionalType: str(ds, TAG.SegmentationFractionalType) ?? '' };
+  }
 
   const rows = required(dicom.uint16Of(dicom.find(ds, TAG.Rows)), 'Rows');
   const columns = required(dicom.uint16Of(dicom.find(ds, TAG.Columns)), 'Columns');
@@ -90,8 +108,9 @@ export function readSegmentation(bytes: Uint8Array): Segmentation {
   const pixel = dicom.find(ds, TAG.PixelData);
   if (pixel?.fragments) throw new SegError('unsupported-segmentation', 'compressed (encapsulated) segmentation frames are not read here');
   if (!pixel?.value) throw new SegError('not-a-segmentation', 'no PixelData');
-  if (pixel.value.length < packedLength(numberOfFrames, rows * columns)) {
-    throw new SegError('not-a-segmentation', `PixelData has ${pixel.value.length} bytes, ${numberOfFrames} frames of ${rows}×${columns} bits need ${packedLength(numberOfFrames, rows * columns)}`);
+  const needed = fractional ? numberOfFrames * rows * columns : packedLength(numberOfFrames, rows * columns);
+  if (pixel.value.length < needed) {
+    throw new SegError('not-a-segmentation', `PixelData has ${pixel.value.length} bytes, ${numberOfFrames} frames of ${rows}×${columns} ${fractional ? 'bytes' : 'bits'} need ${needed}`);
   }
 
   const charset = str(ds, TAG.SpecificCharacterSet);
@@ -177,8 +196,18 @@ export function readSegmentation(bytes: Uint8Array): Segmentation {
         sopInstanceUID: str(ref, TAG.ReferencedSOPInstanceUID) ?? '',
       })),
     })),
-    pixelData: pixel.value,
+    segmentationType: type,
+    ...(fractional ? { fractional } : {}),
+    pixelData: fractional ? maskBits(pixel.value, numberOfFrames, rows * columns, fractional.maximumFractionalValue) : pixel.value,
   };
+}
+
+/** 8-bit fractional frames as the bit stream of their masks (pixels at least half the maximum). */
+function maskBits(bytes: Uint8Array, frames: number, plane: number, maximum: number): Uint8Array {
+  const masks = new Uint8Array(frames * plane);
+  for (let k = 0; k < frames; k++) thresholdFrame(bytes, k, plane, maximum, masks, k * plane);
+  // Frame k of the mask volume is slice k: packing every slice with label 1 gives the stream.
+  return packFrames(masks, plane, Array.from({ length: frames }, (_, z) => ({ labelId: 1, z })));
 }
 
 /** Frame `index` (0-based) as one byte per pixel (0 or 1), row by row. */

@@ -91,6 +91,7 @@ export const TAG = {
   SegmentedPropertyTypeCodeSequence: 0x0062000f, // SQ
   SegmentedPropertyTypeModifierCodeSequence: 0x00620011, // SQ
   SegmentsOverlap: 0x00620013, // CS
+  MaximumFractionalValue: 0x0062000e, // US
   SegmentationFractionalType: 0x00620010, // CS
   AlgorithmFamilyCodeSequence: 0x0066002f, // SQ
   AlgorithmVersion: 0x00660031, // LO

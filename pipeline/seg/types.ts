@@ -136,6 +136,8 @@ export interface WrittenSegmentation {
   bytes: Uint8Array;
   sopInstanceUID: string;
   seriesInstanceUID: string;
+  /** BINARY, or FRACTIONAL (0 or 255 per pixel) when 1-bit frames would not start on byte boundaries. */
+  segmentationType: 'BINARY' | 'FRACTIONAL';
   numberOfFrames: number;
   segments: WrittenSegment[];
   /** Described labels that have no voxel, so no segment. */

@@ -1,7 +1,14 @@
 /**
- * Writes a label map as a DICOM Segmentation (PS3.3 A.51), BINARY, one frame per segment and
- * slice that holds any of the segment's voxels, frames ordered by segment then along the slice
- * direction, Explicit VR Little Endian.
+ * Writes a label map as a DICOM Segmentation (PS3.3 A.51), one frame per segment and slice that
+ * holds any of the segment's voxels, frames ordered by segment then along the slice direction,
+ * Explicit VR Little Endian.
+ *
+ * BINARY (1 bit per pixel) when Rows × Columns is a multiple of 8, as for every 512 × 512 CT.
+ * Otherwise 1-bit frames would start mid-byte, which the standard allows but OHIF 3.13, Weasis and
+ * older pydicom decode wrong (the overlay the radiologist reviews would not be the SEG): the SEG is
+ * then FRACTIONAL (PS3.3 C.8.20.2), 8 bits per pixel, OCCUPANCY with MaximumFractionalValue 255 and
+ * only the values 0 and 255, so every frame is whole bytes and still holds exactly the same mask.
+ * Those matrices are small (the ct-fakephi test series is 101 × 122); the cost is 8 times the bytes.
  *
  * Every UID that points outside the SEG sits in one of these places, which is where the exporter's
  * re-identification (`remapReferences`) finds them:
@@ -14,7 +21,7 @@
  * the DimensionOrganizationUID.
  */
 import { dicom, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/index.js';
-import { packFrames } from './bits.js';
+import { byteFrames, framesAreByteAligned, packFrames } from './bits.js';
 import { slicesWith, takeCensus } from './census.js';
 import { srgbToDicomLab } from './cielab.js';
 import { ascii, at, codeItem, codeSequence, ds, is, sq, text, ul, us } from './elements.js';
@@ -72,7 +79,9 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     for (const z of zs) frames.push({ segmentNumber: i + 1, labelId: s.labelId, z, members });
     return { segmentNumber: i + 1, labelId: s.labelId, label: s.label, frames: zs.length, voxels: voxelsOf(s) };
   });
-  const pixelData = packFrames(map.labels, plane, frames);
+  const segmentationType = segmentationTypeFor(rows, columns);
+  const pixelData = segmentationType === 'BINARY' ? packFrames(map.labels, plane, frames) : byteFrames(map.labels, plane, frames, MAXIMUM_FRACTIONAL_VALUE);
+  const bits = segmentationType === 'BINARY' ? 1 : 8;
 
   const given = input.patientStudy;
   const declared = Array.isArray(given) ? dicom.stringOf(dicom.find(given, TAG.SpecificCharacterSet)) : undefined;
@@ -118,13 +127,16 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     is(TAG.NumberOfFrames, frames.length),
     us(TAG.Rows, rows),
     us(TAG.Columns, columns),
-    us(TAG.BitsAllocated, 1),
-    us(TAG.BitsStored, 1),
-    us(TAG.HighBit, 0),
+    us(TAG.BitsAllocated, bits),
+    us(TAG.BitsStored, bits),
+    us(TAG.HighBit, bits - 1),
     us(TAG.PixelRepresentation, 0),
     ascii(TAG.LossyImageCompression, 'CS', '00'),
-    ascii(TAG.SegmentationType, 'CS', 'BINARY'),
+    ascii(TAG.SegmentationType, 'CS', segmentationType),
     sq(TAG.SegmentSequence, ...kept.map((s, i) => segmentItem(s, i + 1, input, enc))),
+    ...(segmentationType === 'FRACTIONAL'
+      ? [us(TAG.MaximumFractionalValue, MAXIMUM_FRACTIONAL_VALUE), ascii(TAG.SegmentationFractionalType, 'CS', 'OCCUPANCY')]
+      : []),
     // One label map holds one label per voxel: segments overlap only where one contains another's label.
     ascii(TAG.SegmentsOverlap, 'CS', overlap ? 'YES' : 'NO'),
     ascii(TAG.ContentLabel, 'CS', input.contentLabel ?? 'SEGMENTATION'),
@@ -146,7 +158,18 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
     },
     dataset,
   );
-  return { bytes, sopInstanceUID, seriesInstanceUID, numberOfFrames: frames.length, segments: written, omittedLabelIds };
+  return { bytes, sopInstanceUID, seriesInstanceUID, segmentationType, numberOfFrames: frames.length, segments: written, omittedLabelIds };
+}
+
+/** A FRACTIONAL SEG's value for a pixel inside the segment (0 outside): the whole pixel. */
+export const MAXIMUM_FRACTIONAL_VALUE = 255;
+
+/**
+ * BINARY when every 1-bit frame starts on a byte boundary (Rows × Columns a multiple of 8),
+ * FRACTIONAL (8 bits, values 0 and 255) otherwise: see the top of this file.
+ */
+export function segmentationTypeFor(rows: number, columns: number): 'BINARY' | 'FRACTIONAL' {
+  return framesAreByteAligned(rows * columns) ? 'BINARY' : 'FRACTIONAL';
 }
 
 /** The Patient and General Study attributes, with their PS3.6 VRs. */

@@ -3,7 +3,9 @@
  * sends ct-fakephi, the pipeline runs, and in OHIF's basic viewer the de-identified CT renders with
  * the SEG overlaid without a click, the review panel is open in the right-hand panel and lists the
  * study, Approve records the decision and triggers the export, and the 3D panel's tab draws the
- * study's mesh. Nothing the viewer receives carries PHI.
+ * study's mesh. Nothing the viewer receives carries PHI. The overlay OHIF draws is the SEG: every
+ * labelmap frame it holds equals the SEG's frame as Limen's own reader decodes it (ct-fakephi's
+ * 101 × 122 frames are not a whole number of bytes, which 1-bit SEG decoders get wrong).
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { scanResidualPhi } from '../../anonymizer/index.js';
+import { frameMask, readSegmentation } from '../../pipeline/seg/index.js';
 import { DimseScpService } from '../../gateway/dimse/index.js';
 import { silentLogger } from '../../gateway/log/index.js';
 import type { IngestInstance } from '../../gateway/ingest/index.js';
@@ -145,6 +148,77 @@ routes:
       return n > 2000 ? n : undefined;
     }, 30_000, 'the overlay drawn on the CT', 500);
     expect(coloured).to.be.greaterThan(2000);
+  });
+
+  it("holds, in every labelmap frame OHIF decoded, exactly the SEG's frames for that image", async () => {
+    const review = await gw.storage.reviews.get(study);
+    const blob = await gw.storage.getInstanceBlob(review!.segSOPInstanceUID);
+    const seg = readSegmentation(blob!.bytes);
+    const plane = seg.rows * seg.columns;
+    // What the viewer holds: each labelmap image of the SEG's segmentation, with the SOP instance of the CT image it labels.
+    // As one JSON string: Playwright hands a string over at once, an array of numbers item by item (tens of seconds here).
+    const json = await page.evaluate(() => {
+      const w = window as unknown as {
+        services: {
+          viewportGridService: { getActiveViewportId(): string };
+          segmentationService: {
+            getSegmentationRepresentations(viewportId: string): { segmentationId: string }[];
+            getSegmentation(id: string): { representationData: { Labelmap?: { imageIds?: string[] } } } | undefined;
+          };
+        };
+        cornerstone: { cache: { getImage(id: string): { referencedImageId?: string; getPixelData(): ArrayLike<number> } | undefined } };
+      };
+      const s = w.services;
+      const [rep] = s.segmentationService.getSegmentationRepresentations(s.viewportGridService.getActiveViewportId());
+      const ids = s.segmentationService.getSegmentation(rep.segmentationId)?.representationData.Labelmap?.imageIds ?? [];
+      const held = ids.map((id) => {
+        const image = w.cornerstone.cache.getImage(id);
+        if (!image) return null;
+        const data = image.getPixelData();
+        // The pixels as [index, value] pairs of the non-zero ones: a labelmap is mostly background.
+        const set: number[] = [];
+        for (let i = 0; i < data.length; i++) if (data[i] !== 0) set.push(i, data[i]);
+        return { sop: /\/instances\/([0-9.]+)/.exec(image.referencedImageId ?? '')?.[1] ?? '', length: data.length, set };
+      });
+      return JSON.stringify(held);
+    });
+    const held = JSON.parse(json) as ({ sop: string; length: number; set: number[] } | null)[];
+    expect(held.length, 'labelmap images').to.be.greaterThan(0);
+    expect(held.filter((h) => h === null), 'labelmap images missing from the cache').to.deep.equal([]);
+    // The SEG's frames by the image they label: segment number and mask.
+    const framesOf = new Map<string, { segment: number; mask: Uint8Array; index: number }[]>();
+    seg.frames.forEach((f, index) => {
+      const sop = f.source?.sopInstanceUID ?? '';
+      framesOf.set(sop, [...(framesOf.get(sop) ?? []), { segment: f.segmentNumber, mask: frameMask(seg, index), index }]);
+    });
+    const images = new Map<string, Uint8Array[]>();
+    for (const h of held) {
+      expect(h!.length, `labelmap of ${h!.sop}`).to.equal(plane);
+      const pixels = new Uint8Array(plane);
+      for (let k = 0; k < h!.set.length; k += 2) pixels[h!.set[k]] = h!.set[k + 1];
+      images.set(h!.sop, [...(images.get(h!.sop) ?? []), pixels]);
+    }
+    const wrong: string[] = [];
+    // Each SEG frame is, in one of its image's labelmaps, exactly the pixels holding its segment number.
+    for (const [sop, frames] of framesOf) {
+      for (const { segment, mask, index } of frames) {
+        const diffs = (images.get(sop) ?? [new Uint8Array(plane)]).map((px) => px.reduce((n, v, i) => n + ((v === segment ? 1 : 0) !== mask[i] ? 1 : 0), 0));
+        const best = Math.min(...diffs);
+        if (best > 0) {
+          const at = seg.segmentationType === 'BINARY' ? `, starts at bit ${(index * plane) % 8}` : '';
+          wrong.push(`frame ${index + 1} (segment ${segment}${at}): ${best} pixels differ`);
+        }
+      }
+    }
+    // And no labelmap holds a pixel that no SEG frame sets.
+    for (const [sop, labelmaps] of images) {
+      const frames = framesOf.get(sop) ?? [];
+      for (const px of labelmaps) {
+        const extra = px.reduce((n, v, i) => n + (v !== 0 && !frames.some((f) => f.segment === v && f.mask[i] === 1) ? 1 : 0), 0);
+        if (extra > 0) wrong.push(`the labelmap of ${sop}: ${extra} pixels no SEG frame sets`);
+      }
+    }
+    expect(wrong, `a ${seg.segmentationType} SEG of ${seg.frames.length} frames of ${seg.rows} × ${seg.columns}`).to.deep.equal([]);
   });
 
   it('the review panel lists the study, and Approve records the decision and triggers the export', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { takeCensus, slicesWith } from '../../../pipeline/seg/census.js';
-import { packFrames, packedLength, unpackFrame, type PackedFrame } from '../../../pipeline/seg/index.js';
+import { byteFrames, framesAreByteAligned, packFrames, packedLength, thresholdFrame, unpackFrame, type PackedFrame } from '../../../pipeline/seg/index.js';
 
 /** The packing spelled out one bit at a time, to compare the fast path against. */
 function naivePack(labels: Uint8Array, plane: number, frames: PackedFrame[]): Uint8Array {
@@ -91,5 +91,31 @@ describe('pipeline/seg bit packing (PS3.5 §8.1.1)', () => {
         expect(set).to.equal(out.reduce((a, b) => a + b, 0));
       });
     }
+  });
+
+  it('tells byte-aligned frame sizes (every frame starts a byte) from the others', () => {
+    expect([512 * 512, 24 * 38, 8, 512 * 511].map(framesAreByteAligned)).to.deep.equal([true, true, true, true]);
+    expect([101 * 122, 23 * 38, 1, 511 * 511].map(framesAreByteAligned)).to.deep.equal([false, false, false, false]);
+  });
+
+  it('writes one byte per pixel (255 inside, 0 outside) and reads fractions of at least half back as the mask', () => {
+    const plane = 101 * 122;
+    const labels = pseudoRandomLabels(plane * 4, 7, 3);
+    const order: PackedFrame[] = [{ labelId: 2, z: 3 }, { labelId: 1, z: 0 }, { labelId: 1, z: 2, members: Uint8Array.from({ length: 256 }, (_, v) => (v === 1 || v === 2 ? 1 : 0)) }];
+    const bytes = byteFrames(labels, plane, order);
+    expect(bytes.length).to.equal(order.length * plane);
+    const packed = packFrames(labels, plane, order);
+    order.forEach((_, k) => {
+      const fromBits = new Uint8Array(plane);
+      unpackFrame(packed, k, plane, fromBits, 0);
+      expect(Buffer.from(bytes.subarray(k * plane, (k + 1) * plane)).equals(Buffer.from(fromBits.map((v) => v * 255))), `frame ${k}`).to.equal(true);
+      const back = new Uint8Array(plane);
+      expect(thresholdFrame(bytes, k, plane, 255, back, 0)).to.equal(fromBits.reduce((a, v) => a + v, 0));
+      expect(Buffer.from(back).equals(Buffer.from(fromBits)), `frame ${k} thresholded`).to.equal(true);
+    });
+    // Another writer's fractions: at least half of the maximum is inside.
+    const out = new Uint8Array(5);
+    expect(thresholdFrame(Uint8Array.from([0, 63, 64, 127, 128]), 0, 5, 127, out, 0)).to.equal(3);
+    expect([...out]).to.deep.equal([0, 0, 1, 1, 1]);
   });
 });

@@ -162,9 +162,14 @@ for job in json.loads(sys.argv[1]):
     arr = ds.pixel_array
     if arr.ndim == 2:
         arr = arr[None]
+    values = [int(v) for v in np.unique(arr)]
+    if ds.SegmentationType == 'FRACTIONAL':
+        # The mask: a fraction of at least half.
+        arr = arr.astype(np.uint32) * 2 >= int(ds.MaximumFractionalValue)
     arr.astype(np.uint8).tofile(job['framesOut'])
     numbers = [int(s.SegmentNumber) for s in ds.SegmentSequence]
-    summaries.append({'shape': list(arr.shape), 'labels': [str(s.SegmentLabel) for s in ds.SegmentSequence], 'segmentNumbers': numbers})
+    summaries.append({'shape': list(arr.shape), 'labels': [str(s.SegmentLabel) for s in ds.SegmentSequence], 'segmentNumbers': numbers,
+                      'segmentationType': str(ds.SegmentationType), 'bitsAllocated': int(ds.BitsAllocated), 'values': values})
     grid = job.get('grid')
     if grid:
         nx, ny, nz = grid['dims']
@@ -184,7 +189,11 @@ export interface PydicomRead {
   shape: number[];
   labels: string[];
   segmentNumbers: number[];
-  /** pixel_array, one byte per pixel, frame after frame. */
+  segmentationType: string;
+  bitsAllocated: number;
+  /** The distinct values of pixel_array, as stored. */
+  values: number[];
+  /** pixel_array as masks (a FRACTIONAL pixel of at least half the maximum is 1), one byte per pixel, frame after frame. */
   frames: Uint8Array;
   /** Per segment (in SegmentSequence order), the frames placed on the grid by their positions. */
   volume?: Uint8Array;

@@ -1,11 +1,14 @@
 /**
  * readSegmentation on SEGs from other writers (dcmqi/DCMTK, highdicom; Explicit and Implicit VR):
  * every frame must equal what pydicom unpacks. dcmqi's 23 × 38 frames (874 bits) start mid-byte.
+ * FRACTIONAL ones (highdicom's) read as masks of the pixels of at least half the maximum.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dicom } from '../../../anonymizer/index.js';
 import { frameMask, isSegError, readSegmentation, segmentMasks, writeSegmentation } from '../../../pipeline/seg/index.js';
+import { TAG } from '../../../pipeline/seg/tags.js';
 import { requirePeers } from '../../support/peers.js';
 import { CT_DIR, FIXTURES, loadCtGrid, readManyWithPydicom, removeTempDirs, segInput, syntheticLabels, type PydicomRead } from './helpers.js';
 
@@ -19,6 +22,9 @@ const BINARY_REFERENCES: Array<[string, { frames: number; rows: number; columns:
   ['highdicom/seg_image_ct_binary.dcm', { frames: 3, rows: 16, columns: 16, labels: ['first segment'] }],
   ['highdicom/seg_image_ct_binary_overlap.dcm', { frames: 8, rows: 16, columns: 16, labels: [] }],
   ['highdicom/seg_image_ct_binary_single_frame.dcm', { frames: 1, rows: 128, columns: 128, labels: [] }],
+  // FRACTIONAL, PROBABILITY, maximum 255: values 0 and 255; then 0, 64 and 128 (128 is at least half).
+  ['highdicom/seg_image_ct_binary_fractional.dcm', { frames: 3, rows: 16, columns: 16, labels: [] }],
+  ['highdicom/seg_image_ct_true_fractional.dcm', { frames: 3, rows: 16, columns: 16, labels: [] }],
 ];
 
 describe('pipeline/seg readSegmentation on reference SEGs', function () {
@@ -40,6 +46,7 @@ describe('pipeline/seg readSegmentation on reference SEGs', function () {
       if (expected.labels.length > 0) expect(seg.segments.map((s) => s.label)).to.deep.equal(expected.labels);
       const py = byPydicom(file);
       expect(py.segmentNumbers).to.deep.equal(seg.segments.map((s) => s.segmentNumber));
+      expect(seg.segmentationType).to.equal(py.segmentationType);
       const plane = seg.rows * seg.columns;
       let set = 0;
       seg.frames.forEach((_, i) => {
@@ -84,8 +91,30 @@ describe('pipeline/seg readSegmentation on reference SEGs', function () {
     };
     expect(code(readFileSync(join(CT_DIR, 'CT000001.dcm')))).to.equal('not-a-segmentation');
     expect(code(new Uint8Array(300))).to.equal('not-a-segmentation');
-    expect(code(readFileSync(join(REFERENCES, 'highdicom/seg_image_ct_true_fractional.dcm')))).to.equal('unsupported-segmentation');
     expect(code(readFileSync(join(REFERENCES, 'dcmqi/segmentations/sparse-labelmap-noppv.dcm')))).to.equal('unsupported-segmentation');
+    // A FRACTIONAL SEG must say what its maximum is, and have 8-bit pixels.
+    const fractional = dicom.readPart10(readFileSync(join(REFERENCES, 'highdicom/seg_image_ct_binary_fractional.dcm')));
+    const rewritten = (change: (ds: dicom.Element[]) => dicom.Element[]): Uint8Array => {
+      const meta = (tag: number): string => dicom.stringOf(dicom.find(fractional.meta ?? [], tag)) ?? '';
+      return dicom.writePart10(
+        { mediaStorageSOPClassUID: meta(dicom.T.MediaStorageSOPClassUID), mediaStorageSOPInstanceUID: meta(dicom.T.MediaStorageSOPInstanceUID), transferSyntaxUID: '1.2.840.10008.1.2.1', implementationClassUID: '2.25.9', implementationVersionName: 'TEST' },
+        change(fractional.dataset),
+      );
+    };
+    expect(code(rewritten((ds) => ds))).to.equal(undefined);
+    expect(code(rewritten((ds) => ds.filter((e) => e.tag !== TAG.MaximumFractionalValue)))).to.equal('not-a-segmentation');
+    expect(code(rewritten((ds) => ds.map((e) => (e.tag === TAG.MaximumFractionalValue ? { ...e, value: new Uint8Array([0, 0]) } : e))))).to.equal('not-a-segmentation');
+    expect(code(rewritten((ds) => ds.map((e) => (e.tag === TAG.BitsAllocated ? { ...e, value: new Uint8Array([1, 0]) } : e))))).to.equal('not-a-segmentation');
+    expect(code(rewritten((ds) => ds.map((e) => (e.tag === TAG.SegmentationType ? dicom.textElement(TAG.SegmentationType, 'CS', 'LABELMAP') : e))))).to.equal('unsupported-segmentation');
+  });
+
+  it('reads our FRACTIONAL SEG (an odd matrix) to the masks it was written from, and a BINARY one the same way', () => {
+    const grid = loadCtGrid();
+    const map = syntheticLabels(grid.geometry);
+    const seg = readSegmentation(writeSegmentation(segInput(map)).bytes);
+    expect(seg.segmentationType).to.equal('FRACTIONAL');
+    const masks = segmentMasks(seg, grid.geometry);
+    for (const label of [1, 2, 3]) expect(Buffer.from(masks.get(label)!).equals(Buffer.from(map.labels.map((v) => (v === label ? 1 : 0)))), `segment ${label}`).to.equal(true);
   });
 
   it('refuses to unpack onto a grid the frames do not lie on', () => {

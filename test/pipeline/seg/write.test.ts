@@ -1,12 +1,14 @@
 /**
- * The SEG writer on the ct-fakephi grid (112 slices of 101 × 122, 3 mm): a frame is 12322 bits,
- * not a whole number of bytes, so every other frame starts mid-byte. Checked with the real
- * peers: dciodvfy, pydicom and dcmdump.
+ * The SEG writer on the ct-fakephi grid (112 slices of 101 × 122, 3 mm): a frame is 12322 pixels,
+ * not a whole number of bytes, so as 1-bit frames most would start mid-byte, which viewers decode
+ * wrong; the writer makes it FRACTIONAL (one byte per pixel, 0 or 255). On a grid whose frames are
+ * whole bytes (512 × 512) it stays BINARY, no larger than before. Checked with the real peers:
+ * dciodvfy, pydicom and dcmdump.
  */
 import { expect } from 'chai';
 import { dicom } from '../../../anonymizer/index.js';
 import {
-  SEGMENTATION_STORAGE, frameMask, isSegError, readSegmentation, segmentMasks, writeSegmentation,
+  SEGMENTATION_STORAGE, frameMask, isSegError, readSegmentation, segmentMasks, segmentationTypeFor, writeSegmentation,
   type WrittenSegmentation,
 } from '../../../pipeline/seg/index.js';
 import { TAG } from '../../../pipeline/seg/tags.js';
@@ -82,7 +84,7 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
     expect(r.stderr).to.equal('');
     expect(r.stdout).to.contain(`IS [${seg.numberOfFrames}]`);
     expect(r.stdout).to.contain('=SegmentationStorage');
-    expect(r.stdout).to.contain('CS [BINARY]');
+    expect(r.stdout).to.contain('CS [FRACTIONAL]');
   });
 
   it('round-trips through readSegmentation onto the CT grid', () => {
@@ -125,16 +127,20 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
     });
   });
 
-  it('packs frames contiguously: frame k starts at bit k × 12322', () => {
-    const read = readSegmentation(seg.bytes);
+  it('is FRACTIONAL, since 12322-pixel frames are not whole bytes: frame k is bytes k × 12322 on, each 0 or 255', () => {
+    expect(seg.segmentationType).to.equal('FRACTIONAL');
     const plane = 101 * 122;
-    expect(read.pixelData.length).to.equal(Math.ceil((seg.numberOfFrames * plane) / 8) + (Math.ceil((seg.numberOfFrames * plane) / 8) % 2));
-    // Segment 3 sets the first and last pixel of each of its frames.
+    const pixels = dicom.find(dicom.readPart10(seg.bytes).dataset, TAG.PixelData)!.value!;
+    expect(pixels.length).to.equal(seg.numberOfFrames * plane);
+    expect([...new Set(pixels)].sort((a, b) => a - b)).to.deep.equal([0, 255]);
+    const read = readSegmentation(seg.bytes);
+    expect(read.segmentationType).to.equal('FRACTIONAL');
+    expect(read.fractional).to.deep.equal({ maximumFractionalValue: 255, fractionalType: 'OCCUPANCY' });
     read.frames.forEach((frame, k) => {
-      if (frame.segmentNumber !== 3) return;
-      const bit = (b: number): number => (read.pixelData[b >>> 3] >>> (b & 7)) & 1;
-      expect(bit(k * plane), `frame ${k + 1} first pixel`).to.equal(1);
-      expect(bit(k * plane + plane - 1), `frame ${k + 1} last pixel`).to.equal(1);
+      const mask = frameMask(read, k);
+      expect(pixels.subarray(k * plane, (k + 1) * plane).every((v, i) => v === mask[i] * 255), `frame ${k + 1}`).to.equal(true);
+      // Segment 3 sets the first and last pixel of each of its frames.
+      if (frame.segmentNumber === 3) expect([pixels[k * plane], pixels[(k + 1) * plane - 1]], `frame ${k + 1} first and last pixel`).to.deep.equal([255, 255]);
     });
   });
 
@@ -160,7 +166,9 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
     expect(s(TAG.SOPClassUID)).to.equal(SEGMENTATION_STORAGE);
     expect(s(TAG.Modality)).to.equal('SEG');
     expect(s(TAG.ImageType)).to.equal('DERIVED\\PRIMARY');
-    expect(s(TAG.SegmentationType)).to.equal('BINARY');
+    expect(s(TAG.SegmentationType)).to.equal('FRACTIONAL');
+    expect(s(TAG.SegmentationFractionalType)).to.equal('OCCUPANCY');
+    expect(dicom.uint16Of(dicom.find(ds, TAG.MaximumFractionalValue))).to.equal(255);
     expect(s(TAG.LossyImageCompression)).to.equal('00');
     expect(s(TAG.PhotometricInterpretation)).to.equal('MONOCHROME2');
     expect(s(TAG.ContentCreatorName)).to.equal('LIMEN^AUTOMATIC');
@@ -170,9 +178,10 @@ describe('pipeline/seg writeSegmentation on the ct-fakephi grid', function () {
     expect(s(TAG.PatientID)).to.equal('PSEUDO-7F3A21');
     expect(s(TAG.AccessionNumber)).to.equal('A7F3A21');
     expect(dicom.find(ds, TAG.PatientBirthDate)?.value?.length).to.equal(0);
-    for (const tag of [TAG.BitsAllocated, TAG.BitsStored, TAG.SamplesPerPixel]) expect(dicom.uint16Of(dicom.find(ds, tag))).to.equal(1);
-    for (const tag of [TAG.HighBit, TAG.PixelRepresentation]) expect(dicom.uint16Of(dicom.find(ds, tag))).to.equal(0);
-    expect(dicom.find(ds, TAG.SegmentationFractionalType)).to.equal(undefined);
+    for (const tag of [TAG.BitsAllocated, TAG.BitsStored]) expect(dicom.uint16Of(dicom.find(ds, tag))).to.equal(8);
+    expect(dicom.uint16Of(dicom.find(ds, TAG.HighBit))).to.equal(7);
+    expect(dicom.uint16Of(dicom.find(ds, TAG.SamplesPerPixel))).to.equal(1);
+    expect(dicom.uint16Of(dicom.find(ds, TAG.PixelRepresentation))).to.equal(0);
     for (const tag of [TAG.Manufacturer, TAG.ManufacturerModelName, TAG.DeviceSerialNumber, TAG.SoftwareVersions]) expect(s(tag)).to.not.equal('');
     const segment = dicom.find(ds, TAG.SegmentSequence)!.items![0];
     const algorithm = dicom.find(segment, TAG.SegmentationAlgorithmIdentificationSequence)!.items![0];
@@ -330,6 +339,91 @@ describe('pipeline/seg writeSegmentation inputs and refusals', function () {
     expect(out.sopInstanceUID).to.equal('2.25.42');
     expect(made).to.deep.equal(['2.25.1', '2.25.2']); // series, dimension organization
     expect(out.seriesInstanceUID).to.equal('2.25.1');
+  });
+});
+
+/** An axial grid of `nx` × `ny` × `nz` 1 mm voxels with made-up source images, and the writer input for `labels` on it. */
+function axialInput(dims: [number, number, number], labels: Uint8Array, segments = 2) {
+  const [, , nz] = dims;
+  const map: LabelMap = { dims, spacing: [1, 1, 2], origin: [0, 0, 0], rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], sliceDirection: [0, 0, 1], labels };
+  const sources = Array.from({ length: nz }, (_, z) => ({ sopClassUID: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUID: `2.25.${2000 + z}`, position: [0, 0, 2 * z] as [number, number, number] }));
+  const base = segInput(map);
+  return { map, input: { ...base, labelMap: map, source: { studyInstanceUID: '2.25.1', seriesInstanceUID: '2.25.2', frameOfReferenceUID: '2.25.3', sources }, segments: base.segments.slice(0, segments) } };
+}
+
+describe('pipeline/seg BINARY or FRACTIONAL: by whether 1-bit frames are whole bytes', function () {
+  this.timeout(30_000);
+  after(removeTempDirs);
+
+  it('chooses BINARY exactly when Rows × Columns is a multiple of 8', () => {
+    expect(segmentationTypeFor(512, 512)).to.equal('BINARY');
+    expect(segmentationTypeFor(38, 24)).to.equal('BINARY');
+    expect(segmentationTypeFor(101, 122)).to.equal('FRACTIONAL');
+    expect(segmentationTypeFor(38, 23)).to.equal('FRACTIONAL');
+    expect(segmentationTypeFor(511, 512)).to.equal('BINARY');
+    expect(segmentationTypeFor(511, 511)).to.equal('FRACTIONAL');
+  });
+
+  it('keeps a 512 × 512 CT BINARY, one bit per pixel: PixelData no larger than the packed frames', () => {
+    const dims: [number, number, number] = [512, 512, 3];
+    const plane = 512 * 512;
+    const labels = new Uint8Array(plane * 3);
+    for (let z = 0; z < 3; z++) for (let i = 0; i < plane; i += 97) labels[z * plane + i] = 1 + ((i + z) % 2);
+    labels[plane - 1] = 1;
+    const { map, input } = axialInput(dims, labels);
+    const out = writeSegmentation(input);
+    expect(out.segmentationType).to.equal('BINARY');
+    const ds = dicom.readPart10(out.bytes).dataset;
+    expect(dicom.stringOf(dicom.find(ds, TAG.SegmentationType))).to.equal('BINARY');
+    expect([TAG.BitsAllocated, TAG.BitsStored, TAG.HighBit].map((t) => dicom.uint16Of(dicom.find(ds, t)))).to.deep.equal([1, 1, 0]);
+    expect(dicom.find(ds, TAG.MaximumFractionalValue)).to.equal(undefined);
+    expect(dicom.find(ds, TAG.SegmentationFractionalType)).to.equal(undefined);
+    expect(out.numberOfFrames).to.equal(6);
+    expect(dicom.find(ds, TAG.PixelData)!.value!.length).to.equal((6 * plane) / 8);
+    const masks = segmentMasks(readSegmentation(out.bytes), map);
+    for (const label of [1, 2]) expect(Buffer.from(masks.get(label)!).equals(Buffer.from(maskOf(map, label))), `segment ${label}`).to.equal(true);
+  });
+
+  it('writes byte-aligned BINARY frames that dciodvfy, pydicom and our reader agree on (24 × 38)', function () {
+    requirePeers(this, 'python3-pydicom', 'dicom3tools');
+    const dims: [number, number, number] = [24, 38, 5];
+    const labels = new Uint8Array(24 * 38 * 5);
+    for (let i = 0; i < labels.length; i++) labels[i] = (i * 2654435761) % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0;
+    const { map, input } = axialInput(dims, labels);
+    const out = writeSegmentation(input);
+    expect(out.segmentationType).to.equal('BINARY');
+    const path = writeTemp('aligned.dcm', out.bytes);
+    const report = dciodvfy(path);
+    expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
+    const py = readWithPydicom(path, map);
+    expect([py.segmentationType, py.bitsAllocated]).to.deep.equal(['BINARY', 1]);
+    const masks = segmentMasks(readSegmentation(out.bytes), map);
+    for (const label of [1, 2]) {
+      const expected = Buffer.from(maskOf(map, label));
+      expect(Buffer.from(masks.get(label)!).equals(expected), `ours, segment ${label}`).to.equal(true);
+      expect(Buffer.from(py.volume!.subarray((label - 1) * labels.length, label * labels.length)).equals(expected), `pydicom, segment ${label}`).to.equal(true);
+    }
+  });
+
+  it('writes FRACTIONAL 0/255 frames of an odd matrix that dciodvfy, pydicom and our reader agree on (23 × 38)', function () {
+    requirePeers(this, 'python3-pydicom', 'dicom3tools');
+    const dims: [number, number, number] = [23, 38, 5];
+    const labels = new Uint8Array(23 * 38 * 5);
+    for (let i = 0; i < labels.length; i++) labels[i] = (i * 2654435761) % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0;
+    const { map, input } = axialInput(dims, labels);
+    const out = writeSegmentation(input);
+    expect(out.segmentationType).to.equal('FRACTIONAL');
+    const path = writeTemp('odd.dcm', out.bytes);
+    const report = dciodvfy(path);
+    expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
+    const py = readWithPydicom(path, map);
+    expect([py.segmentationType, py.bitsAllocated, py.values]).to.deep.equal(['FRACTIONAL', 8, [0, 255]]);
+    const masks = segmentMasks(readSegmentation(out.bytes), map);
+    for (const label of [1, 2]) {
+      const expected = Buffer.from(maskOf(map, label));
+      expect(Buffer.from(masks.get(label)!).equals(expected), `ours, segment ${label}`).to.equal(true);
+      expect(Buffer.from(py.volume!.subarray((label - 1) * labels.length, label * labels.length)).equals(expected), `pydicom, segment ${label}`).to.equal(true);
+    }
   });
 });
 
