@@ -30,5 +30,5 @@ runPipeline({
     const buffers = [out.seg, out.glb, out.combinedStl, ...out.stls.map((s) => s.bytes)].map((b) => b.buffer as ArrayBuffer);
     post({ type: 'done', output: { ...out, volume: { studyInstanceUID: out.volume.studyInstanceUID, seriesInstanceUID: out.volume.seriesInstanceUID } } }, [...new Set(buffers)]);
   },
-  (err: Error) => post({ type: 'error', code: err instanceof PipelineError ? err.code : undefined, message: err.message }),
+  (err: Error) => post(err instanceof PipelineError ? { type: 'error', code: err.code, message: err.message, detail: err.detail } : { type: 'error', message: err.message }),
 );

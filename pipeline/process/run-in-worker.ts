@@ -41,7 +41,7 @@ export function runPipelineInWorker(input: WorkerPipelineInput): Promise<Pipelin
     worker.on('message', (m: PipelineWorkerMessage) => {
       if (m.type === 'progress') input.onProgress?.(m.stage, m.percent);
       else if (m.type === 'done') settle(() => resolve(m.output));
-      else settle(() => reject(m.code ? new PipelineError(m.code, m.message) : new Error(m.message)));
+      else settle(() => reject(m.code ? new PipelineError(m.code, m.message, m.detail) : new Error(m.message)));
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the pipeline worker exited (${code}) before it finished`))));

@@ -11,8 +11,9 @@ import { encodeGlb, encodeStl, encodeStlCombined, stlFileName, type ModelSegment
 import { awaitingReviewDescription, writeSegmentation, type SegmentDescription } from '../seg/index.js';
 import { TAG } from '../seg/tags.js';
 import { segmentInWorker } from '../segment/segment-in-worker.js';
-import { DEFAULT_SERIES_RULE, assembleVolume, selectSeries, type SeriesRule } from '../volume/index.js';
+import { DEFAULT_SERIES_RULE, selectSeries, type SeriesRule } from '../volume/index.js';
 import type { CtVolume } from '../volume/types.js';
+import { assembleFirstUsable, type RefusedSeries } from './assemble-first.js';
 import { PipelineError } from './errors.js';
 import { IMPLEMENTATION_VERSION_NAME } from '../../anonymizer/deidentify.js';
 
@@ -59,7 +60,16 @@ export interface SegmentStageTimings {
 
 export interface PipelineReport {
   model: { id: string; name: string; version: string; sha256: string; cardUrl: string };
-  series: { seriesInstanceUID: string; slices: number; dims: [number, number, number]; spacing: [number, number, number] };
+  series: {
+    seriesInstanceUID: string;
+    slices: number;
+    dims: [number, number, number];
+    spacing: [number, number, number];
+    /** Instances of the series left out of the volume: localizers, and objects that are not CT images (a dose screen). */
+    leftOut: { localizers: number; notCtImages: number };
+  };
+  /** Larger series tried first and refused at assembly, with the reason; empty when the first one assembled. */
+  refusedSeries: RefusedSeries[];
   segments: PipelineSegmentReport[];
   /** Milliseconds per stage, and in all. */
   timings: Record<PipelineStage | 'total', number>;
@@ -118,9 +128,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   progress('assemble', 0);
   const selected = selectSeries([...input.instances], { ...DEFAULT_SERIES_RULE, ...input.seriesRule });
   if (!selected.ok) throw new PipelineError(selected.error.code, selected.error.message);
-  const assembled = await assembleVolume(selected.series.instances, { onSlice: (n, total) => progress('assemble', Math.round((100 * n) / total)) });
-  if (!assembled.ok) throw new PipelineError(assembled.error.code, assembled.error.message);
-  const volume = assembled.volume;
+  const { candidate: chosen, volume, refused } = await assembleFirstUsable(selected.series.candidates, { onSlice: (n, total) => progress('assemble', Math.round((100 * n) / total)) });
   end('assemble');
 
   // 2. Segment, off the event loop.
@@ -138,7 +146,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   // A segment that contains others (the body, its bones) covers their voxels in the SEG too, as its surface does.
   const presentIds = new Set(present.map((s) => s.id));
   const descriptions: SegmentDescription[] = present.map((s) => ({ ...describe(labels.get(s.id)!), contains: containedLabels(manifest, s.id).filter((id) => presentIds.has(id)) }));
-  const source = selected.series.instances[0] as { bytes: Uint8Array };
+  const source = chosen.instances[0] as { bytes: Uint8Array };
   const patientStudy = dicom.readPart10(source.bytes).dataset;
   // The SEG's frames are the CT's slices: its slices' nominal thickness, not their spacing.
   const sliceThickness = Number(dicom.stringOf(dicom.find(patientStudy, TAG.SliceThickness))?.trim() || NaN);
@@ -218,7 +226,14 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     volume,
     report: {
       model: { id: manifest.id, name: manifest.name, version: manifest.algorithm.version, sha256: manifest.onnx.sha256, cardUrl: `/api/v1/models/${manifest.id}/card` },
-      series: { seriesInstanceUID: volume.seriesInstanceUID, slices: volume.dims[2], dims: volume.dims, spacing: volume.spacing },
+      series: {
+        seriesInstanceUID: volume.seriesInstanceUID,
+        slices: volume.dims[2],
+        dims: volume.dims,
+        spacing: volume.spacing,
+        leftOut: { localizers: chosen.localizers, notCtImages: chosen.notCtImages },
+      },
+      refusedSeries: refused,
       segments: reports,
       timings: roundAll(timings),
       cpuTimings: roundAll(cpuTimings),

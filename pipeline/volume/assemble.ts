@@ -9,7 +9,8 @@ import { Codecs, type DecodedFrame, type FrameDecoder, type FrameLayout } from '
 import { splitFrames } from './encapsulated.js';
 import { VolumeAssemblyError, fail, type VolumeError } from './errors.js';
 import { DEFAULT_TOLERANCES, sortAndCheck, type GeometryTolerances } from './geometry.js';
-import { describeInstance, framesOf, isLocalizer, pixelFormatOf, type FrameRecord, type ImageInstance, type PixelFormat } from './instance.js';
+import { describeInstance, framesOf, pixelFormatOf, type FrameRecord, type ImageInstance, type PixelFormat } from './instance.js';
+import { seriesImages } from './series-images.js';
 import { readStoredValues, writeHounsfield } from './pixels.js';
 import { VT } from './tags.js';
 import type { CtVolume, SliceSource } from './types.js';
@@ -53,7 +54,7 @@ function parseAll(instances: ReadonlyArray<{ bytes: Uint8Array }>): ImageInstanc
       throw e;
     }
   });
-  return parsed.filter((i) => !isLocalizer(i));
+  return seriesImages(parsed).images;
 }
 
 function checkSameSeries(images: ImageInstance[]): void {

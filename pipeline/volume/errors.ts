@@ -22,6 +22,8 @@ export type VolumeErrorCode =
   | 'gantry-tilt'
   /** A required attribute is absent or malformed (ImagePositionPatient, Rows, ...). */
   | 'missing-attribute'
+  /** Rescale Type (0028,1054) is present and not HU: the rescaled values are not Hounsfield units. */
+  | 'not-hounsfield'
   /** The pixel data is in a transfer syntax Limen has no decoder for. */
   | 'unsupported-transfer-syntax'
   /** The pixel format is not a single-sample greyscale image of 8, 16 or 32 bits allocated. */

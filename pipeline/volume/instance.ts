@@ -93,7 +93,7 @@ export function orientationOf(instance: ImageInstance, frameIndex = 0): FrameRec
   return vectorOf(dicom.find(where, VT.ImageOrientationPatient), 6) as FrameRecord['orientation'] | undefined;
 }
 
-/** Every frame of an instance with its geometry and rescale; throws `missing-attribute` when one is absent. */
+/** Every frame of an instance with its geometry and rescale; throws `missing-attribute` when one is absent, `not-hounsfield` when the rescale is not to HU. */
 export function framesOf(instance: ImageInstance): FrameRecord[] {
   const ds = instance.parsed.dataset;
   const frames: FrameRecord[] = [];
@@ -113,25 +113,47 @@ export function framesOf(instance: ImageInstance): FrameRecord[] {
     const spacing = vectorOf(dicom.find(pick(VT.PixelMeasuresSequence), VT.PixelSpacing), 2) as [number, number] | undefined;
     const rescale = pick(VT.PixelValueTransformationSequence);
     const frame = instance.numberOfFrames > 1 ? ` (frame ${f + 1})` : '';
-    const missing = (attribute: string): never =>
-      fail('missing-attribute', `${attribute} is absent or malformed in instance ${instance.sopInstanceUID}${frame}`, {
+    const missing = (attribute: string, where = ''): never =>
+      fail('missing-attribute', `${attribute}${where} is absent or malformed in instance ${instance.sopInstanceUID}${frame}`, {
         attribute,
         sopInstanceUID: instance.sopInstanceUID,
       });
     if (!position) missing('ImagePositionPatient');
     if (!orientation) missing('ImageOrientationPatient');
     if (!spacing || spacing[0] <= 0 || spacing[1] <= 0) missing('PixelSpacing');
+    // Both are Type 1 for CT (PS3.3 C.8.2.1, and the CT Pixel Value Transformation Macro C.8.15.3.10):
+    // stored values taken for HU would put air at +1024 when the intercept is -1024 and segment nonsense.
+    const intercept = numberOf(dicom.find(rescale, VT.RescaleIntercept));
+    const slope = numberOf(dicom.find(rescale, VT.RescaleSlope));
+    const inGroups = instance.enhanced ? ' (PixelValueTransformationSequence, shared or per frame)' : '';
+    if (intercept === undefined) missing('RescaleIntercept', inGroups);
+    if (slope === undefined) missing('RescaleSlope', inGroups);
+    checkHounsfield(instance, rescale, frame);
     frames.push({
       instance,
       frameIndex: f,
       position: position!,
       orientation: orientation!,
       pixelSpacing: spacing!,
-      rescaleSlope: numberOf(dicom.find(rescale, VT.RescaleSlope)) ?? 1,
-      rescaleIntercept: numberOf(dicom.find(rescale, VT.RescaleIntercept)) ?? 0,
+      rescaleSlope: slope!,
+      rescaleIntercept: intercept!,
     });
   }
   return frames;
+}
+
+/**
+ * Rescale Type says what the rescaled values are. Absent, the CT Image IOD means HU; any other value
+ * (US, unspecified, as cone-beam CT writes) is not calibrated to water and air, so the model's HU
+ * window would cut at the wrong densities: `not-hounsfield`.
+ */
+function checkHounsfield(instance: ImageInstance, rescale: Dataset, frame: string): void {
+  const type = textOf(rescale, VT.RescaleType);
+  if (type === '' || type.toUpperCase() === 'HU') return;
+  fail('not-hounsfield', `RescaleType is "${type}" in instance ${instance.sopInstanceUID}${frame}, not HU: its values are not Hounsfield units, which the model needs`, {
+    attribute: 'RescaleType',
+    sopInstanceUID: instance.sopInstanceUID,
+  });
 }
 
 /** The Image Pixel Module of an instance; throws `missing-attribute` or `unsupported-pixel-format`. */

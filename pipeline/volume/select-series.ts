@@ -1,12 +1,16 @@
 /**
  * Which series of a study to process. The default rule: the axial CT series with the most slices,
- * with at least a minimum count. Enhanced CT counts its frames. Localizers riding in a series are
- * left out of it. Instances that cannot be read are skipped and reported, never fatal on their own.
+ * with at least a minimum count. Enhanced CT counts its frames. Localizers and non-image objects
+ * (a Secondary Capture dose screen) riding in a series are left out of it. Instances that cannot be
+ * read are skipped and reported, never fatal on their own. Selection only looks at headers, so it
+ * also ranks the other series that qualify: when the first cannot be assembled (a tilted gantry,
+ * a missing slice), the caller tries the next rather than failing a study that has a usable one.
  */
 import { dicom } from '../../anonymizer/index.js';
 import type { VolumeError } from './errors.js';
-import { describeInstance, isLocalizer, orientationOf, type ImageInstance } from './instance.js';
+import { describeInstance, orientationOf, type ImageInstance } from './instance.js';
 import { sliceNormal } from './geometry.js';
+import { seriesImages, type SeriesImages } from './series-images.js';
 
 /** A route's choice of series. */
 export interface SeriesRule {
@@ -30,17 +34,25 @@ export interface SeriesSummary {
   axialDegrees?: number;
 }
 
-/** The chosen series: the caller's own objects, in the order given. */
-export interface SelectedSeries<I> {
+/** A series that qualifies under the rule: its slices as the caller's own objects, in the order given. */
+export interface SeriesCandidate<I> {
   seriesInstanceUID: string;
   instances: I[];
   slices: number;
+  /** Localizers left out of the series. */
+  localizers: number;
+  /** Instances left out because their SOP Class is not a CT image (a Secondary Capture dose screen...). */
+  notCtImages: number;
+}
+
+/** The chosen series (the first candidate), and the others that qualify. */
+export interface SelectedSeries<I> extends SeriesCandidate<I> {
+  /** Every axial series of the rule's modality with enough slices, most slices first; the chosen one first. */
+  candidates: SeriesCandidate<I>[];
   /** Every series seen, the chosen one included. */
   considered: SeriesSummary[];
   /** Inputs that are not DICOM the reader understands, with the reason. */
   skipped: Array<{ index: number; reason: string }>;
-  /** Localizers left out of the chosen series. */
-  localizers: number;
 }
 
 export type SelectSeriesResult<I> = { ok: true; series: SelectedSeries<I> } | { ok: false; error: VolumeError };
@@ -66,15 +78,16 @@ export function selectSeries<I extends { bytes: Uint8Array }>(instances: I[], ru
   if (bySeries.size === 0) return { ok: false, error: { code: 'no-instances', message: `no readable DICOM instance among ${instances.length}${note}` } };
 
   const considered: SeriesSummary[] = [];
-  const images = new Map<string, ImageInstance[]>();
+  const images = new Map<string, SeriesImages>();
   for (const [uid, list] of bySeries) {
-    const slices = list.filter((i) => !isLocalizer(i));
-    images.set(uid, slices);
+    const kept = seriesImages(list);
+    images.set(uid, kept);
+    const slices = kept.images;
     const orientation = slices.length ? orientationOf(slices[0]) : undefined;
     const axialDegrees = orientation ? (Math.acos(Math.min(1, Math.abs(sliceNormal(orientation)[2]))) * 180) / Math.PI : undefined;
     considered.push({
       seriesInstanceUID: uid,
-      modality: list[0].modality,
+      modality: (slices[0] ?? list[0]).modality,
       slices: slices.reduce((n, i) => n + i.numberOfFrames, 0),
       ...(axialDegrees === undefined ? {} : { axialDegrees }),
     });
@@ -96,23 +109,24 @@ export function selectSeries<I extends { bytes: Uint8Array }>(instances: I[], ru
       error: { code: 'not-axial', message: `no axial ${modality} series: the largest (${best.slices} slices) ${how}; at most ${maxAxial}° is accepted${note}`, attribute: 'ImageOrientationPatient' },
     };
   }
-  const chosen = axial[0];
-  if (chosen.slices < rule.minSlices) {
+  if (axial[0].slices < rule.minSlices) {
+    const n = axial[0].slices;
     return {
       ok: false,
-      error: { code: 'too-few-slices', message: `the largest axial ${modality} series has ${chosen.slices} slice${chosen.slices === 1 ? '' : 's'}; at least ${rule.minSlices} are needed${note}` },
+      error: { code: 'too-few-slices', message: `the largest axial ${modality} series has ${n} slice${n === 1 ? '' : 's'}; at least ${rule.minSlices} are needed${note}` },
     };
   }
-  const chosenImages = images.get(chosen.seriesInstanceUID)!;
-  return {
-    ok: true,
-    series: {
-      seriesInstanceUID: chosen.seriesInstanceUID,
-      instances: chosenImages.map((i) => instances[i.index]),
-      slices: chosen.slices,
-      considered,
-      skipped,
-      localizers: bySeries.get(chosen.seriesInstanceUID)!.length - chosenImages.length,
-    },
-  };
+  const candidates = axial
+    .filter((s) => s.slices >= rule.minSlices)
+    .map((s): SeriesCandidate<I> => {
+      const kept = images.get(s.seriesInstanceUID)!;
+      return {
+        seriesInstanceUID: s.seriesInstanceUID,
+        instances: kept.images.map((i) => instances[i.index]),
+        slices: s.slices,
+        localizers: kept.localizers,
+        notCtImages: kept.notCtImages,
+      };
+    });
+  return { ok: true, series: { ...candidates[0], candidates, considered, skipped } };
 }

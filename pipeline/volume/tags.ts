@@ -21,6 +21,7 @@ export const VT = {
   PixelRepresentation: 0x00280103,
   RescaleIntercept: 0x00281052,
   RescaleSlope: 0x00281053,
+  RescaleType: 0x00281054,
   PlanePositionSequence: 0x00209113,
   PlaneOrientationSequence: 0x00209116,
   PixelMeasuresSequence: 0x00289110,

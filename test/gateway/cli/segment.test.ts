@@ -1,7 +1,7 @@
 /** `limen segment` as a user runs it: files in, SEG, GLB, STL and a report out, whole or not at all. */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,53 @@ describe('limen segment', function () {
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/too-few-slices/);
     expect(() => readdirSync(out)).to.throw(); // no output directory, no partial files
+  });
+
+  it('refuses an --out that is a file at once, as a usage error, before running the pipeline', async () => {
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'notes');
+    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', file]);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.include(`--out ${file} is a file, not a folder`);
+    expect(r.stderr).to.not.match(/assemble/);
+    expect(readFileSync(file, 'utf8')).to.equal('notes');
+  });
+
+  it('refuses an --out holding files that are not an earlier run’s outputs, naming them, and touches nothing', async () => {
+    const out = join(work, 'not-ours');
+    mkdirSync(out);
+    writeFileSync(join(out, 'referral.pdf'), 'pdf');
+    writeFileSync(join(out, 'report.json'), '{}');
+    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', out]);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.match(/holds files that are not an earlier run's outputs \(referral\.pdf\)/);
+    expect(r.stderr).to.not.match(/assemble/);
+    expect(readdirSync(out).sort()).to.deep.equal(['referral.pdf', 'report.json']);
+  });
+
+  it('run twice into one folder: the second run’s outputs replace the first’s, and a segment it did not find leaves no STL behind', async () => {
+    const out = join(work, 'twice');
+    mkdirSync(out);
+    // An earlier run that found a third segment, and a write of it cut short.
+    for (const name of ['seg.dcm', 'model.glb', 'model.stl', '01-body.stl', '02-bone.stl', '03-liver.stl', 'report.json', '.0123456789ab.tmp']) writeFileSync(join(out, name), 'earlier');
+    const r = await runLimen(['segment', CT_FAKEPHI_DIR, '--out', out]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/replacing an earlier run's outputs, 2 removed/);
+    expect(readdirSync(out).sort()).to.deep.equal(['01-body.stl', '02-bone.stl', 'model.glb', 'model.stl', 'report.json', 'seg.dcm']);
+    for (const name of readdirSync(out)) expect(readFileSync(join(out, name), 'utf8'), name).to.not.equal('earlier');
+    expect(readSegmentation(new Uint8Array(readFileSync(join(out, 'seg.dcm')))).segments.map((s) => s.label)).to.deep.equal(['Body', 'Bone']);
+  });
+
+  it('leaves an earlier run’s outputs as they are when the new run fails', async () => {
+    const few = join(work, 'few-again');
+    mkdirSync(few);
+    for (const f of CT_FAKEPHI_FILES.slice(0, 5)) copyFileSync(f, join(few, f.split('/').pop()!));
+    const out = join(work, 'kept');
+    mkdirSync(out);
+    for (const name of ['seg.dcm', '01-body.stl', 'report.json']) writeFileSync(join(out, name), 'earlier');
+    const r = await runLimen(['segment', few, '--out', out]);
+    expect(r.code).to.equal(1);
+    expect(readdirSync(out).sort()).to.deep.equal(['01-body.stl', 'report.json', 'seg.dcm']);
   });
 
   it('writes seg.dcm, model.glb, model.stl, one STL per segment and report.json for ct-fakephi', async () => {

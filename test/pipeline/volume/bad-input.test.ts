@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { dicom } from '../../../anonymizer/index.js';
 import { assembleVolume, type VolumeError } from '../../../pipeline/volume/index.js';
-import { TAG, edited, fakephiInputs, newUID, numbers, remove, rewrite, setText, setUS, type Input } from './support.js';
+import { TAG, doseScreen, edited, fakephiInputs, newUID, numbers, remove, rewrite, setText, setUS, type Input } from './support.js';
 
 async function refusal(inputs: Input[]): Promise<VolumeError> {
   const result = await assembleVolume(inputs);
@@ -208,6 +208,15 @@ describe('pipeline/volume: refusing what a regular grid cannot hold', () => {
     const result = await assembleVolume([scout, ...inputs]);
     expect(result.ok, result.ok ? '' : result.error.message).to.equal(true);
     if (result.ok) expect(result.volume.dims[2]).to.equal(112);
+  });
+
+  it('leaves a Secondary Capture dose screen in the series out of the volume instead of failing it', async () => {
+    const result = await assembleVolume([doseScreen(inputs[0]), ...inputs]);
+    expect(result.ok, result.ok ? '' : result.error.message).to.equal(true);
+    if (result.ok) {
+      expect(result.volume.dims[2]).to.equal(112);
+      expect(new Set(result.volume.sources.map((s) => s.sopClassUID))).to.deep.equal(new Set(['1.2.840.10008.5.1.4.1.1.2']));
+    }
   });
 
   it('uses the position along the normal, so a series sorted by descending z in the files still comes out ascending', () => {

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { CT_FAKEPHI_UIDS } from '../../support/fakephi.js';
 import { selectSeries } from '../../../pipeline/volume/index.js';
-import { TAG, edited, fakephiInputs, newUID, setText, type Input } from './support.js';
+import { TAG, doseScreen, edited, fakephiInputs, newUID, numbers, setText, type Input } from './support.js';
 
 /** A copy of some slices as another series (new series and instance UIDs). */
 function asSeries(inputs: Input[], edit: (ds: Parameters<Parameters<typeof edited>[1]>[0]) => void = () => {}): { uid: string; inputs: Input[] } {
@@ -91,6 +91,35 @@ describe('pipeline/volume: selectSeries', () => {
     expect(result.series.slices).to.equal(112);
     expect(result.series.localizers).to.equal(2);
     expect(result.series.instances).to.not.include(scouts[0]);
+  });
+
+  it('leaves a Secondary Capture dose screen out of the series, its count and its orientation, and counts it', () => {
+    // First in the study: the series' orientation was read from it, which has none (not axial).
+    const screen = doseScreen(ct[0]);
+    const result = selectSeries([screen, ...ct]);
+    if (!result.ok) throw new Error(result.error.message);
+    expect(result.series.slices).to.equal(112);
+    expect(result.series.instances).to.have.length(112);
+    expect(result.series.instances).to.not.include(screen);
+    expect(result.series.notCtImages).to.equal(1);
+  });
+
+  it('ranks every axial CT series with enough slices as a candidate, most slices first, so the next can be tried', () => {
+    const thin = asSeries(ct.filter((_, i) => i % 2 === 0));
+    const few = asSeries(ct.slice(0, 10));
+    const sagittal = asSeries([...ct, ...ct.slice(0, 20)], (d) => setText(d, TAG.ImageOrientationPatient, 'DS', '0\\1\\0\\0\\0\\-1'));
+    const tilted = asSeries(ct, (d) => {
+      const p = numbers(d, TAG.ImagePositionPatient);
+      setText(d, TAG.ImagePositionPatient, 'DS', [p[0], p[1] + 0.27 * p[2], p[2]].map((x) => x.toFixed(6)).join('\\'));
+    });
+    const result = selectSeries([...thin.inputs, ...few.inputs, ...sagittal.inputs, ...tilted.inputs]);
+    if (!result.ok) throw new Error(result.error.message);
+    expect(result.series.seriesInstanceUID).to.equal(tilted.uid);
+    expect(result.series.candidates.map((c) => [c.seriesInstanceUID, c.slices, c.instances.length])).to.deep.equal([
+      [tilted.uid, 112, 112],
+      [thin.uid, 56, 56],
+    ]);
+    expect(result.series.candidates[1].instances[0]).to.equal(thin.inputs[0]);
   });
 
   it('skips unreadable inputs and reports them, without failing the study', () => {

@@ -117,6 +117,20 @@ export function rewrite(ds: Dataset, transferSyntaxUID: string): Uint8Array {
   );
 }
 
+/**
+ * A dose screen as scanners store it in the CT series: a Secondary Capture (a copy of `slice` with
+ * the SC SOP Class), without plane geometry or rescale, as the SC Image IOD has none.
+ */
+export function doseScreen(slice: Input): Input {
+  return edited(slice, (d) => {
+    setText(d, TAG.SOPClassUID, 'UI', '1.2.840.10008.5.1.4.1.1.7');
+    setText(d, TAG.SOPInstanceUID, 'UI', newUID());
+    setText(d, TAG.ImageType, 'CS', 'DERIVED\\SECONDARY\\OTHER');
+    setText(d, TAG.InstanceNumber, 'IS', '999');
+    for (const tag of [TAG.ImagePositionPatient, TAG.ImageOrientationPatient, TAG.PixelSpacing, TAG.SliceLocation, TAG.RescaleIntercept, TAG.RescaleSlope, TAG.RescaleType]) remove(d, tag);
+  });
+}
+
 let uidCounter = 0;
 /** A fresh UID for edited copies. */
 export const newUID = (): string => `2.25.${Date.now()}${process.pid}${++uidCounter}`;
