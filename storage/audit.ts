@@ -2,11 +2,13 @@
  * The audit trail: append-only and hash-chained. Each event stores the SHA-256 of the
  * previous event and its own SHA-256 over a canonical JSON of (seq, at, type, actor, study,
  * detail, prevHash), so an edited, inserted or removed event breaks the chain where it
- * happened. Appends are serialized (a table lock on PostgreSQL, the single connection on
- * SQLite) and `seq` is unique, so concurrent appends cannot fork the chain.
- * Events carry pseudonymous IDs only.
+ * happened. Each event is also sealed: an HMAC-SHA-256 of its hash under the audit key (derived
+ * from the master key), so that someone who can write the table but has no key cannot append a
+ * forged event, or rewrite the chain from some point, with hashes that check. Appends are
+ * serialized (a table lock on PostgreSQL, the single connection on SQLite) and `seq` is unique,
+ * so concurrent appends cannot fork the chain. Events carry pseudonymous IDs only.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJSON } from './canonical-json.js';
 import type { Database } from './db/index.js';
 import { sqlTransaction, type Sql } from './db/sql.js';
@@ -37,10 +39,13 @@ export interface AuditEvent {
   detail: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** HMAC of `hash` under the audit key; null for an event written before events were sealed. */
+  seal: string | null;
 }
 
 export type AuditVerifyResult =
-  | { ok: true; count: number; headHash: string }
+  /** `unsealed`: how many of the first events were written before events were sealed. */
+  | { ok: true; count: number; headHash: string; unsealed: number }
   | { ok: false; brokenAtSeq: number; reason: string };
 
 export interface AuditListOptions {
@@ -89,6 +94,8 @@ export class AuditLog {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let count = 0;
+    let unsealed = 0;
+    const key = this.db.auditKey;
     for (;;) {
       const rows = await this.db.knex('audit_events').where('seq', '>=', expectedSeq).orderBy('seq').limit(VERIFY_BATCH);
       if (rows.length === 0) break;
@@ -98,6 +105,13 @@ export class AuditLog {
         if (event.seq !== expectedSeq) return { ok: false, brokenAtSeq: event.seq, reason: `expected seq ${expectedSeq}, found ${event.seq}: the events between were removed` };
         const recomputed = eventHash({ ...event, at: event.at.getTime() });
         if (recomputed !== event.hash) return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} was altered (its hash does not match its content)` };
+        if (event.seal === null) {
+          // Only the events written before sealing began, all of them first, go without a seal.
+          if (unsealed !== count) return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} has no seal, though events before it are sealed: it was written without Limen's audit key` };
+          unsealed += 1;
+        } else if (key && !sealMatches(key, event)) {
+          return { ok: false, brokenAtSeq: event.seq, reason: `event seq ${event.seq} has a seal that Limen's audit key did not make: it was written or rewritten without the key` };
+        }
         prevHash = event.hash;
         expectedSeq += 1;
         count += 1;
@@ -113,7 +127,7 @@ export class AuditLog {
     if (count === 0 && (await this.holdsAuditedRows())) {
       return { ok: false, brokenAtSeq: 1, reason: 'the chain is empty, yet the database holds studies or API tokens, whose every creation was audited: the events were removed' };
     }
-    return { ok: true, count, headHash: prevHash };
+    return { ok: true, count, headHash: prevHash, unsealed };
   }
 
   private async holdsAuditedRows(): Promise<boolean> {
@@ -151,7 +165,8 @@ export async function appendAuditEvent(sql: Sql, now: Date, input: AuditEventInp
     prevHash: last ? String(last.hash) : GENESIS_HASH,
   };
   const hash = eventHash(fields);
-  const row = await sql.first('INSERT INTO audit_events (seq, at, type, actor, study_instance_uid, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id', [
+  const seal = sql.auditKey ? auditSeal(sql.auditKey, hash) : null;
+  const row = await sql.first('INSERT INTO audit_events (seq, at, type, actor, study_instance_uid, detail, prev_hash, hash, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id', [
     fields.seq,
     fields.at,
     fields.type,
@@ -160,8 +175,20 @@ export async function appendAuditEvent(sql: Sql, now: Date, input: AuditEventInp
     detailText,
     fields.prevHash,
     hash,
+    seal,
   ]);
-  return { id: num(row?.id), ...fields, at: new Date(fields.at), hash };
+  return { id: num(row?.id), ...fields, at: new Date(fields.at), hash, seal };
+}
+
+/** An event's seal: HMAC-SHA-256 (hex) of its hash under the audit key. */
+export function auditSeal(key: Uint8Array, hash: string): string {
+  return createHmac('sha256', key).update(hash, 'utf8').digest('hex');
+}
+
+function sealMatches(key: Uint8Array, event: AuditEvent): boolean {
+  const expected = Buffer.from(auditSeal(key, event.hash), 'utf8');
+  const actual = Buffer.from(event.seal ?? '', 'utf8');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 interface HashedFields {
@@ -191,5 +218,6 @@ function toEvent(row: Record<string, unknown>): AuditEvent {
     detail: json(row.detail) as Record<string, unknown>,
     prevHash: String(row.prev_hash),
     hash: String(row.hash),
+    seal: (row.seal as string | null) ?? null,
   };
 }

@@ -28,7 +28,13 @@ export interface DataDirLock {
 /** Takes the data directory's lock, or fails with `data-dir-locked` when another process holds it. */
 export function lockDataDir(dataDir: string): DataDirLock {
   const path = join(dataDir, DATA_DIR_LOCK_FILE);
-  const db = new Database(path, { timeout: 0 });
+  let db: LockConnection;
+  try {
+    db = new Database(path, { timeout: 0 });
+  } catch (err) {
+    // better-sqlite3 names no file ("Cannot open database because the directory does not exist").
+    throw new Error(`cannot open the lock file ${path}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     // An exclusive transaction in exclusive locking mode holds the file's write lock until the
     // connection closes; the journal in memory leaves no file beside it.

@@ -173,7 +173,7 @@ export class JobQueue {
     if (!audit) return this.updateOwned(id, workerId, patch);
     return writeTransaction(this.db, async (trx) => {
       const changed = await this.updateOwned(id, workerId, patch, trx);
-      if (changed) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit);
+      if (changed) await appendAuditEvent(sqlIn(trx, this.db), t, audit);
       return changed;
     });
   }
@@ -200,7 +200,7 @@ export class JobQueue {
       const t = this.now().getTime();
       const attempts = num(row.attempts);
       const record = async (outcome: 'queued' | 'dead') => {
-        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), options.audit(outcome));
+        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db), new Date(t), options.audit(outcome));
       };
       if ((options.retryable ?? true) && attempts < num(row.max_attempts)) {
         const delay = options.delaySeconds ?? Math.min(this.backoffBase * 2 ** (attempts - 1), this.backoffMax);
@@ -237,7 +237,7 @@ export class JobQueue {
       const t = this.now();
       const changed = Number(await trx('jobs').where({ id, status: 'dead' }).update({ status: 'queued', attempts: 0, run_at: t.getTime(), finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t.getTime() })) > 0;
       // The request's event is recorded with the retry it asked for, and only then.
-      if (changed && audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit);
+      if (changed && audit) await appendAuditEvent(sqlIn(trx, this.db), t, audit);
       return changed;
     });
   }

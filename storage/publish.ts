@@ -60,7 +60,7 @@ export async function publishReview(db: Database, blobs: BlobStore, now: Date, r
         outcome = 'stale';
         const paths = await deleteSeriesRows(trx, study, sources.resultSeries, now);
         await moveStudy(trx, study, 'receiving', now, 'processing');
-        await appendAuditEvent(sqlIn(trx, db.dialect), now, {
+        await appendAuditEvent(sqlIn(trx, db), now, {
           type: 'processing.superseded',
           actor: effects.audit.actor,
           studyInstanceUID: study,
@@ -73,7 +73,7 @@ export async function publishReview(db: Database, blobs: BlobStore, now: Date, r
     const paths: string[] = [];
     for (const series of effects.supersededSeries) paths.push(...(await deleteSeriesRows(trx, study, series, now)));
     await moveStudy(trx, study, 'awaiting_review', now);
-    await appendAuditEvent(sqlIn(trx, db.dialect), now, effects.audit);
+    await appendAuditEvent(sqlIn(trx, db), now, effects.audit);
     return paths;
   });
   for (const path of removed) await blobs.remove(path);

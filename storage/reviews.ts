@@ -111,7 +111,7 @@ export class Reviews {
         const event = effects.audit(decided);
         await moveStudy(trx, studyInstanceUID, effects.studyStatus, new Date(t));
         for (const job of effects.jobs ?? []) await insertJob(trx, new Date(t), job.type, studyInstanceUID, job.payload, job.maxAttempts);
-        await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), event);
+        await appendAuditEvent(sqlIn(trx, this.db), new Date(t), event);
       }
       return { ok: true, review: decided } as const;
     });

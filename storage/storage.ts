@@ -8,6 +8,7 @@ import { Results } from './results.js';
 import { publishReview, type PublishEffects, type PublishOutcome } from './publish.js';
 import { Reviews, type ReviewInput } from './reviews.js';
 import { AuditLog, type AuditEventInput } from './audit.js';
+import { deriveKey } from './crypto/aead.js';
 import { BlobStore } from './blobs.js';
 import { bindDataDir } from './data-dir-binding.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -98,6 +99,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   const db = connectDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, log: options.databaseLog });
   const locks: DataDirLock[] = [];
   try {
+    // A SQLite file named outside the data dir gets its directory made the same way (before its lock is taken there).
+    if (db.sqliteFile !== undefined) await ensureDirDurable(dirname(db.sqliteFile));
     if (options.serve && db.dialect === 'sqlite') {
       locks.push(lockDataDir(options.dataDir));
       // A database file named outside the data dir is one process's too: two data dirs must not share it.
@@ -109,12 +112,11 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
     await db.knex.destroy();
     throw err;
   }
-  // A SQLite file named outside the data dir gets its directory made the same way.
-  if (db.sqliteFile !== undefined) await ensureDirDurable(dirname(db.sqliteFile));
   try {
     await migrateToLatest(db.knex);
     const keys = new StudyKeys(db, options.masterKey, now);
     await keys.verifyMasterKey();
+    db.auditKey = deriveKey(options.masterKey, 'audit');
     const blobs = new BlobStore(join(options.dataDir, BLOB_DIR));
     await bindDataDir(db.knex, options.dataDir, blobs.root, db.sqliteFile ?? 'on PostgreSQL');
     await ensureDirDurable(blobs.root);

@@ -142,7 +142,7 @@ export class Studies {
         const payload = { studyInstanceUID: c.study_instance_uid, ...(typeof model === 'string' && { model }) };
         const jobId = await insertJob(trx, new Date(t), PROCESS_JOB, String(c.study_instance_uid), payload, PROCESS_JOB_MAX_ATTEMPTS);
         const study: CompletedStudy = { studyInstanceUID: String(c.study_instance_uid), route: String(c.route), seriesCount: num(row.series_count), instanceCount: num(row.instance_count), jobId };
-        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), new Date(t), options.audit(study));
+        if (options.audit) await appendAuditEvent(sqlIn(trx, this.db), new Date(t), options.audit(study));
         return study;
       });
       if (done) completed.push(done);
@@ -172,7 +172,7 @@ export class Studies {
       await trx('studies').where({ study_instance_uid: studyInstanceUID, status }).update({ status: 'complete', updated_at: t.getTime() });
       await trx('reviews').where({ study_instance_uid: studyInstanceUID }).whereIn('status', ['pending', 'in_review']).delete();
       const jobId = await insertJob(trx, t, PROCESS_JOB, studyInstanceUID, { studyInstanceUID, ...payload }, PROCESS_JOB_MAX_ATTEMPTS);
-      if (audit) await appendAuditEvent(sqlIn(trx, this.db.dialect), t, audit({ jobId, previousStatus: status }));
+      if (audit) await appendAuditEvent(sqlIn(trx, this.db), t, audit({ jobId, previousStatus: status }));
       return { ok: true, jobId, previousStatus: status } as const;
     });
   }
@@ -189,7 +189,7 @@ export class Studies {
     if (!event) return moveStudy(this.db.knex, studyInstanceUID, to, this.now(), options.from);
     return writeTransaction(this.db, async (trx) => {
       const changed = await moveStudy(trx, studyInstanceUID, to, this.now(), options.from);
-      await appendAuditEvent(sqlIn(trx, this.db.dialect), this.now(), event);
+      await appendAuditEvent(sqlIn(trx, this.db), this.now(), event);
       return changed;
     });
   }

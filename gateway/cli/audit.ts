@@ -10,12 +10,13 @@ import { withStorage } from './with-storage.js';
 
 const USAGE = `usage: limen audit verify [--expect-head <seq>:<hash>] [--config <file>]
 
-Walks the audit trail's hash chain. Intact (exit 0): prints the number of events and the chain's
-head as <seq>:<hash>; keep the head outside Limen (the log's gateway.started and gateway.stopped
-lines carry it as auditHead). Broken (exit 1): names the first event that is
-not as it was written. The chain alone cannot show that its newest events were removed:
---expect-head with a head printed earlier fails (exit 1) unless that event is still in the
-chain with that hash. Exit 2: usage, configuration, or no database to verify.
+Walks the audit trail's hash chain and checks each event's seal (an HMAC under a key derived from
+the master key, so an event written into the database without it is told apart). Intact (exit 0):
+prints the number of events and the chain's head as <seq>:<hash>; keep the head outside Limen
+(the log's gateway.started and gateway.stopped lines carry it as auditHead). Broken (exit 1):
+names the first event that is not as it was written. The chain alone cannot show that its newest
+events were removed: --expect-head with a head printed earlier fails (exit 1) unless that event
+is still in the chain with that hash. Exit 2: usage, configuration, or no database to verify.
 `;
 
 export const auditCommand: Command = {
@@ -58,7 +59,8 @@ export const auditCommand: Command = {
             return 1;
           }
         }
-        process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified\n${head}`);
+        const sealed = result.unsealed === 0 ? 'each sealed with the audit key' : `each from seq ${result.unsealed + 1} sealed with the audit key (the first ${result.unsealed} were written before events were sealed)`;
+        process.stdout.write(`audit trail intact: ${result.count} events, hash chain verified, ${sealed}\n${head}`);
         if (expected) {
           process.stdout.write(`the expected head ${expected.seq}:${expected.hash} is in the chain${expected.seq < result.count ? `, ${result.count - expected.seq} events after it` : ''}\n`);
         }

@@ -14,7 +14,7 @@ export const TAG_BYTES = 16;
 const SEALED_V1 = 1;
 
 /** What a subkey is for; part of the HKDF info string. */
-export type KeyPurpose = 'blob' | 'vault' | 'key-wrap' | 'key-check';
+export type KeyPurpose = 'blob' | 'vault' | 'key-wrap' | 'key-check' | 'audit';
 
 /** Derives the 32-byte subkey of `key` for one purpose. */
 export function deriveKey(key: Uint8Array, purpose: KeyPurpose): Buffer {

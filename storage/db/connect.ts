@@ -25,6 +25,11 @@ export interface Database {
   sqliteFile?: string;
   /** Flushes the SQLite WAL (group commit); see `durableTransaction`. Absent for PostgreSQL and in-memory SQLite. */
   walSync?: SyncGroup;
+  /**
+   * Seals each audit event (an HMAC of its hash), derived from the master key once storage has
+   * checked it: an event written into the table by anyone without the key is told apart.
+   */
+  auditKey?: Uint8Array;
 }
 
 /** How long SQLite waits for a lock held by another connection before failing. */
@@ -142,19 +147,34 @@ const stderrLog: DatabaseLog = (level, msg) => {
 };
 
 function sqlite(file: string, log: Knex.Config['log']): Database {
+  const db = knex({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    log,
+    // One connection: transactions serialize in-process, which the claim and audit paths rely on.
+    pool: { min: 1, max: 1, afterCreate: configureSqlite },
+  });
+  nameSqliteFile(db, file);
   return {
     dialect: 'sqlite',
     sqliteFile: file === ':memory:' ? undefined : file,
     walSync: file === ':memory:' ? undefined : walSyncGroup(file),
-    knex: knex({
-      client: 'better-sqlite3',
-      connection: { filename: file },
-      useNullAsDefault: true,
-      log,
-      // One connection: transactions serialize in-process, which the claim and audit paths rely on.
-      pool: { min: 1, max: 1, afterCreate: configureSqlite },
-    }),
+    knex: db,
   };
+}
+
+/**
+ * better-sqlite3 names no file ("Cannot open database because the directory does not exist"):
+ * a file that cannot be opened fails naming it, wherever the pool opens it.
+ */
+function nameSqliteFile(db: Knex, file: string): void {
+  const client = db.client as { acquireRawConnection(): Promise<unknown> };
+  const acquire = client.acquireRawConnection.bind(client);
+  client.acquireRawConnection = () =>
+    acquire().catch((err: unknown) => {
+      throw new Error(`the SQLite database ${file} cannot be opened: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
 }
 
 // Like libpq (psql): a URL without a user name connects as PGUSER, else the OS user.

@@ -16,6 +16,8 @@ export type Row = Record<string, unknown>;
 /** Runs statements on one connection (inside a transaction, or not). */
 export interface Sql {
   readonly dialect: Database['dialect'];
+  /** The key audit events appended through this connection are sealed with (`Database.auditKey`). */
+  readonly auditKey?: Uint8Array;
   /** The first row a statement returns (SELECT, or INSERT/UPDATE … RETURNING), or undefined. */
   first(sql: string, params?: readonly unknown[]): Promise<Row | undefined>;
   /** Runs a statement that returns no rows; resolves with the number of rows it changed. */
@@ -39,17 +41,19 @@ interface PoolClient {
   releaseConnection(conn: SqliteConnection): Promise<unknown>;
 }
 
-function sqliteSql(conn: SqliteConnection): Sql {
+function sqliteSql(conn: SqliteConnection, auditKey: Uint8Array | undefined): Sql {
   return {
     dialect: 'sqlite',
+    auditKey,
     first: async (sql, params = []) => conn.prepare(sql).get(params),
     run: async (sql, params = []) => conn.prepare(sql).run(params).changes,
   };
 }
 
-function pgSql(q: Knex | Knex.Transaction): Sql {
+function pgSql(q: Knex | Knex.Transaction, auditKey: Uint8Array | undefined): Sql {
   return {
     dialect: 'postgres',
+    auditKey,
     first: async (sql, params = []) => ((await q.raw(sql, params as Knex.RawBinding[])) as { rows: Row[] }).rows[0],
     run: async (sql, params = []) => ((await q.raw(sql, params as Knex.RawBinding[])) as { rowCount: number | null }).rowCount ?? 0,
   };
@@ -59,11 +63,13 @@ function pgSql(q: Knex | Knex.Transaction): Sql {
  * The same statements inside a knex transaction, for a step that must commit with what the
  * transaction writes (an audit event with a study's completion).
  */
-export function sqlIn(trx: Knex.Transaction, dialect: Database['dialect']): Sql {
-  if (dialect === 'postgres') return pgSql(trx);
+export function sqlIn(trx: Knex.Transaction, db: Pick<Database, 'dialect' | 'auditKey'>): Sql {
+  const { dialect, auditKey } = db;
+  if (dialect === 'postgres') return pgSql(trx, auditKey);
   // knex's better-sqlite3 client answers rows for statements that return them, else { changes }.
   return {
     dialect,
+    auditKey,
     first: async (sql, params = []) => {
       const out = (await trx.raw(sql, params as Knex.RawBinding[])) as Row[] | { changes: number };
       return Array.isArray(out) ? out[0] : undefined;
@@ -77,11 +83,11 @@ export function sqlIn(trx: Knex.Transaction, dialect: Database['dialect']): Sql 
 
 /** Runs `fn` outside a transaction (reads, single statements). */
 export async function withSql<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  if (db.dialect === 'postgres') return fn(pgSql(db.knex));
+  if (db.dialect === 'postgres') return fn(pgSql(db.knex, db.auditKey));
   const client = db.knex.client as PoolClient;
   const conn = await client.acquireConnection();
   try {
-    return await fn(sqliteSql(conn));
+    return await fn(sqliteSql(conn, db.auditKey));
   } finally {
     await client.releaseConnection(conn);
   }
@@ -93,11 +99,11 @@ export async function withSql<T>(db: Database, fn: (sql: Sql) => Promise<T>): Pr
  * waits for the shared off-thread WAL flush; the connection is held from the pragma to its reset.
  */
 export async function sqlTransaction<T>(db: Database, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  if (db.dialect === 'postgres') return db.knex.transaction((trx) => fn(pgSql(trx)));
+  if (db.dialect === 'postgres') return db.knex.transaction((trx) => fn(pgSql(trx, db.auditKey)));
   return onSqliteConnection(db, async (conn: SqliteConnection) => {
     conn.prepare('BEGIN IMMEDIATE').run([]);
     try {
-      const result = await fn(sqliteSql(conn));
+      const result = await fn(sqliteSql(conn, db.auditKey));
       conn.prepare('COMMIT').run([]);
       return result;
     } catch (err) {

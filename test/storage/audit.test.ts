@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { GENESIS_HASH } from '../../storage/index.js';
-import { eventHash } from '../../storage/audit.js';
+import { randomBytes } from 'node:crypto';
+import { appendAuditEvent, auditSeal, eventHash } from '../../storage/audit.js';
+import { connectDatabase } from '../../storage/db/index.js';
+import { sqlIn } from '../../storage/db/sql.js';
 import { describeEachDatabase } from './harness.js';
 import { manualClock, rejection, uid } from './fixtures.js';
 
@@ -17,7 +20,7 @@ describeEachDatabase('storage: audit trail', (h) => {
   it('chains each event to the one before and verifies', async () => {
     const clock = manualClock();
     const s = await h.open({ now: clock.now });
-    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 0, headHash: GENESIS_HASH });
+    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 0, headHash: GENESIS_HASH, unsealed: 0 });
     const study = uid();
     const first = await s.audit.append({ type: 'association.accepted', actor: 'MODALITY1', detail: { calledAE: 'LIMEN' } });
     clock.advance(1);
@@ -25,7 +28,8 @@ describeEachDatabase('storage: audit trail', (h) => {
     expect(first.prevHash).to.equal(GENESIS_HASH);
     expect(second.prevHash).to.equal(first.hash);
     expect(second.seq).to.equal(2);
-    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 2, headHash: second.hash });
+    expect(await s.audit.verify()).to.deep.equal({ ok: true, count: 2, headHash: second.hash, unsealed: 0 });
+    expect(second.seal).to.match(/^[0-9a-f]{64}$/);
     expect(await s.audit.head()).to.deep.equal({ seq: 2, hash: second.hash });
     const listed = await s.audit.list({ studyInstanceUID: study });
     expect(listed).to.have.length(1);
@@ -84,7 +88,7 @@ describeEachDatabase('storage: audit trail', (h) => {
     expect((result as { reason: string }).reason).to.match(/altered/);
   });
 
-  it('detects an edited event whose own hash was recomputed, at the next event', async () => {
+  it('detects an edited event whose own hash was recomputed, by its seal (and at the next event, by the link)', async () => {
     const s = await h.open();
     const events = [];
     for (let i = 0; i < 4; i++) events.push(await s.audit.append({ type: 'instance.stored', detail: { i } }));
@@ -93,8 +97,44 @@ describeEachDatabase('storage: audit trail', (h) => {
     const hash = eventHash({ ...forged, at: forged.at.getTime() });
     await h.sql(`UPDATE audit_events SET type = 'forged', hash = '${hash}' WHERE id = ${events[1].id}`);
     const result = await s.audit.verify();
-    expect(result).to.deep.include({ ok: false, brokenAtSeq: events[2].seq });
-    expect((result as { reason: string }).reason).to.match(/does not link/);
+    expect(result).to.deep.include({ ok: false, brokenAtSeq: events[1].seq });
+    expect((result as { reason: string }).reason).to.match(/has a seal that Limen's audit key did not make/);
+  });
+
+  it('tells an event written into the table without the audit key, whose hash and link check: no seal, or a seal of another key', async () => {
+    const s = await h.open();
+    const events = [];
+    for (let i = 0; i < 3; i++) events.push(await s.audit.append({ type: 'instance.stored', detail: { i } }));
+    const head = events[2];
+    // Someone who can INSERT appends an event at the head, hash and link computed as Limen would.
+    const forge = async (seal: string | null) => {
+      const fields = { seq: head.seq + 1, at: head.at.getTime() + 1, type: 'study.accessed', actor: 'innocent-user', studyInstanceUID: null, detail: {}, prevHash: head.hash };
+      const hash = eventHash(fields);
+      await h.sql(`INSERT INTO audit_events (seq, at, type, actor, detail, prev_hash, hash, seal) VALUES (${fields.seq}, ${fields.at}, 'study.accessed', 'innocent-user', '{}', '${head.hash}', '${hash}', ${seal === null ? 'NULL' : `'${seal}'`})`);
+    };
+    await forge(null);
+    const unsealed = await s.audit.verify();
+    expect(unsealed).to.deep.include({ ok: false, brokenAtSeq: 4 });
+    expect((unsealed as { reason: string }).reason).to.equal("event seq 4 has no seal, though events before it are sealed: it was written without Limen's audit key");
+    await dropAppendOnlyGuard(h);
+    await h.sql('DELETE FROM audit_events WHERE seq = 4');
+    await forge(auditSeal(randomBytes(32), 'x'.repeat(64)));
+    expect(await s.audit.verify()).to.deep.include({ ok: false, brokenAtSeq: 4 });
+  });
+
+  it('accepts events written before sealing began only ahead of the sealed ones, and counts them', async () => {
+    const s = await h.open();
+    // Appended as a database from before sealing holds them: through a connection without the key.
+    const db = connectDatabase({ dataDir: h.dataDir, databaseUrl: h.databaseUrl });
+    try {
+      await db.knex.transaction(async (trx) => {
+        for (let i = 0; i < 2; i++) await appendAuditEvent(sqlIn(trx, { dialect: h.dialect }), new Date(Date.UTC(2026, 0, 1, 0, 0, i)), { type: 'test.before', detail: { i } });
+      });
+    } finally {
+      await db.knex.destroy();
+    }
+    await s.audit.append({ type: 'test.after' });
+    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 3, unsealed: 2 });
   });
 
   it('detects a deleted event', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage, SQLITE_FILE } from '../../storage/index.js';
@@ -46,6 +46,23 @@ describe('storage: database URLs', () => {
     await s.close();
     expect(existsSync(file)).to.equal(true);
     expect(existsSync(join(dir, 'data', SQLITE_FILE))).to.equal(false);
+  });
+
+  it('a sqlite:<path> in a directory that does not exist yet: the serving process makes it, as a one-shot command does', async () => {
+    for (const serve of [true, false]) {
+      const file = join(dir, `not-yet-${serve}`, 'deeper', 'limen.sqlite');
+      const s = await openStorage({ dataDir: join(dir, 'data'), databaseUrl: `sqlite:${file}`, masterKey: new Uint8Array(32), serve });
+      await s.close();
+      expect(existsSync(file), `serve: ${serve}`).to.equal(true);
+    }
+  });
+
+  it('a SQLite file that cannot be opened is named in the error', async () => {
+    // A directory where the file should be: SQLite cannot open it.
+    const file = join(dir, 'taken.sqlite');
+    mkdirSync(file);
+    const err = await rejection(openStorage({ dataDir: join(dir, 'data'), databaseUrl: `sqlite:${file}`, masterKey: new Uint8Array(32) }));
+    expect(err.message).to.contain(file);
   });
 
   it('refuses another scheme without repeating the URL', async () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { appendAuditEvent } from '../../storage/audit.js';
+import { eventHash, GENESIS_HASH } from '../../storage/audit.js';
 import { connectDatabase, MIGRATIONS, MIGRATIONS_TABLE, migrationSource } from '../../storage/db/index.js';
-import { sqlIn } from '../../storage/db/sql.js';
 import { describeEachDatabase } from './harness.js';
 import { instanceInput, rejection } from './fixtures.js';
 
@@ -19,18 +18,23 @@ describeEachDatabase('storage: migrating a database that holds data', (h) => {
   it('0004 (lean store indexes) keeps the audit trail whole, its ids going on and its rows append-only', async () => {
     await migrate(async (knex) => {
       await knex.migrate.latest({ migrationSource: before0004, tableName: MIGRATIONS_TABLE });
-      await knex.transaction(async (trx) => {
-        for (let i = 0; i < 3; i++) await appendAuditEvent(sqlIn(trx, h.dialect), new Date(Date.UTC(2026, 0, 1, 0, 0, i)), { type: 'test.before', detail: { i } });
-      });
+      // As the code of that schema wrote them: hash-chained, no seal column yet.
+      let prevHash = GENESIS_HASH;
+      for (let i = 0; i < 3; i++) {
+        const fields = { seq: i + 1, at: Date.UTC(2026, 0, 1, 0, 0, i), type: 'test.before', actor: null, studyInstanceUID: null, detail: { i }, prevHash };
+        const hash = eventHash(fields);
+        await knex('audit_events').insert({ seq: fields.seq, at: fields.at, type: fields.type, detail: JSON.stringify(fields.detail), prev_hash: prevHash, hash });
+        prevHash = hash;
+      }
     });
 
     const s = await h.open();
-    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 3 });
+    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 3, unsealed: 3 });
     const next = await s.audit.append({ type: 'test.after' });
     expect([next.id, next.seq]).to.deep.equal([4, 4]);
     const stored = await s.storeInstance(instanceInput());
     expect(stored.duplicate).to.equal(false);
-    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 4 });
+    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 4, unsealed: 3 });
     expect((await rejection(h.sql("UPDATE audit_events SET type = 'y'"))).message).to.match(/append-only/);
     expect((await rejection(h.sql('DELETE FROM audit_events'))).message).to.match(/append-only/);
     await s.close();

@@ -7,13 +7,13 @@ import { initial } from './0001-initial.js';
 import { resultsAndReviews } from './0002-results-reviews.js';
 import { unconfirmedInstances } from './0003-unconfirmed-instances.js';
 import { leanStoreIndexes } from './0004-lean-store-indexes.js';
-import { auditRowsInChain } from './0005-audit-rows-in-chain.js';
+import { auditRowsSealed } from './0005-audit-rows-sealed.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initial, resultsAndReviews, unconfirmedInstances, leanStoreIndexes, auditRowsInChain];
+export const MIGRATIONS: readonly Migration[] = [initial, resultsAndReviews, unconfirmedInstances, leanStoreIndexes, auditRowsSealed];
 
 /** Name of knex's bookkeeping table (and `<name>_lock`). */
 export const MIGRATIONS_TABLE = 'limen_migrations';
