@@ -101,8 +101,8 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     seriesNumber: 9901,
     instanceNumber: 1,
     seriesAttributes: { SeriesDescription: `AI segmentation (${out.report.model.id} ${out.report.model.version})` },
-    // A BINARY segmentation: one bit per pixel.
-    instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: 1 },
+    // BINARY: one bit per pixel; FRACTIONAL: a byte.
+    instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: seg.segmentationType === 'FRACTIONAL' ? 8 : 1 },
   });
   // A run that does not put its result up for review leaves no SEG of its own behind: the study
   // would hold (and count) a segmentation nobody is asked to review.

@@ -80,7 +80,7 @@ export interface PipelineReport {
   cpuTimings: Record<PipelineStage | 'total', number>;
   segmentStages: SegmentStageTimings;
   peakRssMb: number;
-  seg: { seriesInstanceUID: string; sopInstanceUID: string; frames: number };
+  seg: { seriesInstanceUID: string; sopInstanceUID: string; frames: number; segmentationType: 'BINARY' | 'FRACTIONAL' };
 }
 
 export interface PipelineOutput {
@@ -244,7 +244,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
         postprocess: Math.round(result.timings.postprocessMs),
       },
       peakRssMb: Math.round(sampleRss() / 2 ** 20),
-      seg: { seriesInstanceUID: written.seriesInstanceUID, sopInstanceUID: written.sopInstanceUID, frames: written.numberOfFrames },
+      seg: { seriesInstanceUID: written.seriesInstanceUID, sopInstanceUID: written.sopInstanceUID, frames: written.numberOfFrames, segmentationType: written.segmentationType },
     },
   };
 }

@@ -155,6 +155,11 @@ routes:
     const blob = await gw.storage.getInstanceBlob(review!.segSOPInstanceUID);
     const seg = readSegmentation(blob!.bytes);
     const plane = seg.rows * seg.columns;
+    // Frames of 101 × 122 pixels do not start on bytes: FRACTIONAL, one byte a pixel, and QIDO says so.
+    expect(seg.segmentationType).to.equal('FRACTIONAL');
+    const reader = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-qido', ttlSeconds: 600 })).token;
+    const found = (await (await fetch(`${gw.base}/dicomweb/studies/${study}/instances?SOPInstanceUID=${review!.segSOPInstanceUID}&includefield=00280100`, { headers: { authorization: `Bearer ${reader}` } })).json()) as Array<Record<string, unknown>>;
+    expect(found[0]?.['00280100']).to.deep.equal({ vr: 'US', Value: [8] });
     // What the viewer holds: each labelmap image of the SEG's segmentation, with the SOP instance of the CT image it labels.
     // As one JSON string: Playwright hands a string over at once, an array of numbers item by item (tens of seconds here).
     const json = await page.evaluate(() => {
