@@ -8,13 +8,14 @@ import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveUntilSignalled, type ServeDeps } from '../../../gateway/cli/start.js';
 import { createLogger } from '../../../gateway/log/index.js';
 import type { StopOutcome } from '../../../gateway/process/shutdown.js';
-import { LimenProcess } from '../../support/limen-cli.js';
+import { LimenProcess, limenEnv, PROJECT_ROOT } from '../../support/limen-cli.js';
 import { requirePeers } from '../../support/peers.js';
 import { freePort } from '../../support/ports.js';
 import { createTestPki, type TestPki } from '../../support/tls-certificates.js';
@@ -193,5 +194,51 @@ describe('limen start: signals (the process)', function () {
     // Stopped as far as it could: the association aborted, the database closed.
     await store.peer.closedPromise;
     expect(gw.logRecords().map((r) => r.id)).to.include('gateway.stopped');
+  });
+});
+
+describe('limen start: signals (npm start)', function () {
+  this.timeout(60_000);
+  let work: string;
+  let group: number | undefined;
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'limen-npm-start-'));
+  });
+  after(() => {
+    // npm and everything it started share one process group: an orphaned gateway too.
+    if (group !== undefined) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // all gone already
+      }
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const portFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+
+  it('a SIGTERM to npm reaches the gateway (the script execs node): it stops gracefully and frees its port', async () => {
+    const httpPort = await freePort();
+    const env = limenEnv({ LIMEN_DATA_DIR: join(work, 'var'), LIMEN_HTTP_PORT: String(httpPort), LIMEN_DIMSE_PORT: String(await freePort()) });
+    // Detached: a group of its own, so the test signals npm alone, as a process manager would.
+    const npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    group = npm.pid;
+    let log = '';
+    npm.stderr.setEncoding('utf8').on('data', (s: string) => (log += s));
+    npm.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    await until(async () => ((await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, '/healthz');
+
+    process.kill(npm.pid!, 'SIGTERM');
+    await exited;
+    await until(() => (/"id":"gateway.stopped"/.test(log) ? true : undefined), 10_000, `the gateway's gateway.stopped line; its log:\n${log}`);
+    expect(await portFree(httpPort), 'the HTTP port is free: no gateway left behind').to.equal(true);
   });
 });
