@@ -7,7 +7,7 @@ export type { DeidentifyInput, DeidentifyResult, Deidentified, Change } from './
 export type { DeidentificationError, DeidentificationErrorCode } from './errors.js';
 export { keyedIdentifiers, SECRET_BYTES, type IdentifierGenerator, type PatientKey } from './identifiers.js';
 export { LINKED_ATTRIBUTES, fromBase64, type LinkageRecord, type OriginalValue } from './linkage.js';
-export { createProfile, profileOrThrow, type Profile, type ProfileSpec, type ProfileIssue, type SafePrivateAttribute } from './profile/profile.js';
+export { createProfile, profileOrThrow, PROFILE_NAMES, isProfileName, unknownProfile, type Profile, type ProfileSpec, type ProfileIssue, type SafePrivateAttribute } from './profile/profile.js';
 export { OPTION_NAMES, type OptionName, type ActionCode } from './profile/table.js';
 export { OPTION_CODES, BASIC_PROFILE_CODE } from './profile/codes.js';
 export { scanResidualPhi, needlesOf, type ResidualHit } from './scanner/index.js';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ConfigError, ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { parseDatabaseUrl } from './database.js';
+import { closest } from './issues.js';
 import { decodeMasterKey, MASTER_KEY_BYTES, SecretKey } from './master-key.js';
 
 /** The environment as the loader reads it (`process.env` or a test's own). */
@@ -26,6 +27,43 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: ConfigPath; kind: Va
   LIMEN_DATABASE_URL: { path: ['database', 'url'], kind: 'database-url' },
   LIMEN_MASTER_KEY_FILE: { path: ['masterKey', 'file'], kind: 'path' },
 };
+
+/**
+ * `LIMEN_*` variables read outside the configuration, so not misspellings: the log level (`limen
+ * start`), the viewer download (`scripts/fetch-ohif.mjs`), and the tests' and benchmarks' own.
+ */
+export const OTHER_VARIABLES: readonly string[] = Object.freeze([
+  'LIMEN_LOG_LEVEL',
+  'LIMEN_SKIP_VIEWER',
+  'LIMEN_VIEWER_STRICT',
+  'LIMEN_TEST_DATABASE_URL',
+  'LIMEN_FUZZ_SEED',
+  'LIMEN_FUZZ_CASE',
+  'LIMEN_FUZZ_CASES',
+  'LIMEN_SCREENSHOT_DIR',
+  'LIMEN_VIEWER_TEST_PORT',
+  'LIMEN_BENCH_NETNS',
+]);
+
+const PREFIX = 'LIMEN_';
+
+/** Every `LIMEN_*` variable some part of Limen reads. */
+export const KNOWN_VARIABLES: readonly string[] = Object.freeze([CONFIG_FILE_VARIABLE, MASTER_KEY_VARIABLE, ...Object.keys(ENV_OVERRIDES), ...OTHER_VARIABLES]);
+
+/**
+ * The `LIMEN_*` variables set that nothing reads (a misspelling is otherwise ignored without a
+ * word), each with the known name nearest to it when one is near enough to be the one meant.
+ */
+export function unknownVariables(env: Environment): { variable: string; suggestion?: string }[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith(PREFIX) && !KNOWN_VARIABLES.includes(name))
+    .sort()
+    .map((variable) => {
+      // Compared without the prefix they all share, which would make any two names look alike.
+      const suffix = closest(variable.slice(PREFIX.length), KNOWN_VARIABLES.map((v) => v.slice(PREFIX.length)));
+      return suffix === undefined ? { variable } : { variable, suggestion: PREFIX + suffix };
+    });
+}
 
 /** One field set from the environment. */
 export interface EnvOverride {

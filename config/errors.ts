@@ -51,6 +51,12 @@ export interface ConfigError {
   column?: number;
   /** The environment variable the value came from, when it came from one. */
   variable?: string;
+  /**
+   * Set by the rules across fields (`rules.ts`): the other fields whose values caused the error
+   * (`http.port` of `dimse.port`'s conflict). Such an error points at its own path only when the
+   * file writes it, else at the first cause the file writes; a cause set by the environment is named.
+   */
+  causes?: string[];
 }
 
 /** A path as a list of keys and indices, as zod and the YAML document both use. */

@@ -15,6 +15,8 @@ export interface FinalizeOptions {
   /** The config file's directory, or the working directory when there is no file. */
   baseDir: string;
   masterKey?: SecretKey;
+  /** The retention settings the input writes (`RetentionConfig.written`). */
+  retentionWritten?: readonly string[];
 }
 
 /**
@@ -79,7 +81,7 @@ export function finalizeConfig(parsed: z.output<typeof configSchema>, options: F
     models: { ...parsed.models, dir: at(parsed.models.dir) },
     export: parsed.export,
     worker: parsed.worker,
-    retention: parsed.retention,
+    retention: { ...parsed.retention, written: [...(options.retentionWritten ?? [])] },
   });
 }
 

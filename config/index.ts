@@ -4,16 +4,17 @@
  * Imports no other Limen module.
  */
 export { loadConfig, loadConfigOrThrow, validateConfig } from './load.js';
-export type { LoadConfigOptions, LoadConfigResult, ValidateConfigOptions } from './load.js';
+export type { LoadConfigOptions, LoadConfigResult, ValidateConfigOptions, ValidParts } from './load.js';
 export { formatConfigErrors, ConfigLoadError } from './errors.js';
 export type { ConfigError, ConfigErrorCode } from './errors.js';
 export { resolveCaller } from './resolve-caller.js';
-export { configWarnings, type ConfigWarning } from './warnings.js';
+export { configWarnings, environmentWarnings, type ConfigWarning } from './warnings.js';
+export { credentialFileProblems } from './credential-files.js';
 export { PemFileError, pemFileProblems, type PemFileProblem, readDestinationTlsPem, readDimseTlsPem, readHttpTlsPem, type DimseTlsPem, type HttpTlsPem } from './pem-files.js';
 export type { CallerInfo, CallerRejection, ResolveCallerResult } from './resolve-caller.js';
 export { configSchema, DEFAULT_DATA_DIR } from './schema.js';
 export type { LimenConfig, LimenConfigInput } from './schema.js';
-export { CONFIG_FILE_VARIABLE, ENV_OVERRIDES, MASTER_KEY_VARIABLE } from './env.js';
+export { CONFIG_FILE_VARIABLE, ENV_OVERRIDES, KNOWN_VARIABLES, MASTER_KEY_VARIABLE, OTHER_VARIABLES } from './env.js';
 export type { Environment } from './env.js';
 
 export { aeTitleProblem, normalizeAETitle, AE_TITLE_MAX_LENGTH } from './ae-title.js';

@@ -168,7 +168,7 @@ function unwrap(schema: unknown): unknown {
 }
 
 /** The known key nearest to a typo, if it is near enough to be the one meant. */
-function closest(key: string, known: readonly string[]): string | undefined {
+export function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {

@@ -5,6 +5,8 @@ import { ConfigLoadError, type ConfigError } from './errors.js';
 import { finalizeConfig } from './finalize.js';
 import { issuesToErrors } from './issues.js';
 import { crossFieldErrors } from './rules.js';
+import { modelsSchema } from './models.js';
+import { routeSchema, type RouteConfig } from './route.js';
 import { configSchema, type LimenConfig } from './schema.js';
 import { parseYamlConfig, type YamlConfigSource } from './yaml-source.js';
 
@@ -20,7 +22,19 @@ export interface LoadConfigOptions {
 
 export type LoadConfigResult =
   | { ok: true; config: LimenConfig; /** The absolute path of the file read, if any. */ file?: string }
-  | { ok: false; errors: ConfigError[] };
+  | { ok: false; errors: ConfigError[]; valid?: ValidParts };
+
+/**
+ * Of a refused configuration, the parts that are valid on their own, so the checks made after
+ * validation (a route's profile and model, which only the gateway can check) still report on
+ * them in the same run, and say nothing of a route whose own fields failed.
+ */
+export interface ValidParts {
+  /** The routes written in the configuration whose own fields are valid. */
+  routes: Record<string, Pick<RouteConfig, 'deidentification' | 'model'>>;
+  /** `models.dir`, absolute; absent when `models` is not valid itself. */
+  modelsDir?: string;
+}
 
 /**
  * Loads and validates the configuration: the YAML file, then `LIMEN_*` overrides. Every
@@ -78,7 +92,7 @@ export interface ValidateConfigOptions {
 export function validateConfig(
   input: unknown,
   options: ValidateConfigOptions,
-): { ok: true; config: LimenConfig } | { ok: false; errors: ConfigError[] } {
+): { ok: true; config: LimenConfig } | { ok: false; errors: ConfigError[]; valid?: ValidParts } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: [{ code: 'invalid_type', path: '', message: 'a configuration is a mapping of sections' }] };
   }
@@ -91,29 +105,73 @@ export function validateConfig(
   errors.push(...crossFieldErrors(merged));
 
   if (errors.length > 0) {
-    return { ok: false, errors: errors.map((e) => attribute(e, environment.overrides, options.source)) };
+    return { ok: false, errors: errors.map((e) => attribute(e, environment.overrides, options.source)), valid: validParts(merged, options.baseDir) };
   }
   if (!parsed.success) throw new Error('unreachable: schema failed without errors');
-  return { ok: true, config: finalizeConfig(parsed.data, { baseDir: options.baseDir, masterKey: environment.masterKey }) };
+  return { ok: true, config: finalizeConfig(parsed.data, { baseDir: options.baseDir, masterKey: environment.masterKey, retentionWritten: retentionWritten(merged) }) };
 }
 
-/** Says where an error's value came from: the variable that set it, or the file's line. */
+function validParts(input: Record<string, unknown>, baseDir: string): ValidParts {
+  const routes: ValidParts['routes'] = {};
+  if (isRecord(input.routes)) {
+    for (const [name, route] of Object.entries(input.routes)) {
+      const parsed = routeSchema.safeParse(route);
+      if (parsed.success) routes[name] = parsed.data;
+    }
+  }
+  const models = modelsSchema.safeParse(input.models ?? {});
+  return { routes, ...(models.success && { modelsDir: resolve(baseDir, models.data.dir) }) };
+}
+
+/** The retention settings written in a (valid) input: each route's `retentionDays`, and the `retention` section when it says anything. */
+function retentionWritten(input: Record<string, unknown>): string[] {
+  const routes = isRecord(input.routes) ? Object.entries(input.routes).filter(([, r]) => isRecord(r) && r.retentionDays !== undefined) : [];
+  const section = isRecord(input.retention) && Object.keys(input.retention).length > 0 ? ['retention'] : [];
+  return [...routes.map(([name]) => `routes.${name}.retentionDays`), ...section];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Says where an error's value came from: the variable that set it, or the file's line. An error of
+ * a rule across fields (with `causes`) points at its own path only when the file writes it, else at
+ * the first cause the file writes, else nowhere; each cause a variable set is named in the message.
+ */
 function attribute(
   error: ConfigError,
   overrides: ReturnType<typeof readEnvironment>['overrides'],
   source: YamlConfigSource | undefined,
 ): ConfigError {
   if (error.variable !== undefined || error.path === '') return error;
-  const override = overrides.find((o) => {
-    const p = o.path.join('.');
-    return error.path === p || error.path.startsWith(`${p}.`);
-  });
-  if (override !== undefined) {
-    return { ...error, variable: override.variable, message: `${error.message} (set by ${override.variable})` };
+  const setBy = (path: string) =>
+    overrides.find((o) => {
+      const p = o.path.join('.');
+      return path === p || path.startsWith(`${p}.`);
+    })?.variable;
+  const variable = setBy(error.path);
+  const causes = error.causes?.map((path) => ({ path, variable: setBy(path) }));
+  const notes = [
+    ...(variable !== undefined ? [`set by ${variable}`] : []),
+    ...(causes ?? []).filter((c) => c.variable !== undefined).map((c) => `${c.path} set by ${c.variable}`),
+  ];
+  const attributed: ConfigError = {
+    ...error,
+    ...(variable !== undefined && { variable }),
+    ...(notes.length > 0 && { message: `${error.message} ${notes.map((n) => `(${n})`).join(' ')}` }),
+  };
+  if (source === undefined) return attributed;
+  if (causes === undefined) {
+    // A field's own error: the variable, or its line (a field left out: the nearest parent written).
+    if (variable !== undefined) return attributed;
+    const position = source.locate(splitPath(error.path), error.code === 'unknown_key');
+    return position === undefined ? attributed : { ...attributed, ...position };
   }
-  if (source === undefined) return error;
-  const position = source.locate(splitPath(error.path), error.code === 'unknown_key');
-  return position === undefined ? error : { ...error, ...position };
+  const inFile = (path: string) => setBy(path) === undefined && source.has(splitPath(path));
+  const where = [error.path, ...causes.map((c) => c.path)].find(inFile);
+  const position = where === undefined ? undefined : source.locate(splitPath(where));
+  return position === undefined ? attributed : { ...attributed, ...position };
 }
 
 /** `remoteAEs[0].route` → `['remoteAEs', 0, 'route']`. */

@@ -11,7 +11,10 @@ export const DEFAULT_ACCEPT_SOP_CLASSES: readonly string[] = Object.freeze([CT_I
 /** A study is complete after this long without a new instance. */
 export const DEFAULT_STABLE_SECONDS = 10;
 export const MIN_STABLE_SECONDS = 1;
-/** Everything about a study is destroyed this long after it was received. */
+/**
+ * A study expires this long after it was received: the date is recorded with the study. Nothing
+ * destroys it then yet (retention is still to be built); then everything about it is to go.
+ */
 export const DEFAULT_RETENTION_DAYS = 30;
 
 const PRIVATE_ELEMENT = /^\(?([0-9A-Fa-f]{4}),[xX]{2}([0-9A-Fa-f]{2})\)?$/;

@@ -13,8 +13,8 @@ import { DEFAULT_ROUTE_NAME } from './names.js';
  */
 export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] {
   const errors: ConfigError[] = [];
-  const push = (code: ConfigError['code'], path: ConfigPath, message: string): void => {
-    errors.push({ code, path: formatPath(path), message });
+  const push = (code: ConfigError['code'], path: ConfigPath, message: string, causes: ConfigPath[] = []): void => {
+    errors.push({ code, path: formatPath(path), message, causes: causes.map(formatPath) });
   };
 
   const routes = isRecord(input.routes) ? input.routes : {};
@@ -50,7 +50,7 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
     const title = normalizeAETitle(ae.aeTitle);
     const first = seen.get(title);
     if (first === undefined) seen.set(title, i);
-    else push('duplicate_ae_title', ['remoteAEs', i, 'aeTitle'], `AE title "${title}" is already listed at remoteAEs[${first}]`);
+    else push('duplicate_ae_title', ['remoteAEs', i, 'aeTitle'], `AE title "${title}" is already listed at remoteAEs[${first}]`, [['remoteAEs', first, 'aeTitle']]);
   });
 
   // Beyond loopback, only listed callers.
@@ -62,6 +62,7 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
         'callers_not_listed',
         ['remoteAEs'],
         `dimse.host is ${dimseHost}, which is not a loopback address: list the AEs allowed to send (an unlisted caller may only be accepted on loopback)`,
+        [['dimse', 'host']],
       );
     }
     for (const [name, route] of Object.entries(routes)) {
@@ -70,6 +71,7 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
           'callers_not_listed',
           ['routes', name, 'acceptAnyCaller'],
           `acceptAnyCaller is allowed only when dimse.host is a loopback address; dimse.host is ${dimseHost}, so only the AEs listed in remoteAEs may call`,
+          [['dimse', 'host']],
         );
       }
     }
@@ -80,7 +82,7 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
     .filter(([, route]) => isRecord(route) && route.acceptAnyCaller === true)
     .map(([name]) => name);
   for (const name of anyCaller.slice(1)) {
-    push('ambiguous_route', ['routes', name, 'acceptAnyCaller'], `routes.${anyCaller[0]} already accepts any caller; only one route may`);
+    push('ambiguous_route', ['routes', name, 'acceptAnyCaller'], `routes.${anyCaller[0]} already accepts any caller; only one route may`, [['routes', anyCaller[0], 'acceptAnyCaller']]);
   }
 
   // A caller that must use TLS needs a listener that offers it.
@@ -88,15 +90,15 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
   if (tls === undefined) {
     remoteAEs.forEach((ae, i) => {
       if (isRecord(ae) && ae.tlsRequired === true) {
-        push('tls_not_configured', ['remoteAEs', i, 'tlsRequired'], 'this AE may only associate over TLS, and dimse.tls is not set: configure the TLS listener (dimse.tls) or set tlsRequired to false');
+        push('tls_not_configured', ['remoteAEs', i, 'tlsRequired'], 'this AE may only associate over TLS, and dimse.tls is not set: configure the TLS listener (dimse.tls) or set tlsRequired to false', [['dimse', 'tls']]);
       } else if (isRecord(ae) && ae.tlsCertificateSha256 !== undefined) {
-        push('tls_not_configured', ['remoteAEs', i, 'tlsCertificateSha256'], 'this AE is bound to TLS certificates, and dimse.tls is not set: configure the TLS listener (dimse.tls)');
+        push('tls_not_configured', ['remoteAEs', i, 'tlsCertificateSha256'], 'this AE is bound to TLS certificates, and dimse.tls is not set: configure the TLS listener (dimse.tls)', [['dimse', 'tls']]);
       }
     });
   }
 
   if (tls !== undefined && tls.callerCrlFile !== undefined && tls.callerCaFile === undefined) {
-    push('required', ['dimse', 'tls', 'callerCaFile'], 'callerCrlFile revokes certificates of the caller CAs: give callerCaFile too');
+    push('required', ['dimse', 'tls', 'callerCaFile'], 'callerCrlFile revokes certificates of the caller CAs: give callerCaFile too', [['dimse', 'tls', 'callerCrlFile']]);
   }
 
   // No two listeners on one port of overlapping addresses.
@@ -105,13 +107,15 @@ export function crossFieldErrors(input: Record<string, unknown>): ConfigError[] 
   const httpPort = http.port ?? DEFAULT_HTTP_PORT;
   const dimsePort = dimse.port ?? DEFAULT_DIMSE_PORT;
   const overlaps = typeof httpHost === 'string' && typeof dimseHost === 'string' && (httpHost === dimseHost || isWildcard(httpHost) || isWildcard(dimseHost));
+  // The hosts count among the causes: one of them bound to every address makes the ports meet.
+  const hosts: ConfigPath[] = [['http', 'host'], ['dimse', 'host']];
   if (overlaps && isPort(httpPort) && httpPort === dimsePort) {
-    push('port_conflict', ['dimse', 'port'], `http.port is also ${httpPort}: HTTP and DIMSE need different ports`);
+    push('port_conflict', ['dimse', 'port'], `http.port is also ${httpPort}: HTTP and DIMSE need different ports`, [['http', 'port'], ...hosts]);
   }
   const tlsPort = tls === undefined ? undefined : (tls.port ?? DEFAULT_DIMSE_TLS_PORT);
   if (isPort(tlsPort)) {
-    if (tlsPort === dimsePort) push('port_conflict', ['dimse', 'tls', 'port'], `dimse.port is also ${tlsPort}: DIMSE over TLS needs a port of its own`);
-    else if (overlaps && tlsPort === httpPort) push('port_conflict', ['dimse', 'tls', 'port'], `http.port is also ${tlsPort}: HTTP and DIMSE over TLS need different ports`);
+    if (tlsPort === dimsePort) push('port_conflict', ['dimse', 'tls', 'port'], `dimse.port is also ${tlsPort}: DIMSE over TLS needs a port of its own`, [['dimse', 'port']]);
+    else if (overlaps && tlsPort === httpPort) push('port_conflict', ['dimse', 'tls', 'port'], `http.port is also ${tlsPort}: HTTP and DIMSE over TLS need different ports`, [['http', 'port'], ...hosts]);
   }
   return errors;
 }

@@ -3,11 +3,21 @@
  * `limen config check` prints them and `limen start` logs them; neither refuses.
  */
 import { isLoopbackHost } from './addresses.js';
+import { unknownVariables, type Environment } from './env.js';
 import type { LimenConfig } from './schema.js';
 
 export interface ConfigWarning {
   /** Stable, like a ConfigError's. */
-  code: 'plaintext_http' | 'tls_caller_unauthenticated' | 'caller_unauthenticated' | 'plaintext_destination' | 'reviewer_group_unenforced';
+  code:
+    | 'plaintext_http'
+    | 'tls_caller_unauthenticated'
+    | 'caller_unauthenticated'
+    | 'plaintext_destination'
+    | 'reviewer_group_unenforced'
+    /** Retention settings are given, but nothing destroys an expired study yet. */
+    | 'retention_unenforced'
+    /** A `LIMEN_*` variable nothing reads (`path` is its name): a misspelling, most likely. */
+    | 'unknown_variable';
   path: string;
   message: string;
 }
@@ -66,5 +76,27 @@ export function configWarnings(config: LimenConfig): ConfigWarning[] {
       warnings.push({ code: 'reviewer_group_unenforced', path: `routes.${name}.reviewerGroup`, message: 'not enforced yet: any reviewer may decide on this route\'s results' });
     }
   }
+  // Retention is still to be built: each study's expiry is recorded and shown, nothing acts on it.
+  for (const path of config.retention.written) {
+    const route = /^routes\.(.+)\.retentionDays$/.exec(path)?.[1];
+    const days = route !== undefined ? config.routes[route]?.retentionDays : undefined;
+    warnings.push({
+      code: 'retention_unenforced',
+      path,
+      message:
+        days !== undefined
+          ? `not enforced yet: each study's expiry (${days} days after it arrived) is recorded and shown by the API, but nothing is destroyed then`
+          : 'not used yet: no retention sweep runs, so no expired study is destroyed',
+    });
+  }
   return warnings;
+}
+
+/** What the environment may get wrong without an error: a `LIMEN_*` variable that nothing reads. */
+export function environmentWarnings(env: Environment): ConfigWarning[] {
+  return unknownVariables(env).map(({ variable, suggestion }) => ({
+    code: 'unknown_variable' as const,
+    path: variable,
+    message: `Limen reads no such variable, so it is ignored${suggestion !== undefined ? `; did you mean ${suggestion}?` : ''}`,
+  }));
 }

@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfigError, ConfigPath } from './errors.js';
 
 /** A place in the YAML text (1-based). */
@@ -16,6 +16,8 @@ export interface YamlConfigSource {
    * A path that is not in the file (a missing field) points at its nearest written parent.
    */
   locate(path: ConfigPath, atKey?: boolean): SourcePosition | undefined;
+  /** Whether `path` itself is written in the file (with a value), not only a parent of it. */
+  has(path: ConfigPath): boolean;
 }
 
 /** Parses a config file's text; syntax errors come back with line and column, all of them. */
@@ -34,7 +36,8 @@ export function parseYamlConfig(
       errors: doc.errors.map((e) => ({
         code: 'yaml_syntax' as const,
         path: '',
-        message: `YAML syntax: ${e.message}`,
+        // The parser's own words point at an API; the operator needs to know what the line did.
+        message: e.code === 'MULTIPLE_DOCS' ? 'a config file holds one YAML document, and a second one starts here (a "---" line starts a new document, a "..." line ends one): merge them into one' : `YAML syntax: ${e.message}`,
         ...position(e.pos[0]),
       })),
     };
@@ -65,16 +68,19 @@ export function parseYamlConfig(
     source: {
       value: record,
       locate: (path, atKey = false) => {
-        const offset = locateOffset(doc, path, atKey);
+        const { offset } = locateOffset(doc, path, atKey);
         return offset === undefined ? undefined : position(offset);
       },
+      has: (path) => locateOffset(doc, path, false).whole,
     },
   };
 }
 
-function locateOffset(doc: Document, path: ConfigPath, atKey: boolean): number | undefined {
+/** Where `path` is written, or its nearest written parent; `whole`: the path itself is, with a value. */
+function locateOffset(doc: Document, path: ConfigPath, atKey: boolean): { offset: number | undefined; whole: boolean } {
   let node: unknown = doc.contents;
   let found: number | undefined = (node as Node | null)?.range?.[0];
+  const parent = () => ({ offset: found, whole: false });
   for (let i = 0; i < path.length; i++) {
     const segment = path[i];
     const last = i === path.length - 1;
@@ -83,23 +89,27 @@ function locateOffset(doc: Document, path: ConfigPath, atKey: boolean): number |
         const key = p.key as { value?: unknown } | null;
         return key !== null && typeof key === 'object' && String(key.value) === String(segment);
       });
-      if (pair === undefined) return found;
+      if (pair === undefined) return parent();
       const keyNode = pair.key as Node;
       const valueNode = pair.value as Node | null;
-      if (last && (atKey || valueNode?.range === undefined)) return keyNode.range?.[0] ?? found;
+      // A key left empty (`port:`) counts as absent, as in the value.
+      const hasValue = valueNode?.range !== undefined && !(isScalar(valueNode) && valueNode.value === null);
+      if (last && (atKey || valueNode?.range === undefined)) return { offset: keyNode.range?.[0] ?? found, whole: hasValue };
       found = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? found;
+      if (last) return { offset: found, whole: hasValue };
       node = valueNode;
     } else if (isSeq(node) && typeof segment === 'number') {
       const item = node.items[segment] as Node | undefined;
       const start = item?.range?.[0];
-      if (start === undefined) return found;
+      if (start === undefined) return parent();
       found = start;
+      if (last) return { offset: found, whole: !(isScalar(item) && item.value === null) };
       node = item;
     } else {
-      return found;
+      return parent();
     }
   }
-  return found;
+  return { offset: found, whole: true };
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

@@ -45,6 +45,24 @@ export interface ProfileIssue {
 
 export type ProfileResult = { ok: true; profile: Profile } | { ok: false; issues: ProfileIssue[] };
 
+/**
+ * The profiles Limen knows, each with what it is. Options add to a profile; the name a profile is
+ * built under (`ProfileSpec.name`) may carry more (the route), after the known name.
+ */
+export const PROFILE_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  basic: 'PS3.15 Basic Application Confidentiality Profile, with options',
+});
+
+/** Whether `name` is one of `PROFILE_NAMES`. */
+export function isProfileName(name: string): boolean {
+  return Object.hasOwn(PROFILE_NAMES, name);
+}
+
+/** `unknown profile "basci"; known: basic (…)`: the message for a name that is not one of `PROFILE_NAMES`. */
+export function unknownProfile(name: string): string {
+  return `unknown profile "${name}"; known: ${Object.entries(PROFILE_NAMES).map(([n, what]) => `${n} (${what})`).join(', ')}`;
+}
+
 /** Builds a profile from its spec, or lists every problem with it. */
 export function createProfile(spec: ProfileSpec = {}): ProfileResult {
   const issues: ProfileIssue[] = [];

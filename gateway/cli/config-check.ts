@@ -1,19 +1,21 @@
 /**
  * `limen config check <file>`: the same validation as start, plus the routes' de-identification
- * profiles; what only the machine Limen runs on can settle (its PEM files) comes as warnings.
+ * profiles; what only the machine Limen runs on can settle (its PEM and credential files) comes as warnings.
  */
-import { configWarnings, formatConfigErrors, loadConfig, pemFileProblems } from '../../config/index.js';
-import { compileRoutes } from '../ingest/index.js';
+import { configWarnings, credentialFileProblems, environmentWarnings, pemFileProblems } from '../../config/index.js';
 import { certificateInFile, destinationCertificates, renewalWarnings } from '../services/certificate-watch.js';
 import { loadConfiguredMasterKey } from '../../storage/index.js';
 import { parseArgs } from 'node:util';
 import { surplusArguments, type Command } from './command.js';
+import { checkConfig, logLevelFromEnv } from './load-config.js';
 
 const USAGE = `usage: limen config check <file>
 
-Validates a configuration file as limen start does, plus the routes' de-identification profiles;
-every error with its path (exit 1). Warns of PEM files it cannot read or use, of certificates due
-for renewal, and of what would cross the network in the clear. Exit 0 valid, 1 not, 2 usage.
+Validates a configuration file as limen start does (with the LIMEN_* environment, LIMEN_LOG_LEVEL
+too), plus the routes' de-identification profiles and models; every error with its path (exit 1).
+Warns of PEM files and destinations' credential files it cannot read or use, of certificates due
+for renewal, of what would cross the network in the clear, of settings not acted on yet, and of
+LIMEN_* variables nothing reads. Exit 0 valid, 1 not, 2 usage.
 `;
 
 export const configCommand: Command = {
@@ -41,19 +43,17 @@ export const configCommand: Command = {
       process.stderr.write(`${surplusArguments('config check', surplus)} (one file at a time)\n${USAGE}`);
       return 2;
     }
-    const r = loadConfig({ file });
-    if (!r.ok) {
-      process.stderr.write(`${formatConfigErrors(r.errors)}\n`);
-      return 1;
-    }
-    const routes = compileRoutes(r.config);
-    if (!routes.ok) {
-      process.stderr.write(`${routes.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}\n`);
+    // What start would refuse of the environment, and what it would ignore, with the file's errors.
+    const r = checkConfig(file);
+    const level = logLevelFromEnv();
+    for (const w of environmentWarnings(process.env)) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    if (!r.ok || !level.ok) {
+      process.stderr.write([...(r.ok ? [] : [r.report]), ...(level.ok ? [] : [level.problem])].join('\n') + '\n');
       return 1;
     }
     for (const w of configWarnings(r.config)) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-    // The files may live only where Limen runs: said here, refused by \`limen start\`.
-    for (const { message, fails } of await pemFileProblems(r.config)) {
+    // The files may live only where Limen runs: said here, refused by \`limen start\` or failing each send.
+    for (const { message, fails } of [...(await pemFileProblems(r.config)), ...(await credentialFileProblems(r.config))]) {
       process.stderr.write(`warning: ${message} (${fails === 'start' ? 'limen start refuses this' : 'every delivery there fails until it can be used'})\n`);
     }
     // A key file that cannot serve stops every start; said here, where the file is named.

@@ -6,13 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OPTION_NAMES, SECRET_BYTES, createProfile, deidentify, keyedIdentifiers } from '../../anonymizer/index.js';
+import { OPTION_NAMES, SECRET_BYTES, createProfile, deidentify, isProfileName, keyedIdentifiers, PROFILE_NAMES, unknownProfile } from '../../anonymizer/index.js';
+import { DEFAULT_DATA_DIR } from '../../config/index.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { listFiles, writeFileAtomic } from './files.js';
 import { progressBar } from './progress.js';
 
 const USAGE = `usage: limen deidentify <file|dir>... --out <dir> [--profile <name>] [--option <name>]... [--key-file <f>] [--allow-burned-in]
 
+profiles: ${Object.keys(PROFILE_NAMES).join(', ')} (default basic)
 options (PS3.15 Table E.1-1): ${OPTION_NAMES.join(', ')}
 Without --key-file, the key in $LIMEN_DATA_DIR/deidentify.key (default ./var) is used, and made on first use.
 exit codes: 0 all de-identified, 1 some rejected, 2 usage error
@@ -49,6 +51,11 @@ export const deidentifyCommand: Command = {
     const { values, positionals } = args;
     if (!values.out || positionals.length === 0) {
       process.stderr.write(`limen deidentify: ${!values.out ? '--out is required' : 'no input files or directories'}\n${USAGE}`);
+      return 2;
+    }
+    // The profile's name keys the pseudonyms: a misspelt one would quietly start a new set.
+    if (!isProfileName(values.profile)) {
+      process.stderr.write(`limen deidentify: --profile: ${unknownProfile(values.profile)}\n`);
       return 2;
     }
     const profileResult = createProfile({ name: values.profile, options: values.option, allowBurnedIn: values['allow-burned-in'] });
@@ -103,7 +110,8 @@ function loadOrCreateKey(file: string | undefined): { secret: Uint8Array; note?:
     const secret = parseKey(readFileSync(file));
     return secret ? { secret } : { error: `key file ${file} does not hold a key of at least ${SECRET_BYTES} bytes (raw, hex or base64)` };
   }
-  const dataDir = process.env.LIMEN_DATA_DIR ?? './var';
+  // Empty counts as unset, as in the configuration.
+  const dataDir = process.env.LIMEN_DATA_DIR || DEFAULT_DATA_DIR;
   const path = resolve(dataDir, 'deidentify.key');
   if (existsSync(path)) {
     const secret = parseKey(readFileSync(path));

@@ -1,10 +1,11 @@
 /** `limen start`: HTTP, DIMSE and the schedulers in one process, until SIGTERM or SIGINT; SIGHUP reloads the TLS files. */
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/index.js';
+import { environmentWarnings } from '../../config/index.js';
+import { createLogger, type Logger } from '../log/index.js';
 import { tuneOptimisingCompiler } from '../process/compiler.js';
 import { startGateway, type RunningGateway } from '../process/gateway.js';
 import { STOP_DEADLINE_MS } from '../process/shutdown.js';
 import { parseCommandArgs, surplusArguments, type Command } from './command.js';
-import { configOrReport } from './load-config.js';
+import { logLevelFromEnv, servableConfigOrReport } from './load-config.js';
 
 const USAGE = `usage: limen start [--config <file>]
 
@@ -33,14 +34,17 @@ export const startCommand: Command = {
       process.stderr.write(`${surplusArguments('start', positionals)}\n${USAGE}`);
       return 2;
     }
-    const config = configOrReport(values.config, 'start');
+    // The routes compiled as the gateway will: a mistyped profile, option or model is a configuration error.
+    const config = servableConfigOrReport(values.config, 'start');
     if (!config) return 2;
-    const level = process.env.LIMEN_LOG_LEVEL || 'info';
-    if (!LOG_LEVELS.includes(level as LogLevel)) {
-      process.stderr.write(`limen start: LIMEN_LOG_LEVEL is ${JSON.stringify(level)}; it is one of ${LOG_LEVELS.join(', ')}\n`);
+    const level = logLevelFromEnv();
+    if (!level.ok) {
+      process.stderr.write(`limen start: ${level.problem}\n`);
       return 2;
     }
-    const logger = createLogger({ level: level as LogLevel });
+    const logger = createLogger({ level: level.level });
+    // A misspelt LIMEN_* variable is otherwise ignored without a word.
+    for (const w of environmentWarnings(process.env)) logger.warn({ id: 'gateway.config.warning', msg: w.message, code: w.code, path: w.path });
     tuneOptimisingCompiler();
     // Node's own report of a failure nobody handled prints the error object whole, every property
     // and cause included; the log keeps its name, message and code. A rejected promise nobody

@@ -27,6 +27,16 @@ describe('config: errors', () => {
       expect(formatConfigErrors(errors).split('\n')[0]).to.match(/^config \(line 3, column 3\): YAML syntax: /);
     });
 
+    it('a second YAML document is named as such, at the line it starts on', () => {
+      const error = onlyError('# c\nhttp:\n  port: 8081\n---\ndimse:\n  port: 11113\n');
+      expect(error).to.include({ code: 'yaml_syntax', path: '', line: 4, column: 1 });
+      expect(formatConfigErrors([error])).to.equal(
+        'config (line 4, column 1): a config file holds one YAML document, and a second one starts here (a "---" line starts a new document, a "..." line ends one): merge them into one',
+      );
+      // A "---" before the only document is not a second one.
+      expect(loadYaml('---\nhttp:\n  port: 8081\n').ok).to.equal(true);
+    });
+
     it('an alias without its anchor, or one that expands too far, is a YAML error, not a crash', () => {
       expect(onlyError('routes:\n  default:\n    stableSeconds: *a\n')).to.deep.equal({
         code: 'yaml_syntax',
@@ -180,6 +190,34 @@ describe('config: errors', () => {
     it('a revocation list without the CA whose certificates it revokes', () => {
       const error = onlyError('dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key, callerCrlFile: ca.crl } }\n');
       expect(error).to.include({ code: 'required', path: 'dimse.tls.callerCaFile' });
+    });
+
+    it('an error whose own field is not written points at the field that caused it, not at an unrelated line', () => {
+      // dimse.port is left to its default: the line is http.port's, not line 2 (dataDir).
+      const conflict = onlyError('# c\ndataDir: ./var\nhttp:\n  port: 11112\n');
+      expect(conflict).to.include({ code: 'port_conflict', path: 'dimse.port', line: 4, column: 9 });
+      expect(formatConfigErrors([conflict])).to.equal('dimse.port (line 4, column 9): http.port is also 11112: HTTP and DIMSE need different ports');
+      // Written, the error's own field is where it points.
+      expect(onlyError('http:\n  port: 9000\ndimse:\n  port: 9000\n  host: 127.0.0.1\n')).to.include({ path: 'dimse.port', line: 4 });
+      expect(onlyError('dimse: { tls: { certificateFile: a.crt, privateKeyFile: a.key,\n  callerCrlFile: ca.crl } }\n')).to.include({ path: 'dimse.tls.callerCaFile', line: 2 });
+    });
+
+    it('names the variable that set a field causing the error, and then gives no line of the file', () => {
+      const scratch = scratchDir();
+      try {
+        const file = scratch.write('limen.yaml', '# no dimse section\nroutes:\n  default: {}\n');
+        const errors = expectErrors(loadConfig({ file, env: { LIMEN_DIMSE_HOST: '0.0.0.0' }, cwd: scratch.dir }));
+        expect(errors).to.have.length(1);
+        expect(errors[0]).to.include({ code: 'callers_not_listed', path: 'remoteAEs' });
+        expect(errors[0].line).to.equal(undefined);
+        expect(errors[0].message).to.match(/^dimse\.host is 0\.0\.0\.0, .* \(dimse\.host set by LIMEN_DIMSE_HOST\)$/);
+        // Both ends of a conflict from the environment: each variable named.
+        const both = expectErrors(loadConfig({ file, env: { LIMEN_HTTP_PORT: '9000', LIMEN_DIMSE_PORT: '9000' }, cwd: scratch.dir }));
+        expect(both.map((e) => [e.path, e.variable, e.line])).to.deep.equal([['dimse.port', 'LIMEN_DIMSE_PORT', undefined]]);
+        expect(both[0].message).to.equal('http.port is also 9000: HTTP and DIMSE need different ports (set by LIMEN_DIMSE_PORT) (http.port set by LIMEN_HTTP_PORT)');
+      } finally {
+        scratch.cleanup();
+      }
     });
 
     it('a TLS listener without its certificate or key', () => {

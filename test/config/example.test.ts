@@ -55,10 +55,21 @@ describe('config: the example file', () => {
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41', tls: true })).to.include({ ok: false, reason: 'certificate-not-allowed' });
     expect(resolveCaller(config, { callingAETitle: 'CT_ROOM3', remoteAddress: '10.20.30.41' })).to.include({ ok: false, reason: 'tls-required' });
     expect(config.dimse.tls?.port).to.equal(2762);
-    // HTTP beyond loopback, over TLS: nothing to warn about but the reviewer groups it shows.
+    // HTTP beyond loopback, over TLS: nothing to warn about but the reviewer groups and the retention it shows.
     expect(config.http.tls?.certificateFile).to.equal(join(dirname(EXAMPLE), 'secrets', 'https.crt'));
-    expect(configWarnings(config).map((w) => w.code)).to.deep.equal(['reviewer_group_unenforced', 'reviewer_group_unenforced']);
+    expect(configWarnings(config).map((w) => w.code)).to.deep.equal([
+      'reviewer_group_unenforced',
+      'reviewer_group_unenforced',
+      'retention_unenforced',
+      'retention_unenforced',
+      'retention_unenforced',
+    ]);
     expect(resolveCaller(config, { callingAETitle: 'UNKNOWN', remoteAddress: '10.20.30.41' }).ok).to.equal(false);
+  });
+
+  it('keeps the database in the data dir wherever LIMEN_DATA_DIR moves it (a mounted copy)', () => {
+    const config = expectConfig(loadConfig({ file: EXAMPLE, env: { LIMEN_DATA_DIR: '/var/lib/limen' } }));
+    expect(config.database).to.deep.equal({ kind: 'sqlite', url: 'sqlite:/var/lib/limen/limen.sqlite', filename: '/var/lib/limen/limen.sqlite' });
   });
 
   it('shows every field the schema knows', () => {

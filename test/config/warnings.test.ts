@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { configWarnings } from '../../config/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configWarnings, environmentWarnings, KNOWN_VARIABLES } from '../../config/index.js';
 import { expectConfig, loadYaml } from './helpers.js';
 
 describe('config: warnings (valid, but exposed)', () => {
@@ -63,8 +66,48 @@ describe('config: warnings (valid, but exposed)', () => {
     expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([['reviewer_group_unenforced', 'routes.default.reviewerGroup']]);
   });
 
+  it('retention settings, which nothing acts on yet: the expiry is recorded, nothing destroyed', () => {
+    const warnings = configWarnings(expectConfig(loadYaml('routes:\n  default: { retentionDays: 7 }\n  ct: {}\nretention:\n  sweepIntervalMinutes: 5\n')));
+    expect(warnings.map((w) => [w.code, w.path])).to.deep.equal([
+      ['retention_unenforced', 'routes.default.retentionDays'],
+      ['retention_unenforced', 'retention'],
+    ]);
+    expect(warnings[0].message).to.equal("not enforced yet: each study's expiry (7 days after it arrived) is recorded and shown by the API, but nothing is destroyed then");
+    expect(warnings[1].message).to.equal('not used yet: no retention sweep runs, so no expired study is destroyed');
+    // Left to its default, nothing to warn of: an empty section says nothing either.
+    expect(configWarnings(expectConfig(loadYaml('routes:\n  default: {}\nretention: {}\n')))).to.deep.equal([]);
+  });
+
   it('none on loopback, nor beyond it with TLS', () => {
     expect(configWarnings(expectConfig(loadYaml('')))).to.deep.equal([]);
     expect(configWarnings(expectConfig(loadYaml('http: { host: 0.0.0.0, tls: { certificateFile: a.crt, privateKeyFile: a.key } }\n')))).to.deep.equal([]);
+  });
+});
+
+describe('config: warnings of the environment', () => {
+  it('a misspelt LIMEN_* variable, which nothing reads, with the known name nearest to it', () => {
+    const warnings = environmentWarnings({ LIMEN_DIMSE_HOSTS: '0.0.0.0', LIMEN_MASTERKEY: 'k', LIMEN_HTTP_PROT: '80', LIMEN_WHATEVER: '1', PATH: '/bin' });
+    expect(warnings.map((w) => [w.code, w.path, w.message])).to.deep.equal([
+      ['unknown_variable', 'LIMEN_DIMSE_HOSTS', 'Limen reads no such variable, so it is ignored; did you mean LIMEN_DIMSE_HOST?'],
+      ['unknown_variable', 'LIMEN_HTTP_PROT', 'Limen reads no such variable, so it is ignored; did you mean LIMEN_HTTP_PORT?'],
+      ['unknown_variable', 'LIMEN_MASTERKEY', 'Limen reads no such variable, so it is ignored; did you mean LIMEN_MASTER_KEY?'],
+      ['unknown_variable', 'LIMEN_WHATEVER', 'Limen reads no such variable, so it is ignored'],
+    ]);
+  });
+
+  it('none for a variable some part of Limen reads: the overrides, the CLI’s, the install script’s, the tests’ and benchmarks’', () => {
+    expect(environmentWarnings(Object.fromEntries(KNOWN_VARIABLES.map((v) => [v, 'x'])))).to.deep.equal([]);
+    // Every LIMEN_* name the code reads from the environment is known.
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const read = new Set<string>();
+    for (const dir of ['anonymizer', 'bench', 'config', 'gateway', 'pipeline', 'scripts', 'storage', 'test']) {
+      for (const f of readdirSync(join(root, dir), { recursive: true }).map(String)) {
+        if (!/\.(ts|mjs|js)$/.test(f)) continue;
+        const text = readFileSync(join(root, dir, f), 'utf8');
+        for (const m of text.matchAll(/(?:env\.|env\[['"]|_ENV = ['"])(LIMEN_[A-Z0-9_]+)/g)) read.add(m[1]);
+      }
+    }
+    expect(read.size).to.be.above(5);
+    expect([...read].filter((v) => !KNOWN_VARIABLES.includes(v))).to.deep.equal([]);
   });
 });

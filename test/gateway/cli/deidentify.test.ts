@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CT_FAKEPHI_FILES } from '../../support/fakephi.js';
+import { TSX_LOADER } from '../../support/limen-cli.js';
 
 const MAIN = fileURLToPath(new URL('../../../gateway/cli/main.ts', import.meta.url));
-const limen = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+const limen = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) =>
+  spawnSync(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', cwd });
 
 describe('limen deidentify', function () {
   this.timeout(60_000);
@@ -23,6 +24,20 @@ describe('limen deidentify', function () {
     const r = limen(['deidentify', CT_FAKEPHI_FILES[0], '--out', work, '--option', 'retainEverything', '--key-file', '/dev/null']);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.include('unknown option "retainEverything"');
+  });
+
+  it('exits 2 for an unknown profile (its name keys the pseudonyms), naming the known ones, and writes nothing', () => {
+    const r = limen(['deidentify', CT_FAKEPHI_FILES[0], '--out', join(work, 'out'), '--profile', 'basci'], { LIMEN_DATA_DIR: join(work, 'var') });
+    expect(r.status, r.stderr).to.equal(2);
+    expect(r.stderr).to.include('unknown profile "basci"; known: basic (');
+    expect(readdirSync(work), 'neither output nor key').to.deep.equal([]);
+  });
+
+  it('takes an empty LIMEN_DATA_DIR as unset: the key goes in ./var', () => {
+    const r = limen(['deidentify', CT_FAKEPHI_FILES[0], '--out', join(work, 'out')], { LIMEN_DATA_DIR: '' }, work);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.include(`generated a new de-identification key in ${join(work, 'var', 'deidentify.key')}`);
+    expect(readdirSync(work).sort()).to.deep.equal(['out', 'var']);
   });
 
   it('generates a key on first use, says where, reuses it, and names outputs by the new SOP Instance UID', () => {
