@@ -28,6 +28,7 @@ import { egressUIDs, gatewayIdentifiers } from './identifiers.js';
 import { servedCertificate, type ServedCertificate } from '../tls/index.js';
 import { CertificateWatch, destinationCertificates, listenerCertificates } from '../services/certificate-watch.js';
 import { STOP_DEADLINE_MS, stopServices, type StopOutcome } from './shutdown.js';
+import { workerPool } from './worker-pool.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -199,14 +200,17 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     config,
     logger: logger.child({ service: 'export' }),
   });
-  const processor = createProcessWorker({
-    storage,
-    config,
-    workerId: `processor-${process.pid}`,
-    idleMs: config.worker.pollIntervalMs,
-    // A failure to be retried is a warning; a dead job, or a study left unrecorded, an error.
-    log: (e) => logger.log(e.id === 'process.failed' ? (e.outcome === 'dead' ? 'error' : 'warn') : e.id === 'process.status-failed' ? 'error' : 'info', { ...e, service: 'pipeline' }),
-  });
+  // worker.concurrency workers, each with one job (and one pipeline thread) at a time.
+  const processor = workerPool(config.worker.concurrency, `processor-${process.pid}`, (workerId) =>
+    createProcessWorker({
+      storage,
+      config,
+      workerId,
+      idleMs: config.worker.pollIntervalMs,
+      // A failure to be retried is a warning; a dead job, or a study left unrecorded, an error.
+      log: (e) => logger.log(e.id === 'process.failed' ? (e.outcome === 'dead' ? 'error' : 'warn') : e.id === 'process.status-failed' ? 'error' : 'info', { ...e, service: 'pipeline' }),
+    }),
+  );
   // Queuing a job wakes its worker: an approval is delivered at once, not at the next poll.
   const completion = new CompletionService(storage, metrics, logger.child({ service: 'completion' }), { onJobsQueued: () => processor.poke() });
   const gate = new ReviewGate(storage, config, () => exporter.poke());
@@ -280,7 +284,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       clearTimeout(deferredRepair);
       const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
       logger.info({ id: 'gateway.stopping', msg: 'no new associations or requests; draining what is in flight', deadlineMs });
-      const jobs = () => [processor.current, exporter.current].filter((j) => j !== undefined);
+      const jobs = () => [...processor.current, exporter.current].filter((j) => j !== undefined);
       for (const job of jobs()) logger.info({ id: 'gateway.stop.job-waiting', msg: `waiting for ${job.type} job ${job.id} to finish`, job: job.id, type: job.type, study: job.studyInstanceUID });
       // Said before the workers, listening to the same signal, let go of them.
       const released = () => {
