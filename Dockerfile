@@ -22,7 +22,8 @@ ENV NODE_ENV=production \
     LIMEN_DATA_DIR=/var/lib/limen \
     LIMEN_HTTP_HOST=0.0.0.0
 WORKDIR /app
-RUN groupadd --system limen && useradd --system --gid limen --home /var/lib/limen limen \
+# A fixed UID and GID (10001), so a volume or bind mount can be given to them before the first start.
+RUN groupadd --system --gid 10001 limen && useradd --system --uid 10001 --gid limen --home /var/lib/limen limen \
  && mkdir -p /var/lib/limen && chown limen:limen /var/lib/limen
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist

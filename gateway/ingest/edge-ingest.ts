@@ -103,7 +103,7 @@ export class EdgeIngest implements InstanceIngest {
     if (missesResult(stored)) {
       this.deps.logger.warn({
         id: 'edge.instance.after-result',
-        msg: `instance stored in a study whose result is ${stored.studyStatus === 'processing' ? 'being made' : stored.studyStatus}: that result does not include it`,
+        msg: `instance stored in a study whose result is ${stored.studyStatus}: that result does not include it`,
         study: result.studyInstanceUID,
         status: stored.studyStatus,
       });
@@ -122,12 +122,13 @@ export class EdgeIngest implements InstanceIngest {
 }
 
 /**
- * A new instance of a study whose result is being made, approved or delivered: it does not reopen
- * the study (what was reviewed or sent stays what it was), so the result lacks it. Said in the
- * trail and the log, where a late slice would otherwise go unnoticed beside a delivered SEG.
+ * A new instance of a study whose result is approved or delivered: it does not reopen the study
+ * (what was reviewed or sent stays what it was), so the result lacks it. Said in the trail and
+ * the log, where a late slice would otherwise go unnoticed beside a delivered SEG. (One that
+ * arrives while the study is processed has that run's result set aside, and is processed.)
  */
 function missesResult(outcome: { duplicate: boolean; studyStatus: string }): boolean {
-  return !outcome.duplicate && (outcome.studyStatus === 'processing' || outcome.studyStatus === 'approved' || outcome.studyStatus === 'delivered');
+  return !outcome.duplicate && (outcome.studyStatus === 'approved' || outcome.studyStatus === 'delivered');
 }
 
 /**

@@ -25,8 +25,24 @@ import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
-/** Who the runtime stage's USER becomes here: `nobody`, when the tests run as root. */
-const UNPRIVILEGED = process.getuid?.() === 0 ? 65534 : undefined;
+const DOCKERFILE = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+/** The fixed UID and GID the Dockerfile gives its system user. */
+const IMAGE_UID = Number(/\buseradd\b[^&]*--uid (\d+)/.exec(DOCKERFILE)?.[1]);
+const IMAGE_GID = Number(/\bgroupadd\b[^&]*--gid (\d+)/.exec(DOCKERFILE)?.[1]);
+/** Who the runtime stage's USER becomes here: the image's own UID, when the tests run as root. */
+const UNPRIVILEGED = process.getuid?.() === 0 ? IMAGE_UID : undefined;
+
+describe('Dockerfile and .dockerignore, as written', () => {
+  it('gives the system user a fixed UID and GID, the ones README names as owning the data volume', () => {
+    expect(IMAGE_UID, 'useradd --uid').to.be.above(999);
+    expect(IMAGE_GID, 'groupadd --gid').to.equal(IMAGE_UID);
+    expect(readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ')).to.contain(`\`/var/lib/limen\`, owned by the image's \`limen\` user, UID and GID ${IMAGE_UID}`);
+  });
+
+  it('.dockerignore leaves out what the build makes itself (modules, dist, the viewer) and local data', () => {
+    expect(readDockerIgnore()).to.include.members(['node_modules', 'dist', 'viewer-dist', 'var', 'bench/out', '.git']);
+  });
+});
 
 /** One stage's stand-in for the image's file system. */
 class StageRoot {
@@ -90,7 +106,7 @@ function makeReadable(dir: string): void {
 
 describe('Dockerfile, replayed without a container engine', function () {
   this.timeout(20 * 60_000);
-  const stages: Stage[] = parseDockerfile(readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8'));
+  const stages: Stage[] = parseDockerfile(DOCKERFILE);
   const runtime = stages.at(-1)!;
   let work: string;
   let build: StageRoot;
