@@ -2,8 +2,8 @@
  * Durable file writes: a final name only ever holds completely written bytes, and the caller
  * is told a file is written only once its content and its directory entry are on disk.
  */
-import { close, closeSync, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev, writevSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { close, closeSync, constants, fdatasync, fsync, open, openSync, renameSync, rmSync, unlink, writeSync, writev, writevSync } from 'node:fs';
+import { mkdir, open as openHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pooledRandomBytes } from './crypto/random.js';
 import { SyncGroup } from './sync-group.js';
@@ -44,6 +44,19 @@ export async function flushPath(path: string, what: 'all' | 'data'): Promise<boo
  * already there: another writer may have created it a moment ago and not yet synced it, or a
  * crash may have come between a creation and its sync.
  */
+/**
+ * Creates an empty file only its owner may read, unless it exists. For the SQLite database: made
+ * by the driver, it would take the umask's mode (0644 in a data dir that already existed, open to
+ * every local user), and SQLite gives its -wal and -shm files the database file's mode.
+ */
+export async function createOwnerOnly(path: string): Promise<void> {
+  try {
+    await (await openHandle(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 export async function ensureDirDurable(dir: string, mode = 0o700, options: { syncParent?: boolean } = {}): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode });
   if (first === undefined) {

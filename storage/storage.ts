@@ -13,7 +13,7 @@ import { BlobStore } from './blobs.js';
 import { bindDataDir } from './data-dir-binding.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { connectDatabase, migrateToLatest, type DatabaseLog, type Dialect } from './db/index.js';
-import { ensureDirDurable } from './fs-durable.js';
+import { createOwnerOnly, ensureDirDurable } from './fs-durable.js';
 import { Instances, UNCONFIRMED_GRACE_MS, type InstanceBlob, type RepairReport, type InstanceInfo, type StoreInstanceInput, type StoreInstanceResult } from './instances.js';
 import { JobQueue, type JobQueueOptions } from './jobs.js';
 import { StudyKeys } from './keys.js';
@@ -100,7 +100,10 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   const locks: DataDirLock[] = [];
   try {
     // A SQLite file named outside the data dir gets its directory made the same way (before its lock is taken there).
-    if (db.sqliteFile !== undefined) await ensureDirDurable(dirname(db.sqliteFile));
+    if (db.sqliteFile !== undefined) {
+      await ensureDirDurable(dirname(db.sqliteFile));
+      await createOwnerOnly(db.sqliteFile);
+    }
     if (options.serve && db.dialect === 'sqlite') {
       locks.push(lockDataDir(options.dataDir));
       // A database file named outside the data dir is one process's too: two data dirs must not share it.

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage, SQLITE_FILE } from '../../storage/index.js';
@@ -40,6 +40,21 @@ describe('storage: database URLs', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('makes the SQLite database and its WAL files readable by their owner only, in a data dir that already existed open to all', async () => {
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755); // whatever the umask
+    const s = await openStorage({ dataDir, masterKey: new Uint8Array(32), serve: true });
+    try {
+      await s.storeInstance(instanceInput());
+      for (const name of [SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`]) {
+        expect(statSync(join(dataDir, name)).mode & 0o777, name).to.equal(0o600);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('accepts sqlite:<path> as the configuration writes it', async () => {
     const file = join(dir, 'elsewhere.sqlite');
     const s = await openStorage({ dataDir: join(dir, 'data'), databaseUrl: `sqlite:${file}`, masterKey: new Uint8Array(32) });
@@ -61,7 +76,7 @@ describe('storage: database URLs', () => {
     // A directory where the file should be: SQLite cannot open it.
     const file = join(dir, 'taken.sqlite');
     mkdirSync(file);
-    const err = await rejection(openStorage({ dataDir: join(dir, 'data'), databaseUrl: `sqlite:${file}`, masterKey: new Uint8Array(32) }));
+    const err = await rejection(openStorage({ dataDir: join(dir, 'data'), databaseUrl: `sqlite:${file}`, masterKey: new Uint8Array(32), databaseLog: () => {} }));
     expect(err.message).to.contain(file);
   });
 
