@@ -29,6 +29,7 @@ import { servedCertificate, type ServedCertificate } from '../tls/index.js';
 import { CertificateWatch, destinationCertificates, listenerCertificates } from '../services/certificate-watch.js';
 import { STOP_DEADLINE_MS, stopServices, type StopOutcome } from './shutdown.js';
 import { workerPool } from './worker-pool.js';
+import { configurationRecord } from './configuration-record.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -276,6 +277,10 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     return head === undefined ? null : head ? `${head.seq}:${head.hash}` : 'none';
   };
   logger.info({ id: 'gateway.started', msg: 'Limen is running', http: http.address, dimse: dimse.address, dimseTls: dimse.tlsAddress, aeTitle: config.dimse.aeTitle, database: storage.dialect, auditHead: await auditHead() });
+  // The rules every study from now on is received under, in the trail beside the studies.
+  await storage.audit.append({ type: 'gateway.started', actor: 'gateway', detail: configurationRecord(config) }).catch((err: Error) => {
+    logger.error({ id: 'gateway.audit.failed', msg: 'the configuration the gateway started with is not in the audit trail', err });
+  });
 
   let stopping: Promise<StopOutcome> | undefined;
   const cutOff = new AbortController();
