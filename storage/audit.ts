@@ -51,6 +51,8 @@ export type AuditVerifyResult =
 export interface AuditListOptions {
   /** Only events with id greater than this (paging). */
   afterId?: number;
+  /** Only events with seq greater than this (paging in chain order). */
+  afterSeq?: number;
   limit?: number;
   type?: string;
   studyInstanceUID?: string;
@@ -74,6 +76,7 @@ export class AuditLog {
   async list(options: AuditListOptions = {}): Promise<AuditEvent[]> {
     const q = this.db.knex('audit_events').orderBy('seq').limit(Math.min(options.limit ?? 100, 10_000));
     if (options.afterId !== undefined) q.where('id', '>', options.afterId);
+    if (options.afterSeq !== undefined) q.where('seq', '>', options.afterSeq);
     if (options.type !== undefined) q.where('type', options.type);
     if (options.studyInstanceUID !== undefined) q.where('study_instance_uid', options.studyInstanceUID);
     return (await q).map(toEvent);

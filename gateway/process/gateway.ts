@@ -30,6 +30,7 @@ import { CertificateWatch, destinationCertificates, listenerCertificates } from 
 import { STOP_DEADLINE_MS, stopServices, type StopOutcome } from './shutdown.js';
 import { workerPool } from './worker-pool.js';
 import { configurationRecord } from './configuration-record.js';
+import { auditRoutes } from '../audit/routes.js';
 
 export interface RunningGateway {
   storage: Storage;
@@ -235,6 +236,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   app.route('/api/v1', reviewRoutes({ storage, gate, tokens: tokenVerifier, auth: personAuth }));
   app.route('/api/v1', adminRoutes({ storage, modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth, onJobQueued: (type) => (type === 'export' ? exporter : processor).poke() }));
   app.route('/api/v1', modelRoutes({ modelsDir: config.models.dir, tokens: tokenVerifier, auth: personAuth }));
+  app.route('/api/v1', auditRoutes({ storage, tokens: tokenVerifier, auth: personAuth }));
   app.route(
     '/dicomweb',
     dicomwebReadRoutes({

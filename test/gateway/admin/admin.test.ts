@@ -154,4 +154,38 @@ routes:
     expect(audit.map((e) => e.type)).to.include.members(['export.retry-requested', 'exported']);
     expect(audit.find((e) => e.type === 'export.retry-requested')!.detail).to.deep.equal({ jobId: dead.id, destination: 'pacs', attempts: 2 });
   });
+
+  it("lets the privacy officer read the study's whole trail, a page at a time, and the rules it was received under", async () => {
+    const auditor = (await gw.storage.createToken({ role: 'auditor', user: 'privacy-officer', ttlSeconds: 3600 })).token;
+    const read = async (query: string, token = auditor) => {
+      const r = await fetch(`${gw.base}/api/v1/audit${query}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: (await r.json()) as { events: Array<Record<string, any>>; next?: number; error?: { code: string } } };
+    };
+    expect((await read(`?study=${study}`, reviewer)).status, 'not a reviewer').to.equal(403);
+    expect((await read('?study=Doe^Jane')).body.error?.code).to.equal('invalid-uid');
+    expect((await read('?limit=0')).status).to.equal(400);
+
+    // Paged in chain order: every event of the study, as the storage holds it.
+    const seen: Array<Record<string, any>> = [];
+    let after: number | undefined = 0;
+    while (after !== undefined) {
+      const page = await read(`?study=${study}&limit=50&after=${after}`);
+      expect(page.status).to.equal(200);
+      seen.push(...page.body.events);
+      after = page.body.next;
+    }
+    const held = (await gw.storage.audit.list({ studyInstanceUID: study, limit: 10_000 })).map((e) => e.seq);
+    expect(seen.map((e) => e.seq)).to.deep.equal(held);
+    expect(seen.every((e) => e.sealed === true && e.studyInstanceUID === study)).to.equal(true);
+    const types = new Set(seen.map((e) => e.type));
+    for (const t of ['instance.stored', 'study.complete', 'processing.completed', 'review.approved', 'export.sending', 'export.failed', 'export.retry-requested', 'exported']) expect([...types], t).to.include(t);
+    // The PACS was down: each failed attempt is in the trail, the last one dead, before the retry.
+    const failed = seen.filter((e) => e.type === 'export.failed');
+    expect(failed.map((e) => e.detail.outcome)).to.deep.equal(['queued', 'dead']);
+    expect(failed[1].detail).to.include({ destination: 'pacs', attempt: 2 });
+
+    const started = (await read('?type=gateway.started')).body.events;
+    expect(started).to.have.length.greaterThan(0);
+    expect(started[0].detail.routes.default.deidentification).to.deep.include({ profile: 'basic', options: [] });
+  });
 });
