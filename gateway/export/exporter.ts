@@ -10,6 +10,7 @@ import type { LimenConfig } from '../../config/index.js';
 import type { Storage } from '../../storage/index.js';
 import { JobWorker, PermanentJobError, type JobContext } from '../../pipeline/worker/job-worker.js';
 import type { Logger } from '../log/index.js';
+import type { ExportMetrics } from '../metrics/index.js';
 import { EXPORT_JOB } from '../review/gate.js';
 import type { Destination, SendReceipt } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
@@ -21,6 +22,7 @@ export interface ExporterDeps {
   egressUID: (own: string) => string;
   config: Pick<LimenConfig, 'export'>;
   logger: Logger;
+  metrics?: ExportMetrics;
 }
 
 export function createExportWorker(deps: ExporterDeps): JobWorker {
@@ -29,8 +31,15 @@ export function createExportWorker(deps: ExporterDeps): JobWorker {
     workerId: `exporter-${randomUUID()}`,
     leaseSeconds: Math.max(60, deps.config.export.timeoutSeconds * 2),
     retryDelaysSeconds: deps.config.export.retryDelaysSeconds,
-    onError: (job, err, outcome) =>
-      deps.logger.warn({ id: 'export.failed', msg: `export attempt failed (${outcome})`, study: job.studyInstanceUID, destination: (job.payload as { destination?: string }).destination, attempt: job.attempts, err }),
+    onError: (job, err, outcome) => {
+      const destination = (job.payload as { destination?: string }).destination;
+      deps.logger.warn({ id: 'export.failed', msg: `export attempt failed (${outcome})`, study: job.studyInstanceUID, destination, attempt: job.attempts, err });
+      if (destination !== undefined) deps.metrics?.attempts.inc({ destination, outcome: outcome === 'dead' ? 'dead' : 'retry' });
+    },
+    onDone: (job, result) => {
+      const { destination, warning } = result as { destination: string; warning?: string };
+      deps.metrics?.attempts.inc({ destination, outcome: warning === undefined ? 'delivered' : 'warning' });
+    },
   });
 }
 

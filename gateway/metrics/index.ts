@@ -4,3 +4,5 @@ export { EXPOSITION_CONTENT_TYPE, renderFamilies, formatNumber } from './exposit
 export type { Family, Sample } from './exposition.js';
 export { createEdgeMetrics, countRefusedInstances, watchReceiveMemory, STORE_LATENCY_BUCKETS, FAILURE_REASONS, REFUSAL_REASONS } from './edge.js';
 export type { EdgeMetrics, RefusalReason } from './edge.js';
+export { createExportMetrics, EXPORT_OUTCOMES } from './export.js';
+export type { ExportMetrics, ExportOutcome } from './export.js';

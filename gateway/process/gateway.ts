@@ -20,7 +20,7 @@ import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
-import { MetricsRegistry, createEdgeMetrics, watchReceiveMemory } from '../metrics/index.js';
+import { MetricsRegistry, createEdgeMetrics, createExportMetrics, watchReceiveMemory } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
@@ -201,6 +201,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     egressUID: egressUIDs(master.key),
     config,
     logger: logger.child({ service: 'export' }),
+    metrics: createExportMetrics(registry, Object.keys(config.destinations)),
   });
   // worker.concurrency workers, each with one job (and one pipeline thread) at a time.
   const processor = workerPool(config.worker.concurrency, `processor-${process.pid}`, (workerId) =>

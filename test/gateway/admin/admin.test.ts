@@ -153,6 +153,10 @@ routes:
     const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study);
     expect(audit.map((e) => e.type)).to.include.members(['export.retry-requested', 'exported']);
     expect(audit.find((e) => e.type === 'export.retry-requested')!.detail).to.deep.equal({ jobId: dead.id, destination: 'pacs', attempts: 2 });
+    // What an operator alerts on: the destination's attempts and how each ended.
+    const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+    const attempts = (outcome: string) => Number(new RegExp(`^limen_export_attempts_total\\{destination="pacs",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(['delivered', 'warning', 'retry', 'dead'].map(attempts)).to.deep.equal([1, 0, 1, 1]);
   });
 
   it("lets the privacy officer read the study's whole trail, a page at a time, and the rules it was received under", async () => {
