@@ -157,6 +157,17 @@ export class JobQueue {
     return this.updateOwned(id, workerId, { lease_expires_at: t + Math.round(leaseSeconds * 1000), updated_at: t });
   }
 
+  /**
+   * Ends the lease of every running job now, so that the next claim takes it up (or, on its last
+   * attempt, ends it) as it would once the lease ran out. For a process that knows it is the only
+   * one working the queue (SQLite: the data dir's lock) and was just started: any running job is
+   * one the previous process was working on when it died. Returns how many there were.
+   */
+  async expireLeases(): Promise<number> {
+    const t = this.now().getTime();
+    return this.db.knex('jobs').where('status', 'running').andWhere('lease_expires_at', '>', t).update({ lease_expires_at: t, updated_at: t });
+  }
+
   /** Records progress; does not extend the lease (that is `heartbeat`). */
   async progress(id: number, workerId: string, progress: { stage: string; percent?: number }): Promise<boolean> {
     const percent = progress.percent === undefined ? null : Math.max(0, Math.min(100, progress.percent));
@@ -169,7 +180,8 @@ export class JobQueue {
    */
   async complete(id: number, workerId: string, result?: unknown, audit?: AuditEventInput): Promise<boolean> {
     const t = this.now();
-    const patch = { status: 'done', result: result === undefined ? null : JSON.stringify(result), lease_expires_at: null, percent: 100, updated_at: t.getTime(), finished_at: t.getTime() };
+    // A done job shows no error: an earlier attempt's is in the audit trail (its failure event).
+    const patch = { status: 'done', result: result === undefined ? null : JSON.stringify(result), last_error: null, lease_expires_at: null, percent: 100, updated_at: t.getTime(), finished_at: t.getTime() };
     if (!audit) return this.updateOwned(id, workerId, patch);
     return writeTransaction(this.db, async (trx) => {
       const changed = await this.updateOwned(id, workerId, patch, trx);

@@ -117,6 +117,10 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   // left is garbage now. With PostgreSQL other processes may be writing, so only old leftovers go.
   const swept = await storage.sweepOrphanBlobs(storage.dialect === 'sqlite' ? { olderThanSeconds: 0 } : {});
   if (swept.orphanBlobs || swept.tempFiles) logger.info({ id: 'gateway.orphans.removed', msg: 'removed what interrupted writes left (never acknowledged)', ...swept });
+  // Likewise, a job still running on SQLite is one the last process was working on when it died:
+  // taken up at once, not after its lease (up to two minutes) runs out.
+  const reclaimed = storage.dialect === 'sqlite' ? await storage.jobs.expireLeases() : 0;
+  if (reclaimed) logger.warn({ id: 'gateway.jobs.reclaimed', msg: `${reclaimed} job(s) the previous process did not finish are taken up again`, count: reclaimed });
 
   const registry = new MetricsRegistry();
   const metrics = createEdgeMetrics(registry);

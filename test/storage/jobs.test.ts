@@ -104,6 +104,10 @@ describeEachDatabase('storage: job queue', (h) => {
     expect(await s.jobs.get(id)).to.include({ status: 'queued', attempts: 0 });
     expect((await s.audit.list({ type: 'export.retry-requested' })).map((e) => e.detail)).to.deep.equal([{ jobId: id }]);
     expect(await s.audit.verify()).to.include({ ok: true });
+    // Done at last: the earlier attempt's error no longer shows on the job.
+    await s.jobs.claim('export', 'w', 30);
+    expect(await s.jobs.complete(id, 'w', { ok: true })).to.equal(true);
+    expect(await s.jobs.get(id)).to.include({ status: 'done', lastError: null });
   });
 
   it('a non-retryable failure is dead at once', async () => {
