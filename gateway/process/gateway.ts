@@ -19,7 +19,7 @@ import { StudyAccess } from '../http/study-access.js';
 import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
-import type { Logger } from '../log/index.js';
+import type { Logger, LogLevel } from '../log/index.js';
 import { MetricsRegistry, createEdgeMetrics, createExportMetrics, watchReceiveMemory } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
@@ -29,6 +29,7 @@ import { servedCertificate, type ServedCertificate } from '../tls/index.js';
 import { CertificateWatch, destinationCertificates, listenerCertificates } from '../services/certificate-watch.js';
 import { STOP_DEADLINE_MS, stopServices, type StopOutcome } from './shutdown.js';
 import { workerPool } from './worker-pool.js';
+import { sayRepeatsOnce } from '../log/repeats.js';
 import { configurationRecord } from './configuration-record.js';
 import { auditRoutes } from '../audit/routes.js';
 
@@ -90,12 +91,15 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
   if (master.source === 'data-dir') {
     logger.warn({ id: 'gateway.master-key.development', msg: 'the master key is the one generated for development, kept in the data dir; production sets masterKey.file or LIMEN_MASTER_KEY', path: master.path });
   }
+  // The driver repeats itself while the database is unreachable (about three times a second):
+  // each message once per half minute, with how many times it came meanwhile.
+  const databaseLog = sayRepeatsOnce((msg, repeated, level: LogLevel) => logger.log(level, { id: 'storage.database', msg, ...(repeated > 0 && { repeated }) }), 30_000);
   const storage = await openStorage({
     dataDir: config.dataDir,
     databaseUrl: config.database.url,
     masterKey: master.key,
     serve: true,
-    databaseLog: (level, msg) => logger.log(level, { id: 'storage.database', msg }),
+    databaseLog: (level, msg) => databaseLog(msg, level),
   }).catch((err: unknown) => {
     if (isStorageError(err, 'data-dir-locked') || isStorageError(err, 'data-dir-mismatch')) throw new GatewayStartError(err.message);
     // SQLite says "disk I/O error" of a disk with no space left: say which.
