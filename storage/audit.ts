@@ -157,10 +157,12 @@ export async function appendAuditEvent(sql: Sql, now: Date, input: AuditEventInp
   validateEvent(input);
   const detailText = canonicalJSON(input.detail ?? {});
   if (sql.dialect === 'postgres') await sql.run('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
-  const last = await sql.first('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const last = await sql.first('SELECT seq, at, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const fields = {
     seq: last ? num(last.seq) + 1 : 1,
-    at: now.getTime(),
+    // Never before the event ahead of it: the time is read before the lock is waited for, and a
+    // trail whose times go back reads as reordered.
+    at: Math.max(now.getTime(), last ? num(last.at) : 0),
     type: input.type,
     actor: input.actor ?? null,
     studyInstanceUID: input.studyInstanceUID ?? null,

@@ -3,6 +3,7 @@
  * token without its secret; a revoked token, and every browser session opened with it, stops
  * working at once.
  */
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isStorageError, MAX_TOKEN_TTL_SECONDS, ROLES, type Role, type TokenInfo } from '../../storage/index.js';
 import type { Command } from './command.js';
@@ -95,7 +96,7 @@ async function create(configFile: string | undefined, role: Role, user: string |
   let token;
   try {
     const fresh = !(await databaseExists(config));
-    token = await withStorage(config, (storage) => storage.createToken({ role, user, ttlSeconds, issuedBy: 'cli' }), { command: 'token create' });
+    token = await withStorage(config, (storage) => storage.createToken({ role, user, ttlSeconds, issuedBy: cliActor() }), { command: 'token create' });
     // A token in a database of its own is no use to a gateway serving another: say where it went.
     if (fresh) process.stderr.write(`limen token create: there was no Limen database at ${describeDatabase(config)}: created one (as a first limen start would, on that data dir); a gateway serving other data will not know this token: --config or LIMEN_DATA_DIR name the gateway's\n`);
   } catch (err) {
@@ -171,7 +172,7 @@ async function revoke(configFile: string | undefined, id: string): Promise<numbe
       process.stdout.write(`token ${id} was already revoked at ${token.revokedAt.toISOString()}\n`);
       return 0;
     }
-    if (!(await storage.tokens.revoke(id, 'cli'))) {
+    if (!(await storage.tokens.revoke(id, cliActor()))) {
       // Revoked by someone else between the two statements.
       process.stdout.write(`token ${id} was already revoked\n`);
       return 0;
@@ -179,4 +180,15 @@ async function revoke(configFile: string | undefined, id: string): Promise<numbe
     process.stdout.write(`token ${id} (role ${token.role}${token.user ? `, user ${token.user}` : ''}) revoked; its sessions end at once\n`);
     return 0;
   }, { command: 'token revoke', create: false });
+}
+
+/** Who issued or revoked a token at the command line, for the audit trail: the operating system's user. */
+function cliActor(): string {
+  let name = '';
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (a container's arbitrary user).
+  }
+  return `cli:${name || `uid ${process.getuid?.() ?? 'unknown'}`}`;
 }

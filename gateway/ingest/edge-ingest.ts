@@ -33,7 +33,9 @@ export class EdgeIngest implements InstanceIngest {
     if (outcome.ok) metrics.storeLatency.observe((performance.now() - started) / 1000);
     else {
       metrics.instancesFailed.inc({ reason: outcome.code });
-      await this.audit({ type: 'instance.failed', actor: actorOf(instance), detail: { route: instance.route, ...arrival(instance), reason: outcome.code } });
+      // The reason in words too (what the sender was told; tags, never values): a burned-in
+      // refusal and a damaged file are not the same to the privacy officer.
+      await this.audit({ type: 'instance.failed', actor: actorOf(instance), detail: { route: instance.route, ...arrival(instance), reason: outcome.code, why: outcome.reason } });
     }
     return outcome;
   }

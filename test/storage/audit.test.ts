@@ -36,6 +36,16 @@ describeEachDatabase('storage: audit trail', (h) => {
     expect(listed[0]).to.deep.equal(second);
   });
 
+  it('an event is never dated before the one ahead of it in the chain (its time is read before the lock)', async () => {
+    const clock = manualClock();
+    const s = await h.open({ now: clock.now });
+    const first = await s.audit.append({ type: 'x' });
+    clock.advance(-5); // a later append whose time was read earlier
+    const second = await s.audit.append({ type: 'y' });
+    expect(second.at.getTime()).to.equal(first.at.getTime());
+    expect(await s.audit.verify()).to.deep.include({ ok: true, count: 2 });
+  });
+
   it('concurrent appends never fork the chain', async () => {
     const storages = h.dialect === 'postgres' ? [await h.open(), await h.open()] : [await h.open()];
     await Promise.all(Array.from({ length: 40 }, (_, i) => storages[i % storages.length].audit.append({ type: 'instance.stored', detail: { i } })));

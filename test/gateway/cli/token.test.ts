@@ -1,8 +1,8 @@
 /** `limen token create|list|revoke` as an operator runs it: exit codes, what is printed, what is stored. */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openStorage, SQLITE_FILE } from '../../../storage/index.js';
 import { runLimen, type LimenResult } from '../../support/limen-cli.js';
@@ -141,6 +141,19 @@ describe('limen token', function () {
     const missing = await limen(['revoke']);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('revoke takes exactly one token id');
+
+    // The trail names who issued and revoked it at the command line: the operating system's user.
+    const masterKey = Buffer.from(readFileSync(join(work, 'var', 'master.key'), 'utf8').trim(), 'hex');
+    const s = await openStorage({ dataDir: join(work, 'var'), masterKey });
+    try {
+      const events = (await s.audit.list({ limit: 100 })).filter((e) => e.type === 'token.created' || e.type === 'token.revoked');
+      expect(events.map((e) => [e.type, e.actor])).to.deep.equal([
+        ['token.created', `cli:${userInfo().username}`],
+        ['token.revoked', `cli:${userInfo().username}`],
+      ]);
+    } finally {
+      await s.close();
+    }
   });
 
   it('an unknown action names itself and shows the usage', async () => {
