@@ -206,17 +206,15 @@ describe('gateway/dimse storeInstances', function () {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    it('is received bit for bit by storescp in bit-preserving mode', async function () {
-      this.timeout(60_000);
-      const out = join(dir, 'storescp');
+    /** Sends `files` in one association to storescp with `flags`, in a loopback-only namespace; every one must be stored. */
+    const sendToStorescp = async (out: string, flags: string, files: readonly string[]): Promise<void> => {
       const script = [
         'set -e',
         'ip link set lo up',
         `mkdir -p ${out}`,
-        `storescp +B +xa -aet STORESCP -od ${out} 11112 & pid=$!`,
+        `storescp ${flags} -aet STORESCP -od ${out} 11112 & pid=$!`,
         'for i in $(seq 1 100); do echoscu -aec STORESCP 127.0.0.1 11112 2>/dev/null && break; sleep 0.05; done',
-        // Several corpus files share a SOP Instance UID: send the ones that do not.
-        `node --import tsx test/gateway/dimse/scu-send.ts 11112 STORESCP ${FILES.slice(0, 4).join(' ')}`,
+        `node --import tsx test/gateway/dimse/scu-send.ts 11112 STORESCP ${files.join(' ')}`,
         'kill $pid',
       ].join('\n');
       const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
@@ -224,6 +222,13 @@ describe('gateway/dimse storeInstances', function () {
       const outcome = JSON.parse(r.stdout) as Awaited<ReturnType<typeof storeInstances>>;
       expect(outcome.association).to.equal('released');
       expect(outcome.results.every((x) => x.sent && x.status === 0), JSON.stringify(outcome.results)).to.equal(true);
+    };
+
+    it('is received bit for bit by storescp in bit-preserving mode', async function () {
+      this.timeout(60_000);
+      const out = join(dir, 'storescp');
+      // Several corpus files share a SOP Instance UID: send the ones that do not.
+      await sendToStorescp(out, '+B +xa', FILES.slice(0, 4));
       const captured = new Map(readdirSync(out).map((name) => {
         const p = readPart10(join(out, name));
         return [p.sopInstanceUID, p] as const;
@@ -248,21 +253,8 @@ describe('gateway/dimse storeInstances', function () {
       const segs = [limenSeg, 'test/fixtures/seg-references/dcmqi/sr-example/seg.dcm'];
       for (const file of segs) expect(readPart10(file).transferSyntaxUID).to.equal(TransferSyntax.ExplicitVRLittleEndian);
       const out = join(dir, 'storescp-implicit');
-      const script = [
-        'set -e',
-        'ip link set lo up',
-        `mkdir -p ${out}`,
-        // +xi: accept Implicit VR Little Endian only; +B: write the data set as received.
-        `storescp +xi +B -aet STORESCP -od ${out} 26011 & pid=$!`,
-        'for i in $(seq 1 100); do echoscu -aec STORESCP 127.0.0.1 26011 2>/dev/null && break; sleep 0.05; done',
-        `node --import tsx test/gateway/dimse/scu-send.ts 26011 STORESCP ${segs.join(' ')}`,
-        'kill $pid',
-      ].join('\n');
-      const r = await runTool('unshare', ['-n', 'sh', '-c', script], 60_000);
-      expect(r.status, r.output).to.equal(0);
-      const outcome = JSON.parse(r.stdout) as Awaited<ReturnType<typeof storeInstances>>;
-      expect(outcome.association).to.equal('released');
-      expect(outcome.results.every((x) => x.sent && x.status === 0), JSON.stringify(outcome.results)).to.equal(true);
+      // +xi: accept Implicit VR Little Endian only; +B: write the data set as received.
+      await sendToStorescp(out, '+xi +B', segs);
       const captured = new Map(readdirSync(out).map((name) => [readPart10(join(out, name)).sopInstanceUID, join(out, name)] as const));
       expect(captured.size).to.equal(segs.length);
       const dciodvfyErrors = (path: string) => runPeer('dciodvfy', [path]).stderr.split('\n').filter((l) => l.startsWith('Error'));
