@@ -96,17 +96,30 @@ function foldCase(b: Uint8Array): Uint8Array {
 }
 
 const isDigitOrDot = (b: number | undefined): boolean => b !== undefined && ((b >= 0x30 && b <= 0x39) || b === 0x2e);
+const isHexDigit = (b: number | undefined): boolean => b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66));
+/** Hex runs this long are digests, seals and keys (SHA-256 is 64), not text a value was copied into. */
+const DIGEST_HEX_RUN = 32;
+
+/** True when hay[from, to) lies inside a run of at least DIGEST_HEX_RUN hex digits (case folded). */
+function insideDigest(hay: Uint8Array, from: number, to: number): boolean {
+  let start = from;
+  let end = to;
+  while (start > 0 && isHexDigit(hay[start - 1])) start--;
+  while (end < hay.length && isHexDigit(hay[end])) end++;
+  return end - start >= DIGEST_HEX_RUN;
+}
 
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   if (needle.length === 0) return -1;
   // A value made only of digits (a postcode, a date) is found as a number of its own, not as a
-  // run inside a longer number such as a random 2.25 UID, where it would match by chance.
+  // run inside a longer number such as a random 2.25 UID, or inside a digest written in hex (a
+  // hash or seal of the audit trail), where it would match by chance.
   const numeric = needle.every((b) => b >= 0x30 && b <= 0x39);
   const first = needle[0];
   const last = hay.length - needle.length;
   outer: for (let i = hay.indexOf(first); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
     for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    if (numeric && (isDigitOrDot(hay[i - 1]) || isDigitOrDot(hay[i + needle.length]))) continue;
+    if (numeric && (isDigitOrDot(hay[i - 1]) || isDigitOrDot(hay[i + needle.length]) || insideDigest(hay, i, i + needle.length))) continue;
     return i;
   }
   return -1;

@@ -18,11 +18,12 @@ import { compareNativeXml, dcmtkNativeXml, readNativeXml, type XmlDataset } from
 import { compareJson, pydicomJsonOfBytes } from './pydicom-json.js';
 import { pydicomFrames } from './pydicom-pixels.js';
 import { makeReadHarness, splitMultipart, type ReadHarness } from './read-harness.js';
-import { variant } from './variants.js';
+import { uid, variant } from './variants.js';
 
 type Json = Record<string, { vr: string; Value?: any[]; BulkDataURI?: string; InlineBinary?: string }>;
 
 const EVRLE = '1.2.840.10008.1.2.1';
+const BINARY_SEG = new URL('../../fixtures/seg-references/dcmqi/segmentations/23x38x3/seg/label.seg', import.meta.url).pathname;
 const CORPUS = new URL('../../fixtures/pydicom-corpus/test_files/', import.meta.url).pathname;
 const MR_PIXELS = (() => {
   const ds = dicom.readPart10(readFileSync(join(CORPUS, 'MR_small.dcm'))).dataset;
@@ -41,6 +42,7 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
   let h: ReadHarness;
   let ct: Target[];
   let seg: Target & { frames: number };
+  let binarySeg: Target & { frames: number };
   const c: Record<'jls' | 'rle' | 'j2k' | 'rgbRle' | 'jpegRgb' | 'dose', Target> = {} as never;
   /** Every body served about ct-fakephi and its SEG, for the PHI scan. */
   const served: Array<{ name: string; bytes: Uint8Array }> = [];
@@ -92,6 +94,24 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
       });
       const t = { study: ct[0].study, series: written.seriesInstanceUID, sop: written.sopInstanceUID };
       seg = { ...t, path: `/dicomweb/studies/${t.study}/series/${t.series}/instances/${t.sop}`, frames: written.numberOfFrames };
+      // A BINARY SEG from another tool whose 38 × 23 frames start mid-byte (Limen writes such frames FRACTIONAL).
+      const binary = readFileSync(BINARY_SEG);
+      const ds = dicom.readPart10(binary).dataset;
+      const b = { study: uid(), series: dicom.stringOf(dicom.find(ds, dicom.T.SeriesInstanceUID))!, sop: dicom.stringOf(dicom.find(ds, dicom.T.SOPInstanceUID))! };
+      await h.storage.storeInstance({
+        studyInstanceUID: b.study,
+        seriesInstanceUID: b.series,
+        sopInstanceUID: b.sop,
+        sopClassUID: SEGMENTATION_STORAGE,
+        transferSyntaxUID: EVRLE,
+        bytes: binary,
+        route: 'default',
+        stableSeconds: 3600,
+        retentionDays: 30,
+        modality: 'SEG',
+        instanceAttributes: { Rows: 38, Columns: 23, NumberOfFrames: 3 },
+      });
+      binarySeg = { ...b, path: `/dicomweb/studies/${b.study}/series/${b.series}/instances/${b.sop}`, frames: 3 };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -214,19 +234,25 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
     expect(Buffer.from(single.bytes).equals(expected[0].frames[0])).to.equal(true);
   });
 
-  it('shows the SEG as its own series, and gives its one-bit frames (starting mid-byte) as pydicom unpacks them', async () => {
+  it('shows the SEG as its own series, and gives its frames as pydicom unpacks them: byte-per-pixel ones, and one-bit ones starting mid-byte', async () => {
     const series = (await get(`/dicomweb/studies/${seg.study}/series`)).json() as Json[];
     expect(series.map((s) => s['00080060'].Value![0])).to.deep.equal(['CT', 'SEG']);
     const study = (await get(`/dicomweb/studies?StudyInstanceUID=${seg.study}`)).json() as Json[];
     expect(study[0]['00080061'].Value).to.deep.equal(['CT', 'SEG']);
     expect(study[0]['00201208'].Value).to.deep.equal([113]);
-    expect((101 * 122) % 8).to.not.equal(0);
-    const [expected] = pydicomFrames([{ bytes: await blobOf(seg.sop), mode: 'native' }]);
-    expect(expected.frames).to.have.length(seg.frames);
-    const all = Array.from({ length: seg.frames }, (_, i) => i + 1).join(',');
-    const parts = splitMultipart(...typeBytes(await get(`${seg.path}/frames/${all}`, 'multipart/related; type="application/octet-stream"')));
-    expect(parts.map((p) => p.body.toString('hex'))).to.deep.equal(expected.frames.map((f) => f.toString('hex')));
-    expect(parts[0].body.length).to.equal(Math.ceil((101 * 122) / 8));
+    const framesOf = async (target: Target & { frames: number }) => {
+      const [expected] = pydicomFrames([{ bytes: await blobOf(target.sop), mode: 'native' }]);
+      expect(expected.frames).to.have.length(target.frames);
+      const all = Array.from({ length: target.frames }, (_, i) => i + 1).join(',');
+      const parts = splitMultipart(...typeBytes(await get(`${target.path}/frames/${all}`, 'multipart/related; type="application/octet-stream"')));
+      expect(parts.map((p) => p.body.toString('hex'))).to.deep.equal(expected.frames.map((f) => f.toString('hex')));
+      return parts;
+    };
+    // Limen's SEG over 101 × 122 slices is FRACTIONAL: a byte a pixel.
+    expect((await framesOf(seg))[0].body.length).to.equal(101 * 122);
+    // 38 × 23 one-bit frames: the second starts at bit 874, two bits into a byte.
+    expect((38 * 23) % 8).to.not.equal(0);
+    expect((await framesOf(binarySeg))[0].body.length).to.equal(Math.ceil((38 * 23) / 8));
   });
 
   it('gives compressed frames as stored, with their media type, equal to pydicom\'s fragments', async () => {

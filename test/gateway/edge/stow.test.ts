@@ -32,7 +32,9 @@ http:
   maxInstanceBytes: ${MAX_INSTANCE_BYTES}
 routes:
   default:
-    stableSeconds: 1
+    # Long enough that a loaded machine's pause between two of the requests below does not
+    # complete the study early (a later one would reopen it); short enough to wait out.
+    stableSeconds: 4
 # The edge alone: processing is another suite's business.
 worker:
   enabled: false
@@ -274,7 +276,7 @@ describe('edge: STOW-RS into a real gateway with dicomweb-client and curl', func
       const status = await until(async () => {
         const s = (await studies())[0].status;
         return s !== 'receiving' ? s : undefined;
-      }, 15_000, 'the study to complete');
+      }, 30_000, 'the study to complete');
       expect(status).to.equal('complete');
       const uid = (await studies())[0].studyInstanceUID;
       expect(await gw.storage.audit.list({ type: 'study.complete', studyInstanceUID: uid })).to.have.length(1);

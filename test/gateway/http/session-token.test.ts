@@ -52,14 +52,14 @@ describe('http: a session ends with its API token', function () {
     expect((await fetch(`${gw.base}/api/v1/studies`, { headers: { cookie: reviewer.cookie } })).status).to.equal(403);
   });
 
-  it('a session ends when its token expires at the latest, and says so in its expiry and cookie', async () => {
+  it('a session ends when its token expires at the latest, and says so in its expiry; its cookie ends with the browser', async () => {
     const created = await gw.storage.createToken({ role: 'reviewer', user: 'dr-short', ttlSeconds: 2 });
     const res = await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: { authorization: `Bearer ${created.token}` } });
     expect(res.status).to.equal(201);
     const { session } = (await res.json()) as { session: { expiresAt: string } };
     expect(session.expiresAt, 'not the 8 h default').to.equal(created.expiresAt.toISOString());
     const setCookie = res.headers.get('set-cookie') ?? '';
-    expect(Date.parse(/Expires=([^;]+)/i.exec(setCookie)![1])).to.be.at.most(created.expiresAt.getTime());
+    expect(setCookie, 'a session cookie').to.not.match(/Expires=|Max-Age=/i);
     const cookie = setCookie.split(';')[0];
     expect(await statuses(cookie)).to.deep.equal({ reviews: 200, studies: 204, session: 200 });
 
