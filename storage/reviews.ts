@@ -24,7 +24,10 @@ export interface Review {
   segSOPInstanceUID: string;
   glbSha256: string;
   createdAt: Date;
+  /** When the review first went to `in_review`. */
   openedAt: Date | null;
+  /** Who first opened it (a user, or `token:<id>`); null for reviews opened before this was kept. */
+  openedBy: string | null;
   decidedAt: Date | null;
   decidedBy: string | null;
   comment: string | null;
@@ -77,9 +80,16 @@ export class Reviews {
     return (await q).map(toReview);
   }
 
-  /** Marks a pending review as being looked at (first opening only). */
-  async open(studyInstanceUID: string): Promise<void> {
-    await this.db.knex('reviews').where({ study_instance_uid: studyInstanceUID, status: 'pending' }).update({ status: 'in_review', opened_at: this.now().getTime() });
+  /**
+   * Marks a pending review as being looked at by `by`. Only the first opening counts: who opened
+   * it and when are kept, and a later reviewer opening it changes neither (the conditional update
+   * makes two openings at once agree on one).
+   */
+  async open(studyInstanceUID: string, by: string): Promise<void> {
+    await this.db
+      .knex('reviews')
+      .where({ study_instance_uid: studyInstanceUID, status: 'pending' })
+      .update({ status: 'in_review', opened_at: this.now().getTime(), opened_by: by });
   }
 
   /**
@@ -105,7 +115,7 @@ export class Reviews {
       const t = this.now().getTime();
       await trx('reviews')
         .where({ study_instance_uid: studyInstanceUID })
-        .update({ status: decision === 'approve' ? 'approved' : 'rejected', decided_at: t, decided_by: by, comment, opened_at: review.openedAt?.getTime() ?? t });
+        .update({ status: decision === 'approve' ? 'approved' : 'rejected', decided_at: t, decided_by: by, comment, ...(review.openedAt ? {} : { opened_at: t, opened_by: by }) });
       const decided = toReview(await trx('reviews').where({ study_instance_uid: studyInstanceUID }).first());
       if (effects) {
         const event = effects.audit(decided);
@@ -144,6 +154,7 @@ function toReview(row: Record<string, unknown>): Review {
     glbSha256: String(row.glb_sha256),
     createdAt: dateOrNull(row.created_at) ?? new Date(0),
     openedAt: dateOrNull(row.opened_at),
+    openedBy: row.opened_by === null || row.opened_by === undefined ? null : String(row.opened_by),
     decidedAt: dateOrNull(row.decided_at),
     decidedBy: row.decided_by === null || row.decided_by === undefined ? null : String(row.decided_by),
     comment: row.comment === null || row.comment === undefined ? null : String(row.comment),

@@ -29,6 +29,7 @@ export function reviewView(r: Review): Record<string, unknown> {
     status: r.status,
     createdAt: r.createdAt.toISOString(),
     openedAt: r.openedAt?.toISOString(),
+    openedBy: r.openedBy ?? undefined,
     decidedAt: r.decidedAt?.toISOString(),
     decidedBy: r.decidedBy ?? undefined,
     comment: r.comment ?? undefined,
@@ -59,7 +60,7 @@ export function reviewRoutes(deps: ReviewRoutesDeps): Hono<AppEnv> {
     const uid = uidParam(c.req.param('uid'));
     const review = await deps.storage.reviews.get(uid);
     if (!review) throw new HttpError(404, 'not-found', 'no review for this study');
-    await deps.storage.reviews.open(uid);
+    await deps.storage.reviews.open(uid, actorOf(c.get('identity')));
     return c.json({ review: reviewView((await deps.storage.reviews.get(uid))!) });
   });
 

@@ -34,6 +34,10 @@ export interface Review {
   studyInstanceUID: string;
   status: ReviewStatus;
   createdAt: string;
+  /** When the first reviewer opened it (it went to `in_review`). */
+  openedAt?: string;
+  /** Who opened it first: a user, or `token:<id>` for a token issued to none. */
+  openedBy?: string;
   decidedAt?: string;
   decidedBy?: string;
   comment?: string;

@@ -99,6 +99,30 @@ export function alreadyDecidedNotice(mine: Decision, now: Pick<Review, 'status' 
   return `Your ${DECISION_WORDS[mine]} was NOT recorded: ${who} had already ${what} this result${when}.`;
 }
 
+/** `09:05`: the local time of day of an ISO date, 24-hour. */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** `In review by dr-x since 09:05`, for a review someone is reading; null otherwise (or when nobody was recorded). */
+export function openedLine(review: Pick<Review, 'status' | 'openedBy' | 'openedAt'>, formatTime: (iso: string) => string = clockTime): string | null {
+  if (review.status !== 'in_review' || !review.openedBy) return null;
+  return `In review by ${review.openedBy}${review.openedAt ? ` since ${formatTime(review.openedAt)}` : ''}`;
+}
+
+/**
+ * The warning for a reviewer who is not the one reading the study already: who opened it first,
+ * when, and to check with them before deciding (two readings of one study, one decision kept).
+ * Null when nobody else opened it. `me` is the session's user; unknown, the warning is shown.
+ */
+export function openedFirstNotice(review: Pick<Review, 'status' | 'openedBy' | 'openedAt'>, me: string | undefined, formatTime: (iso: string) => string = clockTime): string | null {
+  if (review.status !== 'in_review' || !review.openedBy || review.openedBy === me) return null;
+  const when = review.openedAt ? ` at ${formatTime(review.openedAt)}` : '';
+  return `${review.openedBy} opened this study first${when}: check with them before deciding`;
+}
+
 /** `12.3 mL`, `1,234 mL`, `0.42 mL`: three significant digits below 100, whole millilitres above. */
 export function formatVolume(volumeMl: number): string {
   if (!Number.isFinite(volumeMl)) return '—';

@@ -12,11 +12,14 @@ import {
   AI_NOTICE,
   alreadyDecidedNotice,
   checkDecision,
+  clockTime,
   cssColor,
   decisionFailure,
   errorMessage,
   formatVolume,
   groupQueue,
+  openedFirstNotice,
+  openedLine,
   safeLink,
   studyUIDsFromSearch,
   studyUrl,
@@ -94,6 +97,22 @@ describe('ohif-extension: review logic', () => {
     const now = { status: 'rejected' as const, decidedBy: 'dr-curie', decidedAt: '2025-03-02T10:00:00.000Z' };
     expect(alreadyDecidedNotice('approve', now, (iso) => iso.slice(0, 10))).to.equal('Your approval was NOT recorded: dr-curie had already rejected this result on 2025-03-02.');
     expect(alreadyDecidedNotice('reject', undefined)).to.equal('Your rejection was NOT recorded: another reviewer had already decided this result.');
+  });
+
+  it('a second reviewer is told who opened the study first and when, the first one is not', () => {
+    const opened = { status: 'in_review' as const, openedBy: 'dr-x', openedAt: new Date(2026, 2, 4, 9, 5).toISOString() };
+    expect(clockTime(opened.openedAt)).to.equal('09:05');
+    expect(openedLine(opened)).to.equal('In review by dr-x since 09:05');
+    expect(openedFirstNotice(opened, 'dr-y')).to.equal('dr-x opened this study first at 09:05: check with them before deciding');
+    // A session without a user cannot tell it is the opener: it is warned rather than not.
+    expect(openedFirstNotice(opened, undefined)).to.equal('dr-x opened this study first at 09:05: check with them before deciding');
+    expect(openedFirstNotice(opened, 'dr-x')).to.equal(null);
+    // Nothing to say for a review nobody is reading, or opened before who opened it was kept.
+    expect(openedLine({ ...opened, status: 'pending' })).to.equal(null);
+    expect(openedFirstNotice({ ...opened, status: 'approved' }, 'dr-y')).to.equal(null);
+    expect(openedLine({ status: 'in_review' })).to.equal(null);
+    expect(openedFirstNotice({ status: 'in_review' }, 'dr-y')).to.equal(null);
+    expect(openedFirstNotice({ status: 'in_review', openedBy: 'token:tok-m' }, 'dr-y')).to.equal('token:tok-m opened this study first: check with them before deciding');
   });
 
   it('formats volumes and colours', () => {

@@ -36,7 +36,7 @@ describeEachDatabase('storage: results and reviews', (h) => {
     await s.storeInstance(input);
     const r = await s.reviews.create({ studyInstanceUID: input.studyInstanceUID, summary: { model: 'default' }, segSOPInstanceUID: '2.25.1', glbSha256: 'a'.repeat(64) });
     expect(r.status).to.equal('pending');
-    await s.reviews.open(input.studyInstanceUID);
+    await s.reviews.open(input.studyInstanceUID, 'reviewer-1');
     expect((await s.reviews.get(input.studyInstanceUID))!.status).to.equal('in_review');
     expect(await s.reviews.list(['pending'])).to.have.length(0);
     const stale = await s.reviews.decide(input.studyInstanceUID, 'approve', 'reviewer-1', null, { glbSha256: 'b'.repeat(64) });
@@ -48,6 +48,26 @@ describeEachDatabase('storage: results and reviews', (h) => {
     expect(d.review.decidedAt).to.be.instanceOf(Date);
     expect(await s.reviews.decide(input.studyInstanceUID, 'approve', 'reviewer-2', null)).to.deep.include({ ok: false, reason: 'already-decided' });
     expect(await s.reviews.decide('2.25.999', 'approve', 'x', null)).to.deep.equal({ ok: false, reason: 'not-found' });
+  });
+
+  it('a review opened by a second reviewer keeps who opened it first, and when', async () => {
+    let now = Date.UTC(2026, 2, 4, 9, 15);
+    const s = await h.open({ now: () => new Date(now) });
+    const input = instanceInput();
+    await s.storeInstance(input);
+    await s.reviews.create({ studyInstanceUID: input.studyInstanceUID, summary: {}, segSOPInstanceUID: '2.25.1', glbSha256: 'a'.repeat(64) });
+    expect(await s.reviews.get(input.studyInstanceUID)).to.deep.include({ openedBy: null, openedAt: null });
+    await s.reviews.open(input.studyInstanceUID, 'dr-x');
+    now += 20 * 60_000;
+    await s.reviews.open(input.studyInstanceUID, 'dr-y');
+    const r = (await s.reviews.get(input.studyInstanceUID))!;
+    expect(r).to.deep.include({ status: 'in_review', openedBy: 'dr-x' });
+    expect(r.openedAt?.toISOString()).to.equal('2026-03-04T09:15:00.000Z');
+    expect((await s.reviews.list(['in_review']))[0]).to.deep.include({ openedBy: 'dr-x' });
+    // The decision, by whoever makes it, leaves the opening as it was.
+    const d = await s.reviews.decide(input.studyInstanceUID, 'approve', 'dr-y', null);
+    expect(d.ok && d.review).to.deep.include({ openedBy: 'dr-x', decidedBy: 'dr-y' });
+    expect(d.ok && d.review.openedAt?.toISOString()).to.equal('2026-03-04T09:15:00.000Z');
   });
 
   it('an approval, the study status, its export jobs and its audit event commit together, or none of them does', async () => {

@@ -10,6 +10,8 @@ import {
   errorMessage,
   formatVolume,
   groupQueue,
+  openedFirstNotice,
+  openedLine,
   safeLink,
   shortUID,
   STALE_MESSAGE,
@@ -143,7 +145,14 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
         </div>
       )}
       {session.state !== 'signed-out' && current.studyInstanceUID && (
-        <CurrentStudy ctx={ctx} review={current.review} error={current.error} onDecided={onDecided} onRefused={onRefused} />
+        <CurrentStudy
+          ctx={ctx}
+          review={current.review}
+          error={current.error}
+          me={session.state === 'signed-in' ? session.session.user : undefined}
+          onDecided={onDecided}
+          onRefused={onRefused}
+        />
       )}
       {session.state !== 'signed-out' && shownNotice && <DecisionNoticeView notice={shownNotice} onDismiss={() => setNotice(null)} />}
       {session.state === 'signed-in' && (
@@ -242,7 +251,9 @@ function QueueSection({ title, reviews, ctx, currentUID }: { title: string; revi
               <span style={s.grow}>
                 {shortUID(r.studyInstanceUID)} · {r.model.name}
               </span>
-              <span style={s.muted}>{statusLabel(r.status)}</span>
+              <span style={s.muted} data-limen-queue-status={r.status}>
+                {openedLine(r) ?? statusLabel(r.status)}
+              </span>
             </button>
           </li>
         ))}
@@ -257,23 +268,28 @@ function CurrentStudy({
   ctx,
   review,
   error,
+  me,
   onDecided,
   onRefused,
 }: {
   ctx: LimenContext;
   review: Review | null | undefined;
   error: string | null;
+  /** The signed-in reviewer's user, when known. */
+  me: string | undefined;
   onDecided: (r: Review) => void;
   onRefused: RefusedHandler;
 }) {
   if (review === undefined) return <div style={s.muted}>Loading the AI result…</div>;
   if (review === null) return <div style={error ? s.error : s.muted}>{error ?? 'This study has no AI result to review.'}</div>;
   const card = safeLink(review.model.cardUrl, typeof location === 'undefined' ? 'http://localhost' : location.origin);
+  const opened = openedLine(review);
+  const openedFirst = openedFirstNotice(review, me);
   return (
     <section data-limen-current={review.studyInstanceUID}>
       <h3 style={s.heading}>This study</h3>
       <div>
-        <strong data-limen-status={review.status}>{statusLabel(review.status)}</strong>
+        <strong data-limen-status={review.status}>{opened ?? statusLabel(review.status)}</strong>
         {review.decidedBy && (
           <span style={s.muted}>
             {' '}
@@ -283,6 +299,11 @@ function CurrentStudy({
         )}
       </div>
       {review.comment && <div style={s.muted}>“{review.comment}”</div>}
+      {openedFirst && (
+        <div role="status" style={{ ...s.notice, fontWeight: 400, marginTop: 4 }} data-limen-opened-first={review.openedBy}>
+          {openedFirst}
+        </div>
+      )}
       <div style={{ margin: '6px 0' }}>
         Model: {review.model.name} <span style={s.muted}>({review.model.id} {review.model.version})</span>
         {card && (

@@ -8,12 +8,13 @@ import { resultsAndReviews } from './0002-results-reviews.js';
 import { unconfirmedInstances } from './0003-unconfirmed-instances.js';
 import { leanStoreIndexes } from './0004-lean-store-indexes.js';
 import { auditRowsSealed } from './0005-audit-rows-sealed.js';
+import { reviewOpenedBy } from './0006-review-opened-by.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [initial, resultsAndReviews, unconfirmedInstances, leanStoreIndexes, auditRowsSealed];
+export const MIGRATIONS: readonly Migration[] = [initial, resultsAndReviews, unconfirmedInstances, leanStoreIndexes, auditRowsSealed, reviewOpenedBy];
 
 /** Name of knex's bookkeeping table (and `<name>_lock`). */
 export const MIGRATIONS_TABLE = 'limen_migrations';
