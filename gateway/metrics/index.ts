@@ -6,3 +6,5 @@ export { createEdgeMetrics, countRefusedInstances, watchReceiveMemory, STORE_LAT
 export type { EdgeMetrics, RefusalReason } from './edge.js';
 export { createExportMetrics, EXPORT_OUTCOMES } from './export.js';
 export type { ExportMetrics, ExportOutcome } from './export.js';
+export { createProcessMetrics, PROCESS_OUTCOMES } from './process.js';
+export type { ProcessMetrics, ProcessOutcome } from './process.js';

@@ -20,7 +20,7 @@ import { adminRoutes } from '../admin/routes.js';
 import { modelRoutes } from '../models/routes.js';
 import { EdgeIngest, ReceiveMemory, compileRoutes } from '../ingest/index.js';
 import type { Logger, LogLevel } from '../log/index.js';
-import { MetricsRegistry, createEdgeMetrics, createExportMetrics, watchReceiveMemory } from '../metrics/index.js';
+import { MetricsRegistry, createEdgeMetrics, createExportMetrics, createProcessMetrics, watchReceiveMemory } from '../metrics/index.js';
 import { resolveCaller } from '../../config/index.js';
 import { CompletionService } from '../services/completion.js';
 import type { Service } from '../services/service.js';
@@ -212,8 +212,10 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
     metrics: createExportMetrics(registry, Object.keys(config.destinations)),
   });
   // worker.concurrency workers, each with one job (and one pipeline thread) at a time.
+  const processMetrics = createProcessMetrics(registry);
   const processor = workerPool(config.worker.concurrency, `processor-${process.pid}`, (workerId) =>
     createProcessWorker({
+      onOutcome: (outcome) => processMetrics.runs.inc({ outcome }),
       storage,
       config,
       workerId,

@@ -22,6 +22,8 @@ export interface ProcessWorkerDeps {
   workerId: string;
   idleMs?: number;
   log?: (event: { id: string; msg: string; [k: string]: unknown }) => void;
+  /** How each run ended (for metrics): done, to be tried again, or given up. */
+  onOutcome?: (outcome: 'done' | 'retry' | 'dead') => void;
 }
 
 export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
@@ -30,7 +32,9 @@ export function createProcessWorker(deps: ProcessWorkerDeps): JobWorker {
     workerId: deps.workerId,
     leaseSeconds: 120,
     idleMs: deps.idleMs,
+    onDone: () => deps.onOutcome?.('done'),
     onError: (job, err, outcome) => {
+      deps.onOutcome?.(outcome === 'dead' ? 'dead' : 'retry');
       const message = err instanceof Error ? err.message : String(err);
       deps.log?.({ id: 'process.failed', msg: `processing failed (${outcome})`, outcome, study: job.studyInstanceUID, reason: message });
       if (outcome === 'dead' && job.studyInstanceUID) {

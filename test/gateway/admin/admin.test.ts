@@ -157,6 +157,9 @@ routes:
     const metrics = await (await fetch(`${gw.base}/metrics`)).text();
     const attempts = (outcome: string) => Number(new RegExp(`^limen_export_attempts_total\\{destination="pacs",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
     expect(['delivered', 'warning', 'retry', 'dead'].map(attempts)).to.deep.equal([1, 0, 1, 1]);
+    // The first result and the re-run with the other model.
+    expect(/^limen_process_runs_total\{outcome="done"\} (\d+)$/m.exec(metrics)?.[1]).to.equal('2');
+    expect(/^limen_process_runs_total\{outcome="dead"\} (\d+)$/m.exec(metrics)?.[1]).to.equal('0');
   });
 
   it("lets the privacy officer read the study's whole trail, a page at a time, and the rules it was received under", async () => {
