@@ -11,6 +11,7 @@ import { findModelDir } from './model-dirs.js';
 import { PipelineError } from './errors.js';
 import type { PipelineStage } from './run-pipeline.js';
 import { runPipelineInWorker } from './run-in-worker.js';
+import { BITS_ALLOCATED } from '../seg/index.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -105,8 +106,7 @@ async function processStudy(deps: ProcessWorkerDeps, ctx: JobContext): Promise<u
     seriesNumber: 9901,
     instanceNumber: 1,
     seriesAttributes: { SeriesDescription: `AI segmentation (${out.report.model.id} ${out.report.model.version})` },
-    // BINARY: one bit per pixel; FRACTIONAL: a byte.
-    instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: seg.segmentationType === 'FRACTIONAL' ? 8 : 1 },
+    instanceAttributes: { NumberOfFrames: seg.frames, BitsAllocated: BITS_ALLOCATED[seg.segmentationType] },
   });
   // A run that does not put its result up for review leaves no SEG of its own behind: the study
   // would hold (and count) a segmentation nobody is asked to review.

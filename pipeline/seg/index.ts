@@ -9,7 +9,7 @@ export type {
   AlgorithmIdentification, CodedConcept, Equipment, PatientStudyValues, SegmentDescription, SegmentationInput,
   SegmentationSource, WrittenSegment, WrittenSegmentation,
 } from './types.js';
-export { DEIDENTIFICATION_MARKS, MAXIMUM_FRACTIONAL_VALUE, dicomDateTime, segmentationTypeFor, timezoneOffset, writeSegmentation } from './write.js';
+export { BITS_ALLOCATED, DEIDENTIFICATION_MARKS, MAXIMUM_FRACTIONAL_VALUE, dicomDateTime, segmentationTypeFor, timezoneOffset, writeSegmentation } from './write.js';
 export { readSegmentation, frameMask, segmentMasks, type Segmentation, type SegmentInfo, type SegmentationFrame, type ReferencedSeries } from './read.js';
 export { remapReferences, remapDataset, type RemapResult } from './remap.js';
 export { srgbToDicomLab, dicomLabToSrgb } from './cielab.js';

@@ -81,7 +81,7 @@ export function writeSegmentation(input: SegmentationInput): WrittenSegmentation
   });
   const segmentationType = segmentationTypeFor(rows, columns);
   const pixelData = segmentationType === 'BINARY' ? packFrames(map.labels, plane, frames) : byteFrames(map.labels, plane, frames, MAXIMUM_FRACTIONAL_VALUE);
-  const bits = segmentationType === 'BINARY' ? 1 : 8;
+  const bits = BITS_ALLOCATED[segmentationType];
 
   const given = input.patientStudy;
   const declared = Array.isArray(given) ? dicom.stringOf(dicom.find(given, TAG.SpecificCharacterSet)) : undefined;
@@ -168,6 +168,9 @@ export const MAXIMUM_FRACTIONAL_VALUE = 255;
  * BINARY when every 1-bit frame starts on a byte boundary (Rows × Columns a multiple of 8),
  * FRACTIONAL (8 bits, values 0 and 255) otherwise: see the top of this file.
  */
+/** Bits a pixel of each SegmentationType takes (BitsAllocated). */
+export const BITS_ALLOCATED = { BINARY: 1, FRACTIONAL: 8 } as const;
+
 export function segmentationTypeFor(rows: number, columns: number): 'BINARY' | 'FRACTIONAL' {
   return framesAreByteAligned(rows * columns) ? 'BINARY' : 'FRACTIONAL';
 }

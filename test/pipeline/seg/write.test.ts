@@ -384,47 +384,33 @@ describe('pipeline/seg BINARY or FRACTIONAL: by whether 1-bit frames are whole b
     for (const label of [1, 2]) expect(Buffer.from(masks.get(label)!).equals(Buffer.from(maskOf(map, label))), `segment ${label}`).to.equal(true);
   });
 
-  it('writes byte-aligned BINARY frames that dciodvfy, pydicom and our reader agree on (24 × 38)', function () {
-    requirePeers(this, 'python3-pydicom', 'dicom3tools');
-    const dims: [number, number, number] = [24, 38, 5];
-    const labels = new Uint8Array(24 * 38 * 5);
-    for (let i = 0; i < labels.length; i++) labels[i] = (i * 2654435761) % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0;
-    const { map, input } = axialInput(dims, labels);
-    const out = writeSegmentation(input);
-    expect(out.segmentationType).to.equal('BINARY');
-    const path = writeTemp('aligned.dcm', out.bytes);
-    const report = dciodvfy(path);
-    expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
-    const py = readWithPydicom(path, map);
-    expect([py.segmentationType, py.bitsAllocated]).to.deep.equal(['BINARY', 1]);
-    const masks = segmentMasks(readSegmentation(out.bytes), map);
-    for (const label of [1, 2]) {
-      const expected = Buffer.from(maskOf(map, label));
-      expect(Buffer.from(masks.get(label)!).equals(expected), `ours, segment ${label}`).to.equal(true);
-      expect(Buffer.from(py.volume!.subarray((label - 1) * labels.length, label * labels.length)).equals(expected), `pydicom, segment ${label}`).to.equal(true);
-    }
-  });
-
-  it('writes FRACTIONAL 0/255 frames of an odd matrix that dciodvfy, pydicom and our reader agree on (23 × 38)', function () {
-    requirePeers(this, 'python3-pydicom', 'dicom3tools');
-    const dims: [number, number, number] = [23, 38, 5];
-    const labels = new Uint8Array(23 * 38 * 5);
-    for (let i = 0; i < labels.length; i++) labels[i] = (i * 2654435761) % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0;
-    const { map, input } = axialInput(dims, labels);
-    const out = writeSegmentation(input);
-    expect(out.segmentationType).to.equal('FRACTIONAL');
-    const path = writeTemp('odd.dcm', out.bytes);
-    const report = dciodvfy(path);
-    expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
-    const py = readWithPydicom(path, map);
-    expect([py.segmentationType, py.bitsAllocated, py.values]).to.deep.equal(['FRACTIONAL', 8, [0, 255]]);
-    const masks = segmentMasks(readSegmentation(out.bytes), map);
-    for (const label of [1, 2]) {
-      const expected = Buffer.from(maskOf(map, label));
-      expect(Buffer.from(masks.get(label)!).equals(expected), `ours, segment ${label}`).to.equal(true);
-      expect(Buffer.from(py.volume!.subarray((label - 1) * labels.length, label * labels.length)).equals(expected), `pydicom, segment ${label}`).to.equal(true);
-    }
-  });
+  // 24 × 38 frames start on bytes: BINARY; 23 × 38 ones would start mid-byte: FRACTIONAL 0/255.
+  const matrices = [
+    { columns: 24, type: 'BINARY', what: 'byte-aligned BINARY frames', file: 'aligned.dcm', pydicom: ['BINARY', 1] },
+    { columns: 23, type: 'FRACTIONAL', what: 'FRACTIONAL 0/255 frames of an odd matrix', file: 'odd.dcm', pydicom: ['FRACTIONAL', 8, [0, 255]] },
+  ] as const;
+  for (const { columns, type, what, file, pydicom } of matrices) {
+    it(`writes ${what} that dciodvfy, pydicom and our reader agree on (${columns} × 38)`, function () {
+      requirePeers(this, 'python3-pydicom', 'dicom3tools');
+      const dims: [number, number, number] = [columns, 38, 5];
+      const labels = new Uint8Array(columns * 38 * 5);
+      for (let i = 0; i < labels.length; i++) labels[i] = (i * 2654435761) % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0;
+      const { map, input } = axialInput(dims, labels);
+      const out = writeSegmentation(input);
+      expect(out.segmentationType).to.equal(type);
+      const path = writeTemp(file, out.bytes);
+      const report = dciodvfy(path);
+      expect([...report.errors, ...report.warnings], report.output).to.deep.equal([]);
+      const py = readWithPydicom(path, map);
+      expect([py.segmentationType, py.bitsAllocated, ...(type === 'FRACTIONAL' ? [py.values] : [])]).to.deep.equal(pydicom);
+      const masks = segmentMasks(readSegmentation(out.bytes), map);
+      for (const label of [1, 2]) {
+        const expected = Buffer.from(maskOf(map, label));
+        expect(Buffer.from(masks.get(label)!).equals(expected), `ours, segment ${label}`).to.equal(true);
+        expect(Buffer.from(py.volume!.subarray((label - 1) * labels.length, label * labels.length)).equals(expected), `pydicom, segment ${label}`).to.equal(true);
+      }
+    });
+  }
 });
 
 describe('pipeline/seg on a small oblique grid', function () {
