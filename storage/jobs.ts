@@ -11,6 +11,7 @@ import { sqlIn } from './db/sql.js';
 import { appendAuditEvent, type AuditEventInput } from './audit.js';
 import { dateOrNull, json, num, numOrNull } from './db/rows.js';
 import { StorageError } from './errors.js';
+import { moveStudy, type StudyStatus } from './studies.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'dead' | 'cancelled';
 
@@ -54,6 +55,12 @@ export interface JobQueueOptions {
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_BACKOFF_BASE_SECONDS = 10;
 export const DEFAULT_BACKOFF_MAX_SECONDS = 3600;
+
+/** The study's move when the last unfinished job of a set completes (every export delivered: `approved` → `delivered`). */
+export interface StudySettlement {
+  from: StudyStatus;
+  to: StudyStatus;
+}
 
 /** What `fail` did with the job. */
 export type FailOutcome =
@@ -176,17 +183,30 @@ export class JobQueue {
 
   /**
    * Marks the job done with an optional JSON result. `audit`, what the job did, commits with it;
-   * false, and nothing recorded, when the job is no longer this worker's.
+   * false, and nothing recorded, when the job is no longer this worker's. With `settles`, the job
+   * is one of a set (one per destination): the one that finds every other job of its type for its
+   * study done moves the study, in the same transaction.
    */
-  async complete(id: number, workerId: string, result?: unknown, audit?: AuditEventInput): Promise<boolean> {
+  async complete(id: number, workerId: string, result?: unknown, audit?: AuditEventInput, settles?: StudySettlement): Promise<boolean> {
     const t = this.now();
     // A done job shows no error: an earlier attempt's is in the audit trail (its failure event).
     const patch = { status: 'done', result: result === undefined ? null : JSON.stringify(result), last_error: null, lease_expires_at: null, percent: 100, updated_at: t.getTime(), finished_at: t.getTime() };
-    if (!audit) return this.updateOwned(id, workerId, patch);
+    if (!audit && !settles) return this.updateOwned(id, workerId, patch);
     return writeTransaction(this.db, async (trx) => {
+      const job = settles ? await trx('jobs').where({ id }).first('type', 'study_instance_uid') : undefined;
+      const study = job?.study_instance_uid as string | null | undefined;
+      // Two jobs of a set finishing at once on PostgreSQL would each see the other still running
+      // (neither committed) and neither would move the study: the study's row is locked first,
+      // so the second waits for the first and then sees it done. SQLite writes one at a time.
+      if (study && this.db.dialect === 'postgres') await trx('studies').where({ study_instance_uid: study }).forUpdate().first('study_instance_uid');
       const changed = await this.updateOwned(id, workerId, patch, trx);
-      if (changed) await appendAuditEvent(sqlIn(trx, this.db), t, audit);
-      return changed;
+      if (!changed) return false;
+      if (study && settles) {
+        const unfinished = await trx('jobs').where({ type: job.type, study_instance_uid: study }).whereNot('status', 'done').count({ n: '*' }).first();
+        if (num(unfinished?.n) === 0) await moveStudy(trx, study, settles.to, t, settles.from);
+      }
+      if (audit) await appendAuditEvent(sqlIn(trx, this.db), t, audit);
+      return true;
     });
   }
 

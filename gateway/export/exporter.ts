@@ -16,7 +16,7 @@ import type { Destination, SendReceipt } from './destinations.js';
 import { reidentifySegmentation } from './reidentify.js';
 
 export interface ExporterDeps {
-  storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs' | 'setStudyStatus'>;
+  storage: Pick<Storage, 'reviews' | 'vault' | 'getInstanceBlob' | 'audit' | 'jobs'>;
   destinations: ReadonlyMap<string, Destination>;
   /** The outgoing UID for each of Limen's own UIDs in the SEG: the same every time (`egressUIDs`). */
   egressUID: (own: string) => string;
@@ -97,11 +97,9 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   // privacy officer see it.
   const warning = receipt.warning === undefined ? {} : { warning: receipt.warning };
   const audit = { type: 'exported', actor: 'exporter', studyInstanceUID: study, detail: { ...attempt, glbSha256: review.glbSha256, ...warning } };
-  const pending = (await storage.jobs.list({ type: EXPORT_JOB, studyInstanceUID: study })).filter((j) => j.id !== ctx.job.id && j.status !== 'done');
-  // The last destination's event commits with the study's move to delivered, any other's with its job's completion.
-  if (pending.length === 0) await storage.setStudyStatus(study, 'delivered', { from: 'approved', audit });
-  else ctx.recordOnCompletion(audit);
-  lap('record');
+  // The event commits with the job's completion; the last destination's completion also moves the study to delivered.
+  ctx.recordOnCompletion(audit);
+  ctx.settlesStudy({ from: 'approved', to: 'delivered' });
   if (receipt.warning) deps.logger.warn({ id: 'export.sent-with-warning', msg: `approved SEG delivered, with a warning: ${receipt.warning}`, study, destination: destination.name, ms });
   else deps.logger.info({ id: 'export.sent', msg: 'approved SEG delivered', study, destination: destination.name, ms });
   return { destination: destination.name, ms, ...warning };

@@ -4,7 +4,7 @@
  * dead with the error kept). A job whose worker crashed is claimed again when its lease expires;
  * one whose worker was stopped before it finished is handed back at once (`stop` with a signal).
  */
-import type { AuditEventInput, Job, JobQueue } from '../../storage/index.js';
+import type { AuditEventInput, Job, JobQueue, StudySettlement } from '../../storage/index.js';
 
 export interface JobContext {
   job: Job;
@@ -12,6 +12,8 @@ export interface JobContext {
   progress(stage: string, percent?: number): Promise<void>;
   /** An audit event of what the job did, committed with the job's completion (not if it fails). */
   recordOnCompletion(event: AuditEventInput): void;
+  /** The job is one of a set for its study: the last of them to complete moves the study, committed with it. */
+  settlesStudy(settlement: StudySettlement): void;
   /** An audit event of this attempt's failure, committed with it: whether it is tried again, and why. */
   recordOnFailure(event: (failure: JobFailure) => AuditEventInput): void;
   /** Aborted when the worker is stopped before the job ends: let go (a worker thread is terminated). */
@@ -156,17 +158,19 @@ export class JobWorker {
     // Abandoned by stop(): released already, so neither its result nor its failure is recorded.
     const abandoned = () => this.working !== working;
     let audit: AuditEventInput | undefined;
+    let settles: StudySettlement | undefined;
     let failureAudit: ((failure: JobFailure) => AuditEventInput) | undefined;
     try {
       const result = await this.handler({
         job,
         progress: async (stage, percent) => void (await this.jobs.progress(job.id, workerId, { stage, percent })),
         recordOnCompletion: (event) => void (audit = event),
+        settlesStudy: (settlement) => void (settles = settlement),
         recordOnFailure: (event) => void (failureAudit = event),
         signal: working.abort.signal,
       });
       if (abandoned()) return true;
-      await this.jobs.complete(job.id, workerId, result, audit);
+      await this.jobs.complete(job.id, workerId, result, audit, settles);
       this.options.onDone?.(job, result);
     } catch (err) {
       if (abandoned()) return true;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describeEachDatabase } from './harness.js';
-import { manualClock, rejection } from './fixtures.js';
+import { instanceInput, manualClock, rejection } from './fixtures.js';
 
 const WORKER = fileURLToPath(new URL('./claim-worker.ts', import.meta.url));
 
@@ -172,6 +172,46 @@ describeEachDatabase('storage: job queue', (h) => {
     const ids = claims.filter((j) => j !== null).map((j) => j!.id);
     expect(ids).to.have.length(20);
     expect(new Set(ids).size).to.equal(20);
+  });
+
+  it('the last job of a set to complete moves its study, also when they complete at once', async function () {
+    this.timeout(30_000);
+    // Two pools on PostgreSQL, so the two completions run as concurrent transactions.
+    const [a, b] = h.dialect === 'postgres' ? await Promise.all([h.open(), h.open()]) : [await h.open(), undefined];
+    const other = b ?? a;
+    const settles = { from: 'approved', to: 'delivered' } as const;
+    const approvedStudyWithExports = async (): Promise<{ study: string; ids: number[] }> => {
+      const input = instanceInput();
+      await a.storeInstance(input);
+      await a.setStudyStatus(input.studyInstanceUID, 'approved');
+      const ids: number[] = [];
+      for (const destination of ['pacs', 'archive']) ids.push((await a.jobs.enqueue('export', input.studyInstanceUID, { destination })).id);
+      expect((await a.jobs.claim('export', 'w1', 60))!.id).to.equal(ids[0]);
+      expect((await other.jobs.claim('export', 'w2', 60))!.id).to.equal(ids[1]);
+      return { study: input.studyInstanceUID, ids };
+    };
+
+    // One after the other: the first leaves the study approved, the second delivers it.
+    const one = await approvedStudyWithExports();
+    expect(await a.jobs.complete(one.ids[0], 'w1', {}, undefined, settles)).to.equal(true);
+    expect((await a.getStudy(one.study))!.status).to.equal('approved');
+    expect(await other.jobs.complete(one.ids[1], 'w2', {}, { type: 'exported', actor: 'exporter', studyInstanceUID: one.study }, settles)).to.equal(true);
+    expect((await a.getStudy(one.study))!.status).to.equal('delivered');
+
+    // At once, many times over: each study ends delivered, never stuck at approved.
+    for (let round = 0; round < 10; round++) {
+      const { study, ids } = await approvedStudyWithExports();
+      const done = await Promise.all([a.jobs.complete(ids[0], 'w1', {}, undefined, settles), other.jobs.complete(ids[1], 'w2', {}, undefined, settles)]);
+      expect(done).to.deep.equal([true, true]);
+      expect((await a.getStudy(study))!.status, `round ${round}`).to.equal('delivered');
+    }
+
+    // A destination that failed for good keeps the study approved: it was not delivered everywhere.
+    const dead = await approvedStudyWithExports();
+    await a.jobs.fail(dead.ids[0], 'w1', 'rejected', { retryable: false });
+    expect(await other.jobs.complete(dead.ids[1], 'w2', {}, undefined, settles)).to.equal(true);
+    expect((await a.getStudy(dead.study))!.status).to.equal('approved');
+    expect(await a.audit.verify()).to.include({ ok: true });
   });
 
   it('worker processes sharing the database never claim the same job', async function () {
