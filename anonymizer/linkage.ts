@@ -3,6 +3,8 @@
  * result back on the right patient. It leaves the engine only to be sealed in the vault.
  */
 
+import { textDecoding } from './dicom/charset.js';
+
 /** An original value exactly as it was encoded (base64 of the value bytes), with its VR. */
 export interface OriginalValue {
   vr: string;
@@ -51,4 +53,18 @@ export function fromBase64(text: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+/** A linked attribute's original value as text, decoded in the instance's own character set; undefined when it had none. */
+export function linkedText(record: LinkageRecord, keyword: string): string | undefined {
+  const v = record.patient[keyword];
+  if (!v) return undefined;
+  const text = textDecoding(record.specificCharacterSet ? record.specificCharacterSet.split('\\') : []).decode(fromBase64(v.base64), v.vr === 'PN');
+  return text.replace(/[\0 ]+$/, '').trim() || undefined;
+}
+
+/** A record read back from the vault that this version of the engine wrote. */
+export function isLinkageRecord(r: unknown): r is LinkageRecord {
+  const record = r as LinkageRecord | null;
+  return !!record && record.version === 1 && Array.isArray(record.uids) && typeof record.patient === 'object' && record.patient !== null;
 }

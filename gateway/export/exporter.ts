@@ -5,7 +5,7 @@
  * final failure stays visible on the job.
  */
 import { randomUUID } from 'node:crypto';
-import type { LinkageRecord } from '../../anonymizer/index.js';
+import { isLinkageRecord } from '../../anonymizer/index.js';
 import type { LimenConfig } from '../../config/index.js';
 import type { Storage } from '../../storage/index.js';
 import { JobWorker, PermanentJobError, type JobContext } from '../../pipeline/worker/job-worker.js';
@@ -66,7 +66,7 @@ async function exportOne(deps: ExporterDeps, ctx: JobContext): Promise<unknown> 
   t = performance.now();
   const seg = await storage.getInstanceBlob(review.segSOPInstanceUID);
   if (!seg) throw new PermanentJobError('the approved SEG is no longer stored');
-  const records = (await storage.vault.open(study)).map((r) => r.record as LinkageRecord).filter((r) => r && r.version === 1 && Array.isArray(r.uids));
+  const records = (await storage.vault.open(study)).map((r) => r.record).filter(isLinkageRecord);
   lap('open');
   const outgoing = reidentifySegmentation(seg.bytes, records, deps.egressUID, review.createdAt);
   lap('reidentify');

@@ -7,9 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { LimenConfig } from '../../config/index.js';
+import { isLinkageRecord } from '../../anonymizer/index.js';
 import type { Decision, Review, Storage } from '../../storage/index.js';
+import { identifiersInComment } from './comment-identifiers.js';
 
 export const EXPORT_JOB = 'export';
+
+const IDENTIFIER_WORDS: Record<string, string> = { PatientName: 'name', PatientID: 'patient ID', AccessionNumber: 'accession number', PatientBirthDate: 'birth date' };
 
 export interface DecisionInput {
   decision: Decision;
@@ -22,11 +26,11 @@ export interface DecisionInput {
 
 export type DecisionOutcome =
   | { ok: true; review: Review; exports: string[] }
-  | { ok: false; status: 400 | 404 | 409; code: string; message: string; review?: Review };
+  | { ok: false; status: 400 | 404 | 409 | 422; code: string; message: string; review?: Review };
 
 export class ReviewGate {
   constructor(
-    private readonly storage: Pick<Storage, 'reviews' | 'getStudy'>,
+    private readonly storage: Pick<Storage, 'reviews' | 'getStudy' | 'vault' | 'audit'>,
     private readonly config: Pick<LimenConfig, 'routes' | 'export'>,
     /** Called once exports are queued (wakes the exporter). */
     private readonly onExportsQueued: () => void = () => {},
@@ -36,12 +40,19 @@ export class ReviewGate {
     if (input.decision === 'reject' && !input.comment?.trim()) {
       return { ok: false, status: 400, code: 'comment-required', message: 'a rejection needs a comment saying why' };
     }
+    const comment = input.comment?.trim() || null;
+    const identifiers = comment ? identifiersInComment(comment, (await this.storage.vault.open(studyInstanceUID)).map((r) => r.record).filter(isLinkageRecord)) : [];
+    if (identifiers.length > 0) {
+      // Recorded without the comment: the privacy officer sees that it happened, and how often.
+      await this.storage.audit.append({ type: 'review.comment-refused', actor: input.by, studyInstanceUID, detail: { decision: input.decision, identifiers } });
+      return { ok: false, status: 422, code: 'comment-identifies', message: `the comment names the patient (${identifiers.map((k) => IDENTIFIER_WORDS[k] ?? k).join(', ')}); a comment is kept outside the vault, so write it without: nothing was recorded` };
+    }
     // The route's destinations are known before deciding: the decision, the study's status, its
     // exports and its audit event then commit together.
     const study = await this.storage.getStudy(studyInstanceUID);
     const destinations = input.decision === 'approve' ? (study && this.config.routes[study.route]?.destinations) || [] : [];
     const maxAttempts = this.config.export.retryDelaysSeconds.length + 1;
-    const r = await this.storage.reviews.decide(studyInstanceUID, input.decision, input.by, input.comment?.trim() || null, input.expected, {
+    const r = await this.storage.reviews.decide(studyInstanceUID, input.decision, input.by, comment, input.expected, {
       studyStatus: input.decision === 'approve' ? 'approved' : 'rejected',
       jobs: destinations.map((destination) => ({ type: EXPORT_JOB, payload: { destination }, maxAttempts })),
       audit: (review) => ({
