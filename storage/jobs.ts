@@ -262,12 +262,15 @@ export class JobQueue {
 
   /**
    * Gives a dead job a new round of attempts, due now (an admin's retry after the cause was
-   * fixed). Its last error stays until the next attempt replaces it. False when it is not dead.
+   * fixed). Attempts go on counting (the round's are added to what it may take), so each
+   * attempt's audit events keep a number of their own. Its last error stays until the next attempt
+   * replaces it. False when it is not dead.
    */
   async retry(id: number, audit?: AuditEventInput): Promise<boolean> {
     return writeTransaction(this.db, async (trx) => {
       const t = this.now();
-      const changed = Number(await trx('jobs').where({ id, status: 'dead' }).update({ status: 'queued', attempts: 0, run_at: t.getTime(), finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t.getTime() })) > 0;
+      const round = { status: 'queued', max_attempts: trx.raw('attempts + max_attempts'), run_at: t.getTime(), finished_at: null, worker_id: null, lease_expires_at: null, updated_at: t.getTime() };
+      const changed = Number(await trx('jobs').where({ id, status: 'dead' }).update(round)) > 0;
       // The request's event is recorded with the retry it asked for, and only then.
       if (changed && audit) await appendAuditEvent(sqlIn(trx, this.db), t, audit);
       return changed;

@@ -101,11 +101,12 @@ describeEachDatabase('storage: job queue', (h) => {
     await s.jobs.claim('export', 'w', 30);
     await s.jobs.fail(id, 'w', 'PACS refused');
     expect(await s.jobs.retry(id, audit)).to.equal(true);
-    expect(await s.jobs.get(id)).to.include({ status: 'queued', attempts: 0 });
+    // A new round of one attempt; the count goes on, so the next attempt is the second.
+    expect(await s.jobs.get(id)).to.include({ status: 'queued', attempts: 1, maxAttempts: 2 });
     expect((await s.audit.list({ type: 'export.retry-requested' })).map((e) => e.detail)).to.deep.equal([{ jobId: id }]);
     expect(await s.audit.verify()).to.include({ ok: true });
     // Done at last: the earlier attempt's error no longer shows on the job.
-    await s.jobs.claim('export', 'w', 30);
+    expect(await s.jobs.claim('export', 'w', 30)).to.include({ id, attempts: 2 });
     expect(await s.jobs.complete(id, 'w', { ok: true })).to.equal(true);
     expect(await s.jobs.get(id)).to.include({ status: 'done', lastError: null });
   });

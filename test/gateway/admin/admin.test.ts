@@ -153,6 +153,9 @@ routes:
     const audit = (await gw.storage.audit.list({ limit: 10_000 })).filter((e) => e.studyInstanceUID === study);
     expect(audit.map((e) => e.type)).to.include.members(['export.retry-requested', 'exported']);
     expect(audit.find((e) => e.type === 'export.retry-requested')!.detail).to.deep.equal({ jobId: dead.id, destination: 'pacs', attempts: 2 });
+    // The retried attempt is the third, not a second "attempt 1" in the trail.
+    expect(audit.filter((e) => e.type === 'export.sending').map((e) => e.detail.attempt)).to.deep.equal([1, 2, 3]);
+    expect(audit.find((e) => e.type === 'exported')!.detail.attempt).to.equal(3);
     // What an operator alerts on: the destination's attempts and how each ended.
     const metrics = await (await fetch(`${gw.base}/metrics`)).text();
     const attempts = (outcome: string) => Number(new RegExp(`^limen_export_attempts_total\\{destination="pacs",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
