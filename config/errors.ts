@@ -38,7 +38,9 @@ export type ConfigErrorCode =
   /** Two listeners would bind the same address and port. */
   | 'port_conflict'
   /** A remote AE requires TLS, or is bound to certificates, but the DIMSE listener has no TLS. */
-  | 'tls_not_configured';
+  | 'tls_not_configured'
+  /** A route the gateway cannot compile: an unknown profile or option, a model it cannot find. */
+  | 'route_not_compiled';
 
 /** One problem in a configuration. */
 export interface ConfigError {
@@ -70,6 +72,11 @@ export function formatPath(path: ConfigPath): string {
     else out += out === '' ? key : `.${key}`;
   }
   return out;
+}
+
+/** `remoteAEs[0].route` → `['remoteAEs', 0, 'route']` (names are plain: no dots or brackets in them). */
+export function parsePath(text: string): ConfigPath {
+  return text === '' ? [] : text.split('.').flatMap((part) => part.split(/[[\]]/).filter(Boolean).map((k, i) => (i > 0 && /^\d+$/.test(k) ? Number(k) : k)));
 }
 
 /** Human text, one line per error: `path (line L, column C): message`. */

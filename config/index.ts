@@ -5,7 +5,8 @@
  */
 export { loadConfig, loadConfigOrThrow, validateConfig } from './load.js';
 export type { LoadConfigOptions, LoadConfigResult, ValidateConfigOptions, ValidParts } from './load.js';
-export { formatConfigErrors, ConfigLoadError } from './errors.js';
+export type { YamlConfigSource } from './yaml-source.js';
+export { formatConfigErrors, parsePath, ConfigLoadError } from './errors.js';
 export type { ConfigError, ConfigErrorCode } from './errors.js';
 export { resolveCaller } from './resolve-caller.js';
 export { configWarnings, environmentWarnings, type ConfigWarning } from './warnings.js';

@@ -21,8 +21,8 @@ export interface LoadConfigOptions {
 }
 
 export type LoadConfigResult =
-  | { ok: true; config: LimenConfig; /** The absolute path of the file read, if any. */ file?: string }
-  | { ok: false; errors: ConfigError[]; valid?: ValidParts };
+  | { ok: true; config: LimenConfig; /** The absolute path of the file read, if any. */ file?: string; /** The file's text, to point at a path in it. */ source?: YamlConfigSource }
+  | { ok: false; errors: ConfigError[]; valid?: ValidParts; source?: YamlConfigSource };
 
 /**
  * Of a refused configuration, the parts that are valid on their own, so the checks made after
@@ -63,7 +63,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   }
 
   const result = validateConfig(source?.value ?? {}, { baseDir: file !== undefined ? dirname(file) : cwd, env, cwd, source });
-  return result.ok ? { ok: true, config: result.config, ...(file !== undefined ? { file } : {}) } : result;
+  const where = { ...(file !== undefined && { file }), ...(source && { source }) };
+  return result.ok ? { ok: true, config: result.config, ...where } : { ...result, ...(source && { source }) };
 }
 
 /** `loadConfig`, throwing a `ConfigLoadError` that lists every error. */

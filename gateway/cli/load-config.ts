@@ -1,6 +1,6 @@
 /** Loading the configuration for a command, with every error printed as `path: reason`. */
-import { formatConfigErrors, loadConfig, type LimenConfig } from '../../config/index.js';
-import { compileRoutes, routeIssues } from '../ingest/index.js';
+import { formatConfigErrors, loadConfig, parsePath, type ConfigError, type LimenConfig, type YamlConfigSource } from '../../config/index.js';
+import { compileRoutes, routeIssues, type RouteIssue } from '../ingest/index.js';
 import { LOG_LEVELS, type LogLevel } from '../log/index.js';
 
 /** The configuration from `--config` or LIMEN_CONFIG plus the environment, or undefined after printing why not. */
@@ -21,11 +21,16 @@ export function checkConfig(file: string | undefined): { ok: true; config: Limen
   const r = loadConfig({ file });
   if (!r.ok) {
     const routes = r.valid ? routeIssues(r.valid.routes, r.valid.modelsDir) : [];
-    return { ok: false, report: [formatConfigErrors(r.errors), ...routes.map((i) => `${i.path}: ${i.message}`)].join('\n') };
+    return { ok: false, report: formatConfigErrors([...r.errors, ...routeErrors(routes, r.source)]) };
   }
   const compiled = compileRoutes(r.config);
-  if (!compiled.ok) return { ok: false, report: compiled.issues.map((i) => `${i.path}: ${i.message}`).join('\n') };
+  if (!compiled.ok) return { ok: false, report: formatConfigErrors(routeErrors(compiled.issues, r.source)) };
   return r;
+}
+
+/** A route's problems as configuration errors, each at the line of the file that wrote it. */
+function routeErrors(issues: readonly RouteIssue[], source: YamlConfigSource | undefined): ConfigError[] {
+  return issues.map((i) => ({ code: 'route_not_compiled', path: i.path, message: i.message, ...source?.locate(parsePath(i.path)) }));
 }
 
 /** `checkConfig` for a command that serves: the configuration, or undefined after printing every error under the command's name. */

@@ -24,7 +24,7 @@ describe('limen start and config check: the routes compiled', function () {
     return path;
   };
 
-  it('limen start exits 2 (configuration error, nothing started) for an unknown profile, option or model, each as "path: reason"', async () => {
+  it('limen start exits 2 (configuration error, nothing started) for an unknown profile, option or model, each as "path (line, column): reason"', async () => {
     const config = file(
       'routes.yaml',
       ['routes:', '  ct:', '    deidentification: { profile: basci }', '  mr:', '    deidentification: { options: [retainUID] }', '  us:', '    model: nomodel', ''].join('\n'),
@@ -35,9 +35,9 @@ describe('limen start and config check: the routes compiled', function () {
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).to.equal('limen start: the configuration is not valid:');
     expect(lines).to.have.length(4);
-    expect(lines[1]).to.equal(`routes.ct.deidentification.profile: unknown profile "basci"; ${KNOWN}`);
-    expect(lines[2]).to.match(/^routes\.mr\.deidentification\.options\[0\]: unknown option "retainUID"; known: .*\bretainUIDs\b/);
-    expect(lines[3]).to.equal(`routes.us.model: no model "nomodel" in ${join(work, 'models')} or among the models shipped with Limen`);
+    expect(lines[1]).to.equal(`routes.ct.deidentification.profile (line 3, column 34): unknown profile "basci"; ${KNOWN}`);
+    expect(lines[2]).to.match(/^routes\.mr\.deidentification\.options\[0\] \(line 5, column 35\): unknown option "retainUID"; known: .*\bretainUIDs\b/);
+    expect(lines[3]).to.equal(`routes.us.model (line 7, column 12): no model "nomodel" in ${join(work, 'models')} or among the models shipped with Limen`);
     expect(existsSync(dataDir), 'no data dir made').to.equal(false);
   });
 
@@ -62,7 +62,7 @@ describe('limen start and config check: the routes compiled', function () {
     expect(r.code, r.stderr).to.equal(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines.map((l) => l.split(/[ :]/)[0])).to.deep.equal(['http.port', 'routes.broken.stableSeconds', 'routes.ct.deidentification.profile', 'routes.us.model']);
-    expect(lines[2]).to.equal(`routes.ct.deidentification.profile: unknown profile "basci"; ${KNOWN}`);
+    expect(lines[2]).to.equal(`routes.ct.deidentification.profile (line 5, column 34): unknown profile "basci"; ${KNOWN}`);
     expect(r.stderr).to.not.contain('"nope"');
   });
 });
