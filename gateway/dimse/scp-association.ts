@@ -18,7 +18,7 @@ import { negotiatePresentationContexts, PresentationContextResult } from './nego
 import { commandPdus, PDataError, PduFramer, readPdvs, type Pdu, type Pdv } from './pdata.js';
 import { abortPdu, AbortReason, AbortSource, PduType } from './pdu.js';
 import { PduGuard } from './pdu-guard.js';
-import { DataSetCollector } from './data-set-collector.js';
+import { DataSetCollector, Fragments } from './data-set-collector.js';
 import { checkAssociateRq, type AssociateRqRefusal } from './associate-rq.js';
 import { rejectFields, type AssociationRejectReason } from './rejection.js';
 import { VERIFICATION_SOP_CLASS } from './uids.js';
@@ -64,6 +64,14 @@ interface NegotiatedContext {
   transferSyntaxUID: string;
 }
 
+/** What is left of a P-DATA-TF once a C-STORE started in its middle: its later PDVs, and their bytes. */
+class HeldPdvs {
+  constructor(
+    readonly pdvs: readonly Pdv[],
+    readonly length: number,
+  ) {}
+}
+
 /** A request whose data set is arriving. */
 interface PendingRequest {
   request: DimseRequest;
@@ -79,7 +87,9 @@ const MAX_COMMAND_SET_BYTES = 64 * 1024;
  * One operation at a time. Limen negotiates no Asynchronous Operations Window, so a requestor may
  * have one operation outstanding (PS3.7 D.3.3.3). While a C-STORE is being stored the socket is
  * paused, and the PDUs that came in the same reads after its data set are held, unprocessed, until
- * it is answered; they are then performed in the order they came. What is held counts against what
+ * it is answered; they are then performed in the order they came. A P-DATA-TF may carry PDVs of
+ * several messages (PS3.8 9.3.5, Annex E): the PDVs after the data set that started a C-STORE are
+ * held the same way, ahead of the PDUs that followed theirs. What is held counts against what
  * the association may hold (`maxDataSetBytes`, with the data set being stored): a requestor that
  * sends more than that ahead of its answer gets the C-STORE in hand answered, then an A-ABORT.
  * Nor is anything read while the requestor leaves Limen's answers unread (the socket's write
@@ -108,11 +118,11 @@ export class ScpAssociation extends Scp {
   /** The peer's Maximum Length (of a P-DATA-TF variable field); 0: no limit. */
   private peerMaxPduLength = 0;
   /** Fragments of the command being received, and its context. */
-  private commandFragments: Buffer[] = [];
+  private readonly commandFragments = new Fragments();
   private commandContextID: number | undefined;
   private pending: PendingRequest | undefined;
-  /** PDUs that came while a C-STORE was being stored, in order, and their bytes. */
-  private held: Pdu[] = [];
+  /** PDUs (and PDVs) that came while a C-STORE was being stored, in order, and their bytes. */
+  private held: Array<Pdu | HeldPdvs> = [];
   private heldBytes = 0;
   /** Bytes the data set being stored holds. */
   private storingBytes = 0;
@@ -360,8 +370,18 @@ export class ScpAssociation extends Scp {
     } catch (err) {
       return this.protocolError(err instanceof PDataError ? 'malformed-pdv' : 'pdv-unreadable', AbortReason.InvalidPduParameterValue);
     }
-    for (const pdv of pdvs) {
+    this.performPdvs(pdvs);
+  }
+
+  /**
+   * Performs PDVs in order. Once one of them starts a C-STORE, the rest wait for its answer, first
+   * in line: another request in the same PDU is not read before the one in hand is answered.
+   */
+  private performPdvs(pdvs: readonly Pdv[]): void {
+    for (let i = 0; i < pdvs.length; i++) {
       if (this.isOver()) return;
+      if (this.inFlight.size > 0) return this.holdPdvs(pdvs.slice(i));
+      const pdv = pdvs[i];
       const context = this.contexts.get(pdv.presentationContextID);
       if (!context) return this.protocolError('unknown-presentation-context', AbortReason.UnexpectedPduParameter);
       // Data on a context that was not accepted is a protocol violation (PS3.8 §9.3.5).
@@ -376,11 +396,12 @@ export class ScpAssociation extends Scp {
       return this.protocolError('command-out-of-sequence', AbortReason.UnexpectedPduParameter);
     }
     this.commandContextID = context.id;
-    this.commandFragments.push(...pdv.value);
-    if (this.commandFragments.reduce((n, f) => n + f.length, 0) > MAX_COMMAND_SET_BYTES) return this.protocolError('command-too-large', AbortReason.InvalidPduParameterValue);
+    // Counted as they come: summed again per fragment, a command sent in one-byte PDVs took the event loop for seconds.
+    for (const fragment of pdv.value) this.commandFragments.add(fragment);
+    if (this.commandFragments.length > MAX_COMMAND_SET_BYTES) return this.protocolError('command-too-large', AbortReason.InvalidPduParameterValue);
     if (!pdv.last) return;
-    const bytes = this.commandFragments.length === 1 ? this.commandFragments[0] : Buffer.concat(this.commandFragments);
-    this.commandFragments = [];
+    const bytes = this.commandFragments.bytes();
+    this.commandFragments.clear();
     this.commandContextID = undefined;
     let request: DimseRequest;
     try {
@@ -539,6 +560,8 @@ export class ScpAssociation extends Scp {
 
   /** Holds `pdus` from `from` on (views, not copies) until the operation in progress is answered. */
   private hold(pdus: Pdu[], from: number): void {
+    // Past the window (PDVs held ahead of these went over it): nothing more is kept.
+    if (this.windowExceeded) return;
     for (let i = from; i < pdus.length; i++) {
       const pdu = pdus[i];
       // An A-ABORT is no operation: it ends the association now, and what waits with it.
@@ -549,6 +572,18 @@ export class ScpAssociation extends Scp {
       this.held.push(pdu);
       this.heldBytes += pdu.length;
     }
+    this.checkWindow();
+  }
+
+  /** Holds the PDVs left of a PDU in whose middle a C-STORE started: ahead of anything held after that PDU. */
+  private holdPdvs(pdvs: readonly Pdv[]): void {
+    const length = pdvs.reduce((n, pdv) => n + 6 + pdv.value.reduce((m, v) => m + v.length, 0), 0);
+    this.held.unshift(new HeldPdvs(pdvs, length));
+    this.heldBytes += length;
+    this.checkWindow();
+  }
+
+  private checkWindow(): void {
     const limitBytes = this.ctx.settings.maxDataSetBytes;
     if (this.heldBytes + this.storingBytes <= limitBytes) return;
     // PS3.7 D.3.3.3: a requestor beyond the window may be aborted. The C-STORE in hand is answered first.
@@ -561,9 +596,10 @@ export class ScpAssociation extends Scp {
   private performHeld(): void {
     try {
       while (this.held.length > 0 && this.inFlight.size === 0 && !this.isOver()) {
-        const pdu = this.held.shift()!;
-        this.heldBytes -= pdu.length;
-        this.dispatch(pdu);
+        const item = this.held.shift()!;
+        this.heldBytes -= item.length;
+        if (item instanceof HeldPdvs) this.performPdvs(item.pdvs);
+        else this.dispatch(item);
       }
     } catch (err) {
       this.emitLog('protocolError', { err });
