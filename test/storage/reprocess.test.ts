@@ -277,7 +277,7 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect((await s.results.list(study)).map((r) => r.name)).to.deep.equal(['bone.stl', 'model.glb', 'report.json']);
   });
 
-  it('retries a dead job with fresh attempts, and nothing else', async () => {
+  it('retries a dead job with a fresh round of attempts, counting on, and nothing else', async () => {
     const s = await h.open();
     const job = await s.jobs.enqueue('export', null, { destination: 'pacs' }, { maxAttempts: 1 });
     expect(await s.jobs.retry(job.id)).to.equal(false);
@@ -285,7 +285,7 @@ describeEachDatabase('storage: processing a study again', (h) => {
     expect(await s.jobs.fail(claimed.id, 'w', 'association rejected')).to.deep.include({ status: 'dead' });
     expect(await s.jobs.retry(job.id)).to.equal(true);
     const again = (await s.jobs.get(job.id))!;
-    expect(again).to.deep.include({ status: 'queued', attempts: 0, lastError: 'association rejected', finishedAt: null });
-    expect((await s.jobs.claim('export', 'w', 60))!.id).to.equal(job.id);
+    expect(again).to.deep.include({ status: 'queued', attempts: 1, maxAttempts: 2, lastError: 'association rejected', finishedAt: null });
+    expect(await s.jobs.claim('export', 'w', 60)).to.deep.include({ id: job.id, attempts: 2 });
   });
 });
