@@ -25,6 +25,7 @@ export {
 export type { Vault, VaultRecord } from './vault.js';
 export type { JobQueue, Job, JobStatus, EnqueueOptions, JobQueueOptions, FailOutcome, StudySettlement } from './jobs.js';
 export { ROLES, TOKEN_PREFIX, tokenActor, MAX_TOKEN_TTL_SECONDS, type TokenStore, type Role, type CreateTokenOptions, type CreatedToken, type TokenIdentity, type TokenInfo } from './tokens.js';
+export { canonicalJSON } from './canonical-json.js';
 export { GENESIS_HASH, type AuditLog, type AuditEvent, type AuditEventInput, type AuditListOptions, type AuditVerifyResult } from './audit.js';
 export type { SweepOptions, SweepReport } from './sweep.js';
 export type { Results, ResultInfo } from './results.js';

@@ -1,9 +1,11 @@
 /**
+ * `limen audit export ...` (see audit-export.ts), and
  * `limen audit verify [--expect-head <seq>:<hash>]`: checks the audit trail's hash chain and
  * prints its head; exits 1 when it is broken, or when an earlier head kept elsewhere is no
  * longer in it with that hash (the trail was truncated or rewritten from there on).
  */
 import type { AuditLog } from '../../storage/index.js';
+import { AUDIT_EXPORT_USAGE, runAuditExport } from './audit-export.js';
 import { parseCommandArgs, surplusArguments, type Command } from './command.js';
 import { configOrReport } from './load-config.js';
 import { withStorage } from './with-storage.js';
@@ -17,12 +19,15 @@ prints the number of events and the chain's head as <seq>:<hash>; keep the head 
 names the first event that is not as it was written. The chain alone cannot show that its newest
 events were removed: --expect-head with a head printed earlier fails (exit 1) unless that event
 is still in the chain with that hash. Exit 2: usage, configuration, or no database to verify.
-`;
+
+${AUDIT_EXPORT_USAGE}`;
 
 export const auditCommand: Command = {
-  summary: 'audit verify [--expect-head <seq>:<hash>]: check the audit trail hash chain',
+  summary: 'audit verify [--expect-head <seq>:<hash>]: check the audit trail hash chain; audit export --out <dir>: write it as DICOM audit messages',
   usage: USAGE,
   async run(argv) {
+    // Its own options: parsed by itself, before verify's are.
+    if (argv[0] === 'export') return runAuditExport(argv.slice(1));
     const parsed = parseCommandArgs('audit', argv, { config: { type: 'string' }, 'expect-head': { type: 'string' } }, USAGE);
     if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;

@@ -16,7 +16,7 @@ export const commands: Record<string, Entry> = {
   segment: { summary: 'segment a CT series into seg.dcm, model.glb, model.stl and report.json', load: async () => (await import('./segment.js')).segmentCommand },
   config: { summary: 'config check <file>: validate a configuration file', load: async () => (await import('./config-check.js')).configCommand },
   token: { summary: 'token create --role <role> [--user <id>] [--ttl <dur>] | list [--json] | revoke <id>: API tokens', load: async () => (await import('./token.js')).tokenCommand },
-  audit: { summary: 'audit verify: check the audit trail hash chain', load: async () => (await import('./audit.js')).auditCommand },
+  audit: { summary: 'audit verify: check the audit trail hash chain | export --out <dir>: write it as DICOM PS3.15 audit messages', load: async () => (await import('./audit.js')).auditCommand },
 };
 
 export function usage(): string {
