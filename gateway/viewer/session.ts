@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { bearerAuth, HttpError, type AppEnv, type AuthRefusal, type Identity, type Role, type RouteDoc, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, type AppEnv, type AuthRefusal, type Identity, type Role, type RouteDoc, type TokenVerifier } from '../http/index.js';
 import type { Session, SessionMethod, SessionStore } from './session-store.js';
 
 /** The cookie's name. (`__Host-` would demand Secure, which loopback HTTP cannot give.) */
@@ -49,6 +49,11 @@ export interface SessionEvent {
 export interface SessionView {
   role: Role;
   user?: string;
+  /**
+   * Who the server records this session as (`openedBy`, `decidedBy`, the audit trail): its user, or
+   * `token:<id>` for a token issued to nobody, which the viewer could not tell from `user` alone.
+   */
+  actor: string;
   method: SessionMethod;
   expiresAt: string;
 }
@@ -61,7 +66,7 @@ export const sessionRouteDocs: readonly RouteDoc[] = [
       'Exchanges the bearer API token of a person (reviewer, admin, requester, auditor) for a session cookie ' +
       `(${SESSION_COOKIE}: HttpOnly, SameSite=Strict, Path=/; Secure over HTTPS). Body: none.`,
     roles: PERSON_ROLES,
-    responses: { 201: '{ session: { role, user, method, expiresAt } } and Set-Cookie', 401: 'no valid token', 403: 'a machine role' },
+    responses: { 201: '{ session: { role, user, actor, method, expiresAt } } and Set-Cookie', 401: 'no valid token', 403: 'a machine role' },
   },
   {
     method: 'GET',
@@ -100,6 +105,7 @@ export async function startSession(
 export const sessionView = (s: Session): SessionView => ({
   role: s.identity.role,
   ...(s.identity.user ? { user: s.identity.user } : {}),
+  actor: actorOf(s.identity),
   method: s.method,
   expiresAt: s.expiresAt.toISOString(),
 });

@@ -66,6 +66,8 @@ export interface DecisionBody {
 export interface SessionInfo {
   role: string;
   user?: string;
+  /** The name the server records this session's reviews and decisions under (`openedBy`, `decidedBy`); absent from older gateways. */
+  actor?: string;
   method: string;
   expiresAt: string;
 }

@@ -22,6 +22,12 @@ export interface CurrentReview {
   /** Its review: `undefined` while loading, `null` when the study has no AI result. */
   review: Review | null | undefined;
   error: string | null;
+  /**
+   * The SEG the image viewer was given for this study since the mode was entered: the one of the
+   * review first loaded. It stays when the review is replaced (a reprocessing), since the viewer
+   * learns of a new SEG only when the page is loaded again.
+   */
+  viewerSeg: Review['seg'] | null;
 }
 
 /** Whether the API said the session is gone (a 401 from any call). */
@@ -46,7 +52,7 @@ export function createContext(managers: OhifManagers, fetchImpl?: typeof fetch):
     ...managers,
     settings,
     api: createApi({ apiRoot: settings.apiRoot, fetch: fetchImpl, onUnauthorized: () => auth.set({ signedOut: true }) }),
-    current: createStore<CurrentReview>({ studyInstanceUID: null, review: undefined, error: null }),
+    current: createStore<CurrentReview>({ studyInstanceUID: null, review: undefined, error: null, viewerSeg: null }),
     auth,
     drafts: createDraftStore(sessionStorageOrNothing()),
   };

@@ -11,11 +11,14 @@ import { overlaySeg, type OverlayOutcome } from './seg-overlay.js';
 /** Loads the review of the study on screen into `ctx.current`; `null` review when it has none. */
 export async function loadCurrentReview(ctx: LimenContext): Promise<void> {
   const studyInstanceUID = currentStudyUID(ctx);
-  ctx.current.set({ studyInstanceUID, review: studyInstanceUID ? undefined : null, error: null });
+  const before = ctx.current.get();
+  // The same study loaded again (the overlay command run again) leaves the viewer's display sets as they were.
+  const viewerSeg = before.studyInstanceUID === studyInstanceUID ? before.viewerSeg : null;
+  ctx.current.set({ studyInstanceUID, review: studyInstanceUID ? undefined : null, error: null, viewerSeg });
   if (!studyInstanceUID) return;
   try {
     const review = await ctx.api.getReview(studyInstanceUID);
-    if (ctx.current.get().studyInstanceUID === studyInstanceUID) ctx.current.set({ review });
+    if (ctx.current.get().studyInstanceUID === studyInstanceUID) ctx.current.set({ review, viewerSeg: viewerSeg ?? review.seg ?? null });
   } catch (err) {
     if (ctx.current.get().studyInstanceUID !== studyInstanceUID) return;
     if (err instanceof ApiError && err.status === 404) ctx.current.set({ review: null });

@@ -44,7 +44,7 @@ export function createLimenExtension() {
       leaving = null;
       unmountNotice?.();
       unmountNotice = null;
-      ctx?.current.set({ studyInstanceUID: null, review: undefined, error: null });
+      ctx?.current.set({ studyInstanceUID: null, review: undefined, error: null, viewerSeg: null });
     },
   };
 }

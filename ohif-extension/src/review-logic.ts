@@ -55,6 +55,21 @@ export function checkDecision(review: Pick<Review, 'status' | 'seg' | 'glb'>, de
   return { ok: true, body: { decision, comment: trimmed, segSOPInstanceUID, glbSha256 } };
 }
 
+/** Why Approve waits while the image viewer shows a segmentation other than the one an approval would pin. */
+export const RELOAD_BEFORE_APPROVING = 'Reload to see the new segmentation before approving';
+
+/**
+ * Why Approve is unavailable, or null. An approval pins the review's SEG, so it must be the one the
+ * image viewer shows: after a reprocessing the panel shows the new result, but the viewer keeps the
+ * SEG it was given until the page is loaded again (a SEG stored later is not among its display
+ * sets). `viewerSeg` is that SEG (null while unknown); `pinnedInViewer`, whether the viewer has
+ * loaded the review's own SEG anyway. Rejecting stays possible: a rejection approves nothing.
+ */
+export function approveBlockedReason(review: Pick<Review, 'seg'>, viewerSeg: Pick<Review['seg'], 'sopInstanceUID'> | null | undefined, pinnedInViewer: boolean): string | null {
+  if (!viewerSeg || pinnedInViewer || viewerSeg.sopInstanceUID === review.seg?.sopInstanceUID) return null;
+  return RELOAD_BEFORE_APPROVING;
+}
+
 /** What went wrong with a request, in words a reviewer can act on. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
@@ -115,7 +130,8 @@ export function openedLine(review: Pick<Review, 'status' | 'openedBy' | 'openedA
 /**
  * The warning for a reviewer who is not the one reading the study already: who opened it first,
  * when, and to check with them before deciding (two readings of one study, one decision kept).
- * Null when nobody else opened it. `me` is the session's user; unknown, the warning is shown.
+ * Null when nobody else opened it. `me` is the session's actor, the name the server records for
+ * it (its user, or `token:<id>` for a token issued to nobody); unknown, the warning is shown.
  */
 export function openedFirstNotice(review: Pick<Review, 'status' | 'openedBy' | 'openedAt'>, me: string | undefined, formatTime: (iso: string) => string = clockTime): string | null {
   if (review.status !== 'in_review' || !review.openedBy || review.openedBy === me) return null;

@@ -11,6 +11,7 @@ import { checkGlbIntegrity, sha256Hex } from '../../ohif-extension/src/integrity
 import {
   AI_NOTICE,
   alreadyDecidedNotice,
+  approveBlockedReason,
   checkDecision,
   clockTime,
   cssColor,
@@ -77,6 +78,17 @@ describe('ohif-extension: review logic', () => {
     expect(checkDecision({ ...shown, glb: { url: '/g', sha256: '' } }, 'approve', '')).to.deep.include({ ok: false, code: 'unpinned' });
   });
 
+  it('approve waits for a reload while the image viewer shows another SEG than the one it would pin', () => {
+    const opened = review('2.25.7', 'in_review', '2025-03-01T00:00:00Z');
+    const reprocessed = { ...opened, seg: { seriesInstanceUID: '2.25.7.2', sopInstanceUID: '2.25.7.2.1' } };
+    expect(approveBlockedReason(opened, opened.seg, false), 'the viewer shows what would be pinned').to.equal(null);
+    expect(approveBlockedReason(reprocessed, opened.seg, false)).to.equal('Reload to see the new segmentation before approving');
+    // The viewer has the new SEG among its display sets after all (it was loaded again).
+    expect(approveBlockedReason(reprocessed, opened.seg, true)).to.equal(null);
+    // Nothing known to be shown yet: nothing to contradict (the review is still loading).
+    expect(approveBlockedReason(reprocessed, null, false)).to.equal(null);
+  });
+
   it('tells a stale result, an earlier decision, a lost session and an unreachable gateway apart', () => {
     const now = { ...review('2.25.7', 'approved', '2025-03-01T00:00:00Z', '2025-03-02T10:00:00.000Z'), decidedBy: 'dr-curie' };
     const stale = decisionFailure(new ApiError(409, 'stale', 'the result was replaced', { error: { code: 'stale', message: 'x', review: { ...now, status: 'pending' } } }));
@@ -107,6 +119,9 @@ describe('ohif-extension: review logic', () => {
     // A session without a user cannot tell it is the opener: it is warned rather than not.
     expect(openedFirstNotice(opened, undefined)).to.equal('dr-x opened this study first at 09:05: check with them before deciding');
     expect(openedFirstNotice(opened, 'dr-x')).to.equal(null);
+    // A token issued to nobody is recorded as token:<id>, which its session is told as its actor.
+    expect(openedFirstNotice({ ...opened, openedBy: 'token:tok-u' }, 'token:tok-u')).to.equal(null);
+    expect(openedFirstNotice({ ...opened, openedBy: 'token:tok-u' }, 'token:tok-v')).to.equal('token:tok-u opened this study first at 09:05: check with them before deciding');
     // Nothing to say for a review nobody is reading, or opened before who opened it was kept.
     expect(openedLine({ ...opened, status: 'pending' })).to.equal(null);
     expect(openedFirstNotice({ ...opened, status: 'approved' }, 'dr-y')).to.equal(null);

@@ -26,6 +26,10 @@ const OTHER = '2.25.27182818284590452353602874713526';
 const REPROCESSED = '2.25.16180339887498948482045868343656';
 /** Decided by another reviewer while its page is open. */
 const RACED = '2.25.14142135623730950488016887242096';
+/** Opened by another reviewer before this page's. */
+const SHARED = '2.25.22360679774997896964091736687312';
+/** Opened by a session whose token was issued to nobody. */
+const UNNAMED = '2.25.26457513110645905905016157536392';
 /** Decided while the gateway is unreachable, then while the session has expired. */
 const UNLUCKY = '2.25.17320508075688772935274463415058';
 /** The 3D panel's background (model-viewer.ts MODEL_BACKGROUND). */
@@ -188,9 +192,14 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     const panel = '#limen-test-review';
     await page.waitForSelector(`${panel} [data-limen-current="${STUDY}"]`, { timeout: 20_000 });
     await page.waitForSelector(`${panel} [data-limen-queue="Decided"] li`);
+    // Opening the study took it into review: the queue shows so once listed again.
+    await page.click(`${panel} button:has-text("Refresh")`);
+    await page.waitForSelector(`${panel} [data-limen-queue="In review"] >> text=In review (1)`);
     const text = (await page.textContent(panel)) ?? '';
     expect(text).to.include('AI-generated result — requires approval by a radiologist before it is used');
-    expect(text).to.match(/Pending \(1\)/).and.match(/Decided \(1\)/);
+    expect(text).to.match(/Pending \(0\)/).and.match(/Decided \(1\)/);
+    expect(await page.textContent(`${panel} [data-limen-status]`)).to.match(/^In review by dr-lovelace since \d\d:\d\d$/);
+    expect(await page.$(`${panel} [data-limen-opened-first]`), 'the first reviewer is not warned about themself').to.equal(null);
     expect(text).to.include('Liver').and.include('1,523 mL').and.include('187 mL');
     expect(text).to.include('abdomen-ct 1.2.0');
     expect(await page.getAttribute(`${panel} a[target=_blank]`, 'href')).to.equal(`${server!.url}/api/v1/models/abdomen-ct/card`);
@@ -225,8 +234,24 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     await page.waitForSelector(`#limen-test-review [data-limen-current="${uid}"]`, { timeout: 20_000 });
   };
   const panel = '#limen-test-review';
+  /** Mounts a review panel as OHIF would (after a page load, or a second one beside it). */
+  const mountReviewPanel = (id = 'limen-test-review', left = 10) =>
+    page.evaluate(
+      ({ id, left }) => {
+        const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
+        const el = document.createElement('div');
+        el.id = id;
+        Object.assign(el.style, { position: 'fixed', left: `${left}px`, top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
+        document.body.appendChild(el);
+        // Kept on the page, so a second panel can be unmounted again.
+        (window as unknown as Record<string, unknown>)[`unmount-${id}`] = em.getModuleEntry('limen.panelModule.review').component.mount(el, {});
+      },
+      { id, left },
+    );
+  /** The local time of day the panel shows for an ISO date (`clockTime`), in the page's time zone. */
+  const pageClockTime = (iso: string) => page.evaluate((i) => new Date(i).toTimeString().slice(0, 5), iso);
 
-  it('a study reprocessed while open is not approved unseen: the decision pins SEG and GLB, 409 stale shows the new result', async () => {
+  it('a study reprocessed while open is not approved unseen: the decision pins SEG and GLB, 409 stale shows the new result, approvable once the viewer shows its SEG', async () => {
     server!.reviews.set(REPROCESSED, testReview(REPROCESSED, glb));
     await showStudy(REPROCESSED);
     const seen = structuredClone(server!.reviews.get(REPROCESSED)!);
@@ -240,15 +265,27 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     await page.click(`${panel} button:has-text("Approve")`);
     await page.waitForSelector(`${panel} [role=alert][data-limen-decision-notice="stale"]`);
     expect(server!.decisions.at(-1)!.body).to.deep.include({ decision: 'approve', segSOPInstanceUID: seen.seg.sopInstanceUID, glbSha256: seen.glb.sha256 });
-    expect(server!.reviews.get(REPROCESSED)!.status, 'not approved').to.equal('pending');
+    expect(server!.reviews.get(REPROCESSED)!.status, 'not approved').to.equal('in_review');
     const notice = (await page.textContent(`${panel} [data-limen-decision-notice]`)) ?? '';
     expect(notice).to.include('The result changed since you opened it (reprocessed): look at the new result before deciding');
     // The new result is what the panel shows now; the comment is still there.
     await page.waitForSelector(`${panel} [data-limen-segments] >> text=1,611 mL`);
     expect(await page.textContent(`${panel} [data-limen-segments]`)).to.not.include('1,523 mL');
     expect(await page.inputValue(`${panel} [data-limen-decision] textarea`)).to.equal('Checked the liver');
+    // The image viewer still shows the SEG this page opened with: approving now would pin one never seen there.
+    const approve = page.locator(`${panel} [data-limen-decision] button:has-text("Approve")`);
+    expect(await approve.isDisabled(), 'approve waits for the new SEG in the viewer').to.equal(true);
+    expect(await page.textContent(`${panel} [data-limen-decision] [data-limen-approve-blocked]`)).to.equal('Reload to see the new segmentation before approving');
+    expect(await page.locator(`${panel} [data-limen-decision] button:has-text("Reject")`).isDisabled(), 'a rejection approves nothing').to.equal(false);
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'viewer-review-stale.png') });
 
+    await page.click(`${panel} [data-limen-decision-notice] button:has-text("Reload")`);
+    await page.waitForSelector('text=Study List', { timeout: 60_000 });
+    await mountReviewPanel();
+    await showStudy(REPROCESSED);
+    expect(await page.inputValue(`${panel} [data-limen-decision] textarea`), 'the comment survives the reload').to.equal('Checked the liver');
+    expect(await approve.isDisabled(), 'the viewer was given the new SEG').to.equal(false);
+    expect(await page.$(`${panel} [data-limen-approve-blocked]`)).to.equal(null);
     await page.click(`${panel} button:has-text("Approve")`);
     await page.waitForSelector(`${panel} [data-limen-status="approved"]`);
     expect(server!.decisions.at(-1)!.body).to.deep.equal({ decision: 'approve', comment: 'Checked the liver', segSOPInstanceUID: `${REPROCESSED}.10.1`, glbSha256: 'f'.repeat(64) });
@@ -269,6 +306,46 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     expect(await page.inputValue(`${notice} [data-limen-unrecorded-comment]`)).to.equal('Spleen slightly overestimated');
     expect(await page.$(`${panel} [data-limen-decision]`), 'the form is gone, the notice stays').to.equal(null);
     await page.waitForSelector(`${panel} [data-limen-status="rejected"]`);
+  });
+
+  it('a second reviewer is told who opened the study first and since when; the opening stays theirs', async () => {
+    server!.reviews.set(SHARED, testReview(SHARED, glb));
+    // dr-curie opens it first, with her own token.
+    const first = await fetch(`${server!.url}/api/v1/reviews/${SHARED}`, { headers: { authorization: 'Bearer curie-token' } });
+    expect(first.status).to.equal(200);
+    const { openedAt } = server!.reviews.get(SHARED)!;
+    const since = await pageClockTime(openedAt!);
+    await showStudy(SHARED);
+    expect(await page.textContent(`${panel} [data-limen-status="in_review"]`)).to.equal(`In review by dr-curie since ${since}`);
+    expect(await page.textContent(`${panel} [role=status][data-limen-opened-first="dr-curie"]`)).to.equal(`dr-curie opened this study first at ${since}: check with them before deciding`);
+    expect(server!.reviews.get(SHARED), 'opening it again changes neither who nor when').to.deep.include({ status: 'in_review', openedBy: 'dr-curie', openedAt });
+    await page.click(`${panel} button:has-text("Refresh")`);
+    await page.waitForSelector(`${panel} [data-limen-queue="In review"] button[title="${SHARED}"] >> text=In review by dr-curie since ${since}`);
+  });
+
+  it('a session whose token names no user is not told that someone else opened the study it opened', async () => {
+    server!.reviews.set(UNNAMED, testReview(UNNAMED, glb));
+    const other = '#limen-test-review-unnamed';
+    // This page signs in again with that token; a second panel reads the new session.
+    expect(await page.evaluate(() => fetch('/api/v1/session', { method: 'POST', headers: { authorization: 'Bearer unnamed-reviewer-token' } }).then((r) => r.status))).to.equal(201);
+    try {
+      await mountReviewPanel(other.slice(1), 400);
+      await page.waitForSelector(`${other} [data-limen-signed-in]`);
+      await showStudy(UNNAMED);
+      await page.waitForSelector(`${other} [data-limen-current="${UNNAMED}"]`);
+      expect(server!.reviews.get(UNNAMED)).to.deep.include({ openedBy: 'token:tok-u' });
+      expect(await page.textContent(`${other} [data-limen-status]`)).to.match(/^In review by token:tok-u since \d\d:\d\d$/);
+      expect(await page.$(`${other} [data-limen-opened-first]`), 'its own opening').to.equal(null);
+      // The first panel's reviewer, dr-lovelace, did not open it.
+      expect(await page.$(`${panel} [data-limen-opened-first="token:tok-u"]`)).to.not.equal(null);
+    } finally {
+      await page.evaluate((id) => {
+        const w = window as unknown as Record<string, (() => void) | undefined>;
+        w[`unmount-${id}`]?.();
+        document.getElementById(id)?.remove();
+      }, other.slice(1));
+      await page.evaluate(() => fetch('/api/v1/session', { method: 'POST', headers: { authorization: 'Bearer reviewer-token' } }));
+    }
   });
 
   it('says the gateway cannot be reached (not "Failed to fetch"), in the review and the 3D panel', async () => {
@@ -295,7 +372,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
       await page.unroute('**/api/v1/**');
       await page.evaluate(() => document.getElementById('limen-test-3d-down')?.remove());
     }
-    expect(server!.reviews.get(UNLUCKY)!.status).to.equal('pending');
+    expect(server!.reviews.get(UNLUCKY)!.status, 'opened, not decided').to.equal('in_review');
   });
 
   it('on 401 (session expired) shows the signed-out state with the sign-in link, and the comment survives the sign-in', async () => {
@@ -313,14 +390,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     await page.click('button[type=submit]');
     await page.waitForURL((u) => u.pathname === '/viewer/');
     await page.waitForSelector('text=Study List', { timeout: 60_000 });
-    await page.evaluate(() => {
-      const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
-      const el = document.createElement('div');
-      el.id = 'limen-test-review';
-      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
-      document.body.appendChild(el);
-      em.getModuleEntry('limen.panelModule.review').component.mount(el, {});
-    });
+    await mountReviewPanel();
     await showStudy(UNLUCKY);
     expect(await page.inputValue(`${panel} [data-limen-decision] textarea`)).to.equal('Kept across sign-in');
   });

@@ -4,6 +4,7 @@ import type { LimenContext } from '../context.js';
 import { segLoadedInViewer } from '../current-review.js';
 import {
   alreadyDecidedNotice,
+  approveBlockedReason,
   checkDecision,
   cssColor,
   decisionFailure,
@@ -104,7 +105,9 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
       ctx.drafts.clear(studyInstanceUID);
       setNotice({ studyInstanceUID, kind: 'already-decided', text: alreadyDecidedNotice(sent.decision, latest), theirComment: latest?.comment, myComment: sent.comment });
     } else {
-      setNotice({ studyInstanceUID, kind: 'stale', reloadNeeded: latest ? !segLoadedInViewer(ctx, latest.seg) : true });
+      // The same rule as the Approve button's, so the notice asks for a reload exactly when Approve waits for one.
+      const reloadNeeded = latest ? approveBlockedReason(latest, ctx.current.get().viewerSeg, segLoadedInViewer(ctx, latest.seg)) !== null : true;
+      setNotice({ studyInstanceUID, kind: 'stale', reloadNeeded });
     }
   };
 
@@ -149,7 +152,8 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
           ctx={ctx}
           review={current.review}
           error={current.error}
-          me={session.state === 'signed-in' ? session.session.user : undefined}
+          viewerSeg={current.viewerSeg}
+          me={session.state === 'signed-in' ? (session.session.actor ?? session.session.user) : undefined}
           onDecided={onDecided}
           onRefused={onRefused}
         />
@@ -268,6 +272,7 @@ function CurrentStudy({
   ctx,
   review,
   error,
+  viewerSeg,
   me,
   onDecided,
   onRefused,
@@ -275,7 +280,9 @@ function CurrentStudy({
   ctx: LimenContext;
   review: Review | null | undefined;
   error: string | null;
-  /** The signed-in reviewer's user, when known. */
+  /** The SEG the image viewer was given for this study. */
+  viewerSeg: Review['seg'] | null;
+  /** The signed-in reviewer as the server records them (see `openedFirstNotice`), when known. */
   me: string | undefined;
   onDecided: (r: Review) => void;
   onRefused: RefusedHandler;
@@ -324,12 +331,24 @@ function CurrentStudy({
           </li>
         ))}
       </ul>
-      <DecisionForm key={review.studyInstanceUID} ctx={ctx} review={review} onDecided={onDecided} onRefused={onRefused} />
+      <DecisionForm key={review.studyInstanceUID} ctx={ctx} review={review} viewerSeg={viewerSeg} onDecided={onDecided} onRefused={onRefused} />
     </section>
   );
 }
 
-function DecisionForm({ ctx, review, onDecided, onRefused }: { ctx: LimenContext; review: Review; onDecided: (r: Review) => void; onRefused: RefusedHandler }) {
+function DecisionForm({
+  ctx,
+  review,
+  viewerSeg,
+  onDecided,
+  onRefused,
+}: {
+  ctx: LimenContext;
+  review: Review;
+  viewerSeg: Review['seg'] | null;
+  onDecided: (r: Review) => void;
+  onRefused: RefusedHandler;
+}) {
   const uid = review.studyInstanceUID;
   // The draft outlives the form: a sign-in after an expired session, a page reload.
   const [comment, setCommentState] = useState(() => ctx.drafts.get(uid));
@@ -337,6 +356,7 @@ function DecisionForm({ ctx, review, onDecided, onRefused }: { ctx: LimenContext
   const [message, setMessage] = useState<string | null>(null);
   const decided = review.status === 'approved' || review.status === 'rejected';
   if (decided) return null;
+  const approveBlocked = approveBlockedReason(review, viewerSeg, Boolean(review.seg) && segLoadedInViewer(ctx, review.seg));
 
   const setComment = (text: string) => {
     setCommentState(text);
@@ -373,7 +393,13 @@ function DecisionForm({ ctx, review, onDecided, onRefused }: { ctx: LimenContext
       </label>
       <textarea id="limen-comment" style={s.textarea} value={comment} onChange={(e) => setComment(e.target.value)} disabled={busy} />
       <div style={s.buttons}>
-        <button type="button" style={{ ...s.button, background: palette.ok, color: '#08210f' }} disabled={busy} onClick={() => void send('approve')}>
+        <button
+          type="button"
+          style={{ ...s.button, background: palette.ok, color: '#08210f', opacity: approveBlocked ? 0.5 : 1 }}
+          disabled={busy || approveBlocked !== null}
+          title={approveBlocked ?? undefined}
+          onClick={() => void send('approve')}
+        >
           Approve
         </button>
         <button
@@ -386,6 +412,11 @@ function DecisionForm({ ctx, review, onDecided, onRefused }: { ctx: LimenContext
           Reject
         </button>
       </div>
+      {approveBlocked && (
+        <div role="status" style={{ ...s.notice, fontWeight: 400 }} data-limen-approve-blocked="">
+          {approveBlocked}
+        </div>
+      )}
       {message && (
         <div role="alert" style={s.error}>
           {message}

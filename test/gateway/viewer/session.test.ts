@@ -10,6 +10,7 @@ const TOKENS: Record<string, Identity> = {
   'reviewer-token': { role: 'reviewer', user: 'dr-who', id: 'tok-r' },
   'admin-token': { role: 'admin', user: 'it', id: 'tok-a' },
   'modality-token': { role: 'modality', user: 'ct-1', id: 'tok-m' },
+  'unnamed-reviewer-token': { role: 'reviewer', id: 'tok-u' },
 };
 
 function harness(clock = { now: Date.parse('2025-03-01T08:00:00Z') }, bind?: (memory: MemorySessionStore) => SessionStore) {
@@ -42,11 +43,19 @@ describe('gateway/viewer: sessions', () => {
     expect(header).to.match(/^limen_session=[A-Za-z0-9_-]{43}; /);
     expect(header).to.include('HttpOnly').and.include('SameSite=Strict').and.include('Path=/').and.not.include('Secure');
     expect(header).to.not.include('reviewer-token');
-    expect(await res.json()).to.deep.equal({ session: { role: 'reviewer', user: 'dr-who', method: 'api-token', expiresAt: '2025-03-01T09:00:00.000Z' } });
+    expect(await res.json()).to.deep.equal({ session: { role: 'reviewer', user: 'dr-who', actor: 'dr-who', method: 'api-token', expiresAt: '2025-03-01T09:00:00.000Z' } });
     expect(events).to.have.length(1);
     expect(events[0]).to.include({ type: 'session.opened', method: 'api-token', role: 'reviewer', user: 'dr-who', tokenId: 'tok-r' });
     expect(events[0].sessionId).to.match(/^[0-9a-f]{64}$/).and.not.equal(cookie.split('=')[1]);
     expect(sessions.size).to.equal(1);
+  });
+
+  it('names the session as reviews and decisions record it: its user, or token:<id> for a token issued to nobody', async () => {
+    const { app } = harness();
+    const { res, cookie } = await signIn(app, 'unnamed-reviewer-token');
+    expect((await res.json()).session).to.not.have.property('user');
+    const session = await app.request('/api/v1/session', { headers: { cookie } });
+    expect((await session.json()).session).to.deep.include({ role: 'reviewer', actor: 'token:tok-u' });
   });
 
   it('marks the cookie Secure over HTTPS', async () => {

@@ -7,12 +7,15 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { HttpError, errorResponse, type AppEnv, type Identity } from '../../../gateway/http/index.js';
+import { HttpError, actorOf, errorResponse, type AppEnv, type Identity } from '../../../gateway/http/index.js';
 import { MemorySessionStore, sessionOrBearerAuth, sessionRoutes, viewerRoutes } from '../../../gateway/viewer/index.js';
 import type { Review } from '../../../ohif-extension/src/api.js';
 
 export const TOKENS: Record<string, Identity> = {
   'reviewer-token': { role: 'reviewer', user: 'dr-lovelace', id: 'tok-r' },
+  'curie-token': { role: 'reviewer', user: 'dr-curie', id: 'tok-c' },
+  /** Issued to nobody: recorded as `token:tok-u`. */
+  'unnamed-reviewer-token': { role: 'reviewer', id: 'tok-u' },
   'modality-token': { role: 'modality', user: 'ct-1', id: 'tok-m' },
 };
 
@@ -78,6 +81,8 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   app.get('/api/v1/reviews/:uid', reviewer, (c) => {
     const r = reviews.get(c.req.param('uid'));
     if (!r) throw new HttpError(404, 'not-found', 'no review for this study');
+    // As storage/reviews.ts `open`: the first reader takes a pending review into review; later ones change nothing.
+    if (r.status === 'pending') Object.assign(r, { status: 'in_review', openedAt: new Date().toISOString(), openedBy: actorOf(c.get('identity')) });
     return c.json(r);
   });
   app.post('/api/v1/reviews/:uid/decision', reviewer, async (c) => {
