@@ -16,6 +16,7 @@ import type { Logger } from '../log/index.js';
 import { countRefusedInstances, type MetricsRegistry, type RefusalReason } from '../metrics/index.js';
 import { bearerAuth, type BearerAuthOptions } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
+import { remoteAddressOf } from '../http/remote-address.js';
 import type { RouteDoc } from '../http/route-doc.js';
 import { isDicomUID } from '../../config/index.js';
 import type { AppEnv, Identity, TokenVerifier } from '../http/types.js';
@@ -364,12 +365,6 @@ function checkContentType(header: string | undefined): string {
   const boundary = media.parameters.boundary;
   if (!boundary) throw new HttpError(400, 'invalid-multipart', 'the multipart/related Content-Type has no boundary parameter');
   return boundary;
-}
-
-/** The peer's address when served by @hono/node-server; absent in in-process requests. */
-function remoteAddressOf(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
 }
 
 function hex4(n: number): string {

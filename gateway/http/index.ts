@@ -5,6 +5,7 @@ export { actorOf, bearerAuth } from './auth.js';
 export type { BearerAuthOptions, AuthRefusal } from './auth.js';
 export { HttpError, errorResponse } from './errors.js';
 export { jsonObjectBody } from './json-body.js';
+export { remoteAddressOf } from './remote-address.js';
 export type { ErrorBody, ErrorStatus } from './errors.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './studies.js';
 export { HttpLog, logAuthRefusals } from './messages.js';

@@ -240,7 +240,7 @@ export async function startGateway(config: LimenConfig, logger: Logger, options:
       secure: publicOrigin?.startsWith('https:') ? true : 'auto',
       onAuthRejected,
       // Who signed in to the viewer, and out, with which token: in the audit trail before the answer.
-      onSessionEvent: (e) => storage.audit.append({ type: e.type, actor: actorOf({ id: e.tokenId, user: e.user }), detail: { sessionId: e.sessionId, method: e.method, role: e.role, tokenId: e.tokenId } }).then(() => undefined),
+      onSessionEvent: (e) => storage.audit.append({ type: e.type, actor: actorOf({ id: e.tokenId, user: e.user }), detail: { sessionId: e.sessionId, method: e.method, role: e.role, tokenId: e.tokenId, ...(e.remoteAddress && { remoteAddress: e.remoteAddress }) } }).then(() => undefined),
       ...(publicOrigin && { publicOrigin }),
     }),
   );

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { actorOf, bearerAuth, HttpError, type AppEnv, type AuthRefusal, type Identity, type Role, type RouteDoc, type TokenVerifier } from '../http/index.js';
+import { actorOf, bearerAuth, HttpError, remoteAddressOf, type AppEnv, type AuthRefusal, type Identity, type Role, type RouteDoc, type TokenVerifier } from '../http/index.js';
 import type { Session, SessionMethod, SessionStore } from './session-store.js';
 
 /** The cookie's name. (`__Host-` would demand Secure, which loopback HTTP cannot give.) */
@@ -43,6 +43,8 @@ export interface SessionEvent {
   user?: string;
   /** The API token's id when opened with one. */
   tokenId: string;
+  /** The browser's address, when served over a socket (User Authentication names the node signing in). */
+  remoteAddress?: string;
 }
 
 /** What `GET /api/v1/session` answers: who the session is for, never the token. */
@@ -119,7 +121,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Hono<AppEnv> {
   app.post('/session', bearer, async (c) => {
     const identity = c.get('identity');
     const session = await startSession(c, deps.sessions, identity, 'api-token', deps);
-    await deps.onSessionEvent?.({ type: 'session.opened', sessionId: session.id, method: session.method, role: identity.role, user: identity.user, tokenId: identity.id });
+    await deps.onSessionEvent?.({ type: 'session.opened', sessionId: session.id, method: session.method, role: identity.role, user: identity.user, tokenId: identity.id, remoteAddress: remoteAddressOf(c) });
     c.header('cache-control', 'no-store');
     return c.json({ session: sessionView(session) }, 201);
   });
@@ -139,7 +141,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Hono<AppEnv> {
     if (token) await deps.sessions.close(token);
     deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isSecure(c, deps.secure) });
     if (session) {
-      await deps.onSessionEvent?.({ type: 'session.closed', sessionId: session.id, method: session.method, role: session.identity.role, user: session.identity.user, tokenId: session.identity.id });
+      await deps.onSessionEvent?.({ type: 'session.closed', sessionId: session.id, method: session.method, role: session.identity.role, user: session.identity.user, tokenId: session.identity.id, remoteAddress: remoteAddressOf(c) });
     }
     return c.body(null, 204);
   });

@@ -71,6 +71,9 @@ describe('limen audit export: a real trail as DICOM audit messages', function ()
     const read = await fetch(`${gw.base}/dicomweb/studies/${study}/metadata`, { headers: { authorization: `Bearer ${admin}` } });
     expect(read.status).to.equal(200);
     await read.arrayBuffer();
+    // A reviewer signs in to the viewer over a socket: User Authentication names the node.
+    const reviewer = (await gw.storage.createToken({ role: 'reviewer', user: 'dr-audit', ttlSeconds: 3600 })).token;
+    expect((await fetch(`${gw.base}/api/v1/session`, { method: 'POST', headers: { authorization: `Bearer ${reviewer}` } })).status).to.equal(201);
     await gw.storage.tokens.revoke(modality.id);
     events = await gw.storage.audit.list({ limit: 10_000 });
     await gw.stop();
@@ -84,7 +87,7 @@ describe('limen audit export: a real trail as DICOM audit messages', function ()
 
   it('writes one valid message per event, <seq>.xml, each with its seq and hash as the chain has them, and no PHI', async () => {
     const types = new Set(events.map((e) => e.type));
-    for (const t of ['gateway.started', 'token.created', 'association.accepted', 'association.released', 'association.rejected', 'instance.stored', 'stow.request', 'instance.failed', 'study.complete', 'study.accessed', 'token.revoked']) {
+    for (const t of ['gateway.started', 'token.created', 'association.accepted', 'association.released', 'association.rejected', 'instance.stored', 'stow.request', 'instance.failed', 'study.complete', 'study.accessed', 'session.opened', 'token.revoked']) {
       expect(types, `the trail holds ${t}`).to.include(t);
     }
     const out = join(work, 'all');
@@ -120,6 +123,10 @@ describe('limen audit export: a real trail as DICOM audit messages', function ()
     }
     const dimse = readFileSync(join(out, `${stored[0].seq}.xml`), 'utf8');
     expect(dimse).to.include('UserID="STORESCU" AlternativeUserID="AETITLES=STORESCU" UserIsRequestor="true"');
+
+    const login = readFileSync(join(out, `${events.find((e) => e.type === 'session.opened')!.seq}.xml`), 'utf8');
+    expect(login).to.include('<EventID csd-code="110114" codeSystemName="DCM" originalText="User Authentication"/>');
+    expect(login).to.match(/UserID="dr-audit" UserIsRequestor="true" NetworkAccessPointID="(::ffff:)?127\.0\.0\.1" NetworkAccessPointTypeCode="2"/);
 
     const sources = files.map((f) => ({ name: f, bytes: readFileSync(join(out, f)) }));
     expect(scanResidualPhi(sources, [...CT_FAKEPHI_VALUES, ...Object.values(CT_FAKEPHI_UIDS), CT_FAKEPHI.surname])).to.deep.equal([]);
