@@ -17,6 +17,7 @@ export const PEERS = {
   'python3-vtk9': '/usr/lib/python3/dist-packages/vtkmodules/__init__.py',
   'libgdcm-tools': '/usr/bin/gdcmconv',
   openssl: '/usr/bin/openssl',
+  jing: '/usr/bin/jing',
 } as const;
 
 export type PeerName = keyof typeof PEERS;

@@ -19,7 +19,7 @@ import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { runLimen } from '../../support/limen-cli.js';
 import { requirePeers } from '../../support/peers.js';
 import { until } from '../../support/wait.js';
-import { jing, requireJing } from './jing.js';
+import { jing } from './jing.js';
 
 const CONFIG = `
 remoteAEs:
@@ -46,8 +46,7 @@ describe('limen audit export: a real trail as DICOM audit messages', function ()
   let study: string;
 
   before(async function () {
-    requirePeers(this, 'dcmtk');
-    requireJing(this);
+    requirePeers(this, 'dcmtk', 'jing');
     work = mkdtempSync(join(tmpdir(), 'limen-audit-export-'));
     gw = await startTestGateway(CONFIG);
     const modality = await gw.storage.createToken({ role: 'modality', user: 'test-modality', ttlSeconds: 3600 });

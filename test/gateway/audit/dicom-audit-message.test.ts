@@ -13,7 +13,8 @@ import { dicomAuditMessage, type AuditMessageContext } from '../../../gateway/au
 import type { AuditEvent } from '../../../storage/index.js';
 import { canonicalJSON } from '../../../storage/index.js';
 import { PROJECT_ROOT } from '../../support/limen-cli.js';
-import { jing, requireJing } from './jing.js';
+import { requirePeers } from '../../support/peers.js';
+import { jing } from './jing.js';
 
 const STUDY = '2.25.219087653749128237410834792348712399';
 const CONTEXT: AuditMessageContext = {
@@ -87,7 +88,7 @@ describe('DICOM audit message (PS3.15 A.5)', function () {
   });
 
   it('gives every type a message valid against the A.5.1 schema (jing), with its EventID and chain link', async function () {
-    requireJing(this);
+    requirePeers(this, 'jing');
     const dir = mkdtempSync(join(tmpdir(), 'limen-audit-msg-'));
     try {
       const types = Object.keys(SAMPLES);

@@ -5,20 +5,14 @@
  * it with each `##` made a plain `#`: only comments change, no pattern (PROVENANCE.txt).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PEERS } from '../../support/peers.js';
 
 export const AUDIT_SCHEMA = fileURLToPath(new URL('../../fixtures/dicom-audit/audit-message.rnc', import.meta.url));
-const JING = '/usr/bin/jing';
-
-/** Whether jing is installed; in CI it must be. */
-export function requireJing(ctx: Mocha.Context): void {
-  if (existsSync(JING)) return;
-  if (process.env.CI === 'true') throw new Error('jing is missing (apt-get install jing)');
-  ctx.skip();
-}
+const JING = PEERS.jing;
 
 let readable: string | undefined;
 function schemaForJing(): string {
