@@ -6,6 +6,7 @@ export { sessionRoutes, sessionRouteDocs, sessionOrBearerAuth, startSession, ses
 export type { SessionRoutesDeps, SessionOrBearerAuthOptions, SessionCookieOptions, SessionEvent, SessionView } from './session.js';
 export { MemorySessionStore, TokenBoundSessionStore, DEFAULT_SESSION_TTL_MS, DEFAULT_MAX_SESSIONS, sessionId } from './session-store.js';
 export type { Session, SessionStore, SessionMethod, OpenedSession, OpenSessionOptions, MemorySessionStoreOptions, TokenLifetime } from './session-store.js';
+export { viewerContentSecurityPolicy, inlineScriptHashes } from './csp.js';
 export { viewerPaths, findProjectRoot } from './paths.js';
 export type { ViewerPaths } from './paths.js';
 export { ViewerLog } from './messages.js';

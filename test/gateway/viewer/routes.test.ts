@@ -1,9 +1,10 @@
 /**
  * Viewer hosting in process (`app.request`): a small viewer directory shaped like the prebuilt
  * one (absolute `/` paths, a webpack runtime, a hashed chunk, wasm, a font), served under
- * `/viewer` with its paths rebased, isolation headers, media types and cache policy; the
- * generated config and the extension module; the sign-in redirect; and the 503 when the viewer
- * is missing. One case runs on the real prebuilt viewer when it is installed.
+ * `/viewer` with its paths rebased, isolation headers, Content-Security-Policy (the app page's
+ * naming its inline scripts by hash), media types and cache policy; the generated config and
+ * the extension module; the sign-in redirect; and the 503 when the viewer is missing. One case
+ * runs on the real prebuilt viewer when it is installed.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
@@ -13,8 +14,10 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import type { AppEnv } from '../../../gateway/http/index.js';
 import { createLogger } from '../../../gateway/log/index.js';
-import { EXTENSION_PATH, MemorySessionStore, sessionRouteDocs, sessionRoutes, viewerRouteDocs, viewerRoutes, type ViewerRoutesOptions } from '../../../gateway/viewer/index.js';
+import { inlineScriptHashes } from '../../../gateway/viewer/csp.js';
+import { EXTENSION_PATH, ISOLATION_HEADERS, MemorySessionStore, sessionRouteDocs, sessionRoutes, viewerRouteDocs, viewerRoutes, type ViewerRoutesOptions } from '../../../gateway/viewer/index.js';
 import { PROJECT_ROOT } from '../../../scripts/fetch-ohif.mjs';
+import { directives, inlineScriptHashesOf } from '../../support/csp.js';
 
 const INDEX =
   '<!doctype html><html><head><script>window.PUBLIC_URL="/"</script><link rel="manifest" href="/manifest.json">' +
@@ -65,8 +68,21 @@ describe('gateway/viewer: serving the viewer under /viewer', () => {
     expect(res.headers.get('cross-origin-resource-policy')).to.equal('same-origin');
     expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
     // Framed by its own origin only (clickjacking): the standard header and the older one.
-    expect(res.headers.get('content-security-policy')).to.equal("frame-ancestors 'self'");
+    const csp = directives(res.headers.get('content-security-policy') ?? '');
+    expect(csp.get('frame-ancestors')).to.deep.equal(["'self'"]);
     expect(res.headers.get('x-frame-options')).to.equal('SAMEORIGIN');
+    // The viewer's policy (csp.ts): its own origin only, no inline script but by hash.
+    expect(csp.get('default-src')).to.deep.equal(["'self'"]);
+    expect(csp.get('connect-src')).to.deep.equal(["'self'"]);
+    expect(csp.get('object-src')).to.deep.equal(["'none'"]);
+    expect(csp.get('script-src')).to.include("'self'").and.not.include("'unsafe-inline'");
+  };
+
+  /** The app page's policy: the viewer's, with the hashes of the inline scripts of the HTML served. */
+  const pagePolicy = (res: Response, html: string) => {
+    const csp = directives(res.headers.get('content-security-policy') ?? '');
+    expect(csp.get('script-src')).to.deep.equal(["'self'", ...inlineScriptHashesOf(html), "'unsafe-eval'", "'wasm-unsafe-eval'"]);
+    expect(res.headers.get('content-security-policy')!.replace(/ 'sha256-[^']+'/g, ''), 'the same policy as the files, with the hashes').to.equal(ISOLATION_HEADERS['content-security-policy']);
   };
 
   it('serves index.html for /viewer, /viewer/ and app routes, with every root path under /viewer', async () => {
@@ -78,12 +94,39 @@ describe('gateway/viewer: serving the viewer under /viewer', () => {
       expect(res.headers.get('content-type')).to.equal('text/html; charset=utf-8');
       expect(res.headers.get('cache-control')).to.equal('no-store');
       const html = await res.text();
+      pagePolicy(res, html);
       expect(html).to.include('window.PUBLIC_URL="/viewer/"');
       expect(html).to.include('src="/viewer/app-config.js"').and.include('src="/viewer/app.bundle.0f6159c501addfe9.js"');
       expect(html).to.include('href="/viewer/app.bundle.css"').and.include('href="/viewer/manifest.json"').and.include('href="/viewer/assets/favicon.ico"');
       expect(html, 'protocol-relative URLs untouched').to.include('href="//cdn.example/x"');
       expect(html.match(/(?:src|href)="\/(?!viewer\/|\/)/g), 'no root path left').to.equal(null);
     }
+  });
+
+  it("names in the app page's policy the inline scripts it serves, as rebased; other files get the policy without hashes", async () => {
+    const app = appWith();
+    const res = await app.request('/viewer/');
+    const policy = res.headers.get('content-security-policy') ?? '';
+    const served = `'sha256-${createHash('sha256').update('window.PUBLIC_URL="/viewer/"').digest('base64')}'`;
+    const shipped = `'sha256-${createHash('sha256').update('window.PUBLIC_URL="/"').digest('base64')}'`;
+    expect(directives(policy).get('script-src')).to.include(served).and.not.include(shipped).and.not.include("'unsafe-inline'");
+    for (const path of ['/viewer/app.bundle.0f6159c501addfe9.js', '/viewer/app-config.js', `/viewer${EXTENSION_PATH}`, '/viewer/app.bundle.css', '/viewer/nope.js']) {
+      const file = await app.request(path);
+      expect(file.headers.get('content-security-policy'), path).to.equal(ISOLATION_HEADERS['content-security-policy']);
+      expect(file.headers.get('content-security-policy'), path).to.not.include("'sha256-");
+    }
+    // Every app route gets the same page and policy.
+    expect((await app.request('/viewer/viewer?StudyInstanceUIDs=1.2.3')).headers.get('content-security-policy')).to.equal(policy);
+  });
+
+  it('hashes inline scripts as a browser does: classic and module ones, not those with src nor data blocks', () => {
+    const h = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    const html =
+      '<script>a()</script><script src="/x.js"></script><script type="module">b()</script>' +
+      '<script type="application/json">{"c":1}</script><SCRIPT type="text/javascript">d()\r\ne()</SCRIPT><script>a()</script>' +
+      '<script defer\nsrc="/y.js">ignored()</script><script type="importmap">{}</script>';
+    expect(inlineScriptHashes(html)).to.deep.equal([h('a()'), h('b()'), h('d()\ne()')]);
+    expect(inlineScriptHashes('<p>no script</p>')).to.deep.equal([]);
   });
 
   it('rebases the webpack public path and root imports of scripts, and font URLs of stylesheets', async () => {
@@ -220,7 +263,11 @@ describe('gateway/viewer: serving the viewer under /viewer', () => {
       const served = await (await app.request(`/viewer/${f}`)).text();
       expect(served, f).to.include('__webpack_require__.p = "/viewer/"').and.not.include('__webpack_require__.p = "/"');
     }
-    const html = await (await app.request('/viewer/')).text();
+    const page = await app.request('/viewer/');
+    const html = await page.text();
     expect(html.match(/(?:src|href)="\/(?!viewer\/|\/)/g), 'no root path left in index.html').to.equal(null);
+    // Its two inline scripts (console.time / PUBLIC_URL, browserImportFunction), as served, by hash.
+    expect(inlineScriptHashesOf(html)).to.have.length(2);
+    pagePolicy(page, html);
   });
 });
