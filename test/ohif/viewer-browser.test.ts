@@ -247,8 +247,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     const panel = '#limen-test-review';
     await page.waitForSelector(`${panel} [data-limen-current="${STUDY}"]`, { timeout: 20_000 });
     await page.waitForSelector(`${panel} [data-limen-queue="Decided"] li`);
-    // Opening the study took it into review: the queue shows so once listed again.
-    await page.click(`${panel} button:has-text("Refresh")`);
+    // Opening the study took it into review: the queue, listed again once the review loaded, shows so without a Refresh.
     await page.waitForSelector(`${panel} [data-limen-queue="In review"] >> text=In review (1)`);
     const text = (await page.textContent(panel)) ?? '';
     expect(text).to.include('AI-generated result — requires approval by a radiologist before it is used');
@@ -374,7 +373,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     expect(await page.textContent(`${panel} [data-limen-status="in_review"]`)).to.equal(`In review by dr-curie since ${since}`);
     expect(await page.textContent(`${panel} [role=status][data-limen-opened-first="dr-curie"]`)).to.equal(`dr-curie opened this study first at ${since}: check with them before deciding`);
     expect(server!.reviews.get(SHARED), 'opening it again changes neither who nor when').to.deep.include({ status: 'in_review', openedBy: 'dr-curie', openedAt });
-    await page.click(`${panel} button:has-text("Refresh")`);
+    // The panel stayed mounted while another study was opened: its queue is listed again without a Refresh.
     await page.waitForSelector(`${panel} [data-limen-queue="In review"] button[title="${SHARED}"] >> text=In review by dr-curie since ${since}`);
   });
 
@@ -386,6 +385,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     try {
       await mountReviewPanel(other.slice(1), 400);
       await page.waitForSelector(`${other} [data-limen-signed-in]`);
+      expect(await page.textContent(`${other} [data-limen-signed-in]`), 'named as its decisions will be').to.equal('Signed in as token:tok-u (reviewer)');
       await showStudy(UNNAMED);
       await page.waitForSelector(`${other} [data-limen-current="${UNNAMED}"]`);
       expect(server!.reviews.get(UNNAMED)).to.deep.include({ openedBy: 'token:tok-u' });

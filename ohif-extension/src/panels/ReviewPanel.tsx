@@ -85,6 +85,14 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
     };
   }, [ctx, refreshQueue]);
 
+  // Opening a study takes it into review: the queue is listed again once the review loads, or it
+  // would show the study as pending until someone pressed Refresh.
+  const opened = current.review ? `${current.review.studyInstanceUID} ${current.review.status}` : null;
+  const signedIn = session.state === 'signed-in';
+  useEffect(() => {
+    if (opened && signedIn) void refreshQueue();
+  }, [opened, signedIn, refreshQueue]);
+
   const onDecided = (review: Review) => {
     setNotice(null);
     if (ctx.current.get().studyInstanceUID === review.studyInstanceUID) ctx.current.set({ review });
@@ -135,7 +143,7 @@ export function ReviewPanel({ ctx }: ReviewPanelProps) {
       {session.state === 'signed-in' && (
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: 8 }}>
           <span style={s.muted} data-limen-signed-in="">
-            Signed in as {session.session.user ?? 'a reviewer'} ({session.session.role})
+            Signed in as {session.session.user ?? session.session.actor ?? 'a reviewer'} ({session.session.role})
           </span>
           <button type="button" style={{ ...s.queueItem, width: 'auto', color: palette.accent }} onClick={() => void signOut()} data-limen-sign-out="">
             Sign out
