@@ -5,6 +5,8 @@
  * a de-identified instance of the study or series (see `qido-search.ts`).
  */
 
+import { dicom } from '../../anonymizer/index.js';
+
 /** The QIDO levels, outermost first. */
 export type QidoLevel = 'study' | 'series' | 'instance';
 
@@ -122,3 +124,59 @@ export const ALL_FROM_INSTANCE: Readonly<Record<'study' | 'series', readonly num
     0x00400254, // PerformedProcedureStepDescription
   ],
 };
+
+/**
+ * The study-level attributes (PS3.4 §C.6.1.1.2, §C.6.1.1.3, §C.6.2.1.2: the Patient, Patient Study
+ * and General Study modules) a study search returns when `includefield` names them, beyond the
+ * index. A study search returns no series or instance attribute (PS3.18 §10.6.3.3.1): read from
+ * the study's first instance it would be one instance's value (a slice's position) given as the
+ * study's.
+ */
+const STUDY_LEVEL_KEYWORDS = [
+  'IssuerOfPatientID', 'IssuerOfPatientIDQualifiersSequence', 'PatientBirthTime', 'OtherPatientIDsSequence', 'OtherPatientNames',
+  'PatientBirthName', 'PatientMotherBirthName', 'ReferencedPatientSequence', 'EthnicGroup', 'PatientComments', 'PatientAge',
+  'PatientSize', 'PatientWeight', 'Occupation', 'AdditionalPatientHistory', 'MedicalAlerts', 'Allergies', 'SmokingStatus',
+  'PregnancyStatus', 'LastMenstrualDate', 'PatientState', 'PatientSexNeutered', 'PatientSpeciesDescription', 'PatientSpeciesCodeSequence',
+  'PatientBreedDescription', 'ResponsiblePerson', 'ResponsibleOrganization', 'QualityControlSubject', 'StrainDescription',
+  'PatientIdentityRemoved', 'DeidentificationMethod', 'DeidentificationMethodCodeSequence',
+  'ClinicalTrialSponsorName', 'ClinicalTrialProtocolID', 'ClinicalTrialProtocolName', 'ClinicalTrialSiteID', 'ClinicalTrialSiteName',
+  'ClinicalTrialSubjectID', 'ClinicalTrialSubjectReadingID', 'ClinicalTrialTimePointID', 'ClinicalTrialTimePointDescription',
+  'TimezoneOffsetFromUTC', 'IssuerOfAccessionNumberSequence', 'SOPClassesInStudy', 'AnatomicRegionsInStudyCodeSequence',
+  'ReferringPhysicianIdentificationSequence', 'ConsultingPhysicianName', 'PhysiciansOfRecord', 'NameOfPhysiciansReadingStudy',
+  'PhysiciansReadingStudyIdentificationSequence', 'ProcedureCodeSequence', 'ReferencedStudySequence', 'AdmittingDiagnosesDescription',
+  'AdmittingDiagnosesCodeSequence', 'ReasonForPerformedProcedureCodeSequence', 'OtherStudyNumbers', 'RequestingPhysician',
+  'RequestingService', 'RequestedProcedureDescription', 'RequestedProcedureCodeSequence', 'StudyComments', 'AdmissionID',
+  'IssuerOfAdmissionIDSequence', 'ServiceEpisodeID', 'ReasonForVisit',
+];
+
+/**
+ * The series-level attributes (PS3.4 §C.6.1.1.4: the General Series, General Equipment, Frame of
+ * Reference and Clinical Trial Series modules) a series search returns when `includefield` names
+ * them; study-level ones too, and no instance attribute (PS3.18 §10.6.3.3.2).
+ */
+const SERIES_LEVEL_KEYWORDS = [
+  'SeriesDate', 'SeriesTime', 'SeriesDescriptionCodeSequence', 'PerformingPhysicianName', 'PerformingPhysicianIdentificationSequence',
+  'OperatorsName', 'OperatorIdentificationSequence', 'ReferencedPerformedProcedureStepSequence', 'RelatedSeriesSequence',
+  'ProtocolName', 'PatientPosition', 'Laterality', 'AnatomicalOrientationType', 'SmallestPixelValueInSeries', 'LargestPixelValueInSeries',
+  'PerformedProcedureStepStartDate', 'PerformedProcedureStepStartTime', 'PerformedProcedureStepEndDate', 'PerformedProcedureStepEndTime',
+  'PerformedProcedureStepID', 'PerformedProcedureStepDescription', 'PerformedProtocolCodeSequence', 'RequestAttributesSequence',
+  'Manufacturer', 'ManufacturerModelName', 'InstitutionName', 'InstitutionAddress', 'StationName', 'InstitutionalDepartmentName',
+  'DeviceSerialNumber', 'SoftwareVersions', 'SpatialResolution', 'DateOfLastCalibration', 'TimeOfLastCalibration', 'PixelPaddingValue',
+  'FrameOfReferenceUID', 'PositionReferenceIndicator', 'ClinicalTrialCoordinatingCenterName', 'ClinicalTrialSeriesID',
+  'ClinicalTrialSeriesDescription',
+];
+
+const tagsOf = (keywords: readonly string[], also: readonly number[]): ReadonlySet<number> =>
+  new Set([...keywords.map((k) => dicom.tagOfKeyword(k)).filter((t): t is number => t !== undefined), ...also]);
+const STUDY_LEVEL_TAGS = tagsOf(STUDY_LEVEL_KEYWORDS, ALL_FROM_INSTANCE.study);
+const SERIES_LEVEL_TAGS = tagsOf(SERIES_LEVEL_KEYWORDS, ALL_FROM_INSTANCE.series);
+
+/**
+ * True when a search at `level` may return the attribute `tag` that the index does not hold, as
+ * read from an instance: any at instance level; at study level a study-level one, at series level
+ * a study- or series-level one.
+ */
+export function returnableAt(level: QidoLevel, tag: number): boolean {
+  if (level === 'instance') return true;
+  return STUDY_LEVEL_TAGS.has(tag) || (level === 'series' && SERIES_LEVEL_TAGS.has(tag));
+}

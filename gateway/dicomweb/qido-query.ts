@@ -48,6 +48,19 @@ const HEX_TAG = /^[0-9A-Fa-f]{8}$/;
 const DATE = /^\d{8}$/;
 const TIME = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
 
+/** A DA key value that names a day of the calendar (PS3.5 Table 6.2-1): not 20230230, nor month 13. */
+function isDate(v: string): boolean {
+  if (!DATE.test(v)) return false;
+  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(4, 6)), Number(v.slice(6, 8))];
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/** A TM key value that names a time of day (PS3.5 Table 6.2-1): hours to 23, minutes to 59, seconds to 60 (a leap second). */
+function isTime(v: string): boolean {
+  if (!TIME.test(v)) return false;
+  return Number(v.slice(0, 2)) <= 23 && (v.length < 4 || Number(v.slice(2, 4)) <= 59) && (v.length < 6 || Number(v.slice(4, 6)) <= 60);
+}
+
 /** Reads the query of a search at `level`; throws `QidoQueryError` for values that mean nothing. */
 export function parseQidoQuery(params: URLSearchParams, level: QidoLevel): QidoQuery {
   const known = new Map<number, IndexedAttribute>();
@@ -139,14 +152,14 @@ function matcher(attribute: IndexedAttribute, value: string, parameter: string):
     }
     case 'date-range': {
       const same = (v: string): string => v;
-      return { ...base, test: rangeTest(value, (v) => DATE.test(v), { low: same, high: same, stored: same }, bad, 'a date YYYYMMDD or a range of them') };
+      return { ...base, test: rangeTest(value, isDate, (v) => DATE.test(v), { low: same, high: same, stored: same }, bad, 'a date YYYYMMDD or a range of them') };
     }
     case 'time-range':
       // Lexical order works once times are padded: a lower end and stored values with zeros, an
       // upper end with nines, so "1015" as an upper end takes in every time up to 10:15:59.999999.
       return {
         ...base,
-        test: rangeTest(value, (v) => TIME.test(v), { low: (v) => pad(v, '0'), high: (v) => pad(v, '9'), stored: (v) => pad(v, '0') }, bad, 'a time HHMMSS[.FFFFFF] or a range of them'),
+        test: rangeTest(value, isTime, (v) => TIME.test(v), { low: (v) => pad(v, '0'), high: (v) => pad(v, '9'), stored: (v) => pad(v, '0') }, bad, 'a time HHMMSS[.FFFFFF] or a range of them'),
       };
   }
 }
@@ -168,8 +181,8 @@ function combinedDateTime(params: URLSearchParams, known: Map<number, IndexedAtt
   };
   const [fromDate, toDate] = rangeEnds(dateValue);
   const [fromTime, toTime] = rangeEnds(timeValue);
-  if ((fromDate && !DATE.test(fromDate)) || (toDate && !DATE.test(toDate)) || (!fromDate && !toDate)) bad('StudyDate', dateValue, 'a date YYYYMMDD or a range of them is expected');
-  if ((fromTime && !TIME.test(fromTime)) || (toTime && !TIME.test(toTime)) || (!fromTime && !toTime)) bad('StudyTime', timeValue, 'a time HHMMSS[.FFFFFF] or a range of them is expected');
+  if ((fromDate && !isDate(fromDate)) || (toDate && !isDate(toDate)) || (!fromDate && !toDate)) bad('StudyDate', dateValue, 'a date YYYYMMDD or a range of them is expected');
+  if ((fromTime && !isTime(fromTime)) || (toTime && !isTime(toTime)) || (!fromTime && !toTime)) bad('StudyTime', timeValue, 'a time HHMMSS[.FFFFFF] or a range of them is expected');
   // A time bound without its date bound bounds nothing.
   const lo = fromDate ? fromDate + pad(fromTime, '0') : undefined;
   const hi = toDate ? toDate + pad(toTime, '9') : undefined;
@@ -203,16 +216,19 @@ interface Normalize {
   stored(v: string): string;
 }
 
-/** Single value or range matching of DA/TM values, which compare as text once normalized. */
 /** The two ends of a range `a-b`, `-b` or `a-` (empty when open); a single value is both. */
 function rangeEnds(value: string): [string, string] {
   const dash = value.indexOf('-');
   return dash < 0 ? [value.trim(), value.trim()] : [value.slice(0, dash).trim(), value.slice(dash + 1).trim()];
 }
 
-function rangeTest(value: string, valid: (v: string) => boolean, n: Normalize, bad: (why: string) => never, expected: string): (values: readonly string[]) => boolean {
+/**
+ * Single value or range matching of DA/TM values, which compare as text once normalized: the
+ * key's ends must be `validKey` (a real date or time), stored values only `valid` in form.
+ */
+function rangeTest(value: string, validKey: (v: string) => boolean, valid: (v: string) => boolean, n: Normalize, bad: (why: string) => never, expected: string): (values: readonly string[]) => boolean {
   const [from, to] = rangeEnds(value);
-  if ((from && !valid(from)) || (to && !valid(to)) || (!from && !to)) bad(`${expected} is expected`);
+  if ((from && !validKey(from)) || (to && !validKey(to)) || (!from && !to)) bad(`${expected} is expected`);
   const lo = from ? n.low(from) : undefined;
   const hi = to ? n.high(to) : undefined;
   if (lo !== undefined && hi !== undefined && lo > hi) bad('the range ends before it starts');

@@ -8,7 +8,7 @@
 import type { InstanceInfo, SeriesSummary, StudySummary } from '../../storage/index.js';
 import { dicom } from '../../anonymizer/index.js';
 import { elementToJson, tagKey, toDicomJson, type JsonAttribute, type JsonDataset } from './dicom-json.js';
-import { ALL_FROM_INSTANCE, INDEXED_ATTRIBUTES, attributesOf, levelsOf, type IndexedAttribute, type QidoLevel } from './qido-attributes.js';
+import { ALL_FROM_INSTANCE, INDEXED_ATTRIBUTES, attributesOf, levelsOf, returnableAt, type IndexedAttribute, type QidoLevel } from './qido-attributes.js';
 import type { Matcher, QidoQuery } from './qido-query.js';
 import type { StudyIndex } from './study-index.js';
 import type { DicomwebReadSource } from './read-source.js';
@@ -217,9 +217,10 @@ function instanceTags(query: QidoQuery, have: JsonDataset): ((tag: number) => bo
     const tags = new Set([...ALL_FROM_INSTANCE.study, ...(query.level === 'series' ? ALL_FROM_INSTANCE.series : [])]);
     return (tag) => tags.has(tag);
   }
-  // An indexed attribute of a deeper level (Modality asked of studies, as OHIF's study list does)
-  // has no single value at this level: it is not read from an instance either.
-  const missing = [...query.include].filter((t) => !(tagKey(t) in have) && !INDEXED_TAGS.has(t));
+  // An attribute of a deeper level (Modality or a slice's position asked of studies, as OHIF's
+  // study list asks for Modality) has no single value at this level: it is not returned (PS3.18
+  // §10.6.3.3.1, §10.6.3.3.2), nor read from an instance, which would give one instance's value.
+  const missing = [...query.include].filter((t) => !(tagKey(t) in have) && !INDEXED_TAGS.has(t) && returnableAt(query.level, t));
   if (missing.length === 0) return null;
   const set = new Set(missing);
   return (tag) => set.has(tag);

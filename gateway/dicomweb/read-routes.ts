@@ -63,8 +63,8 @@ const qidoDoc = (path: string, summary: string): RouteDoc => ({
   summary:
     `QIDO-RS: ${summary}. Matching on StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID (UID lists), PatientID, ` +
     'PatientName, AccessionNumber, StudyID, StudyDescription, SeriesDescription (wildcards * ?), StudyDate and StudyTime ' +
-    '(ranges a-b, -b, a-), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
-    '(keywords, tags or all); fuzzymatching is ignored with a Warning; accept and charset as query parameters too. Response application/dicom+json or, when asked, multipart/related; type="application/dicom+xml"; 204 when nothing matches.',
+    '(ranges a-b, -b, a-, of real dates and times), ModalitiesInStudy, Modality, SeriesNumber, InstanceNumber; limit, offset, includefield ' +
+    '(keywords, tags or all; a study or series search returns no attribute of a lower level); fuzzymatching is ignored with a Warning; accept and charset as query parameters too. Response application/dicom+json or, when asked, multipart/related; type="application/dicom+xml"; 204 when nothing matches.',
   roles: ROLES,
   media: { response: MODEL_MEDIA },
   responses: { 200: 'the matches as DICOM JSON, or as multipart/related; type="application/dicom+xml" when asked; Warning 299 for ignored keys and for the number of matches past this page', 204: 'nothing matches (or nothing past offset)', 400: 'a malformed key value or parameter, or a charset other than UTF-8', 401: 'no valid token', 403: 'role not reviewer or admin', 406: 'Accept excludes both application/dicom+json and multipart/related; type="application/dicom+xml"' },
