@@ -12,6 +12,11 @@
  * Tolerated: a preamble before the first delimiter (bounded by `maxPreambleBytes`), the first
  * delimiter at the very start of the body without a leading CRLF, transport padding (spaces,
  * tabs) after a boundary, folded header lines, and an epilogue after the close delimiter.
+ *
+ * The epilogue is to be ignored (RFC 2046 §5.1.1), so it is not read: the reader ends at the
+ * close delimiter, and the caller can answer then, however much (or however slowly) the sender
+ * goes on sending after it. Whatever follows is left in the stream for the HTTP server to drain
+ * or close.
  */
 import { HeldInstance, type ReceiveMemory } from '../ingest/receive-memory.js';
 
@@ -164,7 +169,6 @@ export async function* readMultipart(
       if (done) break;
       if (!value || value.byteLength === 0) continue;
       const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      if (state === 'epilogue') continue;
       if ((state as State) === 'body' && buf.length > 0 && !startsDelimiter(buf, chunk, delimiter)) {
         // What a body read keeps back is a possible start of a delimiter split across reads. When
         // it is not one, it is body, and the new read is used as it is instead of copied behind it.
@@ -213,6 +217,7 @@ export async function* readMultipart(
         if (state === 'boundary-line') {
           if (buf.length < 2) break;
           if (buf[0] === DASH && buf[1] === DASH) {
+            // The close delimiter: what follows is the epilogue, left unread.
             state = 'epilogue';
             buf = Buffer.alloc(0);
             finished = true;
@@ -292,6 +297,7 @@ export async function* readMultipart(
         buf = Buffer.alloc(0);
         break;
       }
+      if (finished) break;
     }
   } finally {
     // The part being read when reading stopped is never yielded.
