@@ -258,7 +258,8 @@ async function storeBody(
     }
     // An instance above the limit ends the request; it is one more the sender sent and Limen did not store.
     if (err.status === 413) countRejected('too-large');
-    deps.logger.warn(StowLog.refused({ requestId, status: err.status, code: err.code, stored: stored.length, part: err.part }));
+    // The status logged is the one answered: 202 once something was stored (below).
+    deps.logger.warn(StowLog.refused({ requestId, status: stored.length === 0 ? err.status : 202, code: err.code, stored: stored.length, part: err.part }));
     if (stored.length === 0) {
       throw new HttpError(err.status, err.status === 413 ? 'instance-too-large' : 'invalid-multipart', err.message, {
         headers: { connection: 'close' },

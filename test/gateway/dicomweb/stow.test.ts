@@ -216,6 +216,9 @@ describe('gateway/dicomweb STOW-RS (in process)', () => {
     expect(broken['00081197'].Value).to.deep.equal([0xc000]);
     expect(broken['00000902'].Value![0]).to.match(/body broken here/);
     expect(broken).to.not.have.property('00081155');
+    // The log says what was answered, not the 400 the broken body alone would have been.
+    const refused = h.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.id === 'stow.request.refused');
+    expect(refused).to.include({ status: 202, stored: 1 });
     // A body that ends after its last whole part, without the closing delimiter, broke no part.
     const unclosed = await post(h, body.subarray(0, body.length - 4), { ...auth(), 'content-type': STOW_TYPE() });
     expect(unclosed.status).to.equal(200);
