@@ -34,20 +34,23 @@ export class Scrubber {
     const p = trim(part);
     if (p.length < 2) return;
     const lowered = lower(p);
-    const key = String.fromCharCode(...lowered.subarray(0, 256));
+    const key = keyOf(lowered);
     if (this.seen.has(key)) return;
     this.seen.add(key);
     // Two-letter parts (short surnames, initials) only as whole words, or "li" would scrub "limen".
     (p.length < 3 ? this.words : this.needles).push(lowered);
   }
 
-  /** A cleaned copy of a text value; the same length, identifying parts replaced by '*'. */
-  clean(value: Uint8Array): Uint8Array {
+  /**
+   * A cleaned copy of a text value; the same length, identifying parts replaced by '*'. Without
+   * `digits`, only the values this instance carries are replaced, runs of digits are left.
+   */
+  clean(value: Uint8Array, digits = true): Uint8Array {
     const out = value.slice();
     const hay = lower(value);
     for (const n of this.needles) markAll(hay, n, out, false);
     for (const n of this.words) markAll(hay, n, out, true);
-    scrubDigitRuns(out);
+    if (digits) scrubDigitRuns(out);
     return out;
   }
 }
@@ -93,6 +96,13 @@ const isSeparator = (b: number): boolean => b === 0x20 || b === 0x2d || b === 0x
 const isWordByte = (b: number | undefined): boolean =>
   b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b >= 0x80);
 
+/** A value's bytes as a string, to tell repeats apart (a loop: spreading a typed array into a call is slow). */
+function keyOf(b: Uint8Array): string {
+  let key = '';
+  for (let i = 0; i < b.length; i++) key += String.fromCharCode(b[i]);
+  return key;
+}
+
 function lower(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = b[i] >= 0x41 && b[i] <= 0x5a ? b[i] + 32 : b[i];
@@ -132,8 +142,8 @@ export class TextScrubber {
     }
   }
 
-  /** Whether a text value holds an identifying value or a long run of digits. */
-  identifies(value: Uint8Array): boolean {
+  /** Whether a text value holds an identifying value or (with `digits`) a long run of digits. */
+  identifies(value: Uint8Array, digits = true): boolean {
     const text = this.decoding.decode(value).normalize('NFKC').toLowerCase();
     for (const n of this.needles) if (text.includes(n)) return true;
     for (const w of this.words) {
@@ -141,7 +151,7 @@ export class TextScrubber {
         if (!WORD.test(text[at - 1] ?? '') && !WORD.test(text[at + w.length] ?? '')) return true;
       }
     }
-    return DIGIT_RUN.test(text);
+    return digits && DIGIT_RUN.test(text);
   }
 }
 

@@ -18,6 +18,7 @@ import {
   fitsRepertoire,
   formatTag,
   hasForbiddenControl,
+  isVR,
   isGroupLength,
   isPrivate,
   isPrivateCreator,
@@ -90,6 +91,25 @@ const SOP_CLASSES_WITH_BURNED_IN_TEXT = [
   '1.2.840.10008.5.1.4.1.1.77.1.', // Visible Light
   '1.2.840.10008.5.1.4.1.1.104.', // Encapsulated documents
 ];
+/** Retired classes of the same kinds, matched whole: as prefixes they would take in others (….1.1.3 is no prefix of Parametric Map's ….1.1.30). */
+const RETIRED_SOP_CLASSES_WITH_BURNED_IN_TEXT = new Set([
+  '1.2.840.10008.5.1.4.1.1.6', // Ultrasound Image Storage (Retired)
+  '1.2.840.10008.5.1.4.1.1.3', // Ultrasound Multi-frame Image Storage (Retired)
+]);
+
+/**
+ * How a sequence's content is treated, beyond the rows of Table E.1-1 that reach into it. Under D
+ * (Content Sequence, Graphic Annotation Sequence in the Basic Profile) the values are replaced by
+ * dummies, so the free text the table does not list (a Text Value, an Unformatted Text Value, a
+ * name) gets a dummy too; under C (Clean Structured Content, Clean Graphics, Clean Descriptors) it
+ * is cleaned. Anywhere else such text is kept with the values this instance carries taken out.
+ */
+type ContentMode = 'D' | 'C' | undefined;
+
+/** Free-text VRs a value the table does not list is treated in by `ContentMode`. */
+const CONTENT_TEXT = new Set<VR>(['LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT']);
+/** The Code Sequence Macro (PS3.3 Table 8.8-1), (0008,0100)–(0008,01FF): a code and its meaning, kept. */
+const isCodeAttribute = (tag: number): boolean => tag >>> 8 === 0x000801;
 
 /**
  * What an image cannot be read or placed without: the pixel description (PS3.3 C.7.6.3 Image
@@ -127,6 +147,10 @@ class Run {
   private readonly sopClassUID: string;
   private readonly patient: PatientKey;
   private scrubberCache?: Scrubber | TextScrubber;
+  /** With a byte `Scrubber`: the values it takes out, and the same as text (built on first need) to check what the bytes left. */
+  private identifyingValues?: Element[];
+  private textCheck?: TextScrubber;
+  private asciiValues?: boolean;
   private readonly uidMap = new Map<string, string>();
   /** UIDs the profile keeps as they are (Retain UIDs Option): in the linkage as themselves. */
   private readonly keptUIDs = new Set<string>();
@@ -196,8 +220,12 @@ class Run {
   private burnedInReason(): string | undefined {
     const flag = stringOf(find(this.ds, T.BurnedInAnnotation))?.toUpperCase();
     if (flag === 'YES') return 'BurnedInAnnotation (0028,0301) is YES: pixel data carries identifying text; the profile does not allow it';
-    if (flag === undefined && SOP_CLASSES_WITH_BURNED_IN_TEXT.some((p) => this.sopClassUID === p || this.sopClassUID.startsWith(p))) {
-      return `SOP Class ${this.sopClassUID} usually carries burned-in text and BurnedInAnnotation (0028,0301) is absent; the profile does not allow it`;
+    // Its Enumerated Values are YES and NO (PS3.3 C.7.6.1.1.3): anything else says neither, and is not quoted.
+    if (flag !== undefined && flag !== '' && flag !== 'NO') return 'BurnedInAnnotation (0028,0301) is neither YES nor NO: whether pixel data carries identifying text is unknown; the profile does not allow it';
+    const burnedInClass = RETIRED_SOP_CLASSES_WITH_BURNED_IN_TEXT.has(this.sopClassUID) || SOP_CLASSES_WITH_BURNED_IN_TEXT.some((p) => this.sopClassUID === p || this.sopClassUID.startsWith(p));
+    // Empty says no more than absent.
+    if (!flag && burnedInClass) {
+      return `SOP Class ${this.sopClassUID} usually carries burned-in text and BurnedInAnnotation (0028,0301) is ${flag === '' ? 'empty' : 'absent'}; the profile does not allow it`;
     }
     return undefined;
   }
@@ -219,31 +247,91 @@ class Run {
     if (!this.scrubberCache) {
       const charset = stringsOf(find(this.ds, T.SpecificCharacterSet));
       const scrubber = byteCleanable(charset) ? new Scrubber() : new TextScrubber(decodingOf(this.ds));
-      this.collectIdentifyingValues(this.ds, (el) => (scrubber instanceof Scrubber ? scrubber.add(el.value!) : scrubber.add(el.value!, el.vr === 'PN')));
+      const values: Element[] = [];
+      this.collectIdentifyingValues(this.ds, (el) => {
+        if (scrubber instanceof Scrubber) scrubber.add(el.value!);
+        else scrubber.add(el.value!, el.vr === 'PN');
+        values.push(el);
+      });
       this.scrubberCache = scrubber;
+      if (scrubber instanceof Scrubber) this.identifyingValues = values;
     }
     return this.scrubberCache;
   }
 
+  /**
+   * Bytes match one spelling only: "MÜLLER" is not "Müller" in UTF-8 or Latin-1, nor a full-width
+   * "Ｍｕｌｌｅｒ" "Muller". Whether what the bytes left still names a value, read as text. Only
+   * a spelling outside ASCII can differ from its bytes' (ASCII case is folded by the byte
+   * scrubber), so a value in ASCII is read as text only when an identifying value is not ASCII.
+   */
+  private namesAsText(cleaned: Uint8Array, digits: boolean): boolean {
+    const values = this.identifyingValues;
+    if (!values) return false;
+    this.asciiValues ??= values.every((el) => isAscii(el.value!));
+    if (this.asciiValues && isAscii(cleaned)) return false;
+    if (this.textCheck === undefined) {
+      this.textCheck = new TextScrubber(decodingOf(this.ds));
+      for (const el of values) this.textCheck.add(el.value!, el.vr === 'PN');
+    }
+    return this.textCheck.identifies(cleaned, digits);
+  }
+
+  /**
+   * `el` with the identifying values this instance carries (and, with `digits`, long runs of
+   * digits) taken out: starred where its bytes can be matched, emptied where they cannot or where
+   * the text still names them. The same element when there was nothing to take out.
+   */
+  private scrubbed(el: Element, parent: string, digits: boolean): Element {
+    const value = el.value!;
+    const scrubber = this.scrubber;
+    if (scrubber instanceof TextScrubber) {
+      if (!scrubber.identifies(value, digits)) return this.unchanged(el);
+      this.change(parent, el, 'emptied');
+      return valueElement(el.tag, el.vr, new Uint8Array(0));
+    }
+    const cleaned = scrubber.clean(value, digits);
+    if (this.namesAsText(cleaned, digits)) {
+      this.change(parent, el, 'emptied');
+      return valueElement(el.tag, el.vr, new Uint8Array(0));
+    }
+    if (!digits && cleaned.every((b, i) => b === value[i])) return this.unchanged(el);
+    this.change(parent, el, 'cleaned');
+    return valueElement(el.tag, el.vr, cleaned);
+  }
+
   /** Values the profile takes out are what Clean must scrub from the text it keeps. */
   private collectIdentifyingValues(ds: Dataset, add: (el: Element) => void): void {
+    const creators = privateCreators(ds);
     for (const el of ds) {
       if (el.items) {
         for (const item of el.items) this.collectIdentifyingValues(item, add);
         continue;
       }
       if (!el.value || el.value.length < 2 || isGroupLength(el.tag)) continue;
+      if (isPrivate(el.tag) && (isPrivateCreator(el.tag) || this.isSafePrivate(el.tag, creators.get(privateBlock(el.tag))))) continue;
+      // A name the table does not list gets a dummy (`unlisted`), and is scrubbed where it was copied.
+      if (el.vr === 'PN' && !isPrivate(el.tag) && this.profile.actionFor(el.tag) === undefined) {
+        add(el);
+        continue;
+      }
       const action = isPrivate(el.tag) ? 'X' : this.profile.actionFor(el.tag);
+      // An original UID the profile replaces, written into text (a URL, a comment), is scrubbed there too.
+      if (el.vr === 'UI' && action !== undefined && action !== 'K' && !stringOf(el)!.startsWith('1.2.840.10008.')) {
+        add(el);
+        continue;
+      }
       if (action === undefined || action === 'K' || action === 'C' || action === 'U') continue;
-      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || el.vr === 'UN') add(el);
+      // A UN value is taken for text only when it reads as text: a vendor's binary blob split at
+      // its '\\' and '^' bytes would make needles of random bytes (and cost a few thousand of them).
+      if (isFreeText(el.vr) || el.vr === 'DA' || el.vr === 'DT' || el.vr === 'AE' || (el.vr === 'UN' && readsAsText(el.value))) add(el);
     }
   }
 
-  private transform(ds: Dataset, path: string, depth: number): Dataset {
+  private transform(ds: Dataset, path: string, depth: number, mode?: ContentMode): Dataset {
     const out: Element[] = [];
     const keptPrivateBlocks = new Set<number>();
-    const creators = new Map<number, string>();
-    for (const el of ds) if (isPrivateCreator(el.tag)) creators.set(((el.tag >>> 16) << 8) | (el.tag & 0xff), stringOf(el) ?? '');
+    const creators = privateCreators(ds);
 
     for (const el of ds) {
       const group = el.tag >>> 16;
@@ -251,10 +339,13 @@ class Run {
       if (isGroupLength(el.tag) || group === 0x0002 || group === 0x0000) continue;
       if (isPrivate(el.tag)) {
         if (isPrivateCreator(el.tag)) continue; // re-added below for blocks that keep an element
-        const block = (group << 8) | ((el.tag >>> 8) & 0xff);
+        const block = privateBlock(el.tag);
         if (this.isSafePrivate(el.tag, creators.get(block))) {
-          keptPrivateBlocks.add(block);
-          out.push(el);
+          const kept = this.cleanSafePrivate(el, path, depth);
+          if (kept) {
+            keptPrivateBlocks.add(block);
+            out.push(kept);
+          }
         } else this.change(path, el, 'removed');
         continue;
       }
@@ -274,7 +365,7 @@ class Run {
         out.push(valueElement(el.tag, el.vr, withoutBits(el.value, uint16Of(find(ds, T.BitsAllocated)) ?? 16, this.overlayBits)));
         continue;
       }
-      const next = this.apply(el, path, depth);
+      const next = this.apply(el, path, depth, mode);
       if (next) out.push(next);
     }
     for (const block of keptPrivateBlocks) {
@@ -292,8 +383,50 @@ class Run {
     return this.profile.safePrivate.some((s) => s.group === group && s.element === element && s.creator === creator.trim());
   }
 
+  /**
+   * A private attribute the Retain Safe Private Option keeps gets the table's action for it, C
+   * (PS3.15 Table E.1-1, "Private Attributes"): being on the list says what the attribute is, not
+   * what a sender put in it. Its items are de-identified as any, its text cleaned, its dates
+   * shifted (kept under Full Dates), its UIDs replaced (kept under Retain UIDs), and a value the
+   * sender did not type (UN) has the values this instance carries taken out. Numbers stay.
+   */
+  private cleanSafePrivate(el: Element, parent: string, depth: number): Element | undefined {
+    if (el.items) return this.items(el, parent, depth, 'C');
+    if (!el.value || el.value.length === 0) return el;
+    if (el.vr === 'DA' || el.vr === 'DT') return this.profile.options.has('retainLongitudinalFullDates') ? this.unchanged(el) : this.clean(el, parent, depth);
+    if (el.vr === 'UI') {
+      if (this.profile.options.has('retainUIDs')) return this.unchanged(el);
+      this.change(parent, el, 'uid');
+      return textElement(el.tag, 'UI', stringsOf(el).map((u) => this.replaceUID(u)).join('\\'));
+    }
+    if (CONTENT_TEXT.has(el.vr)) return this.clean(el, parent, depth);
+    if (el.vr === 'UN') return this.scrubbed(el, parent, false);
+    return this.unchanged(el);
+  }
+
+  /**
+   * A standard attribute Table E.1-1 does not list: a person's name gets a dummy; free text has the
+   * values this instance carries taken out, or, in a sequence whose content the table replaces or
+   * cleans, a dummy or a cleaning (`ContentMode`). Anything else is kept (`keep`).
+   */
+  private unlisted(el: Element, parent: string, depth: number, mode: ContentMode): Element | undefined {
+    if (el.items || !el.value || el.value.length === 0) return this.keep(el, parent, depth, mode);
+    const vrs = dictionaryVRs(el.tag);
+    // A value the sender could not type (UN) is treated as what the dictionary says it is.
+    const vr = el.vr === 'UN' && vrs?.length === 1 && isVR(vrs[0]) ? vrs[0] : el.vr;
+    if (!CONTENT_TEXT.has(vr) || !vrs || !canStandFor(el.vr, vrs)) return this.keep(el, parent, depth, mode);
+    if (hasForbiddenControl(el.vr, el.value)) return this.unchanged(el);
+    // A code keeps its meaning; only a value this instance carries is taken out of it.
+    if (isCodeAttribute(el.tag)) return this.scrubbed(el, parent, false);
+    if (mode === 'D' || vr === 'PN') {
+      this.change(parent, el, 'dummy');
+      return valueElement(el.tag, vr, dummyValue({ ...el, vr }, this.ids));
+    }
+    return this.scrubbed(el, parent, mode === 'C');
+  }
+
   /** `parent`: the path of the dataset `el` is in ("" at the top); an element's own path is made only for a change. */
-  private apply(el: Element, parent: string, depth: number): Element | undefined {
+  private apply(el: Element, parent: string, depth: number, mode?: ContentMode): Element | undefined {
     if (el.tag === T.PatientName || el.tag === T.PatientID) {
       const pseudonym = this.ids.patientPseudonym(this.patient, this.profile.name);
       this.change(parent, el, 'pseudonym');
@@ -304,8 +437,9 @@ class Run {
     const action = this.actionOf(el);
     switch (action) {
       case undefined:
+        return this.unlisted(el, parent, depth, mode);
       case 'K':
-        return this.keep(el, parent, depth);
+        return this.keep(el, parent, depth, mode);
       case 'X':
         this.change(parent, el, 'removed');
         return undefined;
@@ -313,11 +447,11 @@ class Run {
         this.change(parent, el, 'emptied');
         return el.items ? sequenceElement(el.tag, []) : valueElement(el.tag, el.vr, new Uint8Array(0));
       case 'D':
-        if (el.items) return this.items(el, parent, depth);
+        if (el.items) return this.items(el, parent, depth, 'D');
         this.change(parent, el, 'dummy');
         return valueElement(el.tag, el.vr, dummyValue(el, this.ids));
       case 'U':
-        if (el.items) return this.items(el, parent, depth);
+        if (el.items) return this.items(el, parent, depth, mode);
         this.change(parent, el, 'uid');
         return textElement(el.tag, 'UI', stringsOf(el).map((u) => this.replaceUID(u)).join('\\'));
       case 'C':
@@ -339,10 +473,10 @@ class Run {
    * control characters its VR does not allow has run over other elements: the instance is refused
    * (`damage`).
    */
-  private keep(el: Element, parent: string, depth: number): Element | undefined {
+  private keep(el: Element, parent: string, depth: number, mode?: ContentMode): Element | undefined {
     const vrs = dictionaryVRs(el.tag);
     if (!vrs || !canStandFor(el.vr, vrs)) return this.misfit(el, parent);
-    if (el.items) return this.items(el, parent, depth);
+    if (el.items) return this.items(el, parent, depth, mode);
     if (!el.value) return el;
     if (hasForbiddenControl(el.vr, el.value)) return this.unchanged(el);
     if (!fitsRepertoire(el.vr, el.value) || !fitsMultiplicity(el.tag, el.vr, el.value.length)) return this.misfit(el, parent);
@@ -378,10 +512,10 @@ class Run {
     return el;
   }
 
-  /** A sequence kept, each of its items transformed. */
-  private items(el: Element, parent: string, depth: number): Element {
+  /** A sequence kept, each of its items transformed; `mode` says what becomes of the free text the table does not list. */
+  private items(el: Element, parent: string, depth: number, mode?: ContentMode): Element {
     const path = `${parent}${formatTag(el.tag)}`;
-    return sequenceElement(el.tag, (el.items ?? []).map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1)));
+    return sequenceElement(el.tag, (el.items ?? []).map((item, i) => this.transform(item, `${path}[${i}]`, depth + 1, mode)));
   }
 
   private change(parent: string, el: Element, action: Change['action']): void {
@@ -389,7 +523,7 @@ class Run {
   }
 
   private clean(el: Element, parent: string, depth: number): Element | undefined {
-    if (el.items) return this.items(el, parent, depth);
+    if (el.items) return this.items(el, parent, depth, 'C');
     if (el.vr === 'DA' || el.vr === 'DT') {
       const days = this.dateShift();
       const shifted = stringsOf(el).map((v) => (v === '' ? '' : ((el.vr === 'DA' ? shiftDate(v, days) : shiftDateTime(v, days)) ?? '')));
@@ -403,14 +537,7 @@ class Run {
       this.change(parent, el, 'removed');
       return undefined;
     }
-    const scrubber = this.scrubber;
-    if (scrubber instanceof TextScrubber) {
-      if (!scrubber.identifies(el.value)) return this.unchanged(el);
-      this.change(parent, el, 'emptied');
-      return valueElement(el.tag, el.vr, new Uint8Array(0));
-    }
-    this.change(parent, el, 'cleaned');
-    return valueElement(el.tag, el.vr, scrubber.clean(el.value));
+    return this.scrubbed(el, parent, true);
   }
 
   private dateShift(): number {
@@ -473,6 +600,30 @@ function markElements(profile: Profile): readonly Element[] {
   ];
   markCache.set(profile, elements);
   return elements;
+}
+
+/** Bytes of a character string: no control character but TAB, LF, FF, CR and ESC (PS3.5 6.1.2). */
+function readsAsText(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d && b !== 0x1b) return false;
+  }
+  return true;
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return false;
+  return true;
+}
+
+/** A private block, (group << 8) | block byte: (0029,1110) is in block 0x002911, reserved by (0029,0011). */
+const privateBlock = (tag: number): number => ((tag >>> 16) << 8) | ((tag >>> 8) & 0xff);
+
+/** The private creator of each block of a dataset, by `privateBlock`. */
+function privateCreators(ds: Dataset): Map<number, string> {
+  const creators = new Map<number, string>();
+  for (const el of ds) if (isPrivateCreator(el.tag)) creators.set(((el.tag >>> 16) << 8) | (el.tag & 0xff), stringOf(el) ?? '');
+  return creators;
 }
 
 function patientKeyOf(ds: Dataset): PatientKey {

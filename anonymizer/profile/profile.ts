@@ -130,6 +130,27 @@ export const UIDS_BEYOND_TABLE: ReadonlyMap<number, string> = new Map([
   [0x300a0675, 'EquipmentFrameOfReferenceUID'],
 ]);
 
+/**
+ * Attributes PS3.6 defines and Table E.1-1 (2024b) does not list, which carry identifying data
+ * that no action of the table reaches, so they get action X: a file-set path written into an
+ * instance (often the patient's name or ID as directory names), another party's encrypted copy of
+ * the original attributes (PS3.15 E.1.2: only the de-identifier that made it may add one), and the
+ * addresses an instance can be fetched from (they name the original UIDs and the sender's hosts),
+ * or a person be contacted at.
+ */
+export const REMOVED_BEYOND_TABLE: ReadonlyMap<number, string> = new Map([
+  [0x00041500, 'ReferencedFileID'],
+  [0x04000500, 'EncryptedAttributesSequence'],
+  [0x00081190, 'RetrieveURL'],
+  [0x0040e010, 'RetrieveURI'],
+  [0x00080407, 'StoredInstanceBaseURI'],
+  [0x00080408, 'FolderAccessURI'],
+  [0x00080409, 'FileAccessURI'],
+  [0x0008040b, 'FilenameInContainer'],
+  [0x00404073, 'StorageURL'],
+  [0x0074100a, 'ContactURI'],
+]);
+
 function compile(name: string, options: Set<OptionName>, safePrivate: readonly SafePrivateAttribute[], allowBurnedIn: boolean): Profile {
   const byTag = new Map<number, ActionCode>();
   const byPattern = new Map<TablePattern, ActionCode>();
@@ -139,6 +160,7 @@ function compile(name: string, options: Set<OptionName>, safePrivate: readonly S
     else if (entry.pattern) byPattern.set(entry.pattern, action);
   }
   for (const tag of UIDS_BEYOND_TABLE.keys()) if (!byTag.has(tag)) byTag.set(tag, options.has('retainUIDs') ? 'K' : 'U');
+  for (const tag of REMOVED_BEYOND_TABLE.keys()) if (!byTag.has(tag)) byTag.set(tag, 'X');
   return {
     name,
     edition: '2024b',
