@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { scanResidualPhi } from '../../../anonymizer/index.js';
-import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES } from '../../support/fakephi.js';
+import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES, insidePseudonymousUID } from '../../support/fakephi.js';
 import { makeReadHarness, type ReadHarness } from './read-harness.js';
 
 type Json = Record<string, { vr: string; Value?: unknown[] }>;
@@ -86,13 +86,3 @@ describe('gateway/dicomweb read side: PS3.18 conformance probe', function () {
   });
 });
 
-/** True when a digits-only needle (a date, a postal code) was found inside a random `2.25.` UID Limen made. */
-function insidePseudonymousUID(bytes: Uint8Array | undefined, needle: string, offset: number): boolean {
-  if (!bytes || !/^\d+$/.test(needle)) return false;
-  const isUIDChar = (b: number) => (b >= 0x30 && b <= 0x39) || b === 0x2e;
-  let from = offset;
-  let to = offset + needle.length;
-  while (from > 0 && isUIDChar(bytes[from - 1])) from--;
-  while (to < bytes.length && isUIDChar(bytes[to])) to++;
-  return /^2\.25\.\d{10,}$/.test(Buffer.from(bytes.subarray(from, to)).toString('latin1'));
-}

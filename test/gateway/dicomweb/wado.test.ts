@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { dicom, scanResidualPhi } from '../../../anonymizer/index.js';
 import { SEGMENTATION_STORAGE, writeSegmentation } from '../../../pipeline/seg/index.js';
 import type { IngestOutcome } from '../../../gateway/ingest/index.js';
-import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES } from '../../support/fakephi.js';
+import { CT_FAKEPHI_FILES, CT_FAKEPHI_UIDS, CT_FAKEPHI_VALUES, insidePseudonymousUID } from '../../support/fakephi.js';
 import { requirePeers } from '../../support/peers.js';
 import { loadCtGrid, segInput, syntheticLabels } from '../../pipeline/seg/helpers.js';
 import { compareNativeXml, dcmtkNativeXml, readNativeXml, type XmlDataset } from './dcmtk-xml.js';
@@ -380,19 +380,6 @@ describe('gateway/dicomweb WADO-RS (real storage)', function () {
   });
 });
 
-/**
- * True when a digits-only needle (the fixture's postal code 99999, a date) was found inside a
- * `2.25.` UID Limen generated: its 39 random digits hold any five-digit run now and then.
- */
-function insidePseudonymousUID(bytes: Uint8Array | undefined, needle: string, offset: number): boolean {
-  if (!bytes || !/^\d+$/.test(needle)) return false;
-  const isUIDChar = (b: number) => (b >= 0x30 && b <= 0x39) || b === 0x2e;
-  let from = offset;
-  let to = offset + needle.length;
-  while (from > 0 && isUIDChar(bytes[from - 1])) from--;
-  while (to < bytes.length && isUIDChar(bytes[to])) to++;
-  return /^2\.25\.\d{10,}$/.test(Buffer.from(bytes.subarray(from, to)).toString('latin1'));
-}
 
 function typeBytes(r: { type: string | null; bytes: Uint8Array }): [string | null, Uint8Array] {
   return [r.type, r.bytes];

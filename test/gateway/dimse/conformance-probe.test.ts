@@ -11,7 +11,7 @@ import { StorageSopClass, TransferSyntax } from '../../../gateway/dimse/index.js
 import { Fragments } from '../../../gateway/dimse/data-set-collector.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { startScp } from './helpers.js';
-import { associateRq, commandElement, commandSet, cStoreRq, RawPeer } from './raw-pdu.js';
+import { associateRq, commandElement, commandSet, cStoreRq, nextAnswers, RawPeer } from './raw-pdu.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 /** What Limen announces as its Maximum Length (the PDU's variable field). */
@@ -115,14 +115,7 @@ describe('gateway/dimse conformance probe: P-DATA-TF framing (PS3.8 9.3.5, Annex
     await until(() => ctx.ingest.received.length > before);
     await new Promise((r) => setTimeout(r, 100));
     expect(ctx.ingest.received.length - before, 'the second C-STORE was started while the first was being stored').to.equal(1);
-    const answered: Array<[number | undefined, number | undefined]> = [];
-    for (let i = 0; i < 3; i++) {
-      const rsp = await peer.next();
-      expect(rsp?.type).to.equal(0x04);
-      const command = rsp!.body.subarray(6);
-      answered.push([commandElement(command, 0x0120)?.readUInt16LE(0), commandElement(command, 0x0900)?.readUInt16LE(0)]);
-    }
-    expect(answered).to.deep.equal([
+    expect(await nextAnswers(peer, 3)).to.deep.equal([
       [5, 0x0000],
       [6, 0x0000],
       [7, 0x0000],

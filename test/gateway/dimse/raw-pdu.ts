@@ -142,6 +142,18 @@ export function commandElement(command: Buffer, element: number): Buffer | undef
   return undefined;
 }
 
+/** The next `count` P-DATA-TF answers of `peer`, each as its [Message ID Being Responded To, Status]. */
+export async function nextAnswers(peer: RawPeer, count: number): Promise<Array<[number | undefined, number | undefined]>> {
+  const answered: Array<[number | undefined, number | undefined]> = [];
+  for (let i = 0; i < count; i++) {
+    const rsp = await peer.next();
+    if (rsp?.type !== 0x04) throw new Error(`answer ${i + 1} of ${count}: PDU type ${rsp?.type}, not a P-DATA-TF`);
+    const command = rsp.body.subarray(6);
+    answered.push([commandElement(command, 0x0120)?.readUInt16LE(0), commandElement(command, 0x0900)?.readUInt16LE(0)]);
+  }
+  return answered;
+}
+
 export interface ReceivedPdu {
   type: number;
   body: Buffer;

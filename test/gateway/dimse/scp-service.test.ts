@@ -20,6 +20,7 @@ import {
   commandElement,
   commandSet,
   cStoreRq,
+  nextAnswers,
   pData,
   RawPeer,
   roleSelection,
@@ -479,14 +480,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
           Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]),
         ]),
       );
-      const answered: Array<[number | undefined, number | undefined]> = [];
-      for (let i = 0; i < 3; i++) {
-        const rsp = await peer.next();
-        expect(rsp?.type).to.equal(0x04);
-        const command = rsp!.body.subarray(6);
-        answered.push([commandElement(command, 0x0120)?.readUInt16LE(0), commandElement(command, 0x0900)?.readUInt16LE(0)]);
-      }
-      expect(answered).to.deep.equal([
+      expect(await nextAnswers(peer, 3)).to.deep.equal([
         [5, 0x0000],
         [6, 0x0000],
         [7, 0x0000],
