@@ -50,6 +50,22 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
   let server: ViewerServer | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
+  /**
+   * Mounts one of the extension's panels as OHIF would, in a fixed box of the page; its unmount is
+   * kept on the page (`unmount-<id>`), so a second panel can be taken away again.
+   */
+  const mountPanel = (o: { module: 'review' | 'model3d'; id: string; left?: number; height: number; props?: object }) =>
+    page.evaluate(
+      ({ module, id, left, height, props }) => {
+        const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
+        const el = document.createElement('div');
+        el.id = id;
+        Object.assign(el.style, { position: 'fixed', left: `${left}px`, top: '10px', width: '360px', height: `${height}px`, zIndex: '1000', background: '#000' });
+        document.body.appendChild(el);
+        (window as unknown as Record<string, unknown>)[`unmount-${id}`] = em.getModuleEntry(`limen.panelModule.${module}`).component.mount(el, props);
+      },
+      { left: 10, props: {}, ...o },
+    );
   let work: string | undefined;
   let glb: Uint8Array;
   const consoleErrors: string[] = [];
@@ -195,14 +211,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
   });
 
   it('the 3D panel draws the GLB with its segments and colours, and hides them one by one', async () => {
-    await page.evaluate((uid) => {
-      const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
-      const el = document.createElement('div');
-      el.id = 'limen-test-3d';
-      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '620px', zIndex: '1000', background: '#000' });
-      document.body.appendChild(el);
-      em.getModuleEntry('limen.panelModule.model3d').component.mount(el, { studyInstanceUID: uid });
-    }, STUDY);
+    await mountPanel({ module: 'model3d', id: 'limen-test-3d', height: 620, props: { studyInstanceUID: STUDY } });
     await page.waitForSelector('#limen-test-3d [data-limen-load="shown"]', { timeout: 30_000 });
     await nextFrames(page);
     const labels = await page.$$eval('#limen-test-3d [data-limen-model-segments] li', (lis) => lis.map((li) => li.textContent?.trim()));
@@ -230,20 +239,15 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
 
   it('the review panel lists the queue, shows the notice and the result, and approves through the API', async () => {
     await page.evaluate((uid) => {
-      const w = window as unknown as {
-        extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } };
-        commandsManager: { runCommand(name: string, options?: object, context?: string): unknown };
-      };
       document.getElementById('limen-test-3d')?.remove();
       // The study "on screen", as a viewer route's URL would name it.
       history.replaceState(history.state, '', `/viewer/?StudyInstanceUIDs=${uid}`);
-      const el = document.createElement('div');
-      el.id = 'limen-test-review';
-      Object.assign(el.style, { position: 'fixed', left: '10px', top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
-      document.body.appendChild(el);
-      w.extensionManager.getModuleEntry('limen.panelModule.review').component.mount(el, {});
-      void w.commandsManager.runCommand('limenOverlaySeg', {}, 'VIEWER');
     }, STUDY);
+    await mountPanel({ module: 'review', id: 'limen-test-review', height: 700 });
+    await page.evaluate(() => {
+      const w = window as unknown as { commandsManager: { runCommand(name: string, options?: object, context?: string): unknown } };
+      void w.commandsManager.runCommand('limenOverlaySeg', {}, 'VIEWER');
+    });
     const panel = '#limen-test-review';
     await page.waitForSelector(`${panel} [data-limen-current="${STUDY}"]`, { timeout: 20_000 });
     await page.waitForSelector(`${panel} [data-limen-queue="Decided"] li`);
@@ -288,20 +292,8 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
     await page.waitForSelector(`#limen-test-review [data-limen-current="${uid}"]`, { timeout: 20_000 });
   };
   const panel = '#limen-test-review';
-  /** Mounts a review panel as OHIF would (after a page load, or a second one beside it). */
-  const mountReviewPanel = (id = 'limen-test-review', left = 10) =>
-    page.evaluate(
-      ({ id, left }) => {
-        const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
-        const el = document.createElement('div');
-        el.id = id;
-        Object.assign(el.style, { position: 'fixed', left: `${left}px`, top: '10px', width: '360px', height: '700px', zIndex: '1000', background: '#000' });
-        document.body.appendChild(el);
-        // Kept on the page, so a second panel can be unmounted again.
-        (window as unknown as Record<string, unknown>)[`unmount-${id}`] = em.getModuleEntry('limen.panelModule.review').component.mount(el, {});
-      },
-      { id, left },
-    );
+  /** Mounts a review panel (after a page load, or a second one beside it). */
+  const mountReviewPanel = (id = 'limen-test-review', left = 10) => mountPanel({ module: 'review', id, left, height: 700 });
   /** The local time of day the panel shows for an ISO date (`clockTime`), in the page's time zone. */
   const pageClockTime = (iso: string) => page.evaluate((i) => new Date(i).toTimeString().slice(0, 5), iso);
 
@@ -413,14 +405,7 @@ describe('ohif: the viewer under /viewer with the Limen extension (headless Chro
       await page.waitForSelector(`${panel} [data-limen-decision] [role=alert]`);
       expect(await page.textContent(`${panel} [data-limen-decision] [role=alert]`)).to.equal('The gateway cannot be reached: your decision was not recorded.');
 
-      await page.evaluate((uid) => {
-        const em = (window as unknown as { extensionManager: { getModuleEntry(id: string): { component: { mount(el: HTMLElement, p: object): () => void } } } }).extensionManager;
-        const el = document.createElement('div');
-        el.id = 'limen-test-3d-down';
-        Object.assign(el.style, { position: 'fixed', left: '400px', top: '10px', width: '360px', height: '500px', zIndex: '1000', background: '#000' });
-        document.body.appendChild(el);
-        em.getModuleEntry('limen.panelModule.model3d').component.mount(el, { studyInstanceUID: uid });
-      }, OTHER);
+      await mountPanel({ module: 'model3d', id: 'limen-test-3d-down', left: 400, height: 500, props: { studyInstanceUID: OTHER } });
       await page.waitForSelector('#limen-test-3d-down >> text=The model could not be shown');
       expect(await page.textContent('#limen-test-3d-down')).to.include('The model could not be shown: the gateway cannot be reached').and.not.include('Failed to fetch');
     } finally {

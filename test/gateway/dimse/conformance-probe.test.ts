@@ -11,7 +11,7 @@ import { StorageSopClass, TransferSyntax } from '../../../gateway/dimse/index.js
 import { Fragments } from '../../../gateway/dimse/data-set-collector.js';
 import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { startScp } from './helpers.js';
-import { associateRq, commandElement, commandSet, cStoreRq, nextAnswers, RawPeer } from './raw-pdu.js';
+import { associatedForStoreAndEcho, associateRq, cEchoRq, commandElement, cStoreRq, nextAnswers, RawPeer, TINY_DATA_SET } from './raw-pdu.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 /** What Limen announces as its Maximum Length (the PDU's variable field). */
@@ -93,16 +93,9 @@ describe('gateway/dimse conformance probe: P-DATA-TF framing (PS3.8 9.3.5, Annex
   it('performs the messages of one P-DATA-TF one at a time, in order: C-STORE 5, C-STORE 6 and C-ECHO 7 in one PDU are answered 5, 6, 7, never two stores at once', async () => {
     ctx.ingest.delayMs = 200;
     const before = ctx.ingest.received.length;
-    const peer = await RawPeer.open(ctx.portNumber);
-    peer.send(
-      associateRq('LIMEN', 'MODALITY', [
-        { id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
-        { id: 3, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
-      ]),
-    );
-    expect((await peer.next())?.type).to.equal(0x02);
-    const dataSet = Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]);
-    const cEcho = commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 7], [0x0800, 'US', 0x0101]]);
+    const peer = await associatedForStoreAndEcho(ctx.portNumber);
+    const dataSet = TINY_DATA_SET;
+    const cEcho = cEchoRq(7);
     peer.send(
       pDataOf([
         pdv(1, cStoreRq(5, StorageSopClass.CTImage, '2.25.51'), true),
@@ -130,7 +123,7 @@ describe('gateway/dimse conformance probe: P-DATA-TF framing (PS3.8 9.3.5, Annex
     peer.send(associateRq('LIMEN', 'MODALITY', [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]));
     expect((await peer.next())?.type).to.equal(0x02);
     // A C-ECHO-RQ made long, within the 64 KiB a command may take, by a group 0000 element Limen does not read.
-    const base = commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 17], [0x0800, 'US', 0x0101]]);
+    const base = cEchoRq(17);
     const filler = Buffer.alloc(8 + 60_000, 0x20);
     filler.writeUInt16LE(0x0000, 0);
     filler.writeUInt16LE(0x4000, 2);

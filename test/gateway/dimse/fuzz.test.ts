@@ -21,7 +21,7 @@ import { ReceiveMemory } from '../../../gateway/ingest/index.js';
 import { caseSeed, XorShift32 } from '../../support/fuzz.js';
 import { requirePeers } from '../../support/peers.js';
 import { readPart10, runTool, startScp } from './helpers.js';
-import { associateRq, commandSet, cStoreRq, pData, RawPeer } from './raw-pdu.js';
+import { associateRq, cEchoRq, cStoreRq, pData, RawPeer } from './raw-pdu.js';
 
 const SEED = Number(process.env.DIMSE_FUZZ_SEED ?? 0x1d0c0de5) >>> 0;
 const CASES = Number(process.env.DIMSE_FUZZ_CASES ?? 400);
@@ -52,7 +52,7 @@ function session(uid: string): Buffer[] {
       { id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
       { id: 3, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
     ]),
-    pData(3, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 1], [0x0800, 'US', 0x0101]]), true),
+    pData(3, cEchoRq(1), true),
     pData(1, cStoreRq(2, StorageSopClass.CTImage, uid), true),
     pData(1, dataSet.subarray(0, split), false, false),
     pData(1, dataSet.subarray(split), false, true),

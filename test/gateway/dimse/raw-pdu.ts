@@ -118,6 +118,41 @@ export function commandSet(elements: Array<[number, 'UI' | 'US' | 'UL', string |
   return Buffer.concat([groupLength, body]);
 }
 
+/** A C-ECHO-RQ command set (Verification SOP Class, no data set). */
+export function cEchoRq(messageId: number): Buffer {
+  return commandSet([
+    [0x0002, 'UI', VERIFICATION_SOP_CLASS],
+    [0x0100, 'US', 0x0030],
+    [0x0110, 'US', messageId],
+    [0x0800, 'US', 0x0101],
+  ]);
+}
+
+/**
+ * A peer associated with CT Image Storage on context 1 (Explicit VR LE) and Verification on
+ * context 3 (Implicit VR LE), the A-ASSOCIATE-AC read.
+ */
+export async function associatedForStoreAndEcho(port: number): Promise<RawPeer> {
+  const peer = await RawPeer.open(port);
+  peer.send(
+    associateRq('LIMEN', 'MODALITY', [
+      { id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_VR_LE] },
+      { id: 3, abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [IMPLICIT_VR_LE] },
+    ]),
+  );
+  const ac = await peer.next();
+  if (ac?.type !== 0x02) throw new Error(`the association was not accepted (PDU type ${ac?.type})`);
+  return peer;
+}
+
+/** A data set of one element, (0008,0016) "1": enough for a C-STORE the ingest is told to take. */
+export const TINY_DATA_SET = Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]);
+
+const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
+
 /** A C-STORE-RQ command set announcing a data set. */
 export function cStoreRq(messageId: number, sopClassUID: string, sopInstanceUID: string): Buffer {
   return commandSet([

@@ -16,7 +16,9 @@ import { readPart10, RecordingIngest, runTool, startScp } from './helpers.js';
 import {
   acceptedContexts,
   announcedMaxPdu,
+  associatedForStoreAndEcho,
   associateRq,
+  cEchoRq,
   commandElement,
   commandSet,
   cStoreRq,
@@ -25,6 +27,7 @@ import {
   RawPeer,
   roleSelection,
   roleSelections,
+  TINY_DATA_SET,
   userItem,
   type AssociateRqOptions,
   type RawContext,
@@ -459,16 +462,9 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     ctx.ingest.delayMs = 50;
     const before = ctx.ingest.received.length;
     try {
-      const peer = await RawPeer.open(ctx.portNumber);
-      peer.send(
-        associateRq('LIMEN', 'MODALITY', [
-          { id: 1, abstractSyntax: StorageSopClass.CTImage, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
-          { id: 3, abstractSyntax: VERIFICATION, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
-        ]),
-      );
-      expect((await peer.next())?.type).to.equal(0x02);
-      const dataSet = Buffer.from([0x08, 0, 0x16, 0, 0x55, 0x49, 2, 0, 0x31, 0]);
-      const cEcho = commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 7], [0x0800, 'US', 0x0101]]);
+      const peer = await associatedForStoreAndEcho(ctx.portNumber);
+      const dataSet = TINY_DATA_SET;
+      const cEcho = cEchoRq(7);
       // No Asynchronous Operations Window was negotiated, yet all three (and the release) go in one TCP write.
       peer.send(
         Buffer.concat([
@@ -502,7 +498,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     peer.socket.pause();
     // 20 MB of requests, more than the kernel's socket buffers on both sides hold.
     const echoes = 250_000;
-    const one = pData(1, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 1], [0x0800, 'US', 0x0101]]), true);
+    const one = pData(1, cEchoRq(1), true);
     // In writes of 1,000 requests: the socket counts a write as pending until all of it is written.
     const write = Buffer.concat(Array.from({ length: 1000 }, () => one));
     for (let i = 0; i < echoes / 1000; i++) peer.send(write);
@@ -553,7 +549,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
     expect((await peer.next())?.type).to.equal(0x02);
     const statuses: Array<number | undefined> = [];
     for (const [id, message] of [[1, 21], [3, 22]] as const) {
-      peer.send(pData(id, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', message], [0x0800, 'US', 0x0101]]), true));
+      peer.send(pData(id, cEchoRq(message), true));
       statuses.push(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0));
     }
     expect(statuses).to.deep.equal([0x0000, 0x0122]);
@@ -599,7 +595,7 @@ describe('gateway/dimse DimseScpService with DCMTK', function () {
       [1, { result: 0, transferSyntax: TransferSyntax.ImplicitVRLittleEndian }],
       [7, { result: 3, transferSyntax: TransferSyntax.ImplicitVRLittleEndian }],
     ]);
-    peer.send(pData(1, commandSet([[0x0002, 'UI', VERIFICATION], [0x0100, 'US', 0x0030], [0x0110, 'US', 5], [0x0800, 'US', 0x0101]]), true));
+    peer.send(pData(1, cEchoRq(5), true));
     expect(commandElement((await peer.next())!.body.subarray(6), 0x0900)?.readUInt16LE(0)).to.equal(0x0000);
     await peer.release();
   });

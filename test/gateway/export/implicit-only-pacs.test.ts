@@ -4,14 +4,13 @@
  * transfer syntax Limen can send gets an error saying so, not "C-STORE status none".
  */
 import { expect } from 'chai';
-import { readPart10Meta } from '../../../gateway/dicomweb/part10.js';
 import { toImplicitVRLittleEndian } from '../../../gateway/dimse/implicit-vr.js';
 import { DimseScpService, StorageSopClass, TransferSyntax } from '../../../gateway/dimse/index.js';
 import { DimseDestination, type OutgoingInstance } from '../../../gateway/export/destinations.js';
 import { silentLogger } from '../../../gateway/log/index.js';
-import { writeSegmentation, SEGMENTATION_STORAGE } from '../../../pipeline/seg/index.js';
-import { loadCtGrid, segInput, syntheticLabels } from '../../pipeline/seg/helpers.js';
 import { RecordingIngest } from '../dimse/helpers.js';
+import { SEGMENTATION_STORAGE } from '../../../pipeline/seg/index.js';
+import { outgoingSeg } from './seg-fixture.js';
 
 describe('export: a DIMSE destination that accepts only Implicit VR Little Endian', function () {
   this.timeout(30_000);
@@ -19,12 +18,9 @@ describe('export: a DIMSE destination that accepts only Implicit VR Little Endia
   let dataSet: Uint8Array;
 
   before(() => {
-    const written = writeSegmentation(segInput(syntheticLabels(loadCtGrid().geometry)));
-    seg = { bytes: written.bytes, sopClassUID: SEGMENTATION_STORAGE, sopInstanceUID: written.sopInstanceUID };
-    const meta = readPart10Meta(written.bytes);
-    if (!meta.ok) throw new Error(meta.message);
-    expect(meta.value.transferSyntaxUID).to.equal(TransferSyntax.ExplicitVRLittleEndian);
-    dataSet = written.bytes.subarray(meta.value.datasetOffset);
+    let transferSyntaxUID: string;
+    ({ seg, dataSet, transferSyntaxUID } = outgoingSeg());
+    expect(transferSyntaxUID).to.equal(TransferSyntax.ExplicitVRLittleEndian);
   });
 
   async function pacs(acceptedTransferSyntaxes: string[]) {
